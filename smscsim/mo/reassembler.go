@@ -1,0 +1,199 @@
+package mo
+
+import (
+	"container/list"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults used when NewReassembler is given a non-positive bound.
+const (
+	DefaultMaxPending = 1024
+	DefaultMaxAge     = 5 * time.Minute
+)
+
+type reasmKey struct {
+	source, dest string
+	ref          uint16
+	total        int
+}
+
+type reasmFragment struct {
+	dataCoding byte
+	octets     []byte
+}
+
+type pending struct {
+	key     reasmKey
+	created time.Time
+	parts   map[int]reasmFragment
+	elem    *list.Element
+}
+
+// ReassemblerStats counts what a Reassembler has dropped or ignored.
+type ReassemblerStats struct {
+	Pending    int    // incomplete messages held now
+	Completed  uint64 // segmented messages reassembled
+	Evicted    uint64 // incomplete messages dropped to stay within maxPending
+	Expired    uint64 // incomplete messages dropped for being older than maxAge
+	Duplicates uint64 // parts whose sequence number had already arrived (ignored)
+}
+
+// Reassembler collects the parts of segmented messages, from any
+// interleaving of messages and senders, and returns each message when its
+// last part arrives. Messages are keyed by (source, dest, ref, total). It
+// holds at most maxPending incomplete messages (the oldest is evicted to make
+// room) and drops incomplete messages older than maxAge. It is safe for
+// concurrent use.
+type Reassembler struct {
+	mu         sync.Mutex
+	maxPending int
+	maxAge     time.Duration
+	byKey      map[reasmKey]*pending
+	order      *list.List // of *pending, oldest first
+	stats      ReassemblerStats
+}
+
+// NewReassembler returns a Reassembler holding at most maxPending incomplete
+// messages, each for at most maxAge from its first part. Non-positive values
+// select DefaultMaxPending and DefaultMaxAge.
+func NewReassembler(maxPending int, maxAge time.Duration) *Reassembler {
+	if maxPending <= 0 {
+		maxPending = DefaultMaxPending
+	}
+	if maxAge <= 0 {
+		maxAge = DefaultMaxAge
+	}
+	return &Reassembler{
+		maxPending: maxPending,
+		maxAge:     maxAge,
+		byKey:      make(map[reasmKey]*pending),
+		order:      list.New(),
+	}
+}
+
+// Add takes one part received at now from source to dest. When the part
+// completes a message (or is not segmented at all) it returns the decoded
+// text (Decode with dc0 "gsm7") and complete true. A part repeating a
+// sequence number already held is ignored. Errors name the malformed part
+// or the undecodable message, which is then dropped.
+func (r *Reassembler) Add(now time.Time, source, dest string, p Part) (text string, complete bool, err error) {
+	ref, total, seq, ok, err := Concat(p)
+	if err != nil {
+		return "", false, err
+	}
+	_, data, err := splitUDH(p)
+	if err != nil {
+		return "", false, err
+	}
+	if !ok || total == 1 {
+		if ok {
+			r.mu.Lock()
+			r.stats.Completed++
+			r.mu.Unlock()
+		}
+		text, err := Decode(p.DataCoding, data, "gsm7")
+		if err != nil {
+			return "", false, err
+		}
+		return text, true, nil
+	}
+
+	r.mu.Lock()
+	r.expire(now)
+	key := reasmKey{source: source, dest: dest, ref: ref, total: total}
+	m := r.byKey[key]
+	if m == nil {
+		for len(r.byKey) >= r.maxPending {
+			r.remove(r.order.Front().Value.(*pending))
+			r.stats.Evicted++
+		}
+		m = &pending{key: key, created: now, parts: make(map[int]reasmFragment, total)}
+		m.elem = r.order.PushBack(m)
+		r.byKey[key] = m
+	}
+	if _, dup := m.parts[seq]; dup {
+		r.stats.Duplicates++
+		r.mu.Unlock()
+		return "", false, nil
+	}
+	m.parts[seq] = reasmFragment{dataCoding: p.DataCoding, octets: append([]byte(nil), data...)}
+	if len(m.parts) < total {
+		r.mu.Unlock()
+		return "", false, nil
+	}
+	r.remove(m)
+	r.stats.Completed++
+	r.mu.Unlock()
+
+	text, err = joinParts(m.parts, total)
+	if err != nil {
+		return "", false, fmt.Errorf("message ref %d from %q to %q: %w", ref, source, dest, err)
+	}
+	return text, true, nil
+}
+
+// joinParts decodes the parts 1..total. Parts sharing one data_coding are
+// decoded as one octet string, so an escape or surrogate pair that another
+// SMSC split across parts still decodes.
+func joinParts(parts map[int]reasmFragment, total int) (string, error) {
+	same := true
+	for i := 2; i <= total; i++ {
+		same = same && parts[i].dataCoding == parts[1].dataCoding
+	}
+	if same {
+		var all []byte
+		for i := 1; i <= total; i++ {
+			all = append(all, parts[i].octets...)
+		}
+		return Decode(parts[1].dataCoding, all, "gsm7")
+	}
+	var sb strings.Builder
+	for i := 1; i <= total; i++ {
+		s, err := Decode(parts[i].dataCoding, parts[i].octets, "gsm7")
+		if err != nil {
+			return "", fmt.Errorf("part %d/%d: %w", i, total, err)
+		}
+		sb.WriteString(s)
+	}
+	return sb.String(), nil
+}
+
+// expire drops incomplete messages older than maxAge. Messages are kept in
+// arrival order, so it stops at the first young one.
+func (r *Reassembler) expire(now time.Time) {
+	for e := r.order.Front(); e != nil; e = r.order.Front() {
+		m := e.Value.(*pending)
+		if now.Sub(m.created) <= r.maxAge {
+			return
+		}
+		r.remove(m)
+		r.stats.Expired++
+	}
+}
+
+func (r *Reassembler) remove(m *pending) {
+	r.order.Remove(m.elem)
+	delete(r.byKey, m.key)
+}
+
+// Expire drops incomplete messages older than maxAge at now and returns how
+// many it dropped; Add does the same on each call.
+func (r *Reassembler) Expire(now time.Time) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	before := r.stats.Expired
+	r.expire(now)
+	return int(r.stats.Expired - before)
+}
+
+// Stats returns the counters and the number of incomplete messages held.
+func (r *Reassembler) Stats() ReassemblerStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stats
+	s.Pending = len(r.byKey)
+	return s
+}

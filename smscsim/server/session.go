@@ -1,0 +1,377 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
+
+	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
+	"github.com/smpp-connector/smpp-connector/smscsim/wire"
+)
+
+type bindState int
+
+const (
+	stateOpen bindState = iota
+	stateTX
+	stateRX
+	stateTRX
+)
+
+func (b bindState) String() string {
+	return [...]string{"open", "transmitter", "receiver", "transceiver"}[b]
+}
+
+func (b bindState) canSubmit() bool  { return b == stateTX || b == stateTRX }
+func (b bindState) canReceive() bool { return b == stateRX || b == stateTRX }
+
+// session is one TCP connection from an ESME.
+type session struct {
+	id     uint64
+	op     *Operator
+	conn   net.Conn
+	remote string
+	since  time.Time
+
+	mu    sync.Mutex
+	state bindState
+	acc   *account
+
+	out       chan []byte
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+
+	outstanding atomic.Int32 // requests not answered yet
+	requests    uint64       // reader goroutine only
+	lastRecv    atomic.Int64
+	seq         atomic.Int32 // our sequence numbers for deliver_sm, enquire_link, unbind
+
+	dwin     chan struct{} // deliver_sm window slots
+	pmu      sync.Mutex
+	pending  map[int32]*outbound
+	unbindOK chan struct{}
+}
+
+func newSession(op *Operator, c net.Conn) *session {
+	return &session{
+		id: op.sim.session.Add(1), op: op, conn: c, remote: c.RemoteAddr().String(), since: time.Now(),
+		out: make(chan []byte, 1024), done: make(chan struct{}),
+		dwin: make(chan struct{}, op.cfg.DeliverWindow), pending: map[int32]*outbound{},
+		unbindOK: make(chan struct{}, 1),
+	}
+}
+
+func (s *session) bound() (bindState, *account) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state, s.acc
+}
+
+func (s *session) accountID() string {
+	if _, a := s.bound(); a != nil {
+		return a.cfg.SystemID
+	}
+	return ""
+}
+
+func (s *session) info() SessionInfo {
+	st, _ := s.bound()
+	return SessionInfo{ID: s.id, Operator: s.op.cfg.ID, Account: s.accountID(), BindType: st.String(),
+		Remote: s.remote, Since: s.since, Outstanding: int(s.outstanding.Load())}
+}
+
+func (s *session) run() {
+	s.lastRecv.Store(time.Now().UnixNano())
+	s.wg.Add(2)
+	go s.writeLoop()
+	go s.keepalive()
+	s.readLoop()
+	s.close("")
+	s.wg.Wait()
+	s.requeuePending()
+	s.op.forget(s)
+	if st, acc := s.bound(); st != stateOpen {
+		acc.binds.Add(-1)
+	}
+}
+
+// send queues bytes for the writer; it gives up once the session is closed.
+func (s *session) send(b []byte) bool {
+	select {
+	case s.out <- b:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// writeLoop batches queued PDUs into as few writes as the peer lets us.
+func (s *session) writeLoop() {
+	defer s.wg.Done()
+	bw := bufio.NewWriterSize(s.conn, 64<<10)
+	for {
+		select {
+		case b := <-s.out:
+			if _, err := bw.Write(b); err != nil {
+				s.close("write: " + err.Error())
+				return
+			}
+			for more := true; more; {
+				select {
+				case b := <-s.out:
+					if _, err := bw.Write(b); err != nil {
+						s.close("write: " + err.Error())
+						return
+					}
+				default:
+					more = false
+				}
+			}
+			if err := bw.Flush(); err != nil {
+				s.close("write: " + err.Error())
+				return
+			}
+		case <-s.done:
+			// Flush what was queued before the close (e.g. an unbind_resp).
+			for {
+				select {
+				case b := <-s.out:
+					bw.Write(b)
+				default:
+					bw.Flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+// close ends the session; queued output is flushed by the writer on its way out.
+func (s *session) close(reason string) {
+	s.closeOnce.Do(func() {
+		if reason != "" {
+			s.op.sim.log.Info("session closed", "operator", s.op.cfg.ID, "session", s.id, "account", s.accountID(), "reason", reason)
+		}
+		close(s.done)
+		go func() {
+			// Give the writer a moment to flush, then cut the connection so the
+			// reader unblocks.
+			time.Sleep(20 * time.Millisecond)
+			s.conn.Close()
+		}()
+	})
+}
+
+// unbindAndClose is the SMSC closing politely (shutdown): unbind, wait for the
+// unbind_resp or the timeout, close.
+func (s *session) unbindAndClose(wait time.Duration) {
+	if st, _ := s.bound(); st != stateOpen {
+		if s.send(wire.HeaderOnly(data.UNBIND, data.ESME_ROK, s.nextSeq())) {
+			select {
+			case <-s.unbindOK:
+			case <-s.done:
+			case <-time.After(wait):
+			}
+		}
+	}
+	s.close("simulator shutting down")
+}
+
+func (s *session) nextSeq() int32 {
+	v := s.seq.Add(1) & 0x7FFFFFFF
+	if v == 0 {
+		v = s.seq.Add(1) & 0x7FFFFFFF
+	}
+	return v
+}
+
+// keepalive sends SMSC-initiated enquire_link and enforces the idle timeout,
+// as the operator's profile says.
+func (s *session) keepalive() {
+	defer s.wg.Done()
+	el, idle := s.op.prof.EnquireLinkInterval.D, s.op.prof.IdleTimeout.D
+	if el <= 0 && idle <= 0 {
+		<-s.done
+		return
+	}
+	tick := el
+	if tick <= 0 || (idle > 0 && idle/4 < tick) {
+		tick = max(idle/4, 10*time.Millisecond)
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastEL := time.Now()
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-t.C:
+			last := time.Unix(0, s.lastRecv.Load())
+			if idle > 0 && now.Sub(last) >= idle {
+				s.send(wire.HeaderOnly(data.UNBIND, data.ESME_ROK, s.nextSeq()))
+				s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), "unbind", "idle_timeout")
+				s.close("idle timeout")
+				return
+			}
+			if st, _ := s.bound(); el > 0 && st != stateOpen && now.Sub(lastEL) >= el {
+				lastEL = now
+				s.send(wire.HeaderOnly(data.ENQUIRE_LINK, data.ESME_ROK, s.nextSeq()))
+				s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), "enquire_link", "sent")
+			}
+		}
+	}
+}
+
+func (s *session) readLoop() {
+	br := bufio.NewReaderSize(s.conn, 64<<10)
+	for {
+		f, err := wire.ReadFrame(br, wire.DefaultMaxLen)
+		if err != nil {
+			if errors.Is(err, wire.ErrLengthOutOfRange) {
+				// The stream cannot be resynchronised: say why, then hang up.
+				s.malformed(f.Header, err, data.ESME_RINVCMDLEN)
+				s.close("malformed PDU: " + err.Error())
+			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.close("read: " + err.Error())
+			}
+			return
+		}
+		s.lastRecv.Store(time.Now().UnixNano())
+		if wire.IsResponse(f.Header.CommandID) {
+			s.handleResponse(f.Header)
+			continue
+		}
+		p, err := wire.Decode(f)
+		if err != nil {
+			status := data.ESME_RINVCMDLEN
+			if errors.Is(err, wire.ErrUnknownCommand) {
+				status = data.ESME_RINVCMDID
+			}
+			s.malformed(f.Header, err, status)
+			continue
+		}
+		s.requests++
+		s.outstanding.Add(1)
+		s.handleRequest(p)
+	}
+}
+
+// malformed answers a PDU that could not be read with generic_nack and
+// records why.
+func (s *session) malformed(h pdu.Header, err error, status data.CommandStatusType) {
+	s.op.sim.log.Warn("malformed PDU", "operator", s.op.cfg.ID, "session", s.id, "command_id", uint32(h.CommandID),
+		"command_length", uint32(h.CommandLength), "sequence", h.SequenceNumber, "err", err)
+	s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), "malformed", wire.StatusName(status))
+	s.op.sim.Recorder.Add(recorder.Record{
+		Time: time.Now(), Operator: s.op.cfg.ID, Account: s.accountID(), SessionID: s.id,
+		Command: wire.CommandName(h.CommandID), Sequence: h.SequenceNumber,
+		Status: "generic_nack " + wire.StatusName(status), Error: err.Error(),
+	})
+	s.send(wire.GenericNack(status, h.SequenceNumber))
+}
+
+// handleResponse processes the ESME's answers to what we sent.
+func (s *session) handleResponse(h pdu.Header) {
+	switch h.CommandID {
+	case data.DELIVER_SM_RESP, data.GENERIC_NACK:
+		// Unlike gosmpp, a generic_nack is matched to its request by sequence
+		// number, so it frees the window slot too.
+		s.pmu.Lock()
+		ob, ok := s.pending[h.SequenceNumber]
+		delete(s.pending, h.SequenceNumber)
+		s.pmu.Unlock()
+		if !ok {
+			s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), wire.CommandName(h.CommandID), "unexpected")
+			return
+		}
+		<-s.dwin
+		kind := "receipt"
+		if !ob.receipt {
+			kind = "mo"
+		}
+		s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), kind+"_resp", wire.StatusName(h.CommandStatus))
+		if h.CommandStatus != data.ESME_ROK && temporary(h.CommandStatus) {
+			// The ESME asked us to try again later, as an SMSC would.
+			_, acc := s.bound()
+			time.AfterFunc(time.Second, func() { s.op.enqueue(acc, ob) })
+		}
+	case data.UNBIND_RESP:
+		select {
+		case s.unbindOK <- struct{}{}:
+		default:
+		}
+	case data.ENQUIRE_LINK_RESP:
+		s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), "enquire_link_resp", wire.StatusName(h.CommandStatus))
+	default:
+		s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), wire.CommandName(h.CommandID), "unexpected")
+	}
+}
+
+func temporary(st data.CommandStatusType) bool {
+	switch st {
+	case data.ESME_RTHROTTLED, data.ESME_RMSGQFUL, data.ESME_RX_T_APPN, data.ESME_RSYSERR:
+		return true
+	}
+	return false
+}
+
+// pump feeds receipts and MO from the account queue to a receiving bind,
+// keeping at most DeliverWindow unanswered.
+func (s *session) pump(acc *account) {
+	defer s.wg.Done()
+	var buf []byte
+	for {
+		select {
+		case s.dwin <- struct{}{}:
+		case <-s.done:
+			return
+		}
+		select {
+		case ob := <-acc.queue:
+			seq := s.nextSeq()
+			s.pmu.Lock()
+			s.pending[seq] = ob
+			s.pmu.Unlock()
+			buf = ob.pdu.Append(make([]byte, 0, 96+len(ob.pdu.Message)), seq)
+			if !s.send(buf) {
+				return
+			}
+		case <-s.done:
+			<-s.dwin
+			return
+		}
+	}
+}
+
+// requeuePending gives deliver_sm that were never answered back to the
+// account, so a receipt is not lost when the ESME drops the connection.
+func (s *session) requeuePending() {
+	_, acc := s.bound()
+	if acc == nil {
+		return
+	}
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	for seq, ob := range s.pending {
+		delete(s.pending, seq)
+		s.op.enqueue(acc, ob)
+	}
+}
+
+// event builds the fault event for a request.
+func (s *session) event(h pdu.Header, dest string, now time.Time) faults.Event {
+	return faults.Event{
+		Operator: s.op.cfg.ID, Account: s.accountID(), SessionID: s.id, Command: h.CommandID,
+		Sequence: h.SequenceNumber, Dest: dest, SessionRequests: s.requests,
+		Outstanding: int(s.outstanding.Load()), Now: now,
+	}
+}
