@@ -205,3 +205,17 @@ func (r *Registry) OnReceipt(ev *ReceiptEvent, act *ReceiptAction) {
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// Running reports whether the fault's runner is still going (false for faults
+// without a runner, and for a timed outage that has ended).
+func (in *Instance) Running() bool {
+	if in.done == nil {
+		return false
+	}
+	select {
+	case <-in.done:
+		return false
+	default:
+		return true
+	}
+}

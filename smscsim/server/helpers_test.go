@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/linxGnu/gosmpp/pdu"
+	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"testing"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
@@ -34,3 +35,5 @@ func tlvString(d *pdu.DeliverSM, tag pdu.Tag) string {
 	f := d.OptionalParameters[tag]
 	return f.String()
 }
+
+func recorderFilter(cmd string) recorder.Filter { return recorder.Filter{Command: cmd} }

@@ -401,3 +401,17 @@ func TestConfigValidationNamesOperatorAndField(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoConfigIsValid(t *testing.T) {
+	c, err := LoadConfig("../../deploy/smscsim-demo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Operators) != 2 || c.Operators[0].Listen != "127.0.0.1:2775" {
+		t.Fatalf("%+v", c.Operators)
+	}
+	d := DemoConfig()
+	if err := d.Validate(); err != nil || d.Operators[0].Listen != "127.0.0.1:2775" || d.Operators[0].Accounts[0].Password != "test" {
+		t.Fatalf("built-in demo config: %v %+v", err, d)
+	}
+}

@@ -1,0 +1,65 @@
+# smpp-connector: the two commands that matter are `make run` and `make test`.
+GO       ?= go
+BIN      ?= bin
+PKGS_RACE = ./smscsim/... ./cmd/...
+export TESTCONTAINERS_RYUK_DISABLED ?= true
+
+.PHONY: all build run test unit scenarios gates images bench load lint fmt fuzz clean
+
+all: build
+
+## build: compile every binary into ./bin
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## run: the main job (today: the simulator with its demo operators; see README)
+run: build
+	./$(BIN)/smscsim serve --config deploy/smscsim-demo.yaml
+
+## test: vet, unit + integration tests (race detector), then the scenario suites
+test: lint unit scenarios
+
+unit:
+	$(GO) test -race -count=1 $(PKGS_RACE)
+	$(GO) test -count=1 ./migrations/...
+
+## scenarios: the Ginkgo suites against real PostgreSQL, Vault and NATS (builds the images once)
+scenarios: images
+	$(GO) test -count=1 -timeout 30m ./scenarios/...
+
+## gates: the phase gate suites only, then the summary table
+gates: images
+	$(GO) run github.com/onsi/ginkgo/v2/ginkgo -r --label-filter='phase1 || phase2 || phase3 || phase4' ./scenarios
+
+## images: the registry-free PostgreSQL, Vault and NATS images (cached; seconds when up to date)
+images:
+	bash ci/build-images.sh
+
+## bench: Go benchmarks (simulator throughput with receipts, encoders, meter)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 200000x ./smscsim/...
+
+## load: 1M submit_sm with receipts against a running simulator (make run in another shell)
+load: build
+	./$(BIN)/smppload -addr 127.0.0.1:2775 -system-id test -password test -binds 1 -window 100 -n 1000000
+
+## lint: go vet + gofmt check
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReadPDU -fuzztime $(FUZZTIME) ./smscsim/wire
+	$(GO) test -run '^$$' -fuzz FuzzReassemble -fuzztime $(FUZZTIME) ./smscsim/mo
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./smscsim/mo
+	$(GO) test -run '^$$' -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./smscsim/scenario
+
+clean:
+	rm -rf $(BIN) reports
