@@ -113,6 +113,10 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 		return r
 	}
 	s.op.sim.Meter.Arrive(meterKey(s.op.cfg.ID, acc.cfg.SystemID), now)
+	if f.regDlr&0x03 != 0 && acc.congested() {
+		r.status = data.ESME_RMSGQFUL
+		return r
+	}
 
 	part := mo.Part{EsmClass: f.esm, DataCoding: f.dataCoding}
 	if !f.isData {
@@ -170,31 +174,22 @@ func textOf(p mo.Part, dc0 string) string {
 }
 
 func (s *session) query(st bindState, req *pdu.QuerySM) reply {
-	r := reply{resp: data.QUERY_SM_RESP, status: data.ESME_RINVBNDSTS}
-	if !st.canSubmit() {
-		r.encode = func(status data.CommandStatusType, seq int32) []byte {
-			resp := pdu.NewQuerySMResp().(*pdu.QuerySMResp)
-			resp.CommandStatus, resp.SequenceNumber = status, seq
-			return wire.Encode(resp)
-		}
-		return r
-	}
-	var state string
-	var done time.Time
-	if m, ok := s.op.store.get(req.MessageID); ok {
-		r.status = data.ESME_ROK
-		state, done = m.snapshot()
-	} else {
-		r.status = data.ESME_RQUERYFAIL
-	}
 	// The body is sent on errors too: ESMEs (gosmpp among them) fail to parse a
 	// body-less query_sm_resp.
+	r := reply{resp: data.QUERY_SM_RESP, status: data.ESME_RINVBNDSTS}
+	var m *message
+	if st.canSubmit() {
+		r.status = data.ESME_RQUERYFAIL
+		if found, ok := s.op.store.get(req.MessageID); ok {
+			r.status, m = data.ESME_ROK, found
+		}
+	}
 	r.encode = func(status data.CommandStatusType, seq int32) []byte {
 		resp := pdu.NewQuerySMResp().(*pdu.QuerySMResp)
 		resp.CommandStatus, resp.SequenceNumber = status, seq
-		if status == data.ESME_ROK {
-			resp.MessageID = req.MessageID
-			resp.MessageState = stateByte(state)
+		if status == data.ESME_ROK && m != nil {
+			state, done := m.snapshot()
+			resp.MessageID, resp.MessageState = req.MessageID, stateByte(state)
 			if !done.IsZero() {
 				resp.FinalDate = done.UTC().Format("060102150405") + "000+"
 			}

@@ -39,8 +39,18 @@ type account struct {
 	passwords atomic.Pointer[[]string] // replaced whole on rotation
 	binds     atomic.Int32
 	queue     chan *outbound
+	// scheduled counts receipts waiting for their delay (not yet in queue).
+	scheduled atomic.Int64
 	// dropped counts receipts and MO refused because the queue was full.
 	dropped atomic.Uint64
+}
+
+// congested reports whether the account's receipt backlog (queued plus
+// scheduled) reached 90% of the queue: the SMSC then answers new submits that
+// want a receipt with ESME_RMSGQFUL, as real SMSCs do, rather than accept
+// messages whose receipts it would have to drop.
+func (a *account) congested() bool {
+	return (int64(len(a.queue))+a.scheduled.Load())*10 >= int64(cap(a.queue))*9
 }
 
 // outbound is a deliver_sm waiting to be sent; it is encoded when a session

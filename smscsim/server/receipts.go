@@ -138,6 +138,7 @@ func (op *Operator) planReceipts(m *message) []plannedReceipt {
 // set (early receipts on a receiving bind) it goes straight to that bind.
 func (op *Operator) dispatchReceipt(pr *plannedReceipt, via *session) {
 	if pr.act.Delay > 0 && !pr.act.Early {
+		op.accounts[pr.msg.account].scheduled.Add(1)
 		op.sched.at(time.Now().Add(pr.act.Delay), *pr)
 		return
 	}
@@ -273,6 +274,7 @@ func (sc *scheduler) loop() {
 		}
 		sc.mu.Unlock()
 		for i := range due {
+			sc.op.accounts[due[i].msg.account].scheduled.Add(-1)
 			sc.op.deliverReceipt(&due[i], nil)
 		}
 		t.Reset(wait)

@@ -415,3 +415,25 @@ func TestDemoConfigIsValid(t *testing.T) {
 		t.Fatalf("built-in demo config: %v %+v", err, d)
 	}
 }
+
+// A full receipt backlog makes the SMSC refuse new submits that want a receipt
+// (ESME_RMSGQFUL) instead of accepting them and dropping their receipts.
+func TestReceiptBacklogRefusesInsteadOfDropping(t *testing.T) {
+	s, addr := start(t, profile.Profile{}, func(c *Config) { c.Operators[0].ReceiptQueue = 10 })
+	tx := bound(t, addr, pdu.Transmitter)
+	got := submitMany(t, tx, 12, 1)
+	if got["ESME_ROK"] != 9 || got["ESME_RMSGQFUL"] != 3 {
+		t.Fatalf("answers %v: want 9 accepted (90%% of the queue) then ESME_RMSGQFUL", got)
+	}
+	if got := submitMany(t, tx, 1, 0); got["ESME_ROK"] != 1 {
+		t.Fatalf("a submit without receipt is still accepted: %v", got)
+	}
+	rx := bound(t, addr, pdu.Receiver)
+	for i := 0; i < 9; i++ {
+		rx.AckDeliver(rx.Expect(data.DELIVER_SM, wait), 0)
+	}
+	rx.ExpectNothing(100 * time.Millisecond)
+	if n := s.Stats().Sum("op", "", "deliver_sm", "queue_full"); n != 0 {
+		t.Fatalf("%d receipts dropped", n)
+	}
+}
