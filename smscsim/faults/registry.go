@@ -69,6 +69,21 @@ func NewRegistry(seed uint64, env Env) *Registry {
 	return r
 }
 
+// Reseed changes the seed of faults added from now on (a scenario with its own
+// seed); faults already active keep their random sources.
+func (r *Registry) Reseed(seed uint64) {
+	r.mu.Lock()
+	r.seed = seed
+	r.mu.Unlock()
+}
+
+// Seed is the seed new faults are given.
+func (r *Registry) Seed() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seed
+}
+
 // ErrExists and ErrNotFound are returned by Add and Remove.
 var (
 	ErrExists   = errors.New("fault already exists")
@@ -89,10 +104,10 @@ func (r *Registry) Add(s Spec) (*Instance, error) {
 	}
 	h := fnv.New64a()
 	h.Write([]byte(s.Name))
-	in := &Instance{Spec: s, Fault: f, Added: time.Now(), rng: rand.New(rand.NewPCG(r.seed, h.Sum64()))}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	in := &Instance{Spec: s, Fault: f, Added: time.Now(), rng: rand.New(rand.NewPCG(r.seed, h.Sum64()))}
 	cur := *r.list.Load()
 	for _, x := range cur {
 		if x.Spec.Name == s.Name {

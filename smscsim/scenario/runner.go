@@ -22,7 +22,7 @@ const (
 // Status is a runner's progress, served on GET /scenario.
 type Status struct {
 	Name    string    `json:"name,omitempty"`
-	Seed    uint64    `json:"seed"` // the simulator's seed, which the scenario's (if any) equals
+	Seed    uint64    `json:"seed"` // the seed the timeline's faults draw from
 	State   string    `json:"state"`
 	Started time.Time `json:"started"`
 	Ended   time.Time `json:"ended,omitzero"`
@@ -60,14 +60,9 @@ type Runner struct {
 	st Status
 }
 
-// CheckSim checks what only the simulator knows: that the seed, if given, is
-// the simulator's and that the operators and accounts the steps name exist.
+// CheckSim checks what only the simulator knows: that the operators and
+// accounts the steps name exist.
 func (sc *Scenario) CheckSim(sim *server.Sim) error {
-	if sc.Seed != 0 && sc.Seed != sim.Seed() {
-		return &Error{Field: "seed", Msg: fmt.Sprintf(
-			"%d differs from the simulator's seed %d: fault randomness is seeded when the simulator starts, so start it with --seed %d (or drop seed from the scenario)",
-			sc.Seed, sim.Seed(), sc.Seed)}
-	}
 	for _, st := range sc.timeline() {
 		field := fmt.Sprintf("steps[%d]", st.Index)
 		var opID, opField string
@@ -121,6 +116,10 @@ func Start(ctx context.Context, sim *server.Sim, sc *Scenario, log *slog.Logger)
 	}
 	if log == nil {
 		log = slog.Default()
+	}
+	if sc.Seed != 0 {
+		// Faults the timeline adds draw from the scenario's seed, so a run repeats.
+		sim.Reseed(sc.Seed)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	r := &Runner{sim: sim, sc: sc, steps: sc.timeline(), log: log.With("scenario", sc.Name), cancel: cancel, done: make(chan struct{})}

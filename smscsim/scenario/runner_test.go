@@ -152,7 +152,6 @@ func TestRunnerStop(t *testing.T) {
 func TestCheckSim(t *testing.T) {
 	sim := startSim(t)
 	for _, tc := range []struct{ in, want string }{
-		{"seed: 8\nsteps:\n  - {at: 0s, reset: true}\n", "seed: 8 differs from the simulator's seed 7"},
 		{"steps:\n  - {at: 0s, reset: true}\n  - {at: 1s, mo: {operator: nope, source: '1', destination: '2'}}\n", `line 3: steps[1].mo.operator: unknown operator "nope"`},
 		{"steps:\n  - {at: 1s, mo: {operator: acme, account: x, source: '1', destination: '2'}}\n", `steps[0].mo.account: operator "acme" has no account "x"`},
 		{"steps:\n  - {at: 1s, add: {type: outage, match: {operator: acmee}}}\n", `steps[0].add.match.operator: unknown operator "acmee"`},
@@ -161,6 +160,18 @@ func TestCheckSim(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Start(%q): %v, want %q", tc.in, err, tc.want)
 		}
+	}
+}
+
+func TestScenarioSeedReseedsFaults(t *testing.T) {
+	sim := startSim(t)
+	r, err := Start(context.Background(), sim, mustParse(t, "seed: 8\nsteps:\n  - {at: 0s, reset: true}\n"), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	if sim.Seed() != 8 || r.Status().Seed != 8 {
+		t.Fatalf("seed %d / status %d, want 8", sim.Seed(), r.Status().Seed)
 	}
 }
 

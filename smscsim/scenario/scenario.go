@@ -36,8 +36,8 @@ import (
 // Scenario is a parsed, validated scenario file.
 type Scenario struct {
 	Name string `json:"name,omitempty"`
-	// Seed, when non-zero, must be the simulator's seed: the fault registry's
-	// randomness is fixed when the simulator starts.
+	// Seed, when non-zero, reseeds the simulator's fault registry when the
+	// scenario starts, so the faults its steps add repeat run after run.
 	Seed  uint64 `json:"seed,omitempty"`
 	Steps []Step `json:"steps"`
 }

@@ -105,8 +105,11 @@ func (s *Sim) Operator(id string) (*Operator, bool) {
 // Operators lists operator ids in configuration order (faults.Env).
 func (s *Sim) Operators() []string { return append([]string(nil), s.order...) }
 
-// Seed returns the seed in use.
-func (s *Sim) Seed() uint64 { return s.cfg.Seed }
+// Seed returns the seed new faults are given.
+func (s *Sim) Seed() uint64 { return s.Faults.Seed() }
+
+// Reseed makes faults added from now on draw from seed (a scenario's own seed).
+func (s *Sim) Reseed(seed uint64) { s.Faults.Reseed(seed) }
 
 // Started is when Start was called.
 func (s *Sim) Started() time.Time { return s.started }
