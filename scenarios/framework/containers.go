@@ -1,0 +1,220 @@
+package framework
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+	tcnats "github.com/testcontainers/testcontainers-go/modules/nats"
+	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+	tcvault "github.com/testcontainers/testcontainers-go/modules/vault"
+)
+
+// Container labels: every container the framework starts carries both, so that
+// ci/cleanup-containers.sh can remove whatever a killed test run left behind.
+const (
+	LabelKeyProject = "smpp-connector.project"
+	LabelKeySession = "smpp-connector.session"
+	LabelKeyService = "smpp-connector.service"
+	projectLabel    = "smpp-connector"
+)
+
+// ContainersProvider starts PostgreSQL, Vault and NATS with testcontainers-go.
+//
+// Ryuk (testcontainers' reaper) is disabled, since its image cannot be pulled
+// where there is no registry; instead every container is labelled with the
+// session, Stop terminates each one (also after a failed start), and CI runs
+// ci/cleanup-containers.sh in a trap.
+type ContainersProvider struct {
+	session string
+	images  Images
+
+	mu         sync.Mutex
+	containers []testcontainers.Container
+}
+
+// NewContainersProvider returns a provider whose containers carry the label
+// smpp-connector.session=session.
+func NewContainersProvider(session string, images Images) *ContainersProvider {
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+		// Must happen before testcontainers-go reads its configuration (once).
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	return &ContainersProvider{session: session, images: images}
+}
+
+// Name implements Provider.
+func (*ContainersProvider) Name() string { return ProviderContainers }
+
+// Session is the value of the smpp-connector.session label.
+func (p *ContainersProvider) Session() string { return p.session }
+
+// Start implements Provider. It checks Docker and the images first, then
+// starts the selected services in parallel.
+func (p *ContainersProvider) Start(ctx context.Context, s Services) (Endpoints, error) {
+	var images []string
+	if s.Postgres {
+		images = append(images, p.images.Postgres)
+	}
+	if s.Vault {
+		images = append(images, p.images.Vault)
+	}
+	if s.NATS {
+		images = append(images, p.images.NATS)
+	}
+	if err := CheckDocker(ctx, images...); err != nil {
+		return Endpoints{}, err
+	}
+	configureContainerHost(ctx)
+
+	var (
+		e    = Endpoints{VaultKVMount: DefaultVaultKVMount}
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	run := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			if err := f(); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("start %s: %w", name, err))
+				mu.Unlock()
+				return
+			}
+			logf("started %s in %s", name, time.Since(t0).Round(10*time.Millisecond))
+		}()
+	}
+	if s.Postgres {
+		run("postgres ("+p.images.Postgres+")", func() error {
+			dsn, err := p.startPostgres(ctx)
+			e.PostgresDSN = dsn
+			return err
+		})
+	}
+	if s.Vault {
+		run("vault ("+p.images.Vault+")", func() error {
+			addr, token, err := p.startVault(ctx)
+			e.VaultAddr, e.VaultToken = addr, token
+			return err
+		})
+	}
+	if s.NATS {
+		run("nats ("+p.images.NATS+")", func() error {
+			url, err := p.startNATS(ctx)
+			e.NATSURL = url
+			return err
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return Endpoints{}, errors.Join(errs...)
+	}
+	return e, nil
+}
+
+func (p *ContainersProvider) customize(service string) testcontainers.ContainerCustomizer {
+	return testcontainers.WithLabels(map[string]string{
+		LabelKeyProject: projectLabel,
+		LabelKeySession: p.session,
+		LabelKeyService: service,
+	})
+}
+
+// track remembers a container for Stop, also one whose start failed (with Ryuk
+// disabled it would otherwise stay behind in the Exited state).
+func (p *ContainersProvider) track(c testcontainers.Container) {
+	if c == nil {
+		return
+	}
+	p.mu.Lock()
+	p.containers = append(p.containers, c)
+	p.mu.Unlock()
+}
+
+func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) {
+	c, err := tcpostgres.Run(ctx, p.images.Postgres,
+		tcpostgres.WithUsername("smpp"),
+		tcpostgres.WithPassword(randomHex(12)),
+		tcpostgres.WithDatabase("postgres"),
+		tcpostgres.BasicWaitStrategies(),
+		p.customize("postgres"),
+	)
+	if c != nil {
+		p.track(c)
+	}
+	if err != nil {
+		return "", err
+	}
+	return c.ConnectionString(ctx, "sslmode=disable")
+}
+
+func (p *ContainersProvider) startVault(ctx context.Context) (addr, token string, err error) {
+	token = "root-" + randomHex(8)
+	c, err := tcvault.Run(ctx, p.images.Vault, tcvault.WithToken(token), p.customize("vault"))
+	if c != nil {
+		p.track(c)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	addr, err = c.HttpHostAddress(ctx)
+	return addr, token, err
+}
+
+func (p *ContainersProvider) startNATS(ctx context.Context) (string, error) {
+	// The module's default command is "-DV -js" (debug and trace logging); the
+	// suites want JetStream without tracing every message.
+	c, err := tcnats.Run(ctx, p.images.NATS, testcontainers.WithCmd("--jetstream"), p.customize("nats"))
+	if c != nil {
+		p.track(c)
+	}
+	if err != nil {
+		return "", err
+	}
+	return c.ConnectionString(ctx)
+}
+
+// Stop implements Provider: it terminates (stops and removes, with volumes)
+// every container Start made, even when the context is already cancelled.
+func (p *ContainersProvider) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	cs := p.containers
+	p.containers = nil
+	p.mu.Unlock()
+	if ctx.Err() != nil {
+		// Interrupted: still clean up, with a fresh bounded context.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+	}
+	var errs []error
+	for _, c := range cs {
+		if err := testcontainers.TerminateContainer(c, testcontainers.StopContext(ctx),
+			testcontainers.StopTimeout(5*time.Second)); err != nil {
+			errs = append(errs, fmt.Errorf("terminate container %s: %w", c.GetContainerID(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// NewSessionID returns a fresh id for the smpp-connector.session label.
+func NewSessionID() string {
+	return time.Now().UTC().Format("20060102T150405") + "-" + randomHex(4)
+}

@@ -1,0 +1,259 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	vault "github.com/hashicorp/vault/api"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/migrations"
+)
+
+// Subjects of the NATS contract (DESIGN.md section 3).
+const (
+	// SubjectDispatchPrefix + operatorId is where dispatch commands arrive.
+	SubjectDispatchPrefix = "smpp.operator."
+	// SubjectDispatchAll matches the dispatch commands of every operator.
+	SubjectDispatchAll = SubjectDispatchPrefix + ">"
+	// SubjectReceipts carries the correlated delivery receipts.
+	SubjectReceipts = "sms.dlr.inbound"
+)
+
+// DispatchSubject is the subject of one operator's dispatch commands.
+func DispatchSubject(operatorID string) string { return SubjectDispatchPrefix + operatorID }
+
+// StreamSpec is a JetStream stream a suite needs.
+type StreamSpec struct {
+	Name     string   `json:"name"`
+	Subjects []string `json:"subjects"`
+}
+
+// Default streams: dispatch commands and delivery receipts.
+var (
+	DispatchStream = StreamSpec{Name: "SMPP_DISPATCH", Subjects: []string{SubjectDispatchAll}}
+	ReceiptStream  = StreamSpec{Name: "SMS_DLR_INBOUND", Subjects: []string{SubjectReceipts}}
+)
+
+// OperatorCredential is an operator's SMPP credential as Vault holds it, in KV
+// v2 at <mount>/smpp/operators/{OperatorID} with the keys system_id, password
+// and (optional) system_type.
+type OperatorCredential struct {
+	OperatorID string `json:"operatorId"`
+	SystemID   string `json:"systemId"`
+	Password   string `json:"password"`
+	SystemType string `json:"systemType,omitempty"`
+}
+
+// SecretPath is the credential's path inside the KV v2 mount.
+func (c OperatorCredential) SecretPath() string { return OperatorSecretPath(c.OperatorID) }
+
+// OperatorSecretPath is an operator's credential path inside the KV v2 mount.
+func OperatorSecretPath(operatorID string) string { return "smpp/operators/" + operatorID }
+
+// String never shows the password.
+func (c OperatorCredential) String() string {
+	return fmt.Sprintf("%s (system_id=%s, password=<redacted>)", c.OperatorID, c.SystemID)
+}
+
+func (c OperatorCredential) data() map[string]any {
+	d := map[string]any{"system_id": c.SystemID, "password": c.Password}
+	if c.SystemType != "" {
+		d["system_type"] = c.SystemType
+	}
+	return d
+}
+
+// cleanupFunc releases one fixture.
+type cleanupFunc func(context.Context) error
+
+var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// databaseName is a fresh database name for a suite: smpp_<suite>_<random>.
+func databaseName(suite string) string {
+	s := nonIdent.ReplaceAllString(strings.ToLower(suite), "_")
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return "smpp_" + s + "_" + randomHex(4)
+}
+
+// withDatabase returns dsn pointing at database db. It takes URLs
+// (postgres://...) and keyword/value strings (host=... dbname=...).
+func withDatabase(dsn, db string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse PostgreSQL URL: %w", redactURLError(err))
+		}
+		u.Path = "/" + db
+		u.RawPath = ""
+		return u.String(), nil
+	}
+	// keyword/value: a later dbname wins.
+	return strings.TrimSpace(dsn) + " dbname='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(db) + "'", nil
+}
+
+// redactURLError keeps a password out of url.Parse's error text.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// createDatabase makes database name through adminDSN, applies the migrations
+// and returns the new database's DSN and how to drop it.
+func createDatabase(ctx context.Context, adminDSN, name string) (dsn string, drop cleanupFunc, err error) {
+	conn, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", nil, fmt.Errorf("create database %s (the role needs CREATEDB, or set %s=true): %w",
+			name, EnvPostgresReuseDB, err)
+	}
+	drop = func(ctx context.Context) error {
+		c, err := pgx.Connect(ctx, adminDSN)
+		if err != nil {
+			return fmt.Errorf("drop database %s: %w", name, err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("drop database %s: %w", name, err)
+		}
+		return nil
+	}
+	if dsn, err = withDatabase(adminDSN, name); err != nil {
+		return "", drop, err
+	}
+	return dsn, drop, nil
+}
+
+// applyMigrations runs the project's migrations on dsn.
+func applyMigrations(ctx context.Context, dsn string) (migrations.Result, error) {
+	res, err := migrations.Apply(ctx, dsn)
+	if err != nil {
+		return res, fmt.Errorf("apply migrations: %w", err)
+	}
+	return res, nil
+}
+
+// NewVaultClient returns a Vault client for addr and token.
+func NewVaultClient(addr, token string) (*vault.Client, error) {
+	cfg := vault.DefaultConfig()
+	cfg.Address = addr
+	cfg.Timeout = 15 * time.Second
+	c, err := vault.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("vault client for %s: %w", addr, err)
+	}
+	c.SetToken(token)
+	return c, nil
+}
+
+// seedVault writes each operator's credential into the KV v2 mount, unless a
+// secret is already there (an external Vault's own credentials are never
+// overwritten: the stored one is returned instead). The cleanup deletes only
+// the secrets written here, with all their versions.
+func seedVault(ctx context.Context, c *vault.Client, mount string, ops []OperatorCredential) ([]OperatorCredential, cleanupFunc, error) {
+	kv := c.KVv2(mount)
+	var written []string
+	cleanup := func(ctx context.Context) error {
+		var errs []error
+		for _, p := range written {
+			if err := kv.DeleteMetadata(ctx, p); err != nil {
+				errs = append(errs, fmt.Errorf("delete vault secret %s/%s: %w", mount, p, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	out := make([]OperatorCredential, 0, len(ops))
+	for _, op := range ops {
+		path := op.SecretPath()
+		existing, err := kv.Get(ctx, path)
+		switch {
+		case err == nil:
+			stored := credentialFromData(op.OperatorID, existing.Data)
+			logf("vault: %s/%s exists already; using it as it is", mount, path)
+			out = append(out, stored)
+			continue
+		case !errors.Is(err, vault.ErrSecretNotFound):
+			return nil, cleanup, fmt.Errorf("read vault secret %s/%s: %w", mount, path, err)
+		}
+		if _, err := kv.Put(ctx, path, op.data()); err != nil {
+			return nil, cleanup, fmt.Errorf("write vault secret %s/%s (is a KV v2 engine mounted at %s/?): %w",
+				mount, path, mount, err)
+		}
+		written = append(written, path)
+		out = append(out, op)
+	}
+	return out, cleanup, nil
+}
+
+func credentialFromData(operatorID string, d map[string]any) OperatorCredential {
+	s := func(k string) string { v, _ := d[k].(string); return v }
+	return OperatorCredential{OperatorID: operatorID, SystemID: s("system_id"), Password: s("password"), SystemType: s("system_type")}
+}
+
+// ensureStreams makes sure a stream captures each spec's subjects. A stream
+// that already does (provisioned by ops, say) is used as it is and kept; the
+// others are created and deleted again by the cleanup. It returns the names of
+// the streams in use, in the order of specs.
+func ensureStreams(ctx context.Context, js jetstream.JetStream, specs []StreamSpec) ([]string, cleanupFunc, error) {
+	var created []string
+	cleanup := func(ctx context.Context) error {
+		var errs []error
+		for _, n := range created {
+			if err := js.DeleteStream(ctx, n); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				errs = append(errs, fmt.Errorf("delete stream %s: %w", n, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	names := make([]string, 0, len(specs))
+	for _, s := range specs {
+		if len(s.Subjects) == 0 {
+			return nil, cleanup, fmt.Errorf("stream %s: no subjects", s.Name)
+		}
+		existing, err := js.StreamNameBySubject(ctx, s.Subjects[0])
+		if err == nil {
+			logf("nats: stream %s already captures %s; using it", existing, s.Subjects[0])
+			names = append(names, existing)
+			continue
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, cleanup, fmt.Errorf("look up stream for %s: %w", s.Subjects[0], err)
+		}
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:     s.Name,
+			Subjects: s.Subjects,
+			Storage:  jetstream.FileStorage,
+		}); err != nil {
+			return nil, cleanup, fmt.Errorf("create stream %s (%s): %w", s.Name, strings.Join(s.Subjects, ", "), err)
+		}
+		created = append(created, s.Name)
+		names = append(names, s.Name)
+	}
+	return names, cleanup, nil
+}
+
+// connectNATS connects to the NATS server at url, naming the connection.
+func connectNATS(url, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second),
+		nats.RetryOnFailedConnect(false), nats.MaxReconnects(10))
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	return nc, nil
+}

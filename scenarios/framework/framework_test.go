@@ -1,0 +1,268 @@
+package framework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+func TestParseGatesRejectsBadThresholds(t *testing.T) {
+	for name, doc := range map[string]string{
+		"no threshold":     "groups: {g: {criteria: {c: {unit: x}}}}",
+		"two thresholds":   "groups: {g: {criteria: {c: {min: 1, max: 2}}}}",
+		"negative within":  "groups: {g: {criteria: {c: {within: -1}}}}",
+		"unknown key":      "groups: {g: {criteria: {c: {minimum: 1}}}}",
+		"duplicate names":  "groups: {g: {criteria: {c: {min: 1}}}, h: {criteria: {c: {max: 1}}}}",
+		"not even a gates": "- 1\n- 2\n",
+	} {
+		if _, err := ParseGates([]byte(doc)); err == nil {
+			t.Errorf("%s: no error for %q", name, doc)
+		}
+	}
+}
+
+func TestProjectGatesFile(t *testing.T) {
+	path, err := GatesFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := LoadGates(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The seed figures of DESIGN.md section 5.
+	for name, want := range map[string]string{
+		"submit_success_rate": ">= 99.5 % of baseline",
+		"tps_breaches":        "<= 0 breaches",
+		"receipt_rate_delta":  "within ±0.5 pp vs baseline",
+		"failover":            "== true",
+	} {
+		_, th, ok := g.Lookup(name)
+		if !ok {
+			t.Errorf("%s missing from %s", name, path)
+			continue
+		}
+		if th.String() != want {
+			t.Errorf("%s: threshold %q, want %q", name, th.String(), want)
+		}
+	}
+}
+
+func TestThresholdCheck(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	yes := true
+	cases := []struct {
+		th   Threshold
+		v    float64
+		want bool
+	}{
+		{Threshold{Min: f(99.5)}, 99.5, true},
+		{Threshold{Min: f(99.5)}, 99.49, false},
+		{Threshold{Max: f(0)}, 0, true},
+		{Threshold{Max: f(0)}, 1, false},
+		{Threshold{Within: f(0.5)}, -0.5, true},
+		{Threshold{Within: f(0.5)}, 0.51, false},
+		{Threshold{Within: f(0.5)}, -0.51, false},
+		{Threshold{Min: f(1)}, nan(), false},
+		{Threshold{Expect: &yes}, 1, false}, // a condition is not a number
+	}
+	for _, c := range cases {
+		if got := c.th.Check(c.v); got != c.want {
+			t.Errorf("%s with %v: %v, want %v", c.th, c.v, got, c.want)
+		}
+	}
+	if !(Threshold{Expect: &yes}).CheckCondition(true) || (Threshold{Expect: &yes}).CheckCondition(false) {
+		t.Error("expect: true must pass true and fail false")
+	}
+}
+
+func nan() float64 { var z float64; return z / z }
+
+func criterionReport(t *testing.T, viaJSON bool, specs []types.SpecState, cs ...Criterion) types.Report {
+	t.Helper()
+	r := types.Report{SuiteSucceeded: true, RunTime: time.Second}
+	r.PreRunStats.TotalSpecs = len(specs)
+	r.PreRunStats.SpecsThatWillRun = len(specs)
+	for i, st := range specs {
+		sr := types.SpecReport{LeafNodeType: types.NodeTypeIt, State: st, LeafNodeText: "spec"}
+		if i < len(cs) {
+			e := types.ReportEntry{Name: criterionEntry, Value: types.WrapEntryValue(cs[i])}
+			if viaJSON { // as it arrives from another parallel process
+				b, err := json.Marshal(e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e = types.ReportEntry{}
+				if err := json.Unmarshal(b, &e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sr.ReportEntries = append(sr.ReportEntries, e)
+		}
+		r.SpecReports = append(r.SpecReports, sr)
+	}
+	return r
+}
+
+func TestBuildSummary(t *testing.T) {
+	g, err := ParseGates([]byte(`groups: {p: {criteria: {a: {min: 1}, b: {expect: true}, c: {max: 0}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := 2.0
+	a := Criterion{Name: "a", Threshold: ">= 1", Measured: "2", Value: &v, Pass: true}
+	b := Criterion{Name: "b", Threshold: "== true", Measured: "false", Pass: false}
+	passed := types.SpecStatePassed
+
+	for _, viaJSON := range []bool{false, true} {
+		// Complete run, c never measured, b failed.
+		s, err := BuildSummary("suite", "p", criterionReport(t, viaJSON, []types.SpecState{passed, passed}, a, b), g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Complete || s.Passed || len(s.Criteria) != 3 {
+			t.Fatalf("summary %+v: want complete, not passed, 3 criteria", s)
+		}
+		if s.Criteria[0].Value == nil || *s.Criteria[0].Value != 2 {
+			t.Errorf("value of a lost (viaJSON=%v): %+v", viaJSON, s.Criteria[0])
+		}
+		if got := s.Criteria[2]; got.Name != "c" || !got.Missing || got.Result() != "NOT MEASURED" {
+			t.Errorf("c: %+v", got)
+		}
+		msg := s.Failures().Error()
+		if !strings.Contains(msg, "b: measured false") || !strings.Contains(msg, "c was not measured") {
+			t.Errorf("failures: %s", msg)
+		}
+	}
+
+	// Partial run (a spec filtered out): missing criteria do not fail the gate.
+	r := criterionReport(t, false, []types.SpecState{passed}, a)
+	r.PreRunStats.TotalSpecs = 2
+	s, err := BuildSummary("suite", "p", r, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Complete || !s.Passed || s.Failures() != nil {
+		t.Errorf("partial run: %+v, failures %v", s, s.Failures())
+	}
+	r.SuiteSucceeded = false // e.g. a spec without criteria failed
+	if failed, _ := BuildSummary("suite", "p", r, g); failed.Passed {
+		t.Error("a failed suite's gate must not pass")
+	}
+	var out strings.Builder
+	if err := s.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CRITERION", "THRESHOLD", "MEASURED", "RESULT", "a  ", "PASS", "NOT MEASURED", "partial run"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestExternalProviderNamesEveryMissingVariable(t *testing.T) {
+	env := map[string]string{EnvVaultAddr: "http://vault:8200"}
+	p := NewExternalProvider(func(k string) string { return env[k] })
+	_, err := p.Start(context.Background(), AllServices)
+	if err == nil {
+		t.Fatal("no error without endpoints")
+	}
+	for _, v := range []string{EnvPostgresDSN, EnvVaultToken, EnvNATSURL} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error %q does not name %s", err, v)
+		}
+	}
+	if strings.Contains(err.Error(), EnvVaultAddr+",") {
+		t.Errorf("error %q names %s, which is set", err, EnvVaultAddr)
+	}
+
+	env = map[string]string{EnvNATSURL: "nats://n:4222", EnvPostgresDSN: "postgres://u:p@db/x"}
+	e, err := p.Start(context.Background(), Services{NATS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.NATSURL != "nats://n:4222" || e.PostgresDSN != "" || e.VaultKVMount != DefaultVaultKVMount {
+		t.Errorf("endpoints %+v", e)
+	}
+}
+
+func TestProviderFromEnv(t *testing.T) {
+	t.Setenv(EnvProvider, "kubernetes")
+	if _, err := ProviderFromEnv("s"); err == nil || !strings.Contains(err.Error(), ProviderExternal) {
+		t.Errorf("unknown provider: %v", err)
+	}
+	t.Setenv(EnvProvider, "external")
+	if p, err := ProviderFromEnv("s"); err != nil || p.Name() != ProviderExternal {
+		t.Errorf("external: %v %v", p, err)
+	}
+}
+
+func TestWithDatabase(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:p@h:5432/postgres?sslmode=disable": "postgres://u:p@h:5432/smpp_x?sslmode=disable",
+		"postgresql://u@h/":             "postgresql://u@h/smpp_x",
+		"host=h user=u dbname=postgres": "host=h user=u dbname=postgres dbname='smpp_x'",
+	} {
+		got, err := withDatabase(in, "smpp_x")
+		if err != nil || got != want {
+			t.Errorf("withDatabase(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := withDatabase("postgres://u:s3cret@h:bad/x", "y"); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("bad URL: %v (must fail without showing the password)", err)
+	}
+	n := databaseName("Phase 1/Quirks-Suite")
+	if !strings.HasPrefix(n, "smpp_phase_1_quirks_suite_") || len(n) > 63 {
+		t.Errorf("databaseName: %q", n)
+	}
+}
+
+func TestOperatorCredentialHidesPassword(t *testing.T) {
+	c := OperatorCredential{OperatorID: "mno-a", SystemID: "sys", Password: "pa55wdA1"}
+	if strings.Contains(c.String(), "pa55wdA1") {
+		t.Errorf("String() shows the password: %s", c)
+	}
+	if c.SecretPath() != "smpp/operators/mno-a" {
+		t.Errorf("SecretPath %q", c.SecretPath())
+	}
+}
+
+func TestPoll(t *testing.T) {
+	n := 0
+	if err := Poll(context.Background(), time.Second, time.Millisecond, func() error {
+		if n++; n < 3 {
+			return errors.New("not yet")
+		}
+		return nil
+	}); err != nil || n != 3 {
+		t.Errorf("Poll: %v after %d calls", err, n)
+	}
+	t0 := time.Now()
+	err := Poll(context.Background(), 50*time.Millisecond, 10*time.Millisecond, func() error { return errors.New("never") })
+	if err == nil || !strings.Contains(err.Error(), "never") {
+		t.Errorf("Poll timeout: %v", err)
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Errorf("Poll took %s for a 50ms timeout", d)
+	}
+}
+
+func TestCheckDockerNamesTheBuildCommandForAMissingLocalImage(t *testing.T) {
+	if os.Getenv(EnvProvider) == ProviderExternal {
+		t.Skip("SMPP_TEST_ENV=external: no Docker expected")
+	}
+	err := CheckDocker(context.Background(), "smpp-ci/does-not-exist:0", "registry.invalid/not-checked:1")
+	if !errors.Is(err, ErrImageMissing) {
+		t.Fatalf("got %v, want ErrImageMissing", err)
+	}
+	if !strings.Contains(err.Error(), "make images") || !strings.Contains(err.Error(), "smpp-ci/does-not-exist:0") ||
+		strings.Contains(err.Error(), "registry.invalid") {
+		t.Errorf("message: %v", err)
+	}
+}
