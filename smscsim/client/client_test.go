@@ -494,8 +494,15 @@ steps:
 	if ae.Line != 5 || !strings.Contains(ae.Message, "line 5: steps[0].add.params.tps: must be > 0") {
 		t.Fatalf("error: %+v", ae)
 	}
-	_, err = e.c.LoadScenario(c, []byte("seed: 4\nsteps:\n  - {at: 0s, reset: true}\n"), false)
-	apiErr(t, err, 400, "seed")
+	if _, err = e.c.LoadScenario(c, []byte("seed: 4\nsteps:\n  - {at: 0s, reset: true}\n"), true); err != nil {
+		t.Fatalf("a scenario with its own seed: %v", err)
+	}
+	if st, _ := e.c.ScenarioStatus(c); st.Seed != 4 {
+		t.Fatalf("scenario seed not applied: %+v", st)
+	}
+	if err := e.c.StopScenario(c); err != nil {
+		t.Fatal(err)
+	}
 	_, err = e.c.LoadScenario(c, []byte(`{"steps":[{"at":"1s","mo":{"operator":"zeta","source":"1","destination":"2"}}]}`), false)
 	apiErr(t, err, 400, "steps[0].mo.operator")
 	_, err = e.c.LoadScenario(c, nil, false)
