@@ -4,8 +4,7 @@
 package receipt
 
 import (
-	"fmt"
-	"strings"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -53,39 +52,75 @@ type Receipt struct {
 }
 
 // Render renders the receipt's short_message in the given variant:
-// standard, seconds, capitalized, no_text or short.
+// standard, seconds, capitalized, no_text or short. It appends by hand rather
+// than through fmt: it runs once per receipt.
 func (r Receipt) Render(variant string) string {
-	dateFmt := "0601021504"
-	if variant == "seconds" {
-		dateFmt = "060102150405"
-	}
+	return string(r.Append(make([]byte, 0, 160), variant))
+}
+
+// Append is Render onto a buffer.
+func (r Receipt) Append(b []byte, variant string) []byte {
 	errc := r.Err
 	if errc == "" {
 		errc = "000"
 	}
 	if variant == "short" {
-		return fmt.Sprintf("id:%s stat:%s err:%s", r.ID, r.Stat, errc)
+		b = append(append(b, "id:"...), r.ID...)
+		b = append(append(b, " stat:"...), r.Stat...)
+		return append(append(b, " err:"...), errc...)
 	}
-	sub, dlvrd := r.Sub, r.Dlvr
+	keys := &lowerKeys
+	if variant == "capitalized" {
+		keys = &upperKeys
+	}
+	sub := r.Sub
 	if sub == 0 {
 		sub = 1
 	}
-	var b strings.Builder
-	b.Grow(160)
-	key := func(k string) string {
-		if variant == "capitalized" {
-			return strings.ToUpper(k[:1]) + k[1:]
-		}
-		return k
-	}
-	fmt.Fprintf(&b, "%s:%s %s:%03d %s:%03d %s:%s %s:%s %s:%s %s:%s",
-		key("id"), r.ID, key("sub"), sub, key("dlvrd"), dlvrd,
-		key("submit date"), r.Submitted.UTC().Format(dateFmt), key("done date"), r.Done.UTC().Format(dateFmt),
-		key("stat"), r.Stat, key("err"), errc)
+	secs := variant == "seconds"
+	b = append(append(b, keys[0]...), r.ID...)
+	b = append3(append(b, keys[1]...), sub)
+	b = append3(append(b, keys[2]...), r.Dlvr)
+	b = appendDate(append(b, keys[3]...), r.Submitted.UTC(), secs)
+	b = appendDate(append(b, keys[4]...), r.Done.UTC(), secs)
+	b = append(append(b, keys[5]...), r.Stat...)
+	b = append(append(b, keys[6]...), errc...)
 	if variant != "no_text" {
-		b.WriteString(" " + key("text") + ":" + first20(r.Original))
+		b = append(append(b, keys[7]...), first20(r.Original)...)
 	}
-	return b.String()
+	return b
+}
+
+var (
+	lowerKeys = [8]string{"id:", " sub:", " dlvrd:", " submit date:", " done date:", " stat:", " err:", " text:"}
+	upperKeys = [8]string{"Id:", " Sub:", " Dlvrd:", " Submit date:", " Done date:", " Stat:", " Err:", " Text:"}
+)
+
+// append3 writes n as at least three digits (sub:001).
+func append3(b []byte, n int) []byte {
+	if n < 0 {
+		n = 0
+	}
+	if n < 100 {
+		b = append(b, '0')
+	}
+	if n < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, int64(n), 10)
+}
+
+// appendDate writes YYMMDDhhmm[ss].
+func appendDate(b []byte, t time.Time, secs bool) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	for _, v := range []int{y % 100, int(mo), d, h, mi} {
+		b = append(b, byte('0'+v/10), byte('0'+v%10))
+	}
+	if secs {
+		b = append(b, byte('0'+s/10), byte('0'+s%10))
+	}
+	return b
 }
 
 func first20(s string) string {
@@ -105,7 +140,6 @@ func first20(s string) string {
 // NetworkErrorCode encodes the network_error_code TLV: network type (3 = GSM)
 // followed by the 2-byte error code taken from Err.
 func (r Receipt) NetworkErrorCode() []byte {
-	var code int
-	fmt.Sscanf(r.Err, "%d", &code)
+	code, _ := strconv.Atoi(r.Err)
 	return []byte{3, byte(code >> 8), byte(code)}
 }

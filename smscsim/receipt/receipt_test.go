@@ -44,3 +44,13 @@ func TestMessageStateAndNetworkError(t *testing.T) {
 		t.Fatal("final")
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	r := Receipt{ID: "1234567", Stat: Delivered, Err: "000", Original: "benchmark text of some length",
+		Submitted: time.Now(), Done: time.Now(), Dlvr: 1}
+	buf := make([]byte, 0, 160)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		buf = r.Append(buf[:0], "standard")
+	}
+}

@@ -31,9 +31,10 @@ func BenchmarkSubmitWithReceipts(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	if res.Accepted != uint64(b.N) || res.Receipts != uint64(b.N) {
-		b.Fatalf("accepted %d receipts %d of %d", res.Accepted, res.Receipts, b.N)
+	if res.Receipts != res.Accepted || res.Accepted+res.Rejected != uint64(b.N) {
+		b.Fatalf("accepted %d rejected %d receipts %d of %d", res.Accepted, res.Rejected, res.Receipts, b.N)
 	}
 	b.ReportMetric(res.SubmitRate, "submit/s")
 	b.ReportMetric(res.ReceiptRate, "receipts/s")
+	b.ReportMetric(float64(res.Rejected), "ESME_RMSGQFUL")
 }

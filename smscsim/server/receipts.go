@@ -194,7 +194,7 @@ func (op *Operator) receiptPDU(m *message, stat, errc string, now time.Time) wir
 		r.Dlvr = 1
 	}
 	if p.Receipt.Carry != profile.CarryTLV {
-		d.Message = []byte(r.Render(p.Receipt.Text))
+		d.Message = r.Append(make([]byte, 0, 160), p.Receipt.Text)
 	}
 	if p.Receipt.Carry != profile.CarryText {
 		d.TLVs = []wire.TLV{
