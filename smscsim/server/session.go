@@ -325,28 +325,52 @@ func temporary(st data.CommandStatusType) bool {
 }
 
 // pump feeds receipts and MO from the account queue to a receiving bind,
-// keeping at most DeliverWindow unanswered.
+// keeping at most DeliverWindow unanswered. What is ready is sent as one
+// batch, so a busy bind costs one write per batch rather than per receipt.
 func (s *session) pump(acc *account) {
 	defer s.wg.Done()
-	var buf []byte
+	const maxBatch = 64
 	for {
 		select {
 		case s.dwin <- struct{}{}:
 		case <-s.done:
 			return
 		}
+		var ob *outbound
 		select {
-		case ob := <-acc.queue:
-			seq := s.nextSeq()
-			s.pmu.Lock()
-			s.pending[seq] = ob
-			s.pmu.Unlock()
-			buf = ob.pdu.Append(make([]byte, 0, 96+len(ob.pdu.Message)), seq)
-			if !s.send(buf) {
-				return
-			}
+		case ob = <-acc.queue:
 		case <-s.done:
 			<-s.dwin
+			return
+		}
+		buf := make([]byte, 0, 4096)
+		s.pmu.Lock()
+		for n := 0; ; n++ {
+			seq := s.nextSeq()
+			s.pending[seq] = ob
+			buf = ob.pdu.Append(buf, seq)
+			if n == maxBatch {
+				break
+			}
+			// Take more only while both a window slot and an item are ready.
+			select {
+			case s.dwin <- struct{}{}:
+			default:
+				ob = nil
+			}
+			if ob == nil {
+				break
+			}
+			select {
+			case ob = <-acc.queue:
+				continue
+			default:
+				<-s.dwin
+			}
+			break
+		}
+		s.pmu.Unlock()
+		if !s.send(buf) {
 			return
 		}
 	}
