@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +95,7 @@ func (s *session) run() {
 	s.wg.Add(2)
 	go s.writeLoop()
 	go s.keepalive()
-	s.readLoop()
+	s.safeReadLoop()
 	s.close("")
 	s.wg.Wait()
 	s.requeuePending()
@@ -229,6 +230,18 @@ func (s *session) keepalive() {
 			}
 		}
 	}
+}
+
+// safeReadLoop keeps a bug triggered by one peer's PDU from taking the whole
+// simulator (every other operator and session) down with it.
+func (s *session) safeReadLoop() {
+	defer func() {
+		if r := recover(); r != nil {
+			s.op.sim.log.Error("session handler panic", "operator", s.op.cfg.ID, "session", s.id, "panic", r, "stack", string(debug.Stack()))
+			s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), "session", "panic")
+		}
+	}()
+	s.readLoop()
 }
 
 func (s *session) readLoop() {
