@@ -1,0 +1,412 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/linxGnu/gosmpp"
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
+)
+
+// Bind is one SMPP bind that keeps itself up.
+type Bind struct {
+	cfg   Config
+	creds func(context.Context) (Auth, error)
+	name  string
+
+	mu       sync.Mutex
+	state    State
+	lastErr  error
+	sess     *gosmpp.Session
+	bound    chan struct{} // closed while bound; replaced when the bind drops
+	changed  chan struct{} // closed and replaced on every state change
+	rejected string        // credential version the SMSC refused for good
+	closing  bool
+
+	window  chan struct{}
+	workers chan struct{}
+	pmu     sync.Mutex
+	pending map[int32]*call
+
+	kick      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+
+	Stats Stats
+}
+
+// Stats are a bind's counters.
+type Stats struct {
+	Binds, BindFailures, Submits, Timeouts, NotSent, LateResponses, Delivers atomic.Uint64
+}
+
+type call struct {
+	done chan struct{}
+	res  Result
+	err  error
+}
+
+// NewBind prepares a bind; Start brings it up. creds is asked for the
+// credentials before every bind attempt, so a rotation is picked up.
+func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error)) *Bind {
+	cfg.defaults()
+	return &Bind{
+		cfg: cfg, creds: creds, name: name, state: StateConnecting,
+		bound: make(chan struct{}), changed: make(chan struct{}),
+		window: make(chan struct{}, cfg.Window), workers: make(chan struct{}, cfg.DeliverWorkers),
+		pending: map[int32]*call{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+// Start runs the bind loop until Close.
+func (b *Bind) Start() { go b.run() }
+
+// State returns the bind's state and the last error.
+func (b *Bind) State() (State, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state, b.lastErr
+}
+
+// Outstanding is the number of submit_sm waiting for their resp.
+func (b *Bind) Outstanding() int { return len(b.window) }
+
+// Changed returns a channel closed at the next state change.
+func (b *Bind) Changed() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.changed
+}
+
+// Kick makes a bind waiting on backoff or on new credentials try again now
+// (the secrets watcher calls it when a new version appears).
+func (b *Bind) Kick() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (b *Bind) setState(s State, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state == StateBound && s != StateBound {
+		b.bound = make(chan struct{})
+	}
+	if s == StateBound && b.state != StateBound {
+		close(b.bound)
+	}
+	b.state, b.lastErr = s, err
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+func (b *Bind) log() func(msg string, args ...any) {
+	return func(msg string, args ...any) {
+		b.cfg.Log.Info(msg, append([]any{"operator", b.cfg.Operator, "bind", b.name, "addr", b.cfg.Addr}, args...)...)
+	}
+}
+
+// sleep waits d, or until a kick or Close; it reports false on Close.
+func (b *Bind) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-b.kick:
+	case <-b.stop:
+		return false
+	}
+	return true
+}
+
+func (b *Bind) run() {
+	defer close(b.done)
+	defer b.setState(StateClosed, ErrClosed)
+	logInfo := b.log()
+	backoff := b.cfg.BackoffInitial
+	for {
+		select {
+		case <-b.stop:
+			return
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.BindTimeout)
+		auth, err := b.creds(ctx)
+		cancel()
+		if err != nil {
+			b.setState(StateBackoff, fmt.Errorf("credentials: %w", err))
+			b.cfg.Log.Warn("no credentials", "operator", b.cfg.Operator, "bind", b.name, "err", err)
+			if !b.sleep(jitter(backoff)) {
+				return
+			}
+			backoff = min(2*backoff, b.cfg.BackoffMax)
+			continue
+		}
+		b.mu.Lock()
+		refused := b.rejected != "" && b.rejected == auth.Version
+		b.mu.Unlock()
+		if refused {
+			// Binding again with credentials the SMSC refused would only lock
+			// the account: wait for a new version.
+			if !b.sleep(b.cfg.CredentialRecheck) {
+				return
+			}
+			continue
+		}
+
+		b.setState(StateConnecting, nil)
+		sess, closed, err := b.connect(auth)
+		if err != nil {
+			b.Stats.BindFailures.Add(1)
+			var be gosmpp.BindError
+			if errors.As(err, &be) && permanentBindError(be.CommandStatus) {
+				b.mu.Lock()
+				b.rejected = auth.Version
+				b.mu.Unlock()
+				b.setState(StateAuthFailed, err)
+				b.cfg.Log.Error("bind refused for good: not retrying until the credentials change",
+					"operator", b.cfg.Operator, "bind", b.name, "addr", b.cfg.Addr, "status", be.CommandStatus.String(), "credential", auth)
+				continue
+			}
+			b.setState(StateBackoff, err)
+			b.cfg.Log.Warn("bind failed", "operator", b.cfg.Operator, "bind", b.name, "addr", b.cfg.Addr, "err", err, "retry_in", backoff)
+			if !b.sleep(jitter(backoff)) {
+				return
+			}
+			backoff = min(2*backoff, b.cfg.BackoffMax)
+			continue
+		}
+		backoff = b.cfg.BackoffInitial
+		b.Stats.Binds.Add(1)
+		b.mu.Lock()
+		b.sess, b.rejected = sess, ""
+		b.mu.Unlock()
+		b.setState(StateBound, nil)
+		logInfo("bound", "credential", auth)
+
+		select {
+		case reason := <-closed:
+			b.dropped(fmt.Errorf("bind lost: %s", reason))
+			logInfo("bind lost, rebinding", "reason", reason)
+			if !b.sleep(jitter(b.cfg.BackoffInitial)) {
+				return
+			}
+		case <-b.stop:
+			b.drain()
+			sess.Close()
+			b.dropped(ErrClosed)
+			return
+		}
+	}
+}
+
+// dropped fails every submit still waiting on the lost bind.
+func (b *Bind) dropped(err error) {
+	b.mu.Lock()
+	b.sess = nil
+	b.mu.Unlock()
+	b.setState(StateBackoff, err)
+	b.pmu.Lock()
+	for seq, c := range b.pending {
+		delete(b.pending, seq)
+		c.err = fmt.Errorf("%w: %v", ErrUnknown, err)
+		close(c.done)
+	}
+	b.pmu.Unlock()
+}
+
+// drain waits for outstanding submits to be answered (or time out).
+func (b *Bind) drain() {
+	deadline := time.Now().Add(b.cfg.ResponseTimeout)
+	for len(b.window) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// connect dials with a timeout, puts a deadline on the bind_resp and starts a
+// gosmpp session with its own rebinding disabled.
+func (b *Bind) connect(auth Auth) (*gosmpp.Session, <-chan string, error) {
+	dialer := func(addr string) (net.Conn, error) {
+		c, err := net.DialTimeout("tcp", addr, b.cfg.DialTimeout)
+		if err != nil {
+			return nil, err
+		}
+		// gosmpp reads the bind_resp with no deadline of its own.
+		_ = c.SetDeadline(time.Now().Add(b.cfg.BindTimeout))
+		return c, nil
+	}
+	ga := gosmpp.Auth{SMSC: b.cfg.Addr, SystemID: auth.SystemID, Password: auth.Password, SystemType: auth.SystemType}
+	var conn gosmpp.Connector
+	if b.cfg.BindType == pdu.Transmitter {
+		conn = gosmpp.TXConnector(dialer, ga)
+	} else {
+		conn = gosmpp.TRXConnector(dialer, ga)
+	}
+	closed := make(chan string, 1)
+	var sessRef atomic.Pointer[gosmpp.Session]
+	sess, err := gosmpp.NewSession(conn, gosmpp.Settings{
+		ReadTimeout:  b.cfg.EnquireLink * 5 / 2,
+		WriteTimeout: b.cfg.WriteTimeout,
+		EnquireLink:  b.cfg.EnquireLink,
+		OnAllPDU:     func(p pdu.PDU) (pdu.PDU, bool) { return b.onPDU(&sessRef, p) },
+		OnSubmitError: func(p pdu.PDU, err error) {
+			if _, ok := p.(*pdu.SubmitSM); ok {
+				b.Stats.NotSent.Add(1)
+				b.complete(p.GetSequenceNumber(), Result{}, fmt.Errorf("%w: %v", ErrNotSent, err))
+			}
+		},
+		OnReceivingError: func(err error) {
+			b.cfg.Log.Debug("read error", "operator", b.cfg.Operator, "bind", b.name, "err", err)
+		},
+		OnClosed: func(st gosmpp.State) {
+			select {
+			case closed <- st.String():
+			default:
+			}
+		},
+	}, 0)
+	if err != nil {
+		kind := "trx"
+		if b.cfg.BindType == pdu.Transmitter {
+			kind = "tx"
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, nil, fmt.Errorf("bind %s %s: no answer within %v: %w", kind, b.cfg.Addr, b.cfg.BindTimeout, err)
+		}
+		return nil, nil, fmt.Errorf("bind %s %s: %w", kind, b.cfg.Addr, err)
+	}
+	sessRef.Store(sess)
+	return sess, closed, nil
+}
+
+// onPDU runs on gosmpp's reader goroutine: it must not block for long.
+func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, bool) {
+	switch v := p.(type) {
+	case *pdu.SubmitSMResp:
+		b.complete(v.SequenceNumber, Result{Status: v.CommandStatus, MessageID: v.MessageID, Resp: time.Now()}, nil)
+	case *pdu.GenericNack:
+		// gosmpp does not match generic_nack to its request; we do.
+		b.complete(v.SequenceNumber, Result{Status: v.CommandStatus, GenericNack: true, Resp: time.Now()}, nil)
+	case *pdu.DeliverSM:
+		b.Stats.Delivers.Add(1)
+		if b.cfg.Deliver == nil {
+			return v.GetResponse(), false
+		}
+		b.workers <- struct{}{} // bounded: a stuck store slows reading rather than piling up goroutines
+		go func() {
+			defer func() { <-b.workers }()
+			resp := v.GetResponse()
+			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver(v)
+			if s := sess.Load(); s != nil {
+				_ = s.Transceiver().Submit(resp)
+			}
+		}()
+	case *pdu.EnquireLink, *pdu.DataSM:
+		return p.GetResponse(), false
+	case *pdu.Unbind:
+		return p.GetResponse(), true
+	case *pdu.EnquireLinkResp, *pdu.UnbindResp, *pdu.DeliverSMResp:
+	default:
+		if p.CanResponse() {
+			nack := pdu.NewGenericNack()
+			nack.SetSequenceNumber(p.GetSequenceNumber())
+			nack.(*pdu.GenericNack).CommandStatus = data.ESME_RINVCMDID
+			return nack, false
+		}
+	}
+	return nil, false
+}
+
+func (b *Bind) complete(seq int32, r Result, err error) {
+	b.pmu.Lock()
+	c, ok := b.pending[seq]
+	delete(b.pending, seq)
+	b.pmu.Unlock()
+	if !ok {
+		if err == nil {
+			b.Stats.LateResponses.Add(1)
+		}
+		return
+	}
+	c.res, c.err = r, err
+	close(c.done)
+}
+
+// Submit sends one submit_sm on this bind and waits for its resp. It blocks
+// while the window is full. Once the PDU is handed to the wire the wait is
+// bounded by the response timeout only, not by ctx: a shutdown drains
+// in-flight submits instead of forgetting them.
+func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
+	select {
+	case b.window <- struct{}{}:
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("%w: %v", ErrNotSent, ctx.Err())
+	}
+	defer func() { <-b.window }()
+	b.mu.Lock()
+	sess, closing := b.sess, b.closing
+	b.mu.Unlock()
+	if closing {
+		return Result{}, fmt.Errorf("%w: %w", ErrNotSent, ErrClosed)
+	}
+	if sess == nil {
+		return Result{}, fmt.Errorf("%w: bind %s not bound", ErrNotSent, b.name)
+	}
+	seq := sm.GetSequenceNumber()
+	c := &call{done: make(chan struct{})}
+	b.pmu.Lock()
+	b.pending[seq] = c
+	b.pmu.Unlock()
+	sent := time.Now()
+	b.Stats.Submits.Add(1)
+	if err := sess.Transceiver().Submit(sm); err != nil {
+		b.complete(seq, Result{}, nil)
+		return Result{}, fmt.Errorf("%w: %v", ErrNotSent, err)
+	}
+	t := time.NewTimer(b.cfg.ResponseTimeout)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		c.res.Sent = sent
+		return c.res, c.err
+	case <-t.C:
+		b.pmu.Lock()
+		delete(b.pending, seq)
+		b.pmu.Unlock()
+		b.Stats.Timeouts.Add(1)
+		return Result{Sent: sent}, fmt.Errorf("%w: no submit_sm_resp within %v", ErrUnknown, b.cfg.ResponseTimeout)
+	}
+}
+
+// Close stops taking submits, waits for the outstanding ones, unbinds and
+// stops the bind loop.
+func (b *Bind) Close() {
+	b.closeOnce.Do(func() {
+		b.mu.Lock()
+		b.closing = true
+		b.mu.Unlock()
+		close(b.stop)
+		<-b.done
+	})
+}
+
+// Bound returns a channel closed while the bind is up.
+func (b *Bind) Bound() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.bound
+}

@@ -1,0 +1,117 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/linxGnu/gosmpp/pdu"
+)
+
+// Pool spreads submits over an operator's binds: each submit goes to the
+// bound bind with the fewest outstanding requests, and waits while none is
+// bound.
+type Pool struct {
+	binds []*Bind
+}
+
+// NewPool makes n binds with the same configuration.
+func NewPool(cfg Config, n int, creds func(context.Context) (Auth, error)) *Pool {
+	p := &Pool{}
+	for i := 0; i < max(n, 1); i++ {
+		p.binds = append(p.binds, NewBind(cfg, fmt.Sprintf("%s-%d", cfg.Operator, i+1), creds))
+	}
+	return p
+}
+
+// Start brings every bind up.
+func (p *Pool) Start() {
+	for _, b := range p.binds {
+		b.Start()
+	}
+}
+
+// Binds returns the pool's binds (for health and metrics).
+func (p *Pool) Binds() []*Bind { return p.binds }
+
+// Kick makes every bind waiting on backoff or credentials retry now.
+func (p *Pool) Kick() {
+	for _, b := range p.binds {
+		b.Kick()
+	}
+}
+
+// Ready reports whether at least one bind is up.
+func (p *Pool) Ready() bool {
+	for _, b := range p.binds {
+		if st, _ := b.State(); st == StateBound {
+			return true
+		}
+	}
+	return false
+}
+
+// pick returns the bound bind with the most free window, or a channel that
+// fires when any bind changes state.
+func (p *Pool) pick() (*Bind, []<-chan struct{}) {
+	var best *Bind
+	var waits []<-chan struct{}
+	for _, b := range p.binds {
+		st, _ := b.State()
+		if st == StateBound && (best == nil || b.Outstanding() < best.Outstanding()) {
+			best = b
+		}
+		waits = append(waits, b.Changed())
+	}
+	return best, waits
+}
+
+// Submit sends sm on a bound bind and waits for the resp (see Bind.Submit).
+// A bind lost before the PDU was written is retried on another bind.
+func (p *Pool) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
+	for {
+		b, waits := p.pick()
+		if b == nil {
+			if err := waitAny(ctx, waits); err != nil {
+				return Result{}, fmt.Errorf("%w: no bind up: %v", ErrNotSent, err)
+			}
+			continue
+		}
+		r, err := b.Submit(ctx, sm)
+		if err != nil && errors.Is(err, ErrNotSent) && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+			if st, _ := b.State(); st != StateBound {
+				continue // the bind went down under us: nothing was sent, try another
+			}
+		}
+		return r, err
+	}
+}
+
+func waitAny(ctx context.Context, chs []<-chan struct{}) error {
+	// Few binds per operator: a goroutine per channel is fine and simple.
+	fired := make(chan struct{}, len(chs))
+	stop := make(chan struct{})
+	defer close(stop)
+	for _, c := range chs {
+		go func() {
+			select {
+			case <-c:
+				fired <- struct{}{}
+			case <-stop:
+			}
+		}()
+	}
+	select {
+	case <-fired:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close drains and unbinds every bind.
+func (p *Pool) Close() {
+	for _, b := range p.binds {
+		b.Close()
+	}
+}

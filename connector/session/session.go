@@ -1,0 +1,142 @@
+// Package session keeps SMPP binds to one operator's SMSC up and gives the
+// rest of the connector a blocking, context-aware Submit on top of gosmpp
+// v0.3.1, working around its known pitfalls (see shared/notes/gosmpp.md):
+//
+//   - dial and bind_resp have deadlines (gosmpp would wait for ever on an SMSC
+//     that accepts TCP and says nothing);
+//   - gosmpp's own rebind loop is off (fixed interval, no backoff, retries a
+//     rejected password for ever): Bind rebinds with exponential backoff and
+//     jitter, and stops on permanent bind errors until the credentials change;
+//   - Submit only queues in gosmpp: Bind keeps its own window semaphore (so a
+//     full window blocks the caller instead of dropping the PDU), matches
+//     submit_sm_resp and generic_nack to the request by sequence number, and
+//     turns a missing response into ErrUnknown after the response timeout;
+//   - deliver_sm is answered only after the handler has stored it (OnAllPDU,
+//     with the response sent from a worker), and handlers run off gosmpp's
+//     single reader goroutine so a slow store does not stall reading.
+package session
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
+)
+
+// Auth is what a bind presents. Version tells credential rotations apart.
+type Auth struct {
+	SystemID   string
+	Password   string
+	SystemType string
+	Version    string
+}
+
+// String never shows the password.
+func (a Auth) String() string {
+	return fmt.Sprintf("system_id=%s system_type=%s version=%s password=[redacted]", a.SystemID, a.SystemType, a.Version)
+}
+
+// LogValue keeps the password out of structured logs.
+func (a Auth) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("system_id", a.SystemID), slog.String("version", a.Version))
+}
+
+// Config describes the binds to one SMSC endpoint.
+type Config struct {
+	Operator string
+	Addr     string // host:port
+	// BindType: pdu.Transceiver (default) or pdu.Transmitter.
+	BindType pdu.BindingType
+	// Window is the most submit_sm a bind has outstanding (default 10).
+	Window int
+	// EnquireLink is the keep-alive interval (default 30s); the connection is
+	// declared dead when nothing is read for 2.5 intervals.
+	EnquireLink     time.Duration
+	ResponseTimeout time.Duration // submit_sm -> submit_sm_resp (default 10s)
+	DialTimeout     time.Duration // TCP connect (default 5s)
+	BindTimeout     time.Duration // bind -> bind_resp (default 5s)
+	WriteTimeout    time.Duration // per PDU write (default 5s)
+	BackoffInitial  time.Duration // first rebind delay (default 1s)
+	BackoffMax      time.Duration // rebind delay cap (default 60s)
+	// CredentialRecheck is how often a bind stopped by a permanent bind error
+	// looks for new credentials (default 30s); Kick makes it look at once.
+	CredentialRecheck time.Duration
+	// Deliver handles deliver_sm (receipts, MO); its status is sent back in
+	// deliver_sm_resp once it returns. Nil answers ESME_ROK at once.
+	Deliver func(d *pdu.DeliverSM) data.CommandStatusType
+	// DeliverWorkers bounds concurrent Deliver calls per bind (default 16).
+	DeliverWorkers int
+	Log            *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Window <= 0 {
+		c.Window = 10
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.EnquireLink, 30*time.Second)
+	def(&c.ResponseTimeout, 10*time.Second)
+	def(&c.DialTimeout, 5*time.Second)
+	def(&c.BindTimeout, 5*time.Second)
+	def(&c.WriteTimeout, 5*time.Second)
+	def(&c.BackoffInitial, time.Second)
+	def(&c.BackoffMax, time.Minute)
+	def(&c.CredentialRecheck, 30*time.Second)
+	if c.DeliverWorkers <= 0 {
+		c.DeliverWorkers = 16
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.BindType != pdu.Transmitter {
+		c.BindType = pdu.Transceiver
+	}
+}
+
+// Result is the SMSC's answer to a submit_sm.
+type Result struct {
+	Status      data.CommandStatusType
+	MessageID   string
+	GenericNack bool
+	Sent, Resp  time.Time
+}
+
+// OK reports an accepted submit.
+func (r Result) OK() bool { return r.Status == data.ESME_ROK && !r.GenericNack }
+
+// Errors of Submit. ErrNotSent is safe to retry; ErrUnknown is not: the SMSC
+// may have taken the message.
+var (
+	ErrNotSent = errors.New("submit_sm not sent")
+	ErrUnknown = errors.New("submit_sm outcome unknown")
+	ErrClosed  = errors.New("session closed")
+)
+
+// State of a bind.
+type State string
+
+// Bind states.
+const (
+	StateConnecting State = "connecting"
+	StateBound      State = "bound"
+	StateBackoff    State = "backoff"
+	StateAuthFailed State = "auth_failed" // permanent bind error: waiting for new credentials
+	StateClosed     State = "closed"
+)
+
+// permanentBindError reports bind statuses that retrying with the same
+// credentials cannot fix.
+func permanentBindError(st data.CommandStatusType) bool {
+	switch st {
+	case data.ESME_RINVPASWD, data.ESME_RINVSYSID, data.ESME_RINVSYSTYP:
+		return true
+	}
+	return false
+}
