@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/mo"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
 )
 
 // Validate checks a scenario built in Go the way Parse checks a file: each
@@ -132,7 +132,7 @@ func CheckMO(m faults.MO) (field, msg string) {
 	default:
 		return "segmentation", fmt.Sprintf("want udh8, udh16, sar or payload, got %q", m.Segmentation)
 	}
-	if _, err := mo.Segment(m.Text, enc, seg, 1); err != nil {
+	if _, err := segment.Segment(m.Text, enc, seg, 1); err != nil {
 		return "text", strings.TrimPrefix(err.Error(), "text: ")
 	}
 	return "", ""

@@ -11,7 +11,7 @@ import (
 	"github.com/linxGnu/gosmpp/pdu"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/mo"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
@@ -288,7 +288,7 @@ func TestMOFaultSegmentsAndReassembles(t *testing.T) {
 			rx := bound(t, addr, pdu.Receiver)
 			addFault(t, s, "mo", map[string]any{"rate": 50, "count": 1, "text": long, "encoding": "ucs2", "segmentation": seg,
 				"source": "447700900999", "destination": "ACME"}, faults.Match{})
-			re := mo.NewReassembler(10, time.Minute)
+			re := segment.NewReassembler(10, time.Minute)
 			for {
 				d := rx.Expect(data.DELIVER_SM, wait).(*pdu.DeliverSM)
 				rx.AckDeliver(d, 0)
@@ -309,16 +309,16 @@ func TestMOFaultSegmentsAndReassembles(t *testing.T) {
 }
 
 // partOf turns a parsed deliver_sm back into the octets on the wire.
-func partOf(d *pdu.DeliverSM) mo.Part {
+func partOf(d *pdu.DeliverSM) segment.Part {
 	msg, _ := d.Message.GetMessageData()
 	if udh := d.Message.UDH(); len(udh) > 0 {
 		b, _ := udh.MarshalBinary()
 		msg = append(b, msg...)
 	}
-	p := mo.Part{EsmClass: d.EsmClass, DataCoding: d.Message.Encoding().DataCoding(), Message: msg}
+	p := segment.Part{EsmClass: d.EsmClass, DataCoding: d.Message.Encoding().DataCoding(), Message: msg}
 	for _, tag := range []pdu.Tag{pdu.TagSarMsgRefNum, pdu.TagSarTotalSegments, pdu.TagSarSegmentSeqnum, pdu.TagMessagePayload} {
 		if f, ok := d.OptionalParameters[tag]; ok {
-			p.TLVs = append(p.TLVs, mo.TLV{Tag: uint16(tag), Value: f.Data})
+			p.TLVs = append(p.TLVs, segment.TLV{Tag: uint16(tag), Value: f.Data})
 		}
 	}
 	return p

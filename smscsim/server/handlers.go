@@ -9,7 +9,7 @@ import (
 	"github.com/linxGnu/gosmpp/pdu"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/mo"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
@@ -118,7 +118,7 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 		return r
 	}
 
-	part := mo.Part{EsmClass: f.esm, DataCoding: f.dataCoding}
+	part := segment.Part{EsmClass: f.esm, DataCoding: f.dataCoding}
 	if !f.isData {
 		part.Message, _ = f.msg.GetMessageData()
 		if udh := f.msg.UDH(); len(udh) > 0 {
@@ -134,7 +134,7 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 	}
 	for _, tag := range []pdu.Tag{pdu.TagSarMsgRefNum, pdu.TagSarTotalSegments, pdu.TagSarSegmentSeqnum, pdu.TagMessagePayload} {
 		if v, ok := f.tlvs[tag]; ok {
-			part.TLVs = append(part.TLVs, mo.TLV{Tag: uint16(tag), Value: v.Data})
+			part.TLVs = append(part.TLVs, segment.TLV{Tag: uint16(tag), Value: v.Data})
 			r.rec.TLVs = append(r.rec.TLVs, fmt.Sprintf("0x%04x=%x", uint16(tag), v.Data))
 		}
 	}
@@ -143,7 +143,7 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 		num: s.op.msgNum.Add(1), account: acc.cfg.SystemID, src: f.src, dst: f.dst,
 		regDlr: f.regDlr, submitted: now, state: "ENROUTE", part: 1, total: 1,
 	}
-	if _, total, seq, ok, err := mo.Concat(part); err == nil && ok {
+	if _, total, seq, ok, err := segment.Concat(part); err == nil && ok {
 		m.part, m.total = seq, total
 	}
 	m.text = textOf(part, s.op.prof.DataCoding0)
@@ -156,17 +156,17 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 	return r
 }
 
-func textOf(p mo.Part, dc0 string) string {
+func textOf(p segment.Part, dc0 string) string {
 	octets := p.Message
 	for _, t := range p.TLVs {
 		if t.Tag == uint16(pdu.TagMessagePayload) {
 			octets = t.Value
 		}
 	}
-	if _, _, _, ok, _ := mo.Concat(p); ok && p.EsmClass&0x40 != 0 && len(octets) > 0 && int(octets[0])+1 <= len(octets) {
+	if _, _, _, ok, _ := segment.Concat(p); ok && p.EsmClass&0x40 != 0 && len(octets) > 0 && int(octets[0])+1 <= len(octets) {
 		octets = octets[int(octets[0])+1:]
 	}
-	txt, err := mo.Decode(p.DataCoding, octets, dc0)
+	txt, err := segment.Decode(p.DataCoding, octets, dc0)
 	if err != nil {
 		return hex.EncodeToString(octets)
 	}

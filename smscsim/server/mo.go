@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/mo"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
@@ -21,7 +21,7 @@ func segmentMO(m faults.MO, ref uint16) ([]wire.DeliverSM, error) {
 	if seg == "" {
 		seg = "udh8"
 	}
-	parts, err := mo.Segment(m.Text, enc, seg, ref)
+	parts, err := segment.Segment(m.Text, enc, seg, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,9 @@
-// Package mo encodes, segments and reassembles the text of mobile-originated
-// short messages as an SMPP 3.4 SMSC carries them in deliver_sm: GSM 03.38
+// Package segment encodes, segments and reassembles the text of short
+// messages as SMPP 3.4 carries them in submit_sm and deliver_sm: GSM 03.38
 // (unpacked, one septet per octet, as data_coding 0), UCS2 (UTF-16BE, with
 // surrogate pairs for characters beyond the BMP) and Latin-1; concatenation by
 // 8-bit or 16-bit UDH, by SAR TLVs, or as a single message_payload.
-package mo
+package segment
 
 import (
 	"fmt"

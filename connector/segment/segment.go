@@ -1,4 +1,4 @@
-package mo
+package segment
 
 import (
 	"encoding/binary"
@@ -17,7 +17,7 @@ const (
 // starts with a user data header.
 const EsmClassUDHI byte = 0x40
 
-// Part is one deliver_sm's worth of a message.
+// Part is one submit_sm's or deliver_sm's worth of a message.
 type Part struct {
 	EsmClass   byte   // 0x40 (UDHI) when Message starts with a UDH
 	DataCoding byte   // 0x00 GSM7, 0x08 UCS2, 0x03 Latin-1
