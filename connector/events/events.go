@@ -1,0 +1,163 @@
+// Package events publishes what the connector learns: delivery receipts on
+// sms.dlr.inbound, submit outcomes on smpp.outcome.{operatorId}, bad commands
+// on smpp.deadletter.{operatorId} and MO messages on sms.mo.inbound, all
+// through JetStream with a message id so a retried publish is not a duplicate.
+//
+// In shadow mode receipts and outcomes are not published (the legacy
+// dispatcher is the system of record): they are written to a comparison log
+// instead, one JSON object per line, for the Phase 2 comparison.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+)
+
+// Receipt is the receipt event (DESIGN.md section 3).
+type Receipt struct {
+	MessageID     string    `json:"messageId"`
+	OperatorID    string    `json:"operatorId"`
+	SMSCMessageID string    `json:"smscMessageId"`
+	Status        string    `json:"status"` // DELIVERED, UNDELIVERABLE, EXPIRED, REJECTED, DELETED, ACCEPTED, ENROUTE, UNKNOWN
+	Stat          string    `json:"stat"`
+	Err           string    `json:"err"`
+	PartNumber    int       `json:"partNumber,omitempty"`
+	PartCount     int       `json:"partCount"`
+	PartsReceived int       `json:"partsReceived,omitempty"` // receipts seen so far for a multipart message
+	SubmittedAt   time.Time `json:"submittedAt,omitzero"`
+	DoneAt        time.Time `json:"doneAt,omitzero"`
+	ReceivedAt    time.Time `json:"receivedAt"`
+}
+
+// Outcome kinds.
+const (
+	OutcomeAccepted = "accepted"
+	OutcomeRejected = "rejected"
+	OutcomeUnknown  = "unknown"
+)
+
+// Outcome is a submit outcome event, one per part.
+type Outcome struct {
+	MessageID     string    `json:"messageId"`
+	OperatorID    string    `json:"operatorId"`
+	PartNumber    int       `json:"partNumber"`
+	PartCount     int       `json:"partCount"`
+	Outcome       string    `json:"outcome"` // accepted, rejected, unknown
+	SMSCMessageID string    `json:"smscMessageId,omitempty"`
+	CommandStatus uint32    `json:"commandStatus"`
+	Status        string    `json:"status,omitempty"` // ESME_RINVDSTADR, "generic_nack ...", "no submit_sm_resp within 10s"
+	At            time.Time `json:"at"`
+}
+
+// DeadLetter is a command that can never be sent.
+type DeadLetter struct {
+	OperatorID string    `json:"operatorId"`
+	Subject    string    `json:"subject"`
+	Reason     string    `json:"reason"`
+	Field      string    `json:"field,omitempty"`
+	Command    string    `json:"command"` // the command as received
+	ReceivedAt time.Time `json:"receivedAt"`
+}
+
+// MO is a reassembled mobile-originated message.
+type MO struct {
+	OperatorID  string    `json:"operatorId"`
+	Source      string    `json:"source"`
+	Destination string    `json:"destination"`
+	Text        string    `json:"text"`
+	Parts       int       `json:"parts"`
+	ReceivedAt  time.Time `json:"receivedAt"`
+}
+
+// Publisher publishes events.
+type Publisher struct {
+	js     jetstream.JetStream
+	shadow bool
+	mu     sync.Mutex
+	cmp    io.Writer
+}
+
+// New returns a publisher. With shadow set, receipts and outcomes go to the
+// comparison log cmp (which may be nil: then they are only counted by the caller).
+func New(js jetstream.JetStream, shadow bool, cmp io.Writer) *Publisher {
+	return &Publisher{js: js, shadow: shadow, cmp: cmp}
+}
+
+// Shadow reports whether the publisher is in shadow mode.
+func (p *Publisher) Shadow() bool { return p.shadow }
+
+// Receipt publishes a receipt event; the message id makes a repeated publish
+// of the same receipt (a redelivered deliver_sm) a no-op for consumers.
+func (p *Publisher) Receipt(ctx context.Context, r Receipt) error {
+	if p.shadow {
+		return p.compare("receipt", r)
+	}
+	id := fmt.Sprintf("dlr:%s:%s:%s", r.OperatorID, r.SMSCMessageID, r.Stat)
+	return p.publish(ctx, natsjs.ReceiptSubject, id, r)
+}
+
+// Outcome publishes a submit outcome.
+func (p *Publisher) Outcome(ctx context.Context, o Outcome) error {
+	if p.shadow {
+		return p.compare("outcome", o)
+	}
+	id := fmt.Sprintf("out:%s:%d:%s", o.MessageID, o.PartNumber, o.Outcome)
+	return p.publish(ctx, natsjs.OutcomePrefix+o.OperatorID, id, o)
+}
+
+// DeadLetter publishes a bad command with its reason. Dead letters are
+// published in shadow mode too: they are about the command, not the SMS.
+func (p *Publisher) DeadLetter(ctx context.Context, d DeadLetter) error {
+	return p.publish(ctx, natsjs.DeadLetterPfx+d.OperatorID, "", d)
+}
+
+// MO publishes a reassembled MO message (not in shadow mode: the legacy
+// dispatcher delivers MO while it is the system of record).
+func (p *Publisher) MO(ctx context.Context, m MO) error {
+	if p.shadow {
+		return p.compare("mo", m)
+	}
+	return p.publish(ctx, natsjs.MOSubject, "", m)
+}
+
+func (p *Publisher) publish(ctx context.Context, subject, id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", subject, err)
+	}
+	var opts []jetstream.PublishOpt
+	if id != "" {
+		opts = append(opts, jetstream.WithMsgID(id))
+	}
+	if _, err := p.js.Publish(ctx, subject, b, opts...); err != nil {
+		return fmt.Errorf("publish %s: %w", subject, err)
+	}
+	return nil
+}
+
+// compare writes one line of the shadow comparison log.
+func (p *Publisher) compare(kind string, v any) error {
+	if p.cmp == nil {
+		return nil
+	}
+	b, err := json.Marshal(struct {
+		Kind  string    `json:"kind"`
+		At    time.Time `json:"at"`
+		Event any       `json:"event"`
+	}{kind, time.Now().UTC(), v})
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err = p.cmp.Write(append(b, '\n'))
+	return err
+}

@@ -1,0 +1,107 @@
+package events
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+)
+
+// startJS runs a real (embedded) nats-server with the connector's streams.
+func startJS(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	srv, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := natsjs.EnsureStreams(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func lastOn(t *testing.T, js jetstream.JetStream, stream, subject string) (jetstream.RawStreamMsg, uint64) {
+	t.Helper()
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GetLastMsgForSubject(context.Background(), subject)
+	if err != nil {
+		t.Fatalf("nothing on %s: %v", subject, err)
+	}
+	info, _ := s.Info(context.Background())
+	return *m, info.State.Msgs
+}
+
+func TestReceiptsAreDeduplicated(t *testing.T) {
+	js := startJS(t)
+	p := New(js, false, nil)
+	r := Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "42", Status: "DELIVERED", Stat: "DELIVRD", Err: "000", PartCount: 1, ReceivedAt: time.Now()}
+	for i := 0; i < 3; i++ { // a deliver_sm redelivered by the SMSC
+		if err := p.Receipt(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, n := lastOn(t, js, natsjs.ReceiptStream, natsjs.ReceiptSubject)
+	if n != 1 {
+		t.Fatalf("%d receipt events, want 1", n)
+	}
+	var got Receipt
+	if err := json.Unmarshal(m.Data, &got); err != nil || got.MessageID != "m1" || got.Status != "DELIVERED" {
+		t.Fatalf("%s %v", m.Data, err)
+	}
+}
+
+func TestOutcomesAndDeadLetters(t *testing.T) {
+	js := startJS(t)
+	p := New(js, false, nil)
+	if err := p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, PartCount: 1, Outcome: OutcomeRejected, CommandStatus: 0x0B, Status: "ESME_RINVDSTADR"}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := lastOn(t, js, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a")
+	if !bytes.Contains(m.Data, []byte(`"outcome":"rejected"`)) {
+		t.Fatalf("%s", m.Data)
+	}
+	if err := p.DeadLetter(context.Background(), DeadLetter{OperatorID: "mno-a", Reason: "not JSON", Command: "{"}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = lastOn(t, js, natsjs.EventsStream, natsjs.DeadLetterPfx+"mno-a")
+	if !bytes.Contains(m.Data, []byte(`"reason":"not JSON"`)) {
+		t.Fatalf("%s", m.Data)
+	}
+}
+
+func TestShadowModePublishesNoReceiptOrOutcome(t *testing.T) {
+	js := startJS(t)
+	var cmp bytes.Buffer
+	p := New(js, true, &cmp)
+	_ = p.Receipt(context.Background(), Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "1", Stat: "DELIVRD"})
+	_ = p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, Outcome: OutcomeAccepted})
+	for stream, subject := range map[string]string{natsjs.ReceiptStream: natsjs.ReceiptSubject, natsjs.EventsStream: natsjs.OutcomePrefix + "mno-a"} {
+		s, _ := js.Stream(context.Background(), stream)
+		if _, err := s.GetLastMsgForSubject(context.Background(), subject); err == nil {
+			t.Fatalf("shadow mode published on %s", subject)
+		}
+	}
+	lines := bytes.Split(bytes.TrimSpace(cmp.Bytes()), []byte("\n"))
+	if len(lines) != 2 || !bytes.Contains(lines[0], []byte(`"kind":"receipt"`)) || !bytes.Contains(lines[1], []byte(`"kind":"outcome"`)) {
+		t.Fatalf("comparison log:\n%s", cmp.String())
+	}
+}
