@@ -1,0 +1,633 @@
+// Package dlr parses and normalises SMPP delivery receipts (deliver_sm /
+// data_sm carrying a receipt) as operators actually send them, and turns the
+// SMSC message ids found in submit_sm_resp and in receipts into one comparable
+// key.
+//
+// # Where a receipt's fields come from
+//
+// Parse reads the receipt TLVs first, then the short_message text (or the
+// message_payload TLV when short_message is empty):
+//
+//   - ID: receipted_message_id (0x001E; a C-string, the NUL may be missing)
+//     when present and non-blank, otherwise the text's "id:". A receipt without
+//     either is an error (wrapping ErrNoID). When both are present and differ,
+//     the TLV wins and Receipt.Conflict says so: some operators put the id in
+//     a different format in the text than in the TLV.
+//   - Stat (raw, ASCII letters upper-cased): the text's "stat:", otherwise the SMPP name of
+//     message_state (0x0427).
+//   - Status (normalised): from message_state when it holds a definite state
+//     (1..8 except 7, UNKNOWN), otherwise from the text's stat, otherwise
+//     UNKNOWN. DELIVRD/DELIVERED map to DELIVERED, UNDELIV/UNDELIVERABLE to
+//     UNDELIVERABLE, REJECTD/REJECTED to REJECTED, ACCEPTD/ACCEPTED to
+//     ACCEPTED, EXPIRED, DELETED, ENROUTE and UNKNOWN to themselves, anything
+//     else to UNKNOWN. A text stat that contradicts message_state is reported
+//     in Conflict.
+//   - Err: the text's "err:", otherwise the error code of network_error_code
+//     (0x0423: network type, 2-byte code) as at least three decimal digits; the TLV's
+//     bytes are always kept in NetworkError.
+//   - Final: the status ends the message's life (everything but ACCEPTED and
+//     ENROUTE), and the esm_class is not an intermediate delivery notification.
+//
+// # The receipt text
+//
+// The de-facto format of SMPP 3.4 Appendix B,
+//
+//	id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E text:...
+//
+// is read leniently: keys in any case, any amount of white space around keys,
+// colons and values, "submit date" also as submit_date or submitdate (same for
+// done date), "dlvr" for dlvrd, "error" for err, fields in any order, unknown
+// keys ignored, any field may be missing except that some id must be found.
+// A value is the first white-space-delimited token after its key (an empty
+// value is allowed when the next known key follows). "text:" takes the rest of
+// the message, spaces and colons included. Dates of 10 (YYMMDDhhmm), 12
+// (YYMMDDhhmmss) or 14 (YYYYMMDDhhmmss) digits are read as UTC, two-digit
+// years as 20YY; a date that does not parse is kept raw (SubmittedRaw,
+// DoneRaw) and reported as the zero time, not as an error. sub and dlvrd are
+// decimal numbers (0 when absent or not a number).
+//
+// # Message ids
+//
+// An IDRule says how an operator writes ids in submit_sm_resp (Resp) and in
+// receipts (Receipt); IDRule.Key maps either to the same key. Numeric formats
+// (decimal, hex in any letter case) become the decimal value without leading
+// zeros, so "00012D687" (hex) and "1234567" (decimal) are one message; raw
+// ids are only trimmed of white space and NULs; uuids are lower-cased and
+// written 8-4-4-4-12.
+package dlr
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TLV tags read by Parse.
+const (
+	TagReceiptedMessageID uint16 = 0x001E
+	TagNetworkErrorCode   uint16 = 0x0423
+	TagMessagePayload     uint16 = 0x0424
+	TagMessageState       uint16 = 0x0427
+)
+
+// esm_class message type bits (SMPP 3.4 5.2.12, bits 5..2).
+const (
+	esmTypeMask         = 0x3C
+	EsmSMSCReceipt      = 0x04 // SMSC delivery receipt
+	EsmSMEDeliveryAck   = 0x08 // SME delivery acknowledgement
+	EsmSMEManualAck     = 0x10 // SME manual/user acknowledgement
+	EsmIntermediateNote = 0x20 // intermediate delivery notification
+)
+
+// Status is a receipt's normalised status.
+type Status string
+
+// Normalised statuses.
+const (
+	Delivered     Status = "DELIVERED"
+	Undeliverable Status = "UNDELIVERABLE"
+	Expired       Status = "EXPIRED"
+	Rejected      Status = "REJECTED"
+	Deleted       Status = "DELETED"
+	Accepted      Status = "ACCEPTED"
+	Enroute       Status = "ENROUTE"
+	Unknown       Status = "UNKNOWN"
+)
+
+// Valid reports whether s is one of the normalised statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case Delivered, Undeliverable, Expired, Rejected, Deleted, Accepted, Enroute, Unknown:
+		return true
+	}
+	return false
+}
+
+// Final reports whether s ends the message's life: everything but ACCEPTED
+// and ENROUTE.
+func (s Status) Final() bool { return s != Accepted && s != Enroute }
+
+// Source values of Receipt.Source.
+const (
+	SourceTLV  = "tlv"
+	SourceText = "text"
+	SourceBoth = "both"
+)
+
+// ErrNoID is wrapped by Parse's error when the receipt carries no message id.
+var ErrNoID = errors.New("no message id")
+
+// Input is what Parse needs of a deliver_sm or data_sm.
+type Input struct {
+	EsmClass     byte
+	ShortMessage []byte
+	// TLVs by tag; only the receipt tags and message_payload are read.
+	TLVs map[uint16][]byte
+}
+
+// Receipt is a parsed delivery receipt. Strings are substrings of one copy
+// of the input; nothing refers to the caller's buffers.
+type Receipt struct {
+	ID     string // receipted_message_id, else the text's id
+	Stat   string // raw stat, upper-cased ("DELIVRD"), or message_state's name
+	Err    string // raw err ("000"), or network_error_code's code
+	Status Status
+	Final  bool
+
+	Submitted, Done       time.Time // UTC; zero when absent or not parseable
+	SubmittedRaw, DoneRaw string    // as in the text
+	Sub, Dlvrd            int
+	Text                  string
+
+	MessageState int    // message_state TLV, 0 if absent
+	NetworkError []byte // network_error_code TLV, nil if absent
+	Source       string // "tlv", "text" or "both": what supplied the fields
+
+	// Conflict describes a disagreement between the TLVs and the text (id or
+	// status); the TLV's value was used. Empty when they agree.
+	Conflict string
+}
+
+// IsReceipt reports whether a deliver_sm/data_sm is a receipt: its esm_class
+// message type is an SMSC delivery receipt, an SME delivery or manual ack, or
+// an intermediate delivery notification, or it carries receipted_message_id
+// (some operators send receipts with esm_class 0).
+func IsReceipt(esmClass byte, tlvs map[uint16][]byte) bool {
+	switch esmClass & esmTypeMask {
+	case EsmSMSCReceipt, EsmSMEDeliveryAck, EsmSMEManualAck, EsmIntermediateNote:
+		return true
+	}
+	_, ok := tlvs[TagReceiptedMessageID]
+	return ok
+}
+
+// stateNames maps message_state (SMPP 3.4 5.2.28) to its name.
+var stateNames = [...]string{1: "ENROUTE", 2: "DELIVERED", 3: "EXPIRED", 4: "DELETED",
+	5: "UNDELIVERABLE", 6: "ACCEPTED", 7: "UNKNOWN", 8: "REJECTED", 9: "SKIPPED"}
+
+// StateStatus maps a message_state value to a status (SKIPPED and values
+// outside 1..8 are UNKNOWN).
+func StateStatus(state int) Status {
+	switch state {
+	case 1:
+		return Enroute
+	case 2:
+		return Delivered
+	case 3:
+		return Expired
+	case 4:
+		return Deleted
+	case 5:
+		return Undeliverable
+	case 6:
+		return Accepted
+	case 8:
+		return Rejected
+	}
+	return Unknown
+}
+
+// Normalize maps a stat (any case) to a status.
+func Normalize(stat string) Status {
+	switch {
+	case eqFold(stat, "DELIVRD"), eqFold(stat, "DELIVERED"):
+		return Delivered
+	case eqFold(stat, "UNDELIV"), eqFold(stat, "UNDELIVERABLE"):
+		return Undeliverable
+	case eqFold(stat, "EXPIRED"):
+		return Expired
+	case eqFold(stat, "REJECTD"), eqFold(stat, "REJECTED"):
+		return Rejected
+	case eqFold(stat, "DELETED"):
+		return Deleted
+	case eqFold(stat, "ACCEPTD"), eqFold(stat, "ACCEPTED"):
+		return Accepted
+	case eqFold(stat, "ENROUTE"):
+		return Enroute
+	}
+	return Unknown
+}
+
+// Parse parses a delivery receipt. Only a missing id is an error.
+func Parse(in Input) (Receipt, error) {
+	var r Receipt
+	tlvUsed := false
+
+	// TLVs first.
+	tlvID := ""
+	if v, ok := in.TLVs[TagReceiptedMessageID]; ok {
+		tlvID = trimID(cString(v))
+		tlvUsed = true
+	}
+	if v, ok := in.TLVs[TagMessageState]; ok && len(v) > 0 {
+		r.MessageState = beInt(v)
+		tlvUsed = true
+	}
+	if v, ok := in.TLVs[TagNetworkErrorCode]; ok {
+		r.NetworkError = append([]byte(nil), v...)
+		tlvUsed = true
+	}
+
+	// Then the text.
+	raw := in.ShortMessage
+	if len(trimBytes(raw)) == 0 {
+		if p, ok := in.TLVs[TagMessagePayload]; ok {
+			raw = p
+		}
+	}
+	var t textFields
+	if len(raw) > 0 {
+		t.parse(string(trimBytes(raw)))
+	}
+
+	// ID.
+	switch {
+	case tlvID != "":
+		r.ID = tlvID
+		if t.id != "" && t.id != tlvID {
+			r.Conflict = fmt.Sprintf("text id %q differs from receipted_message_id %q", t.id, tlvID)
+		}
+	case t.id != "":
+		r.ID = t.id
+	default:
+		return Receipt{}, noIDError(in, t)
+	}
+
+	// Stat and status.
+	textStatus := Unknown
+	if t.has&hasStat != 0 {
+		r.Stat = upperASCII(t.stat)
+		textStatus = Normalize(r.Stat)
+	}
+	stateStatus := Unknown
+	if r.MessageState != 0 {
+		stateStatus = StateStatus(r.MessageState)
+		if r.Stat == "" {
+			if r.MessageState > 0 && r.MessageState < len(stateNames) {
+				r.Stat = stateNames[r.MessageState]
+			} else {
+				r.Stat = "UNKNOWN"
+			}
+		}
+	}
+	r.Status = textStatus
+	if stateStatus != Unknown {
+		r.Status = stateStatus
+		if t.has&hasStat != 0 && textStatus != stateStatus {
+			c := fmt.Sprintf("text stat %q (%s) differs from message_state %d (%s)", r.Stat, textStatus, r.MessageState, stateStatus)
+			if r.Conflict != "" {
+				c = r.Conflict + "; " + c
+			}
+			r.Conflict = c
+		}
+	}
+	r.Final = r.Status.Final() && in.EsmClass&esmTypeMask != EsmIntermediateNote
+
+	// Err.
+	if t.has&hasErr != 0 {
+		r.Err = t.err
+	} else if len(r.NetworkError) == 3 {
+		r.Err = errCode(int(r.NetworkError[1])<<8 | int(r.NetworkError[2]))
+	}
+
+	// The rest comes only from the text.
+	r.SubmittedRaw, r.DoneRaw = t.submit, t.done
+	r.Submitted = parseDate(t.submit)
+	r.Done = parseDate(t.done)
+	r.Sub = atoi(t.sub)
+	r.Dlvrd = atoi(t.dlvrd)
+	r.Text = t.text
+
+	textUsed := t.has&^hasOther != 0
+	switch {
+	case tlvUsed && textUsed:
+		r.Source = SourceBoth
+	case tlvUsed:
+		r.Source = SourceTLV
+	default:
+		r.Source = SourceText
+	}
+	return r, nil
+}
+
+func noIDError(in Input, t textFields) error {
+	var what string
+	_, hasTLV := in.TLVs[TagReceiptedMessageID]
+	switch {
+	case hasTLV:
+		what = "receipted_message_id is empty"
+	default:
+		what = "no receipted_message_id TLV"
+	}
+	switch {
+	case t.has&hasID != 0:
+		what += ", text has an empty id:"
+	case t.has&^hasOther != 0:
+		what += ", text has no id:"
+	case len(trimBytes(in.ShortMessage)) == 0 && len(in.TLVs[TagMessagePayload]) == 0:
+		what += ", no text"
+	default:
+		what += ", text is not a receipt"
+	}
+	return fmt.Errorf("dlr: %w (%s)", ErrNoID, what)
+}
+
+// textFields holds the raw values found in a receipt text.
+type textFields struct {
+	has                                           uint16
+	id, sub, dlvrd, submit, done, stat, err, text string
+}
+
+// Which keys were seen (bits of textFields.has).
+const (
+	hasID uint16 = 1 << iota
+	hasSub
+	hasDlvrd
+	hasSubmit
+	hasDone
+	hasStat
+	hasErr
+	hasText
+	hasOther
+)
+
+// parse scans s once: at each token boundary it tries to read a key
+// (word, optional spaces, colon); a value is the next token, or empty if a
+// known key follows; text: takes the rest. Words that are not keys are
+// skipped. The first occurrence of a key wins.
+func (t *textFields) parse(s string) {
+	i := 0
+	for i < len(s) {
+		i = skipSpace(s, i)
+		if i >= len(s) {
+			return
+		}
+		k, j := readKey(s, i)
+		if k == 0 {
+			i = skipToken(s, i)
+			continue
+		}
+		if k == hasText {
+			if t.has&hasText == 0 {
+				t.text = s[skipBlank(s, j):]
+				t.has |= hasText
+			}
+			return
+		}
+		v := ""
+		if j < len(s) && !isSpace(s[j]) {
+			e := skipToken(s, j)
+			v, i = s[j:e], e
+		} else {
+			// Tolerant spacing: "id: 123". If a known key follows, the value is empty.
+			j2 := skipSpace(s, j)
+			if k2, _ := readKey(s, j2); k2 != 0 && k2 != hasOther {
+				i = j2
+			} else {
+				e := skipToken(s, j2)
+				v, i = s[j2:e], e
+			}
+		}
+		if t.has&k != 0 {
+			continue
+		}
+		t.has |= k
+		switch k {
+		case hasID:
+			t.id = v
+		case hasSub:
+			t.sub = v
+		case hasDlvrd:
+			t.dlvrd = v
+		case hasSubmit:
+			t.submit = v
+		case hasDone:
+			t.done = v
+		case hasStat:
+			t.stat = v
+		case hasErr:
+			t.err = v
+		}
+	}
+}
+
+// readKey reads a key at s[i:]: a word of letters, digits, '_' and '-' that
+// starts with a letter ("submit"/"done" may be followed by spaces and
+// "date"), optional blanks, and a colon. It returns the key's bit (hasOther
+// for an unknown key, 0 if there is no key) and the index after the colon.
+func readKey(s string, i int) (uint16, int) {
+	if i >= len(s) || !isLetter(s[i]) {
+		return 0, 0
+	}
+	j := i + 1
+	for j < len(s) && (isLetter(s[j]) || s[j] >= '0' && s[j] <= '9' || s[j] == '_' || s[j] == '-') {
+		j++
+	}
+	word := s[i:j]
+	var k uint16
+	switch {
+	case eqFold(word, "id"):
+		k = hasID
+	case eqFold(word, "sub"):
+		k = hasSub
+	case eqFold(word, "dlvrd"), eqFold(word, "dlvr"):
+		k = hasDlvrd
+	case eqFold(word, "stat"):
+		k = hasStat
+	case eqFold(word, "err"), eqFold(word, "error"):
+		k = hasErr
+	case eqFold(word, "text"):
+		k = hasText
+	case eqFold(word, "submitdate"), eqFold(word, "submit_date"):
+		k = hasSubmit
+	case eqFold(word, "donedate"), eqFold(word, "done_date"):
+		k = hasDone
+	case eqFold(word, "submit"), eqFold(word, "done"):
+		d := skipBlank(s, j)
+		if d+4 <= len(s) && eqFold(s[d:d+4], "date") && (d+4 == len(s) || !isLetter(s[d+4])) {
+			j = d + 4
+			if word[0] == 's' || word[0] == 'S' {
+				k = hasSubmit
+			} else {
+				k = hasDone
+			}
+		} else {
+			k = hasOther
+		}
+	default:
+		k = hasOther
+	}
+	j = skipBlank(s, j)
+	if j >= len(s) || s[j] != ':' {
+		return 0, 0
+	}
+	return k, j + 1
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0 || c == '\v' || c == '\f'
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// skipBlank skips spaces and tabs only.
+func skipBlank(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func skipToken(s string, i int) int {
+	for i < len(s) && !isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// eqFold compares s with an upper- or lower-case ASCII word, ignoring case.
+func eqFold(s, word string) bool {
+	if len(s) != len(word) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], word[i]
+		if a == b {
+			continue
+		}
+		if a|0x20 != b|0x20 || !isLetter(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// upperASCII upper-cases ASCII letters only (stats are ASCII; other bytes
+// are kept as they are, invalid UTF-8 included). It allocates only when
+// there is something to change.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'a' && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'a' && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// trimBytes trims white space and NULs at both ends.
+func trimBytes(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+// cString returns b up to its first NUL (or all of b) as a string.
+func cString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
+
+func trimID(s string) string { return strings.Trim(s, " \t\r\n\x00") }
+
+// beInt reads up to 4 big-endian bytes (message_state is 1 byte; some
+// operators send it wider).
+func beInt(b []byte) int {
+	if len(b) > 4 {
+		b = b[len(b)-4:]
+	}
+	n := 0
+	for _, c := range b {
+		n = n<<8 | int(c)
+	}
+	return n
+}
+
+func errCode(n int) string {
+	if n < 100 {
+		b := [3]byte{'0', byte('0' + n/10), byte('0' + n%10)}
+		return string(b[:])
+	}
+	return strconv.Itoa(n)
+}
+
+// atoi parses a non-negative decimal of up to 9 digits; anything else is 0.
+func atoi(s string) int {
+	if len(s) == 0 || len(s) > 9 {
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// parseDate parses YYMMDDhhmm, YYMMDDhhmmss or YYYYMMDDhhmmss as UTC; the
+// zero time if s is none of these or not a valid date.
+func parseDate(s string) time.Time {
+	var d [14]int
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' || i >= len(d) {
+			return time.Time{}
+		}
+		d[i] = int(s[i] - '0')
+	}
+	two := func(i int) int { return d[i]*10 + d[i+1] }
+	var y, p int // year and position of the month
+	switch len(s) {
+	case 10, 12:
+		y, p = 2000+two(0), 2
+	case 14:
+		y, p = two(0)*100+two(2), 4
+	default:
+		return time.Time{}
+	}
+	mo, day, h, mi, sec := two(p), two(p+2), two(p+4), two(p+6), 0
+	if len(s) > 10 {
+		sec = two(p + 8)
+	}
+	if mo < 1 || mo > 12 || day < 1 || day > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}
+	}
+	return time.Date(y, time.Month(mo), day, h, mi, sec, 0, time.UTC)
+}
+
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
