@@ -1,0 +1,65 @@
+// Package metrics defines the connector's Prometheus metrics in one place, so
+// dashboards and alerts have one list to read.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the connector's instruments.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Submits         *prometheus.CounterVec   // operator, outcome (accepted|rejected|unknown|retry), status
+	SubmitLatency   *prometheus.HistogramVec // operator: submit_sm -> submit_sm_resp
+	ThrottleWaits   *prometheus.CounterVec   // operator
+	ThrottleWaitSec *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
+	Throttled       *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
+	WindowInUse     *prometheus.GaugeVec     // operator, bind
+	BindState       *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
+	Receipts        *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|invalid)
+	ReceiptLatency  *prometheus.HistogramVec // operator: submit -> receipt received
+	PublishErrors   *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
+	DeadLetters     *prometheus.CounterVec   // operator, reason kind
+	Commands        *prometheus.CounterVec   // operator, result (done|bad|retry)
+	MO              *prometheus.CounterVec   // operator
+}
+
+// New registers every metric on a fresh registry (plus Go and process metrics).
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) prometheus.Collector { r.MustRegister(c); return c }
+	latency := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	receiptLatency := []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 300, 900, 3600, 86400}
+	return &Metrics{
+		Registry: r,
+		Submits: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_submits_total",
+			Help: "submit_sm answered, by outcome and command_status."}, []string{"operator", "outcome", "status"})).(*prometheus.CounterVec),
+		SubmitLatency: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smpp_submit_latency_seconds",
+			Help: "submit_sm to submit_sm_resp.", Buckets: latency}, []string{"operator"})).(*prometheus.HistogramVec),
+		ThrottleWaits: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_throttle_waits_total",
+			Help: "submit_sm that waited for the operator's TPS limiter."}, []string{"operator"})).(*prometheus.CounterVec),
+		ThrottleWaitSec: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_throttle_wait_seconds_total",
+			Help: "Time spent waiting for the operator's TPS limiter."}, []string{"operator"})).(*prometheus.CounterVec),
+		Throttled: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_throttled_total",
+			Help: "Answers saying we were too fast (ESME_RTHROTTLED, ESME_RMSGQFUL)."}, []string{"operator"})).(*prometheus.CounterVec),
+		WindowInUse: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_window_in_use",
+			Help: "submit_sm outstanding on a bind."}, []string{"operator", "bind"})).(*prometheus.GaugeVec),
+		BindState: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_bind_state",
+			Help: "1 for a bind's current state (connecting, bound, backoff, auth_failed, closed)."}, []string{"operator", "bind", "state"})).(*prometheus.GaugeVec),
+		Receipts: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_receipts_total",
+			Help: "Delivery receipts by result: matched, held (before their resp), late_matched, unmatched, duplicate, invalid."}, []string{"operator", "result"})).(*prometheus.CounterVec),
+		ReceiptLatency: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smpp_receipt_latency_seconds",
+			Help: "submit_sm to its delivery receipt.", Buckets: receiptLatency}, []string{"operator"})).(*prometheus.HistogramVec),
+		PublishErrors: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_publish_errors_total",
+			Help: "Events that could not be published."}, []string{"kind"})).(*prometheus.CounterVec),
+		DeadLetters: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_dead_letters_total",
+			Help: "Commands sent to the dead-letter subject."}, []string{"operator", "field"})).(*prometheus.CounterVec),
+		Commands: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_commands_total",
+			Help: "Dispatch commands handled: done, bad, retry (nak with delay)."}, []string{"operator", "result"})).(*prometheus.CounterVec),
+		MO: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_total",
+			Help: "Mobile-originated messages reassembled and published."}, []string{"operator"})).(*prometheus.CounterVec),
+	}
+}
