@@ -1,0 +1,394 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Vault auth methods.
+const (
+	VaultAuthToken      = "token"
+	VaultAuthKubernetes = "kubernetes"
+)
+
+// DefaultJWTPath is where Kubernetes mounts the service-account token.
+const DefaultJWTPath = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+// Service holds the settings of the service itself (not of the operators):
+// where NATS, PostgreSQL and Vault are, and how it runs. They come from SMPP_*
+// environment variables and command-line flags, flags winning:
+//
+//	s, err := config.ServiceFromEnv(os.Getenv)
+//	config.RegisterFlags(fs, &s) // flag defaults are the environment's values
+//	fs.Parse(args)
+//	err = s.Validate()
+//
+// Secrets (the Vault token, a password inside the PostgreSQL DSN) are best
+// given through the environment: command lines are visible to every process
+// on the machine, so there is no flag for the Vault token at all. String and
+// LogValue redact them.
+type Service struct {
+	// OperatorsFile is the operators YAML file (SMPP_OPERATORS_FILE, -operators).
+	OperatorsFile string
+	NATS          NATS
+	// PostgresDSN reaches the database holding the smpp schema
+	// (SMPP_POSTGRES_DSN, -postgres-dsn).
+	PostgresDSN string
+	Vault       Vault
+	// HTTPListen is where metrics, health and readiness are served
+	// (SMPP_HTTP_LISTEN, -http; default 127.0.0.1:8080).
+	HTTPListen string
+	// Shadow is Phase 2's shadow mode: only endpoints marked shadow are used
+	// and no receipt is published (SMPP_SHADOW, -shadow).
+	Shadow bool
+	// LogLevel is debug, info (default), warn or error (SMPP_LOG_LEVEL, -log-level).
+	LogLevel string
+	// LogFormat is json (default) or text (SMPP_LOG_FORMAT, -log-format).
+	LogFormat string
+}
+
+// NATS holds the NATS contract. Subjects may hold {operatorId} (or {id}),
+// replaced with Expand.
+type NATS struct {
+	// URL (SMPP_NATS_URL, -nats-url; default nats://127.0.0.1:4222).
+	URL string
+	// CreateStreams makes the connector create the dispatch and receipt
+	// streams when they are missing (SMPP_NATS_CREATE_STREAMS,
+	// -nats-create-streams); otherwise ops provision them.
+	CreateStreams bool
+	// DispatchStream is the JetStream stream of dispatch commands (SMPP_DISPATCH).
+	DispatchStream string
+	// DispatchSubject is where an operator's dispatch commands arrive
+	// (smpp.operator.{operatorId}).
+	DispatchSubject string
+	// ReceiptStream is the JetStream stream of receipts (SMS_DLR_INBOUND).
+	ReceiptStream string
+	// ReceiptSubject is where correlated receipts go (sms.dlr.inbound).
+	ReceiptSubject string
+	// OutcomeSubject is where submit outcomes go (smpp.outcome.{operatorId}).
+	OutcomeSubject string
+	// DeadLetterSubject is where refused commands go, with the reason
+	// (smpp.deadletter.{operatorId}).
+	DeadLetterSubject string
+	// MOSubject is where mobile-originated messages go (sms.mo.inbound).
+	MOSubject string
+}
+
+// Vault says how to reach Vault.
+type Vault struct {
+	// Address (SMPP_VAULT_ADDR, else VAULT_ADDR; -vault-addr).
+	Address string
+	// Auth is token (default) or kubernetes (SMPP_VAULT_AUTH, -vault-auth).
+	Auth string
+	// Token for token auth: environment only (SMPP_VAULT_TOKEN, else VAULT_TOKEN).
+	Token string
+	// Role is the Kubernetes auth role (SMPP_VAULT_ROLE, -vault-role).
+	Role string
+	// JWTPath is the service-account token file (SMPP_VAULT_JWT_PATH,
+	// -vault-jwt-path; default DefaultJWTPath).
+	JWTPath string
+	// AuthMount is where the Kubernetes auth method is mounted
+	// (SMPP_VAULT_AUTH_MOUNT, -vault-auth-mount; default kubernetes).
+	AuthMount string
+	// KVMount is the KV v2 mount holding the credentials (SMPP_VAULT_KV_MOUNT,
+	// -vault-kv-mount; default secret).
+	KVMount string
+}
+
+// DefaultService is the service with every default applied.
+func DefaultService() Service {
+	return Service{
+		NATS: NATS{
+			URL:               "nats://127.0.0.1:4222",
+			DispatchStream:    "SMPP_DISPATCH",
+			DispatchSubject:   "smpp.operator.{operatorId}",
+			ReceiptStream:     "SMS_DLR_INBOUND",
+			ReceiptSubject:    "sms.dlr.inbound",
+			OutcomeSubject:    "smpp.outcome.{operatorId}",
+			DeadLetterSubject: "smpp.deadletter.{operatorId}",
+			MOSubject:         "sms.mo.inbound",
+		},
+		Vault: Vault{
+			Auth:      VaultAuthToken,
+			JWTPath:   DefaultJWTPath,
+			AuthMount: "kubernetes",
+			KVMount:   "secret",
+		},
+		HTTPListen: "127.0.0.1:8080",
+		LogLevel:   "info",
+		LogFormat:  "json",
+	}
+}
+
+// setting binds one field to its variable and flag.
+type setting struct {
+	env, flag, usage string
+	str              *string
+	boolean          *bool
+}
+
+func (s *Service) settings() []setting {
+	return []setting{
+		{env: "SMPP_OPERATORS_FILE", flag: "operators", usage: "operators YAML file", str: &s.OperatorsFile},
+		{env: "SMPP_NATS_URL", flag: "nats-url", usage: "NATS URL", str: &s.NATS.URL},
+		{env: "SMPP_NATS_CREATE_STREAMS", flag: "nats-create-streams", usage: "create the JetStream streams when missing", boolean: &s.NATS.CreateStreams},
+		{env: "SMPP_NATS_DISPATCH_STREAM", flag: "nats-dispatch-stream", usage: "JetStream stream of dispatch commands", str: &s.NATS.DispatchStream},
+		{env: "SMPP_NATS_DISPATCH_SUBJECT", flag: "nats-dispatch-subject", usage: "subject of an operator's dispatch commands ({operatorId} is replaced)", str: &s.NATS.DispatchSubject},
+		{env: "SMPP_NATS_RECEIPT_STREAM", flag: "nats-receipt-stream", usage: "JetStream stream of delivery receipts", str: &s.NATS.ReceiptStream},
+		{env: "SMPP_NATS_RECEIPT_SUBJECT", flag: "nats-receipt-subject", usage: "subject of delivery receipts", str: &s.NATS.ReceiptSubject},
+		{env: "SMPP_NATS_OUTCOME_SUBJECT", flag: "nats-outcome-subject", usage: "subject of submit outcomes ({operatorId} is replaced)", str: &s.NATS.OutcomeSubject},
+		{env: "SMPP_NATS_DEADLETTER_SUBJECT", flag: "nats-deadletter-subject", usage: "subject of refused commands ({operatorId} is replaced)", str: &s.NATS.DeadLetterSubject},
+		{env: "SMPP_NATS_MO_SUBJECT", flag: "nats-mo-subject", usage: "subject of mobile-originated messages", str: &s.NATS.MOSubject},
+		{env: "SMPP_POSTGRES_DSN", flag: "postgres-dsn", usage: "PostgreSQL DSN (prefer SMPP_POSTGRES_DSN when it holds a password: command lines are visible)", str: &s.PostgresDSN},
+		{env: "SMPP_VAULT_ADDR", flag: "vault-addr", usage: "Vault address (default: VAULT_ADDR)", str: &s.Vault.Address},
+		{env: "SMPP_VAULT_AUTH", flag: "vault-auth", usage: "Vault auth method: token (SMPP_VAULT_TOKEN or VAULT_TOKEN) or kubernetes", str: &s.Vault.Auth},
+		{env: "SMPP_VAULT_TOKEN", usage: "", str: &s.Vault.Token}, // never a flag
+		{env: "SMPP_VAULT_ROLE", flag: "vault-role", usage: "Vault Kubernetes auth role", str: &s.Vault.Role},
+		{env: "SMPP_VAULT_JWT_PATH", flag: "vault-jwt-path", usage: "Kubernetes service-account token file", str: &s.Vault.JWTPath},
+		{env: "SMPP_VAULT_AUTH_MOUNT", flag: "vault-auth-mount", usage: "mount of Vault's Kubernetes auth method", str: &s.Vault.AuthMount},
+		{env: "SMPP_VAULT_KV_MOUNT", flag: "vault-kv-mount", usage: "Vault KV v2 mount holding the credentials", str: &s.Vault.KVMount},
+		{env: "SMPP_HTTP_LISTEN", flag: "http", usage: "address of the metrics/health HTTP server", str: &s.HTTPListen},
+		{env: "SMPP_SHADOW", flag: "shadow", usage: "shadow mode: use shadow endpoints only, publish no receipts", boolean: &s.Shadow},
+		{env: "SMPP_LOG_LEVEL", flag: "log-level", usage: "log level: debug, info, warn or error", str: &s.LogLevel},
+		{env: "SMPP_LOG_FORMAT", flag: "log-format", usage: "log format: json or text", str: &s.LogFormat},
+	}
+}
+
+// ServiceFromEnv returns the defaults overridden by the SMPP_* variables that
+// are set (VAULT_ADDR and VAULT_TOKEN are used when SMPP_VAULT_ADDR and
+// SMPP_VAULT_TOKEN are not). It reports variables it cannot parse; the rest
+// is checked by Validate, once flags are parsed too.
+func ServiceFromEnv(getenv func(string) string) (Service, error) {
+	s := DefaultService()
+	var errs []error
+	for _, st := range s.settings() {
+		v := strings.TrimSpace(getenv(st.env))
+		if v == "" {
+			continue
+		}
+		if st.boolean != nil {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: want true or false, got %q", st.env, v))
+				continue
+			}
+			*st.boolean = b
+			continue
+		}
+		*st.str = v
+	}
+	if s.Vault.Address == "" {
+		s.Vault.Address = strings.TrimSpace(getenv("VAULT_ADDR"))
+	}
+	if s.Vault.Token == "" {
+		s.Vault.Token = strings.TrimSpace(getenv("VAULT_TOKEN"))
+	}
+	return s, errors.Join(errs...)
+}
+
+// RegisterFlags defines a flag for every setting but the Vault token, with
+// the current value of s (the environment's, say) as its default, so that a
+// flag given on the command line wins.
+func RegisterFlags(fs *flag.FlagSet, s *Service) {
+	for _, st := range s.settings() {
+		if st.flag == "" {
+			continue
+		}
+		usage := st.usage + " (" + st.env + ")"
+		if st.boolean != nil {
+			fs.BoolVar(st.boolean, st.flag, *st.boolean, usage)
+			continue
+		}
+		if st.str == &s.PostgresDSN {
+			// -help prints the default: never with its password.
+			fs.Var(&redactedString{p: st.str}, st.flag, usage)
+			continue
+		}
+		fs.StringVar(st.str, st.flag, *st.str, usage)
+	}
+}
+
+// redactedString is a string flag whose default is not printed by -help.
+type redactedString struct{ p *string }
+
+func (r *redactedString) String() string {
+	if r == nil || r.p == nil {
+		return ""
+	}
+	return RedactDSN(*r.p)
+}
+func (r *redactedString) Set(v string) error { *r.p = v; return nil }
+
+var (
+	streamName   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	subjectToken = regexp.MustCompile(`^[^\s.*>]+$`)
+)
+
+// Validate reports every setting that cannot work.
+func (s *Service) Validate() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if s.NATS.URL == "" {
+		bad("nats url (SMPP_NATS_URL)", "required")
+	}
+	for _, st := range []struct{ name, v string }{
+		{"dispatch stream (SMPP_NATS_DISPATCH_STREAM)", s.NATS.DispatchStream},
+		{"receipt stream (SMPP_NATS_RECEIPT_STREAM)", s.NATS.ReceiptStream},
+	} {
+		if !streamName.MatchString(st.v) {
+			bad(st.name, "%q: want letters, digits, '-' or '_'", st.v)
+		}
+	}
+	for _, sub := range []struct {
+		name, v     string
+		placeholder bool
+	}{
+		{"dispatch subject (SMPP_NATS_DISPATCH_SUBJECT)", s.NATS.DispatchSubject, true},
+		{"receipt subject (SMPP_NATS_RECEIPT_SUBJECT)", s.NATS.ReceiptSubject, false},
+		{"outcome subject (SMPP_NATS_OUTCOME_SUBJECT)", s.NATS.OutcomeSubject, false},
+		{"dead-letter subject (SMPP_NATS_DEADLETTER_SUBJECT)", s.NATS.DeadLetterSubject, false},
+		{"MO subject (SMPP_NATS_MO_SUBJECT)", s.NATS.MOSubject, false},
+	} {
+		if msg := checkSubject(sub.v, sub.placeholder); msg != "" {
+			bad(sub.name, "%q: %s", sub.v, msg)
+		}
+	}
+	if s.PostgresDSN == "" {
+		bad("postgres dsn (SMPP_POSTGRES_DSN)", "required")
+	}
+	if s.Vault.Address == "" {
+		bad("vault address (SMPP_VAULT_ADDR)", "required")
+	} else if u, err := url.Parse(s.Vault.Address); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("vault address (SMPP_VAULT_ADDR)", "%q: want http(s)://host:port", s.Vault.Address)
+	}
+	switch s.Vault.Auth {
+	case VaultAuthToken:
+		if s.Vault.Token == "" {
+			bad("vault token (SMPP_VAULT_TOKEN)", "required with token auth")
+		}
+	case VaultAuthKubernetes:
+		if s.Vault.Role == "" {
+			bad("vault role (SMPP_VAULT_ROLE)", "required with kubernetes auth")
+		}
+		if s.Vault.JWTPath == "" {
+			bad("vault jwt path (SMPP_VAULT_JWT_PATH)", "required with kubernetes auth")
+		}
+		if s.Vault.AuthMount == "" || strings.Trim(s.Vault.AuthMount, "/") != s.Vault.AuthMount {
+			bad("vault auth mount (SMPP_VAULT_AUTH_MOUNT)", "%q: want a mount path without leading or trailing '/'", s.Vault.AuthMount)
+		}
+	default:
+		bad("vault auth (SMPP_VAULT_AUTH)", "must be %s or %s, got %q", VaultAuthToken, VaultAuthKubernetes, s.Vault.Auth)
+	}
+	if s.Vault.KVMount == "" || strings.Trim(s.Vault.KVMount, "/") != s.Vault.KVMount {
+		bad("vault kv mount (SMPP_VAULT_KV_MOUNT)", "%q: want a mount path without leading or trailing '/'", s.Vault.KVMount)
+	}
+	if _, port, err := net.SplitHostPort(s.HTTPListen); err != nil || port == "" {
+		bad("http listen (SMPP_HTTP_LISTEN)", "%q: want [host]:port", s.HTTPListen)
+	}
+	if _, err := s.SlogLevel(); err != nil {
+		bad("log level (SMPP_LOG_LEVEL)", "%v", err)
+	}
+	if s.LogFormat != "json" && s.LogFormat != "text" {
+		bad("log format (SMPP_LOG_FORMAT)", "must be json or text, got %q", s.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+func checkSubject(v string, needPlaceholder bool) string {
+	if needPlaceholder && !strings.Contains(v, "{operatorId}") && !strings.Contains(v, "{id}") {
+		return "must contain {operatorId}"
+	}
+	for _, tok := range strings.Split(Expand(v, "x"), ".") {
+		if !subjectToken.MatchString(tok) {
+			return "want dot-separated tokens without spaces or wildcards"
+		}
+	}
+	return ""
+}
+
+// SlogLevel is LogLevel as a slog.Level.
+func (s *Service) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		return 0, fmt.Errorf("must be debug, info, warn or error, got %q", s.LogLevel)
+	}
+	return l, nil
+}
+
+// DispatchStreamSubjects are the subjects the dispatch stream captures: the
+// dispatch subject with a wildcard for the operator id.
+func (n NATS) DispatchStreamSubjects() []string {
+	return []string{Expand(n.DispatchSubject, "*")}
+}
+
+// String never shows the Vault token or the DSN's password.
+func (s Service) String() string {
+	return fmt.Sprintf("%+v", s.redacted())
+}
+
+// GoString is String: %#v must not show secrets either.
+func (s Service) GoString() string { return s.String() }
+
+// LogValue implements slog.LogValuer without secrets.
+func (s Service) LogValue() slog.Value {
+	r := s.redacted()
+	return slog.GroupValue(
+		slog.String("operatorsFile", r.OperatorsFile),
+		slog.String("natsURL", r.NATS.URL),
+		slog.Bool("createStreams", r.NATS.CreateStreams),
+		slog.String("postgresDSN", r.PostgresDSN),
+		slog.String("vaultAddr", r.Vault.Address),
+		slog.String("vaultAuth", r.Vault.Auth),
+		slog.String("vaultKVMount", r.Vault.KVMount),
+		slog.String("httpListen", r.HTTPListen),
+		slog.Bool("shadow", r.Shadow),
+		slog.String("logLevel", r.LogLevel),
+	)
+}
+
+// redactedService has the same fields as Service but no methods, so that
+// formatting it does not recurse into String.
+type redactedService Service
+
+func (s Service) redacted() redactedService {
+	r := redactedService(s)
+	r.PostgresDSN = RedactDSN(s.PostgresDSN)
+	if r.Vault.Token != "" {
+		r.Vault.Token = "[redacted]"
+	}
+	return r
+}
+
+var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// RedactDSN hides the password of a PostgreSQL DSN, URL or key=value form.
+func RedactDSN(dsn string) string {
+	if dsn == "" {
+		return ""
+	}
+	if scheme, _, isURL := strings.Cut(dsn, "://"); isURL {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return scheme + "://[unparsable, redacted]"
+		}
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+}

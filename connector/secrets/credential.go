@@ -1,0 +1,265 @@
+// Package secrets reads the operators' SMPP credentials (system_id,
+// password, optional system_type) and notices when they are rotated: from
+// Vault's KV v2 engine (Vault), or from files rendered by Vault Agent or the
+// Secrets Store CSI driver (File).
+//
+// Passwords never appear in logs, errors or formatted values: Credential
+// redacts itself in every fmt verb, in slog and in JSON, and errors name the
+// operator, the path and the key, never a value.
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// SMPP 3.4 limits (C-Octet strings, without the terminating NUL).
+const (
+	MaxSystemIDLen   = 15
+	MaxPasswordLen   = 8
+	MaxSystemTypeLen = 12
+)
+
+// Keys of a credential, in Vault and in rendered files.
+const (
+	KeySystemID   = "system_id"
+	KeyPassword   = "password"
+	KeySystemType = "system_type"
+)
+
+// Credential is what an ESME binds with. Keep it in exported fields or
+// variables: fmt cannot call String on a value it reaches through an
+// unexported struct field, so a Credential held in one would be printed raw
+// by %v of the enclosing struct.
+type Credential struct {
+	SystemID   string `json:"systemId"`
+	Password   string `json:"-" yaml:"-"`
+	SystemType string `json:"systemType,omitempty"`
+	// Version tells credentials apart: the Vault secret version, or
+	// "sha256:<first 12 hex digits>" of a rendered file.
+	Version string `json:"version"`
+}
+
+const redacted = "[redacted]"
+
+func (c Credential) redactedPassword() string {
+	if c.Password == "" {
+		return ""
+	}
+	return redacted
+}
+
+// String shows everything but the password.
+func (c Credential) String() string {
+	return fmt.Sprintf("{SystemID:%q SystemType:%q Password:%s Version:%q}",
+		c.SystemID, c.SystemType, c.redactedPassword(), c.Version)
+}
+
+// GoString is %#v: without the password too.
+func (c Credential) GoString() string {
+	return fmt.Sprintf("secrets.Credential{SystemID:%q, Password:%q, SystemType:%q, Version:%q}",
+		c.SystemID, c.redactedPassword(), c.SystemType, c.Version)
+}
+
+// Format implements fmt.Formatter, so that no verb (%d, %x, ...) reaches the
+// fields: %#v is GoString, every other verb formats String.
+func (c Credential) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.GoString())
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+}
+
+// LogValue implements slog.LogValuer.
+func (c Credential) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("systemId", c.SystemID),
+		slog.String("systemType", c.SystemType),
+		slog.String("password", c.redactedPassword()),
+		slog.String("version", c.Version),
+	)
+}
+
+// Validate checks the credential against SMPP's limits; errors name the key.
+func (c Credential) Validate() error {
+	var errs []error
+	switch {
+	case c.SystemID == "":
+		errs = append(errs, fmt.Errorf("%s: missing", KeySystemID))
+	case len(c.SystemID) > MaxSystemIDLen:
+		errs = append(errs, fmt.Errorf("%s: %d characters, longer than SMPP's %d", KeySystemID, len(c.SystemID), MaxSystemIDLen))
+	}
+	switch {
+	case c.Password == "":
+		errs = append(errs, fmt.Errorf("%s: missing", KeyPassword))
+	case len(c.Password) > MaxPasswordLen:
+		// The length of a password is a hint about it: not shown.
+		errs = append(errs, fmt.Errorf("%s: longer than SMPP's %d characters", KeyPassword, MaxPasswordLen))
+	}
+	if len(c.SystemType) > MaxSystemTypeLen {
+		errs = append(errs, fmt.Errorf("%s: %d characters, longer than SMPP's %d", KeySystemType, len(c.SystemType), MaxSystemTypeLen))
+	}
+	for _, kv := range []struct{ k, v string }{{KeySystemID, c.SystemID}, {KeyPassword, c.Password}, {KeySystemType, c.SystemType}} {
+		if !printableASCII(kv.v) {
+			errs = append(errs, fmt.Errorf("%s: SMPP allows printable ASCII only", kv.k))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// fromMap builds a credential from the keys of a Vault secret or a rendered
+// file. Values must be strings.
+func fromMap(m map[string]any) (Credential, error) {
+	var c Credential
+	var errs []error
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{KeySystemID, &c.SystemID}, {KeyPassword, &c.Password}, {KeySystemType, &c.SystemType}} {
+		v, ok := m[f.key]
+		if !ok || v == nil {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: want a string, got %s", f.key, typeName(v)))
+			continue
+		}
+		*f.dst = s
+	}
+	if len(errs) > 0 {
+		return Credential{}, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return c, c.Validate()
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case float64, int, int64, uint64, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Errors, to be told apart with errors.Is.
+var (
+	// ErrNotFound: no secret (or file) where the configuration says.
+	ErrNotFound = errors.New("not found")
+	// ErrPermissionDenied: Vault refused the read (policy, expired token).
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrInvalid: the secret is there but is not a usable credential.
+	ErrInvalid = errors.New("invalid credential")
+	// ErrUnknownOperator: the source has no credential for that operator.
+	ErrUnknownOperator = errors.New("unknown operator")
+)
+
+// Error is a failure to get an operator's credential. It names the source,
+// the operator and the path, never a secret:
+//
+//	vault: operator "mno-a": read secret/smpp/operators/mno-a: permission denied
+type Error struct {
+	Source   string // "vault" or "file"
+	Operator string
+	Op       string // "read", "login", ...
+	Path     string // secret path with its mount, or file path
+	Err      error
+}
+
+func (e *Error) Error() string {
+	s := e.Source + ": "
+	if e.Operator != "" {
+		s += "operator " + strconv.Quote(e.Operator) + ": "
+	}
+	s += e.Op
+	if e.Path != "" {
+		s += " " + e.Path
+	}
+	return s + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Source gives operators' credentials.
+type Source interface {
+	// Get returns the operator's current credential.
+	Get(ctx context.Context, operatorID string) (Credential, error)
+	// Watch checks every interval for a new version of the operator's
+	// credential and sends it (valid credentials only); the channel is closed
+	// when ctx ends. The version current when Watch is called is the
+	// baseline and is not sent: call Watch, then Get, and skip a sent
+	// credential whose Version you already have, to never miss a rotation.
+	Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential
+}
+
+// minWatchInterval bounds how hard a Watch polls.
+const minWatchInterval = 10 * time.Millisecond
+
+// send delivers c unless ctx ends first.
+func send(ctx context.Context, ch chan<- Credential, c Credential) bool {
+	select {
+	case ch <- c:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Router sends each operator to the source holding its credential (Vault for
+// most, a rendered file for some), or to Default.
+type Router struct {
+	Sources map[string]Source
+	Default Source
+}
+
+func (r Router) source(operatorID string) Source {
+	if s, ok := r.Sources[operatorID]; ok {
+		return s
+	}
+	return r.Default
+}
+
+// Get implements Source.
+func (r Router) Get(ctx context.Context, operatorID string) (Credential, error) {
+	s := r.source(operatorID)
+	if s == nil {
+		return Credential{}, fmt.Errorf("secrets: operator %q: %w: no credential source", operatorID, ErrUnknownOperator)
+	}
+	return s.Get(ctx, operatorID)
+}
+
+// Watch implements Source; with no source for the operator the channel is
+// closed when ctx ends.
+func (r Router) Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential {
+	s := r.source(operatorID)
+	if s == nil {
+		ch := make(chan Credential)
+		go func() { <-ctx.Done(); close(ch) }()
+		return ch
+	}
+	return s.Watch(ctx, operatorID, every)
+}

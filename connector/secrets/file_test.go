@@ -1,0 +1,289 @@
+package secrets
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFileGetFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content string
+		want          Credential
+	}{
+		{"json", `{"system_id": "acme", "password": "s3cret", "system_type": "VMA", "rotated": "2026-04-01"}`,
+			Credential{SystemID: "acme", Password: "s3cret", SystemType: "VMA"}},
+		{"json with BOM and newline", "\xef\xbb\xbf{\"system_id\":\"acme\",\"password\":\"s3cret\"}\n",
+			Credential{SystemID: "acme", Password: "s3cret"}},
+		{"key=value", "# rendered by Vault Agent\nsystem_id=acme\npassword = s3cret\n\nsystem_type=VMA\nextra=ignored\n",
+			Credential{SystemID: "acme", Password: "s3cret", SystemType: "VMA"}},
+		{"quoted and CRLF", "system_id=\"acme\"\r\npassword=\"a=b \\\"c\"\r\n",
+			Credential{SystemID: "acme", Password: `a=b "c`}},
+		{"value with =", "system_id=acme\npassword=a=b=c\n", Credential{SystemID: "acme", Password: "a=b=c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name)
+			writeFile(t, p, tc.content)
+			f := &File{Paths: map[string]string{"mno-a": p}}
+			c, err := f.Get(context.Background(), "mno-a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(c.Version, "hmac:") {
+				t.Errorf("version %q", c.Version)
+			}
+			c.Version = ""
+			if c != tc.want {
+				t.Errorf("got %#v, want %#v (passwords %q, %q)", c, tc.want, c.Password, tc.want.Password)
+			}
+		})
+	}
+}
+
+func TestFileGetErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content, want string
+		is                  error
+	}{
+		{"empty", "", "parse %s: invalid credential: empty file", ErrInvalid},
+		{"no password", "system_id=acme\n", "parse %s: invalid credential: password: missing", ErrInvalid},
+		{"no system_id", `{"password":"hunter2"}`, "system_id: missing", ErrInvalid},
+		{"long password", "system_id=acme\npassword=hunter2hunter2\n", "password: longer than SMPP's 8 characters", ErrInvalid},
+		{"long system_id", "system_id=acme-corporation-x\npassword=hunter2\n", "system_id: 18 characters, longer than SMPP's 15", ErrInvalid},
+		{"not key=value", "system_id=acme\nhunter2\n", "line 2: want key=value", ErrInvalid},
+		{"twice", "system_id=acme\npassword=a\npassword=hunter2\n", "line 3: password: given twice", ErrInvalid},
+		{"json number", `{"system_id":"acme","password":12345}`, "password: want a string, got a number", ErrInvalid},
+		{"truncated json", `{"system_id":"acme","password":"hunt`, "JSON: truncated", ErrInvalid},
+		{"json garbage", `{"system_id":"acme","password":"hunter2"} {"x":1}`, "JSON: data after the object", ErrInvalid},
+		{"json syntax", `{"system_id":"acme","password":hunter2}`, "JSON: invalid character at byte", ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name)
+			writeFile(t, p, tc.content)
+			f := &File{Paths: map[string]string{"mno-a": p}}
+			_, err := f.Get(context.Background(), "mno-a")
+			want := tc.want
+			if strings.Contains(want, "%s") {
+				want = strings.Replace(want, "%s", p, 1)
+			}
+			if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, tc.is) {
+				t.Fatalf("got %v, want %q", err, want)
+			}
+			if !strings.HasPrefix(err.Error(), `file: operator "mno-a": `) {
+				t.Errorf("error does not name the operator: %v", err)
+			}
+			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "hunt") {
+				t.Errorf("error shows the password: %v", err)
+			}
+		})
+	}
+
+	f := &File{Paths: map[string]string{"mno-a": filepath.Join(dir, "missing")}}
+	_, err := f.Get(context.Background(), "mno-a")
+	if err == nil || err.Error() != `file: operator "mno-a": read `+filepath.Join(dir, "missing")+`: not found` || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing file: %v", err)
+	}
+	_, err = f.Get(context.Background(), "mno-z")
+	if !errors.Is(err, ErrUnknownOperator) {
+		t.Fatalf("unknown operator: %v", err)
+	}
+}
+
+// TestFileGetRidesOutAPartialWrite: a Get that catches a file half-written
+// tries again and returns the complete credential.
+func TestFileGetRidesOutAPartialWrite(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cred")
+	writeFile(t, p, `{"system_id":"acme","pass`)
+	go func() {
+		time.Sleep(fileGetPause / 2)
+		os.WriteFile(p, []byte(`{"system_id":"acme","password":"s3cret"}`), 0o600)
+	}()
+	c, err := (&File{Paths: map[string]string{"mno-a": p}}).Get(context.Background(), "mno-a")
+	if err != nil || c.Password != "s3cret" {
+		t.Fatalf("got %v %v", c, err)
+	}
+}
+
+// next returns the next credential or fails after wait.
+func next(t *testing.T, ch <-chan Credential, wait time.Duration) Credential {
+	t.Helper()
+	select {
+	case c, ok := <-ch:
+		if !ok {
+			t.Fatal("watch channel closed")
+		}
+		return c
+	case <-time.After(wait):
+		t.Fatalf("nothing sent within %s", wait)
+	}
+	return Credential{}
+}
+
+// quiet fails if anything is sent within wait.
+func quiet(t *testing.T, ch <-chan Credential, wait time.Duration) {
+	t.Helper()
+	select {
+	case c, ok := <-ch:
+		if ok {
+			t.Fatalf("unexpected credential: %v", c)
+		}
+		t.Fatal("watch channel closed")
+	case <-time.After(wait):
+	}
+}
+
+func closed(t *testing.T, ch <-chan Credential) {
+	t.Helper()
+	select {
+	case c, ok := <-ch:
+		if ok {
+			t.Fatalf("sent %v after the context ended", c)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("channel not closed when the context ended")
+	}
+}
+
+func TestFileWatch(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cred")
+	writeFile(t, p, "system_id=acme\npassword=old\n")
+	var logs bytes.Buffer
+	f := &File{Paths: map[string]string{"mno-a": p}, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const every = 20 * time.Millisecond
+	ch := f.Watch(ctx, "mno-a", every)
+	first, err := f.Get(ctx, "mno-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, ch, 10*every) // the baseline is not sent
+
+	// Touched, same content: no new version.
+	later := time.Now().Add(time.Second)
+	if err := os.Chtimes(p, later, later); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, ch, 10*every)
+
+	// Rotated: sent once.
+	writeFile(t, p, "system_id=acme\npassword=new\n")
+	c := next(t, ch, time.Second)
+	if c.Password != "new" || c.Version == first.Version || c.Version == "" {
+		t.Fatalf("rotation: %#v (password %q), first %s", c, c.Password, first.Version)
+	}
+	quiet(t, ch, 10*every)
+
+	// Caught half-written: nothing sent, then the complete file is.
+	writeFile(t, p, `{"system_id":"acme","passw`)
+	quiet(t, ch, 10*every)
+	writeFile(t, p, `{"system_id":"acme","password":"newer"}`)
+	if c := next(t, ch, time.Second); c.Password != "newer" {
+		t.Fatalf("after partial write: %q", c.Password)
+	}
+	if !strings.Contains(logs.String(), "credential file unusable") || strings.Contains(logs.String(), "newer") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+
+	// Rewritten with the same size and mtime (coarse timestamps): still seen.
+	st, _ := os.Stat(p)
+	writeFile(t, p, `{"system_id":"acme","password":"newes"}`)
+	os.Chtimes(p, st.ModTime(), st.ModTime())
+	if c := next(t, ch, time.Second); c.Password != "newes" {
+		t.Fatalf("same size and mtime: %q", c.Password)
+	}
+
+	// Deleted: nothing sent; back again with new content: sent.
+	os.Remove(p)
+	quiet(t, ch, 10*every)
+	writeFile(t, p, "system_id=acme\npassword=back\n")
+	if c := next(t, ch, time.Second); c.Password != "back" {
+		t.Fatalf("after delete: %q", c.Password)
+	}
+
+	cancel()
+	closed(t, ch)
+}
+
+// TestFileWatchKubernetesSymlinkSwap rotates the way the kubelet (Secret
+// volumes) and the CSI driver do: the file is a symlink into "..data", a
+// symlink to a timestamped directory that is swapped atomically.
+func TestFileWatchKubernetesSymlinkSwap(t *testing.T) {
+	dir := t.TempDir()
+	mkdata := func(name, content string) {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, name, "mno-a"), content)
+	}
+	swap := func(name string) {
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink(name, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mkdata("..2026_04_01_00_00_00.1", "system_id=acme\npassword=v1\n")
+	swap("..2026_04_01_00_00_00.1")
+	if err := os.Symlink("..data/mno-a", filepath.Join(dir, "mno-a")); err != nil {
+		t.Fatal(err)
+	}
+	f := &File{Paths: map[string]string{"mno-a": filepath.Join(dir, "mno-a")}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := f.Watch(ctx, "mno-a", 20*time.Millisecond)
+	if c, err := f.Get(ctx, "mno-a"); err != nil || c.Password != "v1" {
+		t.Fatalf("%v %v", c, err)
+	}
+	// Same size, and the new directory's file may carry any mtime.
+	mkdata("..2026_04_02_00_00_00.2", "system_id=acme\npassword=v2\n")
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(dir, "..2026_04_02_00_00_00.2", "mno-a"), old, old)
+	swap("..2026_04_02_00_00_00.2")
+	os.RemoveAll(filepath.Join(dir, "..2026_04_01_00_00_00.1"))
+	if c := next(t, ch, time.Second); c.Password != "v2" {
+		t.Fatalf("after swap: %q", c.Password)
+	}
+	quiet(t, ch, 200*time.Millisecond)
+}
+
+func TestRouter(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a"), "system_id=a\npassword=pa\n")
+	writeFile(t, filepath.Join(dir, "b"), "system_id=b\npassword=pb\n")
+	r := Router{
+		Sources: map[string]Source{"mno-b": &File{Paths: map[string]string{"mno-b": filepath.Join(dir, "b")}}},
+		Default: &File{Paths: map[string]string{"mno-a": filepath.Join(dir, "a")}},
+	}
+	ctx := context.Background()
+	if c, err := r.Get(ctx, "mno-a"); err != nil || c.SystemID != "a" {
+		t.Fatalf("mno-a: %v %v", c, err)
+	}
+	if c, err := r.Get(ctx, "mno-b"); err != nil || c.SystemID != "b" {
+		t.Fatalf("mno-b: %v %v", c, err)
+	}
+	if _, err := (Router{}).Get(ctx, "mno-c"); !errors.Is(err, ErrUnknownOperator) {
+		t.Fatalf("no source: %v", err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	ch := Router{}.Watch(wctx, "mno-c", time.Millisecond)
+	cancel()
+	closed(t, ch)
+}

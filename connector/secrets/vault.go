@@ -1,0 +1,265 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+// DefaultVaultPath is an operator's credential path inside the KV v2 mount
+// when VaultConfig.Paths has none for it.
+func DefaultVaultPath(operatorID string) string { return "smpp/operators/" + operatorID }
+
+// VaultConfig configures a Vault source.
+type VaultConfig struct {
+	// Address of Vault, e.g. https://vault.vault.svc:8200. Ignored when
+	// Client is set.
+	Address string
+	// Client, optional, is used as it is (TLS settings, timeouts, namespace);
+	// its token is replaced by the one Auth gets.
+	Client *api.Client
+	// Auth is TokenAuth or KubernetesAuth.
+	Auth VaultAuth
+	// KVMount is the KV v2 mount (default "secret").
+	KVMount string
+	// Paths maps operator ids to their secret's path inside the mount;
+	// operators not listed use DefaultVaultPath.
+	Paths map[string]string
+	// Logger for renewals, re-logins and rotations (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Vault reads credentials from Vault's KV v2 engine. NewVault authenticates;
+// the token is then renewed in the background and, with Kubernetes auth,
+// replaced by a new login before it expires. Close stops that.
+type Vault struct {
+	c     *api.Client
+	kv    *api.KVv2
+	mount string
+	paths map[string]string
+	auth  VaultAuth
+	log   *slog.Logger
+
+	loginMu   sync.Mutex
+	lastLogin time.Time
+	// newAuth hands a fresh login to the keep-alive loop (latest wins).
+	newAuth chan *api.Secret
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewVault connects and authenticates: with token auth it checks the token
+// (auth/token/lookup-self), with Kubernetes auth it logs in. Errors say which.
+func NewVault(ctx context.Context, cfg VaultConfig) (*Vault, error) {
+	if cfg.Auth == nil {
+		return nil, errors.New("vault: no auth method configured")
+	}
+	c := cfg.Client
+	if c == nil {
+		conf := api.DefaultConfig()
+		if conf.Error != nil {
+			return nil, fmt.Errorf("vault: client configuration: %w", conf.Error)
+		}
+		conf.Address = cfg.Address
+		conf.Timeout = 15 * time.Second
+		var err error
+		if c, err = api.NewClient(conf); err != nil {
+			return nil, fmt.Errorf("vault: client for %s: %w", cfg.Address, err)
+		}
+	}
+	mount := strings.Trim(cfg.KVMount, "/")
+	if mount == "" {
+		mount = "secret"
+	}
+	v := &Vault{
+		c:       c,
+		kv:      c.KVv2(mount),
+		mount:   mount,
+		paths:   cfg.Paths,
+		auth:    cfg.Auth,
+		log:     cfg.Logger,
+		newAuth: make(chan *api.Secret, 1),
+		done:    make(chan struct{}),
+	}
+	if v.log == nil {
+		v.log = slog.Default()
+	}
+	v.log = v.log.With("component", "vault", "auth", cfg.Auth.method())
+	s, err := v.loginNotify(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	kctx, cancel := context.WithCancel(context.Background())
+	v.cancel = cancel
+	go v.keepAlive(kctx, s)
+	return v, nil
+}
+
+// Close stops renewing the token. It does not revoke it: a restarted process
+// logs in again, and Kubernetes auth tokens expire on their own.
+func (v *Vault) Close() {
+	v.cancel()
+	<-v.done
+}
+
+// Path is the operator's secret path, with its mount, as errors name it.
+func (v *Vault) Path(operatorID string) string { return v.mount + "/" + v.relPath(operatorID) }
+
+func (v *Vault) relPath(operatorID string) string {
+	if p, ok := v.paths[operatorID]; ok {
+		return p
+	}
+	return DefaultVaultPath(operatorID)
+}
+
+func (v *Vault) fail(operatorID, op string, err error) error {
+	return &Error{Source: "vault", Operator: operatorID, Op: op, Path: v.Path(operatorID), Err: err}
+}
+
+// Get implements Source: the latest version of the operator's secret.
+func (v *Vault) Get(ctx context.Context, operatorID string) (Credential, error) {
+	return v.read(ctx, operatorID, 0)
+}
+
+// read reads one version (0: the latest).
+func (v *Vault) read(ctx context.Context, operatorID string, version int) (Credential, error) {
+	var s *api.KVSecret
+	err := v.retryOnDenied(ctx, func() error {
+		var err error
+		if version == 0 {
+			s, err = v.kv.Get(ctx, v.relPath(operatorID))
+		} else {
+			s, err = v.kv.GetVersion(ctx, v.relPath(operatorID), version)
+		}
+		return err
+	})
+	if err != nil {
+		return Credential{}, v.fail(operatorID, "read", vaultError(err))
+	}
+	if s == nil || s.Data == nil {
+		// The version is deleted or destroyed.
+		return Credential{}, v.fail(operatorID, "read", fmt.Errorf("%w (the latest version is deleted)", ErrNotFound))
+	}
+	c, err := fromMap(s.Data)
+	if err != nil {
+		return Credential{}, v.fail(operatorID, "read", err)
+	}
+	if s.VersionMetadata != nil {
+		c.Version = strconv.Itoa(s.VersionMetadata.Version)
+	}
+	return c, nil
+}
+
+// currentVersion is the secret's current version from its metadata, which
+// is cheaper than reading the secret and does not fetch the password.
+func (v *Vault) currentVersion(ctx context.Context, operatorID string) (int, error) {
+	var md *api.KVMetadata
+	err := v.retryOnDenied(ctx, func() error {
+		var err error
+		md, err = v.kv.GetMetadata(ctx, v.relPath(operatorID))
+		return err
+	})
+	if err != nil {
+		return 0, &Error{Source: "vault", Operator: operatorID, Op: "read metadata of",
+			Path: v.Path(operatorID), Err: vaultError(err)}
+	}
+	return md.CurrentVersion, nil
+}
+
+// Watch implements Source by polling the secret's metadata for its current
+// version and reading that version when it changes. A policy that allows
+// reading <mount>/data/... but not <mount>/metadata/... makes it poll the
+// secret itself instead.
+func (v *Vault) Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential {
+	every = max(every, minWatchInterval)
+	ch := make(chan Credential)
+	log := v.log.With("operator", operatorID, "path", v.Path(operatorID))
+	useData := false
+	poll := func() (int, Credential, error) {
+		if !useData {
+			ver, err := v.currentVersion(ctx, operatorID)
+			if !errors.Is(err, ErrPermissionDenied) {
+				return ver, Credential{}, err
+			}
+			log.Warn("vault: metadata not readable, watching the secret itself", "error", err)
+			useData = true
+		}
+		c, err := v.Get(ctx, operatorID)
+		if err != nil {
+			return 0, Credential{}, err
+		}
+		ver, _ := strconv.Atoi(c.Version)
+		return ver, c, nil
+	}
+	last, _, err := poll() // the baseline
+	if err != nil && ctx.Err() == nil {
+		log.Warn("vault: watch: current version unknown; the first one read will be sent", "error", err)
+	}
+	go func() {
+		defer close(ch)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var lastErr string
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ver, c, err := poll()
+			if err == nil && ver != last && c.Version == "" {
+				c, err = v.read(ctx, operatorID, ver)
+			}
+			if err != nil {
+				// Logged once per distinct problem, retried at every tick.
+				if msg := err.Error(); msg != lastErr && ctx.Err() == nil {
+					log.Warn("vault: watch", "error", err)
+					lastErr = msg
+				}
+				continue
+			}
+			lastErr = ""
+			if ver == last {
+				continue
+			}
+			log.Info("vault: new credential version", "version", ver, "previous", last)
+			if !send(ctx, ch, c) {
+				return
+			}
+			last = ver
+		}
+	}()
+	return ch
+}
+
+// vaultError turns a vault/api error into one that names the problem in a
+// line, without URLs or response bodies.
+func vaultError(err error) error {
+	if errors.Is(err, api.ErrSecretNotFound) {
+		return ErrNotFound
+	}
+	var re *api.ResponseError
+	if errors.As(err, &re) {
+		switch re.StatusCode {
+		case http.StatusForbidden:
+			return ErrPermissionDenied
+		case http.StatusNotFound:
+			return ErrNotFound
+		}
+		msg := http.StatusText(re.StatusCode)
+		if len(re.Errors) > 0 && !re.RawError {
+			msg = strings.Join(re.Errors, "; ")
+		}
+		return fmt.Errorf("HTTP %d: %s", re.StatusCode, msg)
+	}
+	return err
+}

@@ -1,0 +1,345 @@
+package secrets
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+)
+
+// These tests run against a real Vault (see main_test.go). Each one works
+// under its own random operator id, policy and token, and deletes what it
+// wrote.
+
+func randomID(prefix string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return prefix + "-" + hex.EncodeToString(b)
+}
+
+// admin is a client with the environment's (root) token.
+func admin(t *testing.T) *api.Client {
+	t.Helper()
+	c, err := framework.NewVaultClient(env.VaultAddr, env.VaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// put writes a version of a secret (path inside the KV mount) and deletes
+// the secret, all versions, when the test ends.
+func put(t *testing.T, path string, data map[string]any) {
+	t.Helper()
+	kv := admin(t).KVv2(env.VaultKVMount)
+	if _, err := kv.Put(context.Background(), path, data); err != nil {
+		t.Fatalf("put %s: %v", path, err)
+	}
+	t.Cleanup(func() { kv.DeleteMetadata(context.Background(), path) })
+}
+
+// policyToken creates a policy and a token holding only it.
+func policyToken(t *testing.T, rules string, opts ...func(*api.TokenCreateRequest)) string {
+	t.Helper()
+	c := admin(t)
+	name := randomID("smpp-test")
+	if err := c.Sys().PutPolicy(name, rules); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Sys().DeletePolicy(name) })
+	req := &api.TokenCreateRequest{Policies: []string{name}, NoDefaultPolicy: false, TTL: "10m"}
+	for _, o := range opts {
+		o(req)
+	}
+	s, err := c.Auth().Token().Create(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := s.Auth.ClientToken
+	t.Cleanup(func() { c.Auth().Token().RevokeTree(tok) })
+	return tok
+}
+
+// readPolicy allows reading the data and the metadata of paths under the
+// KV mount.
+func readPolicy(paths ...string) string {
+	var b strings.Builder
+	for _, p := range paths {
+		fmt.Fprintf(&b, "path %q { capabilities = [\"read\"] }\n", env.VaultKVMount+"/data/"+p)
+		fmt.Fprintf(&b, "path %q { capabilities = [\"read\"] }\n", env.VaultKVMount+"/metadata/"+p)
+	}
+	return b.String()
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func newVault(t *testing.T, cfg VaultConfig) (*Vault, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	if cfg.Address == "" && cfg.Client == nil {
+		cfg.Address = env.VaultAddr
+	}
+	if cfg.KVMount == "" {
+		cfg.KVMount = env.VaultKVMount
+	}
+	if cfg.Auth == nil {
+		cfg.Auth = TokenAuth{Token: env.VaultToken}
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	v, err := NewVault(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Close)
+	return v, logs
+}
+
+func TestVaultGet(t *testing.T) {
+	op := randomID("mno")
+	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "s3cret", "system_type": "VMA"})
+	custom := randomID("mno")
+	put(t, "smpp/custom/"+custom, map[string]any{"system_id": "other", "password": "pw"})
+
+	v, _ := newVault(t, VaultConfig{Paths: map[string]string{custom: "smpp/custom/" + custom}})
+	c, err := v.Get(context.Background(), op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SystemID != "acme" || c.Password != "s3cret" || c.SystemType != "VMA" || c.Version != "1" {
+		t.Fatalf("got %v (password %q)", c, c.Password)
+	}
+	c, err = v.Get(context.Background(), custom)
+	if err != nil || c.SystemID != "other" {
+		t.Fatalf("custom path: %v %v", c, err)
+	}
+	if got := v.Path(op); got != env.VaultKVMount+"/smpp/operators/"+op {
+		t.Errorf("Path = %s", got)
+	}
+}
+
+func TestVaultErrorsNameOperatorPathAndKey(t *testing.T) {
+	ctx := context.Background()
+	v, _ := newVault(t, VaultConfig{})
+	mount := env.VaultKVMount
+
+	missing := randomID("mno")
+	_, err := v.Get(ctx, missing)
+	want := fmt.Sprintf(`vault: operator %q: read %s/smpp/operators/%s: not found`, missing, mount, missing)
+	if err == nil || err.Error() != want || !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing secret:\n got %v\nwant %s", err, want)
+	}
+
+	for _, tc := range []struct {
+		data map[string]any
+		want string
+	}{
+		{map[string]any{"password": "hunter2"}, "invalid credential: system_id: missing"},
+		{map[string]any{"system_id": "acme"}, "invalid credential: password: missing"},
+		{map[string]any{"system_id": "acme", "password": "hunter2hunter2"}, "invalid credential: password: longer than SMPP's 8 characters"},
+		{map[string]any{"system_id": "acme-corporation-ltd", "password": "hunter2"}, "invalid credential: system_id: 20 characters, longer than SMPP's 15"},
+		{map[string]any{"system_id": "acme", "password": 1234}, "invalid credential: password: want a string, got a number"},
+	} {
+		op := randomID("mno")
+		put(t, DefaultVaultPath(op), tc.data)
+		_, err := v.Get(ctx, op)
+		prefix := fmt.Sprintf(`vault: operator %q: read %s/smpp/operators/%s: `, op, mount, op)
+		if err == nil || err.Error() != prefix+tc.want || !errors.Is(err, ErrInvalid) {
+			t.Errorf("%v:\n got %v\nwant %s", tc.data, err, prefix+tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+
+	// The latest version deleted (soft delete): not found, not "invalid".
+	op := randomID("mno")
+	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "x"})
+	if err := admin(t).KVv2(mount).Delete(ctx, DefaultVaultPath(op)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Get(ctx, op); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted latest version: %v", err)
+	}
+}
+
+func TestVaultPermissionDenied(t *testing.T) {
+	ctx := context.Background()
+	allowed, denied := randomID("mno"), randomID("mno")
+	put(t, DefaultVaultPath(allowed), map[string]any{"system_id": "acme", "password": "s3cret"})
+	put(t, DefaultVaultPath(denied), map[string]any{"system_id": "acme", "password": "hunter2"})
+	tok := policyToken(t, readPolicy(DefaultVaultPath(allowed)))
+
+	v, _ := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
+	if c, err := v.Get(ctx, allowed); err != nil || c.Password != "s3cret" {
+		t.Fatalf("allowed: %v %v", c, err)
+	}
+	_, err := v.Get(ctx, denied)
+	want := fmt.Sprintf(`vault: operator %q: read %s/smpp/operators/%s: permission denied`, denied, env.VaultKVMount, denied)
+	if err == nil || err.Error() != want || !errors.Is(err, ErrPermissionDenied) {
+		t.Fatalf("denied:\n got %v\nwant %s", err, want)
+	}
+
+	// A bad token is refused at once, saying so.
+	_, err = NewVault(ctx, VaultConfig{Address: env.VaultAddr, KVMount: env.VaultKVMount, Auth: TokenAuth{Token: "hvs.not-a-token"}})
+	if err == nil || err.Error() != "vault: token auth: check token (auth/token/lookup-self): permission denied" {
+		t.Fatalf("bad token: %v", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "not-a-token") {
+		t.Fatalf("error shows the token: %v", err)
+	}
+}
+
+func TestVaultWatchRotation(t *testing.T) {
+	op := randomID("mno")
+	path := DefaultVaultPath(op)
+	put(t, path, map[string]any{"system_id": "acme", "password": "v1"})
+	kv := admin(t).KVv2(env.VaultKVMount)
+	v, logs := newVault(t, VaultConfig{})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const every = 50 * time.Millisecond
+	ch := v.Watch(ctx, op, every)
+	c, err := v.Get(ctx, op)
+	if err != nil || c.Version != "1" {
+		t.Fatalf("%v %v", c, err)
+	}
+	quiet(t, ch, 6*every) // the baseline is not sent
+
+	if _, err := kv.Put(ctx, path, map[string]any{"system_id": "acme", "password": "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	c = next(t, ch, 5*time.Second)
+	if c.Version != "2" || c.Password != "v2" || c.SystemID != "acme" {
+		t.Fatalf("rotation: %v (password %q)", c, c.Password)
+	}
+	quiet(t, ch, 6*every) // once
+
+	// A broken new version is not sent, and is logged once without secrets.
+	if _, err := kv.Put(ctx, path, map[string]any{"system_id": "acme", "password": "hunter2hunter2"}); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, ch, 8*every)
+	if n := strings.Count(logs.String(), "password: longer than SMPP"); n != 1 {
+		t.Errorf("broken version logged %d times:\n%s", n, logs.String())
+	}
+	if _, err := kv.Put(ctx, path, map[string]any{"system_id": "acme", "password": "v4"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(t, ch, 5*time.Second); c.Version != "4" || c.Password != "v4" {
+		t.Fatalf("after the broken version: %v", c)
+	}
+	if strings.Contains(logs.String(), "hunter2") || strings.Contains(logs.String(), "=v4") {
+		t.Errorf("logs show a password:\n%s", logs.String())
+	}
+
+	cancel()
+	closed(t, ch)
+}
+
+// TestVaultWatchWithoutMetadataAccess: a policy that only allows reading the
+// secret's data still lets Watch see rotations.
+func TestVaultWatchWithoutMetadataAccess(t *testing.T) {
+	op := randomID("mno")
+	path := DefaultVaultPath(op)
+	put(t, path, map[string]any{"system_id": "acme", "password": "v1"})
+	tok := policyToken(t, fmt.Sprintf("path %q { capabilities = [\"read\"] }\n", env.VaultKVMount+"/data/"+path))
+	v, logs := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := v.Watch(ctx, op, 50*time.Millisecond)
+	quiet(t, ch, 300*time.Millisecond)
+	if _, err := admin(t).KVv2(env.VaultKVMount).Put(ctx, path, map[string]any{"system_id": "acme", "password": "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(t, ch, 5*time.Second); c.Version != "2" || c.Password != "v2" {
+		t.Fatalf("got %v", c)
+	}
+	quiet(t, ch, 300*time.Millisecond)
+	if !strings.Contains(logs.String(), "metadata not readable, watching the secret itself") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+}
+
+// TestVaultWatchMissingThenCreated: a secret that does not exist yet is sent
+// when it is created.
+func TestVaultWatchMissingThenCreated(t *testing.T) {
+	op := randomID("mno")
+	v, _ := newVault(t, VaultConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := v.Watch(ctx, op, 50*time.Millisecond)
+	quiet(t, ch, 200*time.Millisecond)
+	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "v1"})
+	if c := next(t, ch, 5*time.Second); c.Version != "1" {
+		t.Fatalf("got %v", c)
+	}
+}
+
+// TestVaultTokenRenewal: a token with a short TTL stays usable because the
+// source renews it.
+func TestVaultTokenRenewal(t *testing.T) {
+	op := randomID("mno")
+	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "s3cret"})
+	tok := policyToken(t, readPolicy(DefaultVaultPath(op)), func(r *api.TokenCreateRequest) {
+		r.TTL = "2s"
+		r.Renewable = ptr(true)
+	})
+	v, logs := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
+	time.Sleep(5 * time.Second)
+	if _, err := v.Get(context.Background(), op); err != nil {
+		t.Fatalf("after the first TTL: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), "token renewed") {
+		t.Errorf("no renewal logged:\n%s", logs.String())
+	}
+}
+
+// TestVaultTokenMaxTTLIsReported: a given token that reaches its max TTL
+// cannot be replaced by the source; it says so before and after it expires.
+func TestVaultTokenMaxTTLIsReported(t *testing.T) {
+	tok := policyToken(t, readPolicy("smpp/operators/none"), func(r *api.TokenCreateRequest) {
+		r.TTL, r.ExplicitMaxTTL = "2s", "3s"
+		r.Renewable = ptr(true)
+	})
+	_, logs := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(logs.String(), "token has expired") {
+		time.Sleep(100 * time.Millisecond)
+	}
+	l := logs.String()
+	if !strings.Contains(l, "the token reaches its max TTL and cannot be renewed further: give the service a new one") ||
+		!strings.Contains(l, "vault: the token has expired: give the service a new one") {
+		t.Fatalf("logs:\n%s", l)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
