@@ -80,6 +80,7 @@ type MO struct {
 // Publisher publishes events.
 type Publisher struct {
 	js     jetstream.JetStream
+	names  natsjs.Names
 	shadow bool
 	mu     sync.Mutex
 	cmp    io.Writer
@@ -87,8 +88,8 @@ type Publisher struct {
 
 // New returns a publisher. With shadow set, receipts and outcomes go to the
 // comparison log cmp (which may be nil: then they are only counted by the caller).
-func New(js jetstream.JetStream, shadow bool, cmp io.Writer) *Publisher {
-	return &Publisher{js: js, shadow: shadow, cmp: cmp}
+func New(js jetstream.JetStream, names natsjs.Names, shadow bool, cmp io.Writer) *Publisher {
+	return &Publisher{js: js, names: names, shadow: shadow, cmp: cmp}
 }
 
 // Shadow reports whether the publisher is in shadow mode.
@@ -101,7 +102,7 @@ func (p *Publisher) Receipt(ctx context.Context, r Receipt) error {
 		return p.compare("receipt", r)
 	}
 	id := fmt.Sprintf("dlr:%s:%s:%s", r.OperatorID, r.SMSCMessageID, r.Stat)
-	return p.publish(ctx, natsjs.ReceiptSubject, id, r)
+	return p.publish(ctx, p.names.ReceiptSubject, id, r)
 }
 
 // Outcome publishes a submit outcome.
@@ -110,13 +111,13 @@ func (p *Publisher) Outcome(ctx context.Context, o Outcome) error {
 		return p.compare("outcome", o)
 	}
 	id := fmt.Sprintf("out:%s:%d:%s", o.MessageID, o.PartNumber, o.Outcome)
-	return p.publish(ctx, natsjs.OutcomePrefix+o.OperatorID, id, o)
+	return p.publish(ctx, natsjs.For(p.names.OutcomeSubject, o.OperatorID), id, o)
 }
 
 // DeadLetter publishes a bad command with its reason. Dead letters are
 // published in shadow mode too: they are about the command, not the SMS.
 func (p *Publisher) DeadLetter(ctx context.Context, d DeadLetter) error {
-	return p.publish(ctx, natsjs.DeadLetterPfx+d.OperatorID, "", d)
+	return p.publish(ctx, natsjs.For(p.names.DeadLetterSubject, d.OperatorID), "", d)
 }
 
 // MO publishes a reassembled MO message (not in shadow mode: the legacy
@@ -125,7 +126,7 @@ func (p *Publisher) MO(ctx context.Context, m MO) error {
 	if p.shadow {
 		return p.compare("mo", m)
 	}
-	return p.publish(ctx, natsjs.MOSubject, "", m)
+	return p.publish(ctx, p.names.MOSubject, "", m)
 }
 
 func (p *Publisher) publish(ctx context.Context, subject, id string, v any) error {

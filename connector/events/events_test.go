@@ -30,7 +30,7 @@ func startJS(t *testing.T) jetstream.JetStream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := natsjs.EnsureStreams(context.Background(), js); err != nil {
+	if err := natsjs.EnsureStreams(context.Background(), js, natsjs.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}
 	return js
@@ -52,7 +52,7 @@ func lastOn(t *testing.T, js jetstream.JetStream, stream, subject string) (jetst
 
 func TestReceiptsAreDeduplicated(t *testing.T) {
 	js := startJS(t)
-	p := New(js, false, nil)
+	p := New(js, natsjs.DefaultNames(), false, nil)
 	r := Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "42", Status: "DELIVERED", Stat: "DELIVRD", Err: "000", PartCount: 1, ReceivedAt: time.Now()}
 	for i := 0; i < 3; i++ { // a deliver_sm redelivered by the SMSC
 		if err := p.Receipt(context.Background(), r); err != nil {
@@ -71,7 +71,7 @@ func TestReceiptsAreDeduplicated(t *testing.T) {
 
 func TestOutcomesAndDeadLetters(t *testing.T) {
 	js := startJS(t)
-	p := New(js, false, nil)
+	p := New(js, natsjs.DefaultNames(), false, nil)
 	if err := p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, PartCount: 1, Outcome: OutcomeRejected, CommandStatus: 0x0B, Status: "ESME_RINVDSTADR"}); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestOutcomesAndDeadLetters(t *testing.T) {
 func TestShadowModePublishesNoReceiptOrOutcome(t *testing.T) {
 	js := startJS(t)
 	var cmp bytes.Buffer
-	p := New(js, true, &cmp)
+	p := New(js, natsjs.DefaultNames(), true, &cmp)
 	_ = p.Receipt(context.Background(), Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "1", Stat: "DELIVRD"})
 	_ = p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, Outcome: OutcomeAccepted})
 	for stream, subject := range map[string]string{natsjs.ReceiptStream: natsjs.ReceiptSubject, natsjs.EventsStream: natsjs.OutcomePrefix + "mno-a"} {
