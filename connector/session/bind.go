@@ -36,6 +36,7 @@ type Bind struct {
 	pending map[int32]*call
 
 	kick      chan struct{}
+	renew     chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -62,7 +63,7 @@ func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error))
 		cfg: cfg, creds: creds, name: name, state: StateConnecting,
 		bound: make(chan struct{}), changed: make(chan struct{}),
 		window: make(chan struct{}, cfg.Window), workers: make(chan struct{}, cfg.DeliverWorkers),
-		pending: map[int32]*call{}, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		pending: map[int32]*call{}, kick: make(chan struct{}, 1), renew: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
@@ -194,6 +195,20 @@ func (b *Bind) run() {
 		logInfo("bound", "credential", auth)
 
 		select {
+		case <-b.renew:
+			// New credentials: finish what is in flight, unbind, bind again.
+			b.mu.Lock()
+			b.closing = true
+			b.mu.Unlock()
+			b.setState(StateConnecting, errors.New("renewing")) // the pool sends elsewhere meanwhile
+			b.drain()
+			sess.Close()
+			b.mu.Lock()
+			b.closing = false
+			b.mu.Unlock()
+			b.dropped(errors.New("renewing the bind with new credentials"))
+			logInfo("renewing bind with new credentials")
+			continue
 		case reason := <-closed:
 			b.dropped(fmt.Errorf("bind lost: %s", reason))
 			logInfo("bind lost, rebinding", "reason", reason)
@@ -402,6 +417,17 @@ func (b *Bind) Close() {
 		close(b.stop)
 		<-b.done
 	})
+}
+
+// Renew unbinds after the outstanding submits are answered and binds again,
+// asking for the credentials anew (a rotation). Submits arriving meanwhile
+// wait for the new bind (Pool) rather than failing.
+func (b *Bind) Renew() {
+	select {
+	case b.renew <- struct{}{}:
+	default:
+	}
+	b.Kick()
 }
 
 // Bound returns a channel closed while the bind is up.

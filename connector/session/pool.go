@@ -41,6 +41,32 @@ func (p *Pool) Kick() {
 	}
 }
 
+// Renew renews the binds one after the other, each once the previous one is
+// bound again, so a rotation never takes the operator's capacity to zero.
+func (p *Pool) Renew(ctx context.Context) error {
+	for _, b := range p.binds {
+		changed := b.Changed()
+		b.Renew()
+		for {
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if st, _ := b.State(); st == StateBound || st == StateAuthFailed || st == StateClosed {
+				// auth_failed: the new credentials were refused; the others keep
+				// their working bind.
+				if st != StateBound {
+					return fmt.Errorf("bind %s: %s", b.name, st)
+				}
+				break
+			}
+			changed = b.Changed()
+		}
+	}
+	return nil
+}
+
 // Ready reports whether at least one bind is up.
 func (p *Pool) Ready() bool {
 	for _, b := range p.binds {
@@ -78,7 +104,7 @@ func (p *Pool) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 			continue
 		}
 		r, err := b.Submit(ctx, sm)
-		if err != nil && errors.Is(err, ErrNotSent) && ctx.Err() == nil && !errors.Is(err, ErrClosed) {
+		if err != nil && errors.Is(err, ErrNotSent) && ctx.Err() == nil {
 			if st, _ := b.State(); st != StateBound {
 				continue // the bind went down under us: nothing was sent, try another
 			}

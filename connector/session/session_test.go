@@ -355,3 +355,58 @@ func TestPoolUsesEveryBindAndSurvivesOneLoss(t *testing.T) {
 	}
 	_ = sim
 }
+
+func TestPoolRenewsBindsOneByOneWithoutLosingSubmits(t *testing.T) {
+	sim, addr := startSim(t, profile.Profile{})
+	op, _ := sim.Operator("op")
+	c := good()
+	p := NewPool(fastConfig(addr), 2, c.get)
+	p.Start()
+	t.Cleanup(p.Close)
+	smpptest.Eventually(t, 3*time.Second, 10*time.Millisecond, func() error {
+		if !p.Ready() {
+			return errors.New("not ready")
+		}
+		return nil
+	})
+	stop := make(chan struct{})
+	var sent, failed atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if r, err := p.Submit(context.Background(), newSubmit(t, "during rotation")); err != nil || !r.OK() {
+					failed.Add(1)
+				} else {
+					sent.Add(1)
+				}
+			}
+		}()
+	}
+	_ = op.SetPasswords("acme", []string{"secret1", "secret2"}) // the MNO's overlap
+	c.set(Auth{SystemID: "acme", Password: "secret2", Version: "2"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Renew(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = op.SetPasswords("acme", []string{"secret2"})
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if failed.Load() != 0 || sent.Load() == 0 {
+		t.Fatalf("%d sent, %d failed during the rotation", sent.Load(), failed.Load())
+	}
+	for _, b := range p.Binds() {
+		if b.Stats.Binds.Load() != 2 {
+			t.Fatalf("bind %s bound %d times, want 2", b.name, b.Stats.Binds.Load())
+		}
+	}
+}
