@@ -265,9 +265,13 @@ func (b *Bind) connect(auth Auth) (*gosmpp.Session, <-chan string, error) {
 	}
 	ga := gosmpp.Auth{SMSC: b.cfg.Addr, SystemID: auth.SystemID, Password: auth.Password, SystemType: auth.SystemType}
 	var conn gosmpp.Connector
-	if b.cfg.BindType == pdu.Transmitter {
-		conn = gosmpp.TXConnector(dialer, ga)
-	} else {
+	kind := "trx"
+	switch b.cfg.BindType {
+	case pdu.Transmitter:
+		conn, kind = gosmpp.TXConnector(dialer, ga), "tx"
+	case pdu.Receiver:
+		conn, kind = gosmpp.RXConnector(dialer, ga), "rx"
+	default:
 		conn = gosmpp.TRXConnector(dialer, ga)
 	}
 	closed := make(chan string, 1)
@@ -294,10 +298,6 @@ func (b *Bind) connect(auth Auth) (*gosmpp.Session, <-chan string, error) {
 		},
 	}, 0)
 	if err != nil {
-		kind := "trx"
-		if b.cfg.BindType == pdu.Transmitter {
-			kind = "tx"
-		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, nil, fmt.Errorf("bind %s %s: no answer within %v: %w", kind, b.cfg.Addr, b.cfg.BindTimeout, err)
@@ -429,6 +429,9 @@ func (b *Bind) Renew() {
 	}
 	b.Kick()
 }
+
+// Name identifies the bind in logs and metrics ("mno-a-1").
+func (b *Bind) Name() string { return b.name }
 
 // Bound returns a channel closed while the bind is up.
 func (b *Bind) Bound() <-chan struct{} {

@@ -48,7 +48,8 @@ func (a Auth) LogValue() slog.Value {
 type Config struct {
 	Operator string
 	Addr     string // host:port
-	// BindType: pdu.Transceiver (default) or pdu.Transmitter.
+	// BindType: pdu.Transceiver (default), pdu.Transmitter, or pdu.Receiver
+	// (receipts and MO only: its pool is not given submits).
 	BindType pdu.BindingType
 	// Window is the most submit_sm a bind has outstanding (default 10).
 	Window int
@@ -95,7 +96,7 @@ func (c *Config) defaults() {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	if c.BindType != pdu.Transmitter {
+	if c.BindType != pdu.Transmitter && c.BindType != pdu.Receiver {
 		c.BindType = pdu.Transceiver
 	}
 }
