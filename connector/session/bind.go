@@ -265,12 +265,12 @@ func (b *Bind) connect(auth Auth) (*gosmpp.Session, <-chan string, error) {
 	}
 	ga := gosmpp.Auth{SMSC: b.cfg.Addr, SystemID: auth.SystemID, Password: auth.Password, SystemType: auth.SystemType}
 	var conn gosmpp.Connector
-	kind := "trx"
-	switch b.cfg.BindType {
-	case pdu.Transmitter:
-		conn, kind = gosmpp.TXConnector(dialer, ga), "tx"
-	case pdu.Receiver:
-		conn, kind = gosmpp.RXConnector(dialer, ga), "rx"
+	kind := b.cfg.BindType
+	switch kind {
+	case Transmitter:
+		conn = gosmpp.TXConnector(dialer, ga)
+	case Receiver:
+		conn = gosmpp.RXConnector(dialer, ga)
 	default:
 		conn = gosmpp.TRXConnector(dialer, ga)
 	}

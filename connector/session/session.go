@@ -48,9 +48,9 @@ func (a Auth) LogValue() slog.Value {
 type Config struct {
 	Operator string
 	Addr     string // host:port
-	// BindType: pdu.Transceiver (default), pdu.Transmitter, or pdu.Receiver
-	// (receipts and MO only: its pool is not given submits).
-	BindType pdu.BindingType
+	// BindType: Transceiver (default), Transmitter, or Receiver (receipts and
+	// MO only: its pool is not given submits).
+	BindType BindType
 	// Window is the most submit_sm a bind has outstanding (default 10).
 	Window int
 	// EnquireLink is the keep-alive interval (default 30s); the connection is
@@ -96,10 +96,21 @@ func (c *Config) defaults() {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	if c.BindType != pdu.Transmitter && c.BindType != pdu.Receiver {
-		c.BindType = pdu.Transceiver
+	if c.BindType == "" {
+		c.BindType = Transceiver
 	}
 }
+
+// BindType is the kind of bind. (gosmpp's pdu.BindingType has Receiver as
+// its zero value, which makes a poor default.)
+type BindType string
+
+// Bind types.
+const (
+	Transceiver BindType = "trx"
+	Transmitter BindType = "tx"
+	Receiver    BindType = "rx"
+)
 
 // Result is the SMSC's answer to a submit_sm.
 type Result struct {
