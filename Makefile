@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run test unit scenarios gates images bench load lint fmt fuzz clean
+.PHONY: all build run sim test unit scenarios gates images bench load lint fmt fuzz clean
 
 all: build
 
@@ -13,8 +13,13 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## run: the main job (today: the simulator with its demo operators; see README)
+## run: the main job: NATS + simulator + PostgreSQL (+ Vault when built) + connector, a demo batch, live figures
 run: build
+	bash ci/build-images.sh postgres
+	./$(BIN)/smpp-stack
+
+## sim: the simulator alone with its demo operators
+sim: build
 	./$(BIN)/smscsim serve --config deploy/smscsim-demo.yaml
 
 ## test: vet, unit + integration tests (race detector), then the scenario suites

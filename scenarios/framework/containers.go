@@ -42,11 +42,17 @@ type ContainersProvider struct {
 // NewContainersProvider returns a provider whose containers carry the label
 // smpp-connector.session=session.
 func NewContainersProvider(session string, images Images) *ContainersProvider {
+	return &ContainersProvider{session: session, images: images}
+}
+
+// Ryuk, testcontainers' reaper, cannot be pulled here: it is off unless the
+// environment says otherwise (cleanup is the framework's and CI's job). This
+// must happen before testcontainers-go reads its configuration, once, which
+// any Docker call (CheckDocker too) may trigger: hence init.
+func init() {
 	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
-		// Must happen before testcontainers-go reads its configuration (once).
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	}
-	return &ContainersProvider{session: session, images: images}
 }
 
 // Name implements Provider.

@@ -1,0 +1,123 @@
+// Command smpp-connector carries SMS from NATS JetStream to operators' SMSCs
+// over SMPP 3.4 and brings delivery receipts back.
+//
+//	smpp-connector run [-operators FILE] [flags]   run the service (settings also from SMPP_* env)
+//	smpp-connector migrate [-postgres-dsn DSN]      apply the smpp schema migrations
+//	smpp-connector check-config FILE                validate an operators file
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/service"
+	"github.com/smpp-connector/smpp-connector/migrations"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "smpp-connector:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  smpp-connector run [-operators FILE] [-migrate] [flags]   run the connector (flags and SMPP_* environment)
+  smpp-connector migrate [-postgres-dsn DSN]                 apply the smpp schema migrations
+  smpp-connector check-config FILE                           validate an operators file`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("missing command\n" + usage)
+	}
+	cmd, args := args[0], args[1:]
+	svc, err := config.ServiceFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("smpp-connector "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch cmd {
+	case "run":
+		config.RegisterFlags(fs, &svc)
+		migrate := fs.Bool("migrate", false, "apply the schema migrations before starting")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if err := svc.Validate(); err != nil {
+			return err
+		}
+		if svc.OperatorsFile == "" {
+			return errors.New("run: no operators file: set -operators or SMPP_OPERATORS_FILE")
+		}
+		ops, err := config.Load(svc.OperatorsFile)
+		if err != nil {
+			return err
+		}
+		log, err := newLogger(stderr, svc)
+		if err != nil {
+			return err
+		}
+		log.Info("starting", "settings", svc)
+		return service.Run(ctx, svc, ops, service.Options{Log: log, Migrate: *migrate})
+	case "migrate":
+		config.RegisterFlags(fs, &svc)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if svc.PostgresDSN == "" {
+			return errors.New("migrate: no database: set -postgres-dsn or SMPP_POSTGRES_DSN")
+		}
+		res, err := migrations.Apply(ctx, svc.PostgresDSN)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "schema at version %d (%d migration(s) applied)\n", res.Version, len(res.Applied))
+		return nil
+	case "check-config":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return errors.New("check-config: want exactly one operators file")
+		}
+		ops, err := config.Load(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		for _, id := range ops.IDs() {
+			o, _ := ops.Operator(id)
+			primary, backup := o.Endpoints.For(false)
+			fmt.Fprintf(stdout, "operator %-12s tps %-5d binds %d window %-3d endpoints %d+%d backup  long messages %s\n",
+				id, o.TPS, o.Binds, o.Window, len(primary), len(backup), o.LongMessageStrategy)
+		}
+		fmt.Fprintf(stdout, "%s: %d operator(s), valid\n", fs.Arg(0), len(ops.IDs()))
+		return nil
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+func newLogger(w io.Writer, svc config.Service) (*slog.Logger, error) {
+	level, err := svc.SlogLevel()
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if svc.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}

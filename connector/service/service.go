@@ -1,0 +1,340 @@
+// Package service assembles the connector: one worker per configured
+// operator (binds, limiter, consumer, receipts), the shared store, NATS and
+// secrets, and the HTTP endpoints for health, readiness and metrics. Run
+// returns once everything in flight is answered and stored.
+package service
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/dispatch"
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/secrets"
+	"github.com/smpp-connector/smpp-connector/connector/session"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+	"github.com/smpp-connector/smpp-connector/connector/throttle"
+	"github.com/smpp-connector/smpp-connector/connector/worker"
+	"github.com/smpp-connector/smpp-connector/migrations"
+)
+
+// Options are what Run needs beyond the configuration.
+type Options struct {
+	Log *slog.Logger
+	// Secrets overrides the credential source built from the configuration.
+	Secrets secrets.Source
+	// Migrate applies the schema migrations at start-up.
+	Migrate bool
+	// Ready, when set, is closed once every operator's worker runs and the
+	// HTTP endpoints listen.
+	Ready chan<- struct{}
+	// HTTPAddr receives the address the HTTP endpoints listen on.
+	HTTPAddr func(string)
+	// CredentialPoll is how often credentials are checked for a new version
+	// (default 30s).
+	CredentialPoll time.Duration
+}
+
+// operatorRuntime is one operator's running parts.
+type operatorRuntime struct {
+	cfg     config.Operator
+	pool    *session.Pool
+	rx      *session.Pool // receivers, with transmitter+receiver binds
+	limiter *throttle.Limiter
+	worker  *worker.Worker
+}
+
+// Run starts the connector and runs it until ctx ends.
+func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) error {
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	m := metrics.New()
+	if o.Migrate {
+		res, err := migrations.Apply(ctx, svc.PostgresDSN)
+		if err != nil {
+			return err
+		}
+		log.Info("schema migrated", "version", res.Version, "applied", len(res.Applied))
+	}
+	st, err := store.Open(ctx, svc.PostgresDSN, store.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer st.Close() // last: flushes what the workers stored
+
+	nc, err := nats.Connect(svc.NATS.URL, nats.Name("smpp-connector"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+	if err != nil {
+		return fmt.Errorf("nats %s: %w", svc.NATS.URL, err)
+	}
+	defer nc.Drain()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	names := natsjs.Names{
+		DispatchStream: svc.NATS.DispatchStream, DispatchSubject: svc.NATS.DispatchSubject,
+		ReceiptStream: svc.NATS.ReceiptStream, ReceiptSubject: svc.NATS.ReceiptSubject,
+		EventsStream: natsjs.DefaultNames().EventsStream, OutcomeSubject: svc.NATS.OutcomeSubject,
+		DeadLetterSubject: svc.NATS.DeadLetterSubject, MOSubject: svc.NATS.MOSubject,
+	}
+	if svc.NATS.CreateStreams {
+		if err := natsjs.EnsureStreams(ctx, js, names); err != nil {
+			return err
+		}
+	}
+	src := o.Secrets
+	if src == nil {
+		if src, err = buildSecrets(ctx, svc, ops, log); err != nil {
+			return err
+		}
+	}
+	pub := events.New(js, names, svc.Shadow, comparisonLog{log})
+	if err := ops.CheckMode(svc.Shadow); err != nil {
+		return err
+	}
+
+	var rts []*operatorRuntime
+	for _, id := range ops.IDs() {
+		oc, _ := ops.Operator(id)
+		rt, err := newOperator(oc, svc.Shadow, src, st, js, names, pub, m, log)
+		if err != nil {
+			return err
+		}
+		rts = append(rts, rt)
+	}
+
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, m, readiness(st, nc, rts))
+	if err != nil {
+		return err
+	}
+	log.Info("connector running", "operators", len(rts), "http", addr, "shadow", svc.Shadow)
+	if o.HTTPAddr != nil {
+		o.HTTPAddr(addr)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	for _, rt := range rts {
+		rt.pool.Start()
+		if rt.rx != nil {
+			rt.rx.Start()
+		}
+		wg.Add(3)
+		go func() { defer wg.Done(); rt.worker.Run(runCtx) }()
+		go func() { defer wg.Done(); watchCredentials(runCtx, src, rt, cmp.Or(o.CredentialPoll, 30*time.Second), log) }()
+		go func() { defer wg.Done(); observeBinds(runCtx, rt, m) }()
+	}
+	if o.Ready != nil {
+		close(o.Ready)
+	}
+	<-ctx.Done()
+	log.Info("shutting down: finishing in-flight messages")
+	stop()
+	wg.Wait() // workers have stored every outcome they got
+	for _, rt := range rts {
+		rt.pool.Close() // unbind
+		if rt.rx != nil {
+			rt.rx.Close()
+		}
+	}
+	shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shCtx)
+	log.Info("connector stopped")
+	return nil
+}
+
+func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.Store, js jetstream.JetStream,
+	names natsjs.Names, pub *events.Publisher, m *metrics.Metrics, log *slog.Logger) (*operatorRuntime, error) {
+	primary, _ := oc.Endpoints.For(shadow)
+	if len(primary) == 0 {
+		return nil, fmt.Errorf("operator %q: no endpoint for this mode (shadow=%v)", oc.ID, shadow)
+	}
+	rt := &operatorRuntime{cfg: oc, limiter: throttle.New(oc.TPS)}
+	bindType := session.Transceiver
+	if oc.BindType != config.BindTransceiver {
+		bindType = session.Transmitter
+	}
+	creds := func(ctx context.Context) (session.Auth, error) {
+		c, err := src.Get(ctx, oc.ID)
+		if err != nil {
+			return session.Auth{}, err
+		}
+		return session.Auth{SystemID: c.SystemID, Password: c.Password, SystemType: c.SystemType, Version: c.Version}, nil
+	}
+	var w *worker.Worker
+	scfg := session.Config{
+		Operator: oc.ID, Addr: primary[0].Address, BindType: bindType, Window: oc.Window,
+		EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
+		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: log,
+		Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) },
+	}
+	rt.pool = session.NewPool(scfg, oc.Binds, creds)
+	if bindType == session.Transmitter {
+		scfg.BindType, scfg.Operator = session.Receiver, oc.ID+"-rx"
+		rt.rx = session.NewPool(scfg, oc.Binds, creds)
+	}
+	w = worker.New(worker.Operator{
+		ID: oc.ID,
+		Profile: dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
+			AllowLatin1: oc.Encoding.AllowLatin1, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
+		IDRule:       dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)},
+		ReceiptParts: oc.Quirks.ReceiptParts,
+		Concurrency:  max(oc.Binds*oc.Window*2, 8),
+	}, worker.Deps{Store: st, Pool: rt.pool, Limiter: rt.limiter, Events: pub, JS: js, Names: names, Metrics: m, Log: log})
+	rt.worker = w
+	return rt, nil
+}
+
+// buildSecrets routes each operator to Vault or to its rendered file.
+func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log *slog.Logger) (secrets.Source, error) {
+	r := secrets.Router{Sources: map[string]secrets.Source{}}
+	files := &secrets.File{Paths: map[string]string{}, Logger: log}
+	paths := map[string]string{}
+	for _, id := range ops.IDs() {
+		oc, _ := ops.Operator(id)
+		if oc.Credentials.File != "" {
+			files.Paths[id] = oc.Credentials.File
+			r.Sources[id] = files
+		} else {
+			paths[id] = config.Expand(oc.Credentials.VaultPath, id)
+		}
+	}
+	if len(paths) > 0 {
+		var auth secrets.VaultAuth = secrets.TokenAuth{Token: svc.Vault.Token}
+		if svc.Vault.Auth == config.VaultAuthKubernetes {
+			auth = secrets.KubernetesAuth{Role: svc.Vault.Role, JWTPath: svc.Vault.JWTPath, Mount: svc.Vault.AuthMount}
+		}
+		v, err := secrets.NewVault(ctx, secrets.VaultConfig{Address: svc.Vault.Address, Auth: auth, KVMount: svc.Vault.KVMount, Paths: paths, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		go func() { <-ctx.Done(); v.Close() }()
+		for id := range paths {
+			r.Sources[id] = v
+		}
+	}
+	return r, nil
+}
+
+// watchCredentials renews the operator's binds when a new credential version
+// appears (a rotation in Vault or a re-rendered file).
+func watchCredentials(ctx context.Context, src secrets.Source, rt *operatorRuntime, every time.Duration, log *slog.Logger) {
+	for c := range src.Watch(ctx, rt.cfg.ID, every) {
+		log.Info("new credential version: renewing binds", "operator", rt.cfg.ID, "version", c.Version)
+		for _, p := range []*session.Pool{rt.pool, rt.rx} {
+			if p == nil {
+				continue
+			}
+			if err := p.Renew(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("renewing binds with the new credential", "operator", rt.cfg.ID, "err", err)
+			}
+		}
+	}
+}
+
+// observeBinds keeps the bind gauges current.
+func observeBinds(ctx context.Context, rt *operatorRuntime, m *metrics.Metrics) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	states := []session.State{session.StateConnecting, session.StateBound, session.StateBackoff, session.StateAuthFailed, session.StateClosed}
+	for {
+		for _, b := range rt.pool.Binds() {
+			st, _ := b.State()
+			for _, s := range states {
+				v := 0.0
+				if s == st {
+					v = 1
+				}
+				m.BindState.WithLabelValues(rt.cfg.ID, b.Name(), string(s)).Set(v)
+			}
+			m.WindowInUse.WithLabelValues(rt.cfg.ID, b.Name()).Set(float64(b.Outstanding()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// readiness reports whether the connector can do its job: the database and
+// NATS answer and every operator has a bind up. The body says what is wrong.
+func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(context.Context) (bool, map[string]string) {
+	return func(ctx context.Context) (bool, map[string]string) {
+		problems := map[string]string{}
+		if err := st.Pool().Ping(ctx); err != nil {
+			problems["postgres"] = err.Error()
+		}
+		if !nc.IsConnected() {
+			problems["nats"] = nc.Status().String()
+		}
+		for _, rt := range rts {
+			if rt.pool.Ready() {
+				continue
+			}
+			var why []string
+			for _, b := range rt.pool.Binds() {
+				s, err := b.State()
+				w := string(s)
+				if err != nil {
+					w += ": " + err.Error()
+				}
+				why = append(why, w)
+			}
+			problems["operator "+rt.cfg.ID] = fmt.Sprint(why)
+		}
+		return len(problems) == 0, problems
+	}
+}
+
+// comparisonLog writes shadow-mode events to the log as the comparison record.
+type comparisonLog struct{ log *slog.Logger }
+
+func (c comparisonLog) Write(b []byte) (int, error) {
+	c.log.Info("shadow", "event", string(b[:len(b)-1]))
+	return len(b), nil
+}
+
+func serveHTTP(addr string, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string)) (*http.Server, string, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		ok, problems := ready(ctx)
+		w.Header().Set("Content-Type", "application/json")
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		writeJSON(w, map[string]any{"ready": ok, "problems": problems})
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("http listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return srv, ln.Addr().String(), nil
+}

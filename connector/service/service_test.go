@@ -1,0 +1,193 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/smscsim/profile"
+	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
+	"github.com/smpp-connector/smpp-connector/smscsim/server"
+	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+)
+
+var env *framework.TestEnv
+
+func TestMain(m *testing.M) {
+	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestServiceEndToEnd runs the whole connector: two operators with different
+// quirks on the simulator, credentials from rendered files, a real
+// PostgreSQL, an embedded NATS server; then a rotation and a shutdown.
+func TestServiceEndToEnd(t *testing.T) {
+	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{
+		{ID: "mno-a", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw-a1", TPS: 100}}},
+		{ID: "mno-b", Listen: "127.0.0.1:0", Profile: profile.Profile{
+			MessageID: profile.IDFormat{Format: profile.IDHexUpper}, ReceiptMessageID: &profile.IDFormat{Format: profile.IDDecimal},
+			Receipt: profile.Receipt{Carry: profile.CarryTLV}},
+			Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw-b1", TPS: 50}}},
+	}}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	opA, _ := sim.Operator("mno-a")
+	opB, _ := sim.Operator("mno-b")
+
+	dir := t.TempDir()
+	credA, credB := filepath.Join(dir, "mno-a.json"), filepath.Join(dir, "mno-b.json")
+	os.WriteFile(credA, []byte(`{"system_id":"acme","password":"pw-a1"}`), 0o600)
+	os.WriteFile(credB, []byte("system_id=acme\npassword=pw-b1\n"), 0o600)
+	opsFile := fmt.Sprintf(`operators:
+  - id: mno-a
+    endpoints: {primary: [{address: %q}]}
+    tps: 100
+    quirks: {messageIdResp: decimal, messageIdReceipt: decimal}
+    credentials: {file: %q}
+  - id: mno-b
+    endpoints: {primary: [{address: %q}]}
+    tps: 50
+    quirks: {messageIdResp: hex, messageIdReceipt: decimal}
+    credentials: {file: %q}
+`, opA.Addr(), credA, opB.Addr(), credB)
+	ops, err := config.Parse([]byte(opsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+
+	svc := config.DefaultService()
+	svc.NATS.URL, svc.NATS.CreateStreams = ns.URL(), true
+	svc.PostgresDSN = env.FreshDatabase(t, false)
+	svc.HTTPListen = "127.0.0.1:0"
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	var httpAddr string
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, CredentialPoll: 200 * time.Millisecond, HTTPAddr: func(a string) { httpAddr = a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("service stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("service not ready")
+	}
+	t.Cleanup(func() { cancel(); <-done })
+
+	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b, _ := io.ReadAll(resp.Body)
+			return fmt.Errorf("readyz %d: %s", resp.StatusCode, b)
+		}
+		return nil
+	})
+
+	nc, _ := nats.Connect(ns.URL())
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	for i := 0; i < 10; i++ {
+		for _, op := range []string{"mno-a", "mno-b"} {
+			cmd := fmt.Sprintf(`{"messageId":"%s-%d","operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},
+				"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"hello %d","registeredDelivery":true}`, op, i, op, i)
+			if _, err := js.Publish(context.Background(), natsjs.DispatchSubjectFor(op), []byte(cmd)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	receipts := func() map[string]int {
+		c, _ := js.OrderedConsumer(context.Background(), natsjs.ReceiptStream, jetstream.OrderedConsumerConfig{})
+		got := map[string]int{}
+		for {
+			msgs, _ := c.FetchNoWait(100)
+			n := 0
+			for m := range msgs.Messages() {
+				n++
+				var r map[string]any
+				json.Unmarshal(m.Data(), &r)
+				got[r["operatorId"].(string)]++
+			}
+			if n == 0 {
+				return got
+			}
+		}
+	}
+	smpptest.Eventually(t, 15*time.Second, 100*time.Millisecond, func() error {
+		if got := receipts(); got["mno-a"] != 10 || got["mno-b"] != 10 {
+			return fmt.Errorf("receipts %v", got)
+		}
+		return nil
+	})
+
+	// Rotation: the MNO accepts both passwords, the file is re-rendered, the
+	// binds are renewed with the new one.
+	_ = opA.SetPasswords("acme", []string{"pw-a1", "pw-a2"})
+	os.WriteFile(credA, []byte(`{"system_id":"acme","password":"pw-a2"}`), 0o600)
+	smpptest.Eventually(t, 45*time.Second, 200*time.Millisecond, func() error {
+		ok := 0
+		for _, r := range sim.Recorder.Query(recorder.Filter{Operator: "mno-a", Command: "bind_transceiver"}) {
+			if r.Status == "ESME_ROK" {
+				ok++
+			}
+		}
+		if ok < 2 {
+			return fmt.Errorf("%d successful binds on mno-a", ok)
+		}
+		return nil
+	})
+
+	metrics, _ := http.Get("http://" + httpAddr + "/metrics")
+	b, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	for _, want := range []string{`smpp_submits_total{operator="mno-b",outcome="accepted"`, `smpp_receipts_total{operator="mno-a",result="matched"}`, `smpp_bind_state{`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(string(b), "pw-a") {
+		t.Fatal("a password in the metrics")
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no graceful shutdown within 30s")
+	}
+	done <- nil
+}

@@ -1,0 +1,71 @@
+// Package store is the connector's correlation store in PostgreSQL
+// (smpp.message_correlations and smpp.pending_receipts, see migrations/sql).
+//
+// # Flow
+//
+// For each dispatch command the connector calls PrepareParts before sending:
+// it inserts one row per part idempotently and returns every part's current
+// state, so that a redelivered command skips the parts that already have an
+// SMSC message id. After each submit_sm_resp (or response timeout) it calls
+// RecordOutcome, which returns once the outcome is durable; the command is
+// acked when every part's outcome is. Each deliver_sm receipt goes through
+// MatchReceipt, keyed by (operator, canonical SMSC id) as computed by
+// connector/dlr.
+//
+// # Batching
+//
+// RecordOutcome and MatchReceipt are the hot writes (one of each per part).
+// They go through a writer: one collector goroutine per Store gathers
+// requests until Options.BatchSize are waiting or Options.Linger has passed
+// since the first, and hands the batch to one of Options.Flushers, which
+// writes it in a single transaction (a few pipelined set-based statements on
+// arrays, one commit). Every caller waits for its own result; a request that
+// makes its batch fail (bad data) is isolated by writing the batch's requests
+// one by one, so it cannot fail the others. Deadlocks and lost connections
+// are retried. PrepareParts is one statement (one round trip) per message.
+//
+// # Receipts before responses
+//
+// A receipt whose key no row holds yet is held in smpp.pending_receipts
+// (Disposition Held), never dropped. Storing an accepted outcome applies the
+// held receipts for its key in the same transaction and returns them in
+// OutcomeResult.Receipts, so the caller publishes them then. Both paths take a
+// transaction-scoped advisory lock on the key (operator, SMSC key) before they
+// look, so a receipt and its response that race each other from two
+// connector replicas cannot both miss. Receipts that never match are removed
+// by ExpirePendingReceipts, which returns them for logging and counting.
+//
+// # Receipt rules
+//
+// The first receipt of a part is applied; a final receipt (anything but
+// ENROUTE and ACCEPTED) overrides an intermediate one; a second final receipt
+// or a repeat of the current intermediate state is a Duplicate; an
+// intermediate receipt after a final one is Stale. Only applied receipts
+// change the part's state; every receipt increments receipt_count. For
+// multipart messages Matched reports how many parts have a receipt (and a
+// final one) counting this receipt, serialised per message by an advisory
+// lock so that exactly one receipt sees the last part arrive.
+//
+// # Submit outcome rules
+//
+// accepted is terminal: it replaces pending, unknown and rejected (a late
+// response, or a retry that succeeded), and nothing replaces it. rejected
+// replaces pending and unknown (a late response to a timed-out submit); an
+// unknown (timeout) replaces only pending and unknown, never an answer.
+//
+// # Retention
+//
+// The table is append-mostly and rows are finished within the operators'
+// validity period (hours to days). Purge deletes rows created before a
+// cutoff whose submit outcome is recorded, in batches of a few thousand rows
+// (short transactions, no long locks, vacuum keeps up), found through the
+// BRIN index on created_at, which stays a few hundred kilobytes at tens of
+// millions of rows. Run it periodically (e.g. every few minutes with a
+// retention of 7 to 30 days, longer than any validity period). Pending rows
+// (commands never acked) are kept for reconciliation through the partial
+// unfinished index. Beyond ~100M rows, or when deletes cannot keep up with
+// the insert rate, the path is to partition the table by month on created_at
+// and drop whole partitions instead of deleting (the unique keys then have to
+// include created_at, so lookups by key would go through each partition:
+// keep the partition count small).
+package store

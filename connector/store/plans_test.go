@@ -1,0 +1,154 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smpp-connector/smpp-connector/connector/store"
+)
+
+// planRows is the size of the table the plans are checked on.
+const planRows = 1_000_000
+
+// TestQueryPlansUseIndexes fills message_correlations with a million rows
+// (generate_series) and checks that no statement of the store scans the
+// whole table, with custom plans (the first executions) and with the
+// generic plans PostgreSQL switches to for statements prepared once and run
+// many times. go test -v prints the plans.
+func TestQueryPlansUseIndexes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a table with a million rows")
+	}
+	dsn := env.FreshDatabase(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c := connect(t, dsn)
+	start := time.Now()
+	fill(t, dsn, planRows)
+	t.Logf("%d rows in %s", planRows, time.Since(start).Round(time.Millisecond))
+
+	const n = store.DefaultBatchSize
+	var (
+		ops, keys, raws, msgs, kinds []string
+		parts                        []int16
+		ords, seqs                   []int32
+		ids                          []int64
+		ats                          []time.Time
+		changed                      []bool
+		counts                       []int32
+	)
+	for i := range n {
+		g := 1000 + 3917*i
+		ops, keys, raws = append(ops, fmt.Sprintf("mno-%d", g%5)), append(keys, fmt.Sprint(g)), append(raws, fmt.Sprintf("%x", g))
+		msgs, parts, kinds = append(msgs, fmt.Sprintf("msg-%d", g/2)), append(parts, int16(g%2+1)), append(kinds, "accepted")
+		ords, seqs, ids = append(ords, int32(i)), append(seqs, int32(i)), append(ids, int64(g))
+		ats, changed, counts = append(ats, time.Now()), append(changed, true), append(counts, 1)
+	}
+	states := make([]string, n)
+	for i := range states {
+		states[i] = "DELIVERED"
+	}
+	cases := []struct {
+		name  string
+		args  []any
+		index []string // indexes the plan must use
+	}{
+		{"prepareInsert", []any{ops, msgs, parts, parts, seqs}, []string{"message_correlations_message_part_key"}},
+		{"prepareSelect", []any{msgs, parts}, []string{"message_correlations_message_part_key"}},
+		{"steal", []any{ops, keys, raws, msgs, parts},
+			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_operator_smsc_key", "message_correlations_message_part_key"}},
+		{"outcome", []any{ords, ops, msgs, parts, kinds, raws, keys, seqs, seqs, ats, ats},
+			[]string{"message_correlations_message_part_key"}},
+		{"held", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		{"lookup", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		{"siblings", []any{msgs[:50]}, []string{"message_correlations_message_part_key"}},
+		{"receiptUpdate", []any{ids, changed, states, states, states, ats, ats, counts}, []string{"message_correlations_pkey"}},
+		{"expire", []any{600.0}, nil},
+		{"purge", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"message_correlations_created_at_brin"}},
+	}
+	// Custom plans: planned with the values, as for the first executions of
+	// a prepared statement. Generic plans: EXPLAIN EXECUTE of the prepared
+	// statement with plan_cache_mode forcing the plan PostgreSQL may switch
+	// to after five executions.
+	for _, mode := range []string{"custom", "generic"} {
+		_, err := c.Exec(ctx, "SET plan_cache_mode = force_"+mode+"_plan")
+		ok(t, err)
+		for _, tc := range cases {
+			query := "EXPLAIN " + store.Queries[tc.name]
+			if mode == "generic" {
+				name := "plan_" + strings.ToLower(tc.name)
+				sd, err := c.Prepare(ctx, name, store.Queries[tc.name])
+				ok(t, err)
+				// EXECUTE takes values, not parameters: spell them as literals.
+				params := make([]string, len(tc.args))
+				for i, oid := range sd.ParamOIDs {
+					var typ, lit string
+					ok(t, c.QueryRow(ctx, "SELECT format_type($1, NULL)", oid).Scan(&typ))
+					ok(t, c.QueryRow(ctx, "SELECT quote_literal($1::"+typ+")", tc.args[i]).Scan(&lit))
+					params[i] = lit + "::" + typ
+				}
+				query = "EXPLAIN EXECUTE " + name + "(" + strings.Join(params, ", ") + ")"
+			}
+			var args []any
+			if mode == "custom" {
+				args = tc.args
+			}
+			rows, err := c.Query(ctx, query, args...)
+			ok(t, err)
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			plan := strings.Join(lines, "\n")
+			t.Logf("%s (%s plan):\n%s", tc.name, mode, plan)
+			if strings.Contains(plan, "Seq Scan on message_correlations") {
+				t.Errorf("%s (%s plan) scans the whole table", tc.name, mode)
+			}
+			for _, idx := range tc.index {
+				if !strings.Contains(plan, idx) {
+					t.Errorf("%s (%s plan) does not use %s", tc.name, mode, idx)
+				}
+			}
+		}
+	}
+}
+
+// fill adds rows to message_correlations as a busy connector leaves them
+// (generate_series): two-part messages of five operators, 1% pending, 1%
+// unknown, 3% rejected, the rest accepted and 80% of those with a receipt,
+// one created a second until now; 2000 held receipts. Then VACUUM ANALYZE.
+func fill(t testing.TB, dsn string, rows int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c := connect(t, dsn)
+	_, err := c.Exec(ctx, `
+INSERT INTO smpp.message_correlations (operator_id, message_id, part_number, part_count,
+	smsc_message_id, smsc_key, sequence_number, submit_status, command_status,
+	submitted_at, resp_at, receipt_state, receipt_at, created_at)
+SELECT 'mno-' || (g % 5), 'msg-' || (g / 2), g % 2 + 1, 2,
+	CASE WHEN s = 'accepted' THEN to_hex(g) END, CASE WHEN s = 'accepted' THEN g::text END,
+	g % 2147483647, s, CASE WHEN s = 'rejected' THEN 88 WHEN s = 'accepted' THEN 0 END,
+	ts, CASE WHEN s IN ('accepted', 'rejected') THEN ts END,
+	CASE WHEN s = 'accepted' AND g % 5 <> 0 THEN 'DELIVERED' END,
+	CASE WHEN s = 'accepted' AND g % 5 <> 0 THEN ts END, ts
+FROM generate_series(1, $1::int) AS g,
+	LATERAL (SELECT CASE WHEN g % 100 = 0 THEN 'pending' WHEN g % 100 = 1 THEN 'unknown'
+		WHEN g % 100 < 5 THEN 'rejected' ELSE 'accepted' END AS s,
+		now() - make_interval(secs => $1::int - g) AS ts) AS x`, rows)
+	ok(t, err)
+	_, err = c.Exec(ctx, `
+INSERT INTO smpp.pending_receipts (operator_id, smsc_key, smsc_message_id, receipt_state, received_at, created_at)
+SELECT 'mno-1', 'early-' || g, 'early-' || g, 'DELIVERED', now(), now() - make_interval(secs => g)
+FROM generate_series(1, 2000) AS g`)
+	ok(t, err)
+	for _, table := range []string{"message_correlations", "pending_receipts"} {
+		_, err = c.Exec(ctx, "VACUUM ANALYZE smpp."+table)
+		ok(t, err)
+	}
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// partColumns are the columns scanned by scanPart, for a table aliased mc.
+const partColumns = `mc.operator_id, mc.message_id, mc.part_number, mc.part_count, mc.submit_status,
+	mc.smsc_message_id, mc.smsc_key, mc.command_status, mc.sequence_number, mc.submitted_at,
+	mc.resp_at, mc.receipt_state`
+
+// partColumnsBare are partColumns without the alias (for a CTE's output).
+const partColumnsBare = `operator_id, message_id, part_number, part_count, submit_status,
+	smsc_message_id, smsc_key, command_status, sequence_number, submitted_at,
+	resp_at, receipt_state`
+
+// prepareInsertSQL inserts the parts that have no row yet and returns those
+// it inserted. A part being inserted by a concurrent transaction is waited
+// for, then skipped. (Transactions insert in one order: they cannot wait for
+// each other in a cycle.)
+const prepareInsertSQL = `
+INSERT INTO smpp.message_correlations AS mc
+	(operator_id, message_id, part_number, part_count, sequence_number, submitted_at)
+SELECT i.op, i.msg, i.part, i.count, nullif(i.seq, 0), now()
+FROM unnest($1::text[], $2::text[], $3::int2[], $4::int2[], $5::int4[]) AS i(op, msg, part, count, seq)
+ORDER BY i.msg, i.part
+ON CONFLICT (message_id, part_number) DO NOTHING
+RETURNING mc.message_id, mc.part_number`
+
+// prepareSelectSQL reads the parts (a statement of its own, after the
+// insert: its snapshot sees the rows other transactions inserted meanwhile).
+const prepareSelectSQL = `
+SELECT ` + partColumns + `
+FROM unnest($1::text[], $2::int2[]) AS i(msg, part)
+JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part`
+
+// prepareRequest is a PrepareParts call.
+type prepareRequest struct {
+	msg   MessageRef
+	parts []PartRef
+}
+
+// PrepareParts stores one row per part before the parts are sent (an
+// existing row is left as it is) and returns every part's state in the order
+// of parts. A redelivered command finds its parts again: skip those whose
+// Status is Accepted (they have an SMSC id), send the others. When rows exist
+// with another operator or part count, the states come with ErrMismatch.
+//
+// Like RecordOutcome it goes through the writer: the messages prepared at
+// about the same time share one statement and one commit.
+func (s *Store) PrepareParts(ctx context.Context, msg MessageRef, parts []PartRef) ([]PartState, error) {
+	if err := checkID("operator id", msg.OperatorID); err != nil {
+		return nil, err
+	}
+	if err := checkID("message id", msg.MessageID); err != nil {
+		return nil, err
+	}
+	if len(parts) == 0 {
+		return nil, invalid("no parts")
+	}
+	seen := make([]int, 0, len(parts))
+	for _, p := range parts {
+		if err := checkPart(p.Number, msg.PartCount); err != nil {
+			return nil, err
+		}
+		if slices.Contains(seen, p.Number) {
+			return nil, invalid("part %d listed twice", p.Number)
+		}
+		seen = append(seen, p.Number)
+		if p.SequenceNumber > 1<<31-1 {
+			return nil, invalid("sequence number %d out of range", p.SequenceNumber)
+		}
+	}
+	r, err := s.submit(ctx, &request{prepare: &prepareRequest{msg: msg, parts: slices.Clone(parts)}})
+	if err != nil {
+		return nil, err
+	}
+	var mismatch error
+	for _, st := range r.parts {
+		if st.OperatorID != msg.OperatorID || st.PartCount != msg.PartCount {
+			mismatch = fmt.Errorf("%w: %s part %d is stored for operator %s with %d parts",
+				ErrMismatch, msg.MessageID, st.Part, st.OperatorID, st.PartCount)
+		}
+	}
+	return r.parts, mismatch
+}
+
+// scanPart scans partColumns, after the leading destinations.
+func scanPart(row pgx.Row, lead ...any) (PartState, error) {
+	var (
+		st                     PartState
+		part, count            int16
+		status                 string
+		raw, key, receipt      *string
+		cmdStatus, seq         *int32
+		submitted, respondedAt *time.Time
+	)
+	dest := append(lead, &st.OperatorID, &st.MessageID, &part, &count, &status,
+		&raw, &key, &cmdStatus, &seq, &submitted, &respondedAt, &receipt)
+	if err := row.Scan(dest...); err != nil {
+		return st, err
+	}
+	st.Part, st.PartCount, st.Status = int(part), int(count), SubmitStatus(status)
+	st.SMSCMessageID, st.SMSCKey, st.ReceiptState = deref(raw), deref(key), deref(receipt)
+	if cmdStatus != nil {
+		st.CommandStatus = uint32(*cmdStatus)
+	}
+	if seq != nil {
+		st.SequenceNumber = uint32(*seq)
+	}
+	st.SubmittedAt, st.RespAt = derefTime(submitted), derefTime(respondedAt)
+	return st, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

@@ -1,0 +1,662 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smpp-connector/smpp-connector/connector/store"
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+)
+
+var env *framework.TestEnv
+
+func TestMain(m *testing.M) {
+	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+}
+
+// open returns a store on a fresh migrated database, and the database's DSN.
+func open(t testing.TB, opts store.Options) (*store.Store, string) {
+	t.Helper()
+	dsn := env.FreshDatabase(t, true)
+	s, err := store.Open(context.Background(), dsn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, dsn
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// connect opens a separate connection: what it reads was committed.
+func connect(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	c, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+func must[T any](t testing.TB) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func prepare(t testing.TB, s *store.Store, op, msg string, count int) []store.PartState {
+	t.Helper()
+	parts := make([]store.PartRef, count)
+	for i := range parts {
+		parts[i].Number = i + 1
+	}
+	return must[[]store.PartState](t)(s.PrepareParts(ctxT(t), store.MessageRef{OperatorID: op, MessageID: msg, PartCount: count}, parts))
+}
+
+func accept(t testing.TB, s *store.Store, op, msg string, part int, key string) store.OutcomeResult {
+	t.Helper()
+	return must[store.OutcomeResult](t)(s.RecordOutcome(ctxT(t), store.Outcome{
+		OperatorID: op, MessageID: msg, Part: part, Kind: store.Accepted,
+		SMSCMessageID: "raw-" + key, SMSCKey: key, SequenceNumber: uint32(part),
+	}))
+}
+
+func receipt(t testing.TB, s *store.Store, op, key, status string) store.Matched {
+	t.Helper()
+	return must[store.Matched](t)(s.MatchReceipt(ctxT(t), store.Receipt{
+		OperatorID: op, SMSCKey: key, RawID: "raw-" + key, Status: status, Stat: status[:min(7, len(status))],
+		Err: "000", Done: time.Now().Truncate(time.Minute), Raw: "id:raw-" + key + " stat:" + status,
+	}))
+}
+
+func TestPreparePartsIsIdempotentAndRedeliveryFindsAcceptedParts(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	first := prepare(t, s, "mno-a", "m1", 3)
+	for i, st := range first {
+		if !st.Created || st.Status != store.Pending || st.Part != i+1 || st.PartCount != 3 || st.SMSCKey != "" {
+			t.Fatalf("part %d: %+v", i+1, st)
+		}
+	}
+	accept(t, s, "mno-a", "m1", 1, "K1")
+	must[store.OutcomeResult](t)(s.RecordOutcome(ctxT(t), store.Outcome{
+		OperatorID: "mno-a", MessageID: "m1", Part: 2, Kind: store.Rejected, CommandStatus: 0x45,
+	}))
+
+	// The command is redelivered: the parts are found, not added.
+	again := prepare(t, s, "mno-a", "m1", 3)
+	want := []struct {
+		status store.SubmitStatus
+		key    string
+		cs     uint32
+	}{{store.Accepted, "K1", 0}, {store.Rejected, "", 0x45}, {store.Pending, "", 0}}
+	for i, st := range again {
+		w := want[i]
+		if st.Created || st.Status != w.status || st.SMSCKey != w.key || st.CommandStatus != w.cs {
+			t.Errorf("part %d after redelivery: %+v, want %+v", i+1, st, w)
+		}
+	}
+	if again[0].SMSCMessageID != "raw-K1" || again[0].SequenceNumber != 1 || again[0].RespAt.IsZero() {
+		t.Errorf("accepted part: %+v", again[0])
+	}
+	var n int
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT count(*) FROM smpp.message_correlations`).Scan(&n))
+	if n != 3 {
+		t.Fatalf("%d rows, want 3", n)
+	}
+
+	// A subset of parts, and a mismatching part count.
+	sub := must[[]store.PartState](t)(s.PrepareParts(ctxT(t), store.MessageRef{OperatorID: "mno-a", MessageID: "m1", PartCount: 3},
+		[]store.PartRef{{Number: 3}, {Number: 1}}))
+	if sub[0].Part != 3 || sub[1].Part != 1 || sub[1].Status != store.Accepted {
+		t.Errorf("subset: %+v", sub)
+	}
+	_, err := s.PrepareParts(ctxT(t), store.MessageRef{OperatorID: "mno-a", MessageID: "m1", PartCount: 2},
+		[]store.PartRef{{Number: 1}})
+	if !errors.Is(err, store.ErrMismatch) {
+		t.Errorf("part count changed: err %v, want ErrMismatch", err)
+	}
+}
+
+func TestPreparePartsConcurrentRedeliveries(t *testing.T) {
+	s, _ := open(t, store.Options{})
+	// Two replicas prepare the same message at once: both get every part,
+	// exactly one of them created each.
+	for m := range 20 {
+		msg := fmt.Sprintf("m%d", m)
+		var wg sync.WaitGroup
+		res := make([][]store.PartState, 4)
+		for r := range res {
+			wg.Go(func() { res[r] = prepare(t, s, "mno-a", msg, 3) })
+		}
+		wg.Wait()
+		for part := range 3 {
+			created := 0
+			for _, r := range res {
+				if r[part].Part != part+1 {
+					t.Fatalf("%s: %+v", msg, r)
+				}
+				if r[part].Created {
+					created++
+				}
+			}
+			if created != 1 {
+				t.Fatalf("%s part %d created %d times", msg, part+1, created)
+			}
+		}
+	}
+}
+
+func TestInvalidRequestsAreRefusedBeforeTheDatabase(t *testing.T) {
+	s, _ := open(t, store.Options{})
+	ctx := ctxT(t)
+	for name, err := range map[string]error{
+		"part 0":          second(s.PrepareParts(ctx, store.MessageRef{OperatorID: "a", MessageID: "m", PartCount: 1}, []store.PartRef{{Number: 0}})),
+		"part > count":    second(s.PrepareParts(ctx, store.MessageRef{OperatorID: "a", MessageID: "m", PartCount: 1}, []store.PartRef{{Number: 2}})),
+		"no operator":     second(s.PrepareParts(ctx, store.MessageRef{MessageID: "m", PartCount: 1}, []store.PartRef{{Number: 1}})),
+		"twice":           second(s.PrepareParts(ctx, store.MessageRef{OperatorID: "a", MessageID: "m", PartCount: 2}, []store.PartRef{{Number: 1}, {Number: 1}})),
+		"no key":          second(s.RecordOutcome(ctx, store.Outcome{OperatorID: "a", MessageID: "m", Part: 1, Kind: store.Accepted})),
+		"bad kind":        second(s.RecordOutcome(ctx, store.Outcome{OperatorID: "a", MessageID: "m", Part: 1, Kind: "sent"})),
+		"bad status":      second(s.MatchReceipt(ctx, store.Receipt{OperatorID: "a", SMSCKey: "k", Status: "DELIVRD"})),
+		"NUL in key":      second(s.MatchReceipt(ctx, store.Receipt{OperatorID: "a", SMSCKey: "k\x00", Status: "DELIVERED"})),
+		"bad UTF-8 in id": second(s.RecordOutcome(ctx, store.Outcome{OperatorID: "a", MessageID: "m\xff", Part: 1, Kind: store.Unknown})),
+	} {
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("%s: err %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := s.RecordOutcome(ctx, store.Outcome{OperatorID: "a", MessageID: "never", Part: 1, Kind: store.Unknown}); !errors.Is(err, store.ErrNotPrepared) {
+		t.Errorf("outcome of an unprepared part: err %v, want ErrNotPrepared", err)
+	}
+	prepare(t, s, "a", "m2", 1)
+	if _, err := s.RecordOutcome(ctx, store.Outcome{OperatorID: "b", MessageID: "m2", Part: 1, Kind: store.Unknown}); !errors.Is(err, store.ErrNotPrepared) {
+		t.Errorf("outcome for another operator: err %v, want ErrNotPrepared", err)
+	}
+}
+
+func ok(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func TestOutcomesAreBatchedAndDurable(t *testing.T) {
+	s, dsn := open(t, store.Options{Linger: 5 * time.Millisecond})
+	const n = 600
+	for i := range n {
+		prepare(t, s, "mno-a", fmt.Sprintf("m%d", i), 1)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		fail []error
+	)
+	check := connect(t, dsn)
+	before := s.Stats()
+	for i := range n {
+		wg.Go(func() {
+			msg := fmt.Sprintf("m%d", i)
+			o := store.Outcome{OperatorID: "mno-a", MessageID: msg, Part: 1, Kind: store.Accepted,
+				SMSCMessageID: fmt.Sprintf("%08X", i), SMSCKey: fmt.Sprint(i)}
+			switch i % 3 {
+			case 1:
+				o = store.Outcome{OperatorID: "mno-a", MessageID: msg, Part: 1, Kind: store.Rejected, CommandStatus: 0x58}
+			case 2:
+				o = store.Outcome{OperatorID: "mno-a", MessageID: msg, Part: 1, Kind: store.Unknown}
+			}
+			res, err := s.RecordOutcome(context.Background(), o)
+			if err == nil && (!res.Applied || res.State.Status != o.Kind) {
+				err = fmt.Errorf("%s: %+v", msg, res)
+			}
+			if err == nil {
+				// Durable: another connection sees it as soon as the call returns.
+				var status string
+				err = check2(dsn, msg, &status)
+				if err == nil && status != string(o.Kind) {
+					err = fmt.Errorf("%s: stored %s, want %s", msg, status, o.Kind)
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				fail = append(fail, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(fail) > 0 {
+		t.Fatalf("%d failures, first: %v", len(fail), fail[0])
+	}
+	after := s.Stats()
+	requests, batches := after.Requests-before.Requests, after.Batches-before.Batches
+	if requests != n {
+		t.Errorf("requests %d, want %d", requests, n)
+	}
+	if batches >= n/4 {
+		t.Errorf("%d batches for %d concurrent outcomes: not batched", batches, n)
+	}
+	t.Logf("%d outcomes in %d batches", n, batches)
+	var accepted, keys int
+	ok(t, check.QueryRow(ctxT(t), `SELECT count(*) FILTER (WHERE submit_status = 'accepted'),
+		count(smsc_key) FROM smpp.message_correlations`).Scan(&accepted, &keys))
+	if accepted != n/3 || keys != n/3 {
+		t.Errorf("accepted %d, keys %d, want %d", accepted, keys, n/3)
+	}
+}
+
+var checkPool sync.Map // dsn -> *pgx.Conn guarded by its own mutex
+
+func check2(dsn, msg string, status *string) error {
+	type guarded struct {
+		sync.Mutex
+		c *pgx.Conn
+	}
+	v, _ := checkPool.LoadOrStore(dsn, &guarded{})
+	g := v.(*guarded)
+	g.Lock()
+	defer g.Unlock()
+	if g.c == nil {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			return err
+		}
+		g.c = c
+	}
+	return g.c.QueryRow(context.Background(),
+		`SELECT submit_status FROM smpp.message_correlations WHERE message_id = $1`, msg).Scan(status)
+}
+
+func TestReceiptBeforeResponseIsHeldThenMatchedByTheOutcome(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 1)
+	m := receipt(t, s, "mno-a", "ABC", store.ReceiptEnroute)
+	if m.Disposition != store.Held || m.HeldID == 0 || m.MessageID != "" {
+		t.Fatalf("early receipt: %+v", m)
+	}
+	m2 := receipt(t, s, "mno-a", "ABC", store.ReceiptDelivered)
+	if m2.Disposition != store.Held {
+		t.Fatalf("second early receipt: %+v", m2)
+	}
+	// Another operator's id "ABC" is another message.
+	if receipt(t, s, "mno-b", "ABC", store.ReceiptDelivered).Disposition != store.Held {
+		t.Fatal("mno-b receipt not held")
+	}
+	held, err := s.PendingReceipts(ctxT(t))
+	if err != nil || held != 3 {
+		t.Fatalf("held %d, %v", held, err)
+	}
+
+	res := accept(t, s, "mno-a", "m1", 1, "ABC")
+	if !res.Applied || len(res.Receipts) != 2 {
+		t.Fatalf("outcome: %+v", res)
+	}
+	r0, r1 := res.Receipts[0], res.Receipts[1]
+	if r0.ID != m.HeldID || r0.Matched.Disposition != store.Applied || r0.Matched.State != store.ReceiptEnroute ||
+		r0.Receipt.Raw != "id:raw-ABC stat:ENROUTE" || r0.Receipt.RawID != "raw-ABC" || r0.Matched.MessageID != "m1" {
+		t.Errorf("first held receipt: %+v", r0)
+	}
+	if r1.ID != m2.HeldID || r1.Matched.Disposition != store.Applied || r1.Matched.State != store.ReceiptDelivered ||
+		r1.Matched.PartsWithReceipt != 1 || r1.Matched.PartsFinal != 1 || r1.Matched.PartCount != 1 {
+		t.Errorf("second held receipt: %+v", r1)
+	}
+	c := connect(t, dsn)
+	var (
+		state   string
+		count   int
+		pending int
+	)
+	ok(t, c.QueryRow(ctxT(t), `SELECT receipt_state, receipt_count FROM smpp.message_correlations
+		WHERE operator_id = 'mno-a' AND smsc_key = 'ABC'`).Scan(&state, &count))
+	ok(t, c.QueryRow(ctxT(t), `SELECT count(*) FROM smpp.pending_receipts`).Scan(&pending))
+	if state != store.ReceiptDelivered || count != 2 || pending != 1 {
+		t.Errorf("row %s/%d, %d held (want DELIVERED/2, 1 for mno-b)", state, count, pending)
+	}
+	if st := s.Stats(); st.Held != 3 || st.Released != 2 {
+		t.Errorf("stats %+v", st)
+	}
+	// The same accepted outcome again is a no-op and matches nothing more.
+	if res := accept(t, s, "mno-a", "m1", 1, "ABC"); res.Applied || len(res.Receipts) != 0 || res.State.SMSCKey != "ABC" {
+		t.Errorf("repeated outcome: %+v", res)
+	}
+}
+
+func TestReceiptAndResponseRacingFromTwoReplicasAlwaysMatch(t *testing.T) {
+	// Two stores on one database stand for two connector replicas: the
+	// response is stored by one while the receipt arrives at the other.
+	s1, dsn := open(t, store.Options{Linger: time.Millisecond})
+	s2 := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{Linger: time.Millisecond}))
+	t.Cleanup(s2.Close)
+	const n = 300
+	for i := range n {
+		prepare(t, s1, "mno-a", fmt.Sprintf("m%d", i), 1)
+	}
+	var (
+		wg              sync.WaitGroup
+		mu              sync.Mutex
+		direct, viaResp int
+	)
+	start := make(chan struct{})
+	for i := range n {
+		key := fmt.Sprintf("k%d", i)
+		wg.Go(func() {
+			<-start
+			if i%2 == 0 {
+				time.Sleep(time.Duration(i%7) * time.Millisecond)
+			}
+			res := accept(t, s1, "mno-a", fmt.Sprintf("m%d", i), 1, key)
+			mu.Lock()
+			viaResp += len(res.Receipts)
+			mu.Unlock()
+		})
+		wg.Go(func() {
+			<-start
+			if i%2 == 1 {
+				time.Sleep(time.Duration(i%7) * time.Millisecond)
+			}
+			if receipt(t, s2, "mno-a", key, store.ReceiptDelivered).Disposition == store.Applied {
+				mu.Lock()
+				direct++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	var delivered, pending int
+	c := connect(t, dsn)
+	ok(t, c.QueryRow(ctxT(t), `SELECT count(*) FROM smpp.message_correlations WHERE receipt_state = 'DELIVERED'`).Scan(&delivered))
+	ok(t, c.QueryRow(ctxT(t), `SELECT count(*) FROM smpp.pending_receipts`).Scan(&pending))
+	if delivered != n || pending != 0 || direct+viaResp != n {
+		t.Fatalf("delivered %d, held %d, matched directly %d + through the response %d; want %d, 0, %d", delivered, pending, direct, viaResp, n, n)
+	}
+	t.Logf("%d receipts matched directly, %d held and matched by the response", direct, viaResp)
+}
+
+func TestDuplicateReceiptIsReportedNotCounted(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 2)
+	accept(t, s, "mno-a", "m1", 1, "K1")
+	accept(t, s, "mno-a", "m1", 2, "K2")
+	first := receipt(t, s, "mno-a", "K1", store.ReceiptDelivered)
+	if first.Disposition != store.Applied || first.PartsWithReceipt != 1 || first.PartsFinal != 1 ||
+		first.Part != 1 || first.PartCount != 2 || first.MessageID != "m1" || first.SubmittedAt.IsZero() {
+		t.Fatalf("first receipt: %+v", first)
+	}
+	for _, status := range []string{store.ReceiptDelivered, store.ReceiptUndeliverable} {
+		dup := receipt(t, s, "mno-a", "K1", status)
+		if dup.Disposition != store.Duplicate || dup.PartsWithReceipt != 1 || dup.State != store.ReceiptDelivered {
+			t.Errorf("second final receipt %s: %+v", status, dup)
+		}
+	}
+	last := receipt(t, s, "mno-a", "K2", store.ReceiptDelivered)
+	if last.Disposition != store.Applied || last.PartsWithReceipt != 2 || last.PartsFinal != 2 || last.Part != 2 {
+		t.Errorf("second part's receipt: %+v", last)
+	}
+	var count int
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT receipt_count FROM smpp.message_correlations WHERE smsc_key = 'K1'`).Scan(&count))
+	if count != 3 {
+		t.Errorf("receipt_count %d, want 3 (every receipt seen)", count)
+	}
+}
+
+func TestFinalReceiptOverridesIntermediateNotViceVersa(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 1)
+	accept(t, s, "mno-a", "m1", 1, "K")
+	steps := []struct {
+		status string
+		want   store.Disposition
+		state  string
+	}{
+		{store.ReceiptAccepted, store.Applied, store.ReceiptAccepted},
+		{store.ReceiptAccepted, store.Duplicate, store.ReceiptAccepted},
+		{store.ReceiptEnroute, store.Applied, store.ReceiptEnroute},
+		{store.ReceiptUndeliverable, store.Applied, store.ReceiptUndeliverable},
+		{store.ReceiptEnroute, store.Stale, store.ReceiptUndeliverable},
+		{store.ReceiptDelivered, store.Duplicate, store.ReceiptUndeliverable},
+	}
+	for i, st := range steps {
+		m := receipt(t, s, "mno-a", "K", st.status)
+		if m.Disposition != st.want || m.State != st.state {
+			t.Errorf("step %d %s: %s/%s, want %s/%s", i, st.status, m.Disposition, m.State, st.want, st.state)
+		}
+		if final := store.FinalReceiptStatus(st.state); (m.PartsFinal == 1) != final || m.PartsWithReceipt != 1 {
+			t.Errorf("step %d counts: %+v", i, m)
+		}
+	}
+	var state, stat string
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT receipt_state, receipt_stat FROM smpp.message_correlations`).Scan(&state, &stat))
+	if state != store.ReceiptUndeliverable || stat != "UNDELIV" {
+		t.Errorf("stored %s %s", state, stat)
+	}
+}
+
+func TestUnknownOutcomeThenLateResponse(t *testing.T) {
+	s, _ := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 1)
+	prepare(t, s, "mno-a", "m2", 1)
+	ctx := ctxT(t)
+	rec := func(o store.Outcome) store.OutcomeResult {
+		t.Helper()
+		o.OperatorID = "mno-a"
+		o.Part = 1
+		return must[store.OutcomeResult](t)(s.RecordOutcome(ctx, o))
+	}
+	if r := rec(store.Outcome{MessageID: "m1", Kind: store.Unknown, SequenceNumber: 7}); !r.Applied || r.State.Status != store.Unknown || r.State.SequenceNumber != 7 {
+		t.Fatalf("unknown: %+v", r)
+	}
+	// The late response arrives (and a receipt right after it).
+	if r := rec(store.Outcome{MessageID: "m1", Kind: store.Accepted, SMSCKey: "K"}); !r.Applied || r.State.Status != store.Accepted || r.State.SMSCKey != "K" || r.State.SequenceNumber != 7 {
+		t.Fatalf("late accepted: %+v", r)
+	}
+	if m := receipt(t, s, "mno-a", "K", store.ReceiptDelivered); m.Disposition != store.Applied || m.MessageID != "m1" {
+		t.Fatalf("receipt: %+v", m)
+	}
+	// Nothing replaces accepted: not a timeout firing late, not a rejection.
+	for _, o := range []store.Outcome{{MessageID: "m1", Kind: store.Unknown}, {MessageID: "m1", Kind: store.Rejected, CommandStatus: 8}} {
+		if r := rec(o); r.Applied || r.State.Status != store.Accepted || r.State.ReceiptState != store.ReceiptDelivered {
+			t.Errorf("%s after accepted: %+v", o.Kind, r)
+		}
+	}
+	// A late rejection replaces unknown; a timeout does not replace it.
+	rec(store.Outcome{MessageID: "m2", Kind: store.Unknown})
+	if r := rec(store.Outcome{MessageID: "m2", Kind: store.Rejected, CommandStatus: 0x58}); !r.Applied || r.State.Status != store.Rejected || r.State.CommandStatus != 0x58 {
+		t.Errorf("late rejected: %+v", r)
+	}
+	if r := rec(store.Outcome{MessageID: "m2", Kind: store.Unknown}); r.Applied || r.State.Status != store.Rejected {
+		t.Errorf("unknown after rejected: %+v", r)
+	}
+	// A retry that is accepted replaces the rejection.
+	if r := rec(store.Outcome{MessageID: "m2", Kind: store.Accepted, SMSCKey: "K2", CommandStatus: 0}); !r.Applied || r.State.Status != store.Accepted || r.State.CommandStatus != 0 {
+		t.Errorf("accepted after rejected: %+v", r)
+	}
+}
+
+func TestPendingReceiptsExpire(t *testing.T) {
+	s, _ := open(t, store.Options{})
+	a := receipt(t, s, "mno-a", "lost-1", store.ReceiptDelivered)
+	b := receipt(t, s, "mno-a", "lost-2", store.ReceiptExpired)
+	if a.Disposition != store.Held || b.Disposition != store.Held {
+		t.Fatal("not held")
+	}
+	if got := must[[]store.HeldReceipt](t)(s.ExpirePendingReceipts(ctxT(t), time.Hour)); len(got) != 0 {
+		t.Fatalf("expired too early: %+v", got)
+	}
+	time.Sleep(20 * time.Millisecond)
+	got := must[[]store.HeldReceipt](t)(s.ExpirePendingReceipts(ctxT(t), 10*time.Millisecond))
+	ids := []int64{}
+	for _, h := range got {
+		ids = append(ids, h.ID)
+		if h.Receipt.OperatorID != "mno-a" || h.Receipt.RawID == "" || h.HeldAt.IsZero() || h.Receipt.Raw == "" {
+			t.Errorf("expired receipt %+v", h)
+		}
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []int64{a.HeldID, b.HeldID}) {
+		t.Fatalf("expired %v, want %v", ids, []int64{a.HeldID, b.HeldID})
+	}
+	if n := must[int64](t)(s.PendingReceipts(ctxT(t))); n != 0 {
+		t.Fatalf("%d still held", n)
+	}
+	// The response arriving after expiry finds nothing held.
+	prepare(t, s, "mno-a", "m1", 1)
+	if r := accept(t, s, "mno-a", "m1", 1, "lost-1"); len(r.Receipts) != 0 {
+		t.Fatalf("expired receipt applied: %+v", r)
+	}
+}
+
+func TestPurgeDeletesOldFinishedRowsInBatches(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	for i := range 10 {
+		msg := fmt.Sprintf("m%d", i)
+		prepare(t, s, "mno-a", msg, 1)
+		if i < 8 { // m8 and m9 stay pending
+			accept(t, s, "mno-a", msg, 1, fmt.Sprint(i))
+		}
+	}
+	c := connect(t, dsn)
+	// m0..m6 and m8 are old; m7 is recent.
+	ok(t, second(c.Exec(ctxT(t), `UPDATE smpp.message_correlations SET created_at = now() - interval '40 days'
+		WHERE message_id <> 'm7' AND message_id <> 'm9'`)))
+	n, err := s.Purge(ctxT(t), 30*24*time.Hour, 3)
+	if err != nil || n != 7 {
+		t.Fatalf("purged %d, %v; want 7", n, err)
+	}
+	rows, _ := c.Query(ctxT(t), `SELECT message_id FROM smpp.message_correlations ORDER BY message_id`)
+	left := must[[]string](t)(pgx.CollectRows(rows, pgx.RowTo[string]))
+	if !slices.Equal(left, []string{"m7", "m8", "m9"}) {
+		t.Fatalf("left %v", left)
+	}
+	if n, err := s.Purge(ctxT(t), 30*24*time.Hour, 3); err != nil || n != 0 {
+		t.Fatalf("second purge %d, %v", n, err)
+	}
+}
+
+func TestMultipartReceiptCountsAreSerialised(t *testing.T) {
+	// Receipts for every part of a message arrive at once, at two replicas:
+	// exactly one of them sees the last part.
+	s1, dsn := open(t, store.Options{})
+	s2 := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{}))
+	t.Cleanup(s2.Close)
+	const msgs, parts = 30, 4
+	for m := range msgs {
+		msg := fmt.Sprintf("m%d", m)
+		prepare(t, s1, "mno-a", msg, parts)
+		for p := 1; p <= parts; p++ {
+			accept(t, s1, "mno-a", msg, p, fmt.Sprintf("%s-%d", msg, p))
+		}
+	}
+	counts := make([][]int, msgs)
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	for m := range msgs {
+		for p := 1; p <= parts; p++ {
+			s := s1
+			if p%2 == 0 {
+				s = s2
+			}
+			wg.Go(func() {
+				r := receipt(t, s, "mno-a", fmt.Sprintf("m%d-%d", m, p), store.ReceiptDelivered)
+				mu.Lock()
+				counts[m] = append(counts[m], r.PartsFinal)
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	for m, c := range counts {
+		slices.Sort(c)
+		if !slices.Equal(c, []int{1, 2, 3, 4}) {
+			t.Errorf("m%d: counts seen %v, want each of 1..4 once", m, c)
+		}
+	}
+}
+
+func TestReusedSMSCIDMovesToTheNewerPart(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "old", 1)
+	prepare(t, s, "mno-a", "new", 1)
+	accept(t, s, "mno-a", "old", 1, "K")
+	receipt(t, s, "mno-a", "K", store.ReceiptDelivered)
+	if r := accept(t, s, "mno-a", "new", 1, "K"); !r.Applied || r.State.SMSCKey != "K" {
+		t.Fatalf("newer part: %+v", r)
+	}
+	if m := receipt(t, s, "mno-a", "K", store.ReceiptDelivered); m.MessageID != "new" || m.Disposition != store.Applied {
+		t.Fatalf("receipt after reuse: %+v", m)
+	}
+	var key *string
+	var state string
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT smsc_key, receipt_state FROM smpp.message_correlations WHERE message_id = 'old'`).Scan(&key, &state))
+	if key != nil || state != store.ReceiptDelivered {
+		t.Errorf("old part: key %v, state %s", key, state)
+	}
+	if s.Stats().Displaced != 1 {
+		t.Errorf("stats %+v", s.Stats())
+	}
+}
+
+func TestCloseWritesWhatWasAccepted(t *testing.T) {
+	dsn := env.FreshDatabase(t, true)
+	s := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{Linger: 50 * time.Millisecond, BatchSize: 1000}))
+	const n = 200
+	for i := range n {
+		prepare(t, s, "mno-a", fmt.Sprintf("m%d", i), 1)
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		stored []string
+	)
+	for i := range n {
+		wg.Go(func() {
+			msg := fmt.Sprintf("m%d", i)
+			_, err := s.RecordOutcome(context.Background(), store.Outcome{OperatorID: "mno-a", MessageID: msg, Part: 1, Kind: store.Unknown})
+			switch {
+			case err == nil:
+				mu.Lock()
+				stored = append(stored, msg)
+				mu.Unlock()
+			case !errors.Is(err, store.ErrClosed):
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond) // within the linger: nothing written yet
+	s.Close()
+	wg.Wait()
+	if len(stored) == 0 {
+		t.Fatal("nothing was accepted before Close")
+	}
+	rows, _ := connect(t, dsn).Query(ctxT(t), `SELECT message_id FROM smpp.message_correlations WHERE submit_status = 'unknown'`)
+	got := must[[]string](t)(pgx.CollectRows(rows, pgx.RowTo[string]))
+	slices.Sort(got)
+	slices.Sort(stored)
+	if !slices.Equal(got, stored) {
+		t.Fatalf("stored %d, callers told %d", len(got), len(stored))
+	}
+	if _, err := s.MatchReceipt(context.Background(), store.Receipt{OperatorID: "a", SMSCKey: "k", Status: "DELIVERED"}); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("after Close: %v", err)
+	}
+	t.Logf("%d of %d outcomes accepted before Close, all written", len(stored), n)
+}

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// SubmitStatus is a part's submit outcome (column submit_status).
+type SubmitStatus string
+
+// Submit statuses.
+const (
+	Pending  SubmitStatus = "pending"  // prepared, no outcome yet
+	Accepted SubmitStatus = "accepted" // submit_sm_resp OK, SMSC id known
+	Rejected SubmitStatus = "rejected" // submit_sm_resp with an error command_status
+	Unknown  SubmitStatus = "unknown"  // no response before the timeout
+)
+
+func (s SubmitStatus) rank() int {
+	switch s {
+	case Accepted:
+		return 3
+	case Rejected:
+		return 2
+	case Unknown:
+		return 1
+	}
+	return 0
+}
+
+// Normalised receipt statuses (connector/dlr's Status values).
+const (
+	ReceiptDelivered     = "DELIVERED"
+	ReceiptUndeliverable = "UNDELIVERABLE"
+	ReceiptExpired       = "EXPIRED"
+	ReceiptRejected      = "REJECTED"
+	ReceiptDeleted       = "DELETED"
+	ReceiptAccepted      = "ACCEPTED"
+	ReceiptEnroute       = "ENROUTE"
+	ReceiptUnknown       = "UNKNOWN"
+)
+
+// ValidReceiptStatus reports whether s is a normalised receipt status.
+func ValidReceiptStatus(s string) bool {
+	switch s {
+	case ReceiptDelivered, ReceiptUndeliverable, ReceiptExpired, ReceiptRejected,
+		ReceiptDeleted, ReceiptAccepted, ReceiptEnroute, ReceiptUnknown:
+		return true
+	}
+	return false
+}
+
+// FinalReceiptStatus reports whether s ends a message's life: every status
+// but ENROUTE and ACCEPTED.
+func FinalReceiptStatus(s string) bool {
+	return s != "" && s != ReceiptEnroute && s != ReceiptAccepted
+}
+
+// MessageRef names a message being prepared.
+type MessageRef struct {
+	OperatorID string
+	MessageID  string // the orchestrator's messageId
+	PartCount  int    // 1 for a single-part message
+}
+
+// PartRef is one part of a message being prepared.
+type PartRef struct {
+	Number         int    // 1..PartCount
+	SequenceNumber uint32 // of its submit_sm when already known; 0 if not
+}
+
+// PartState is a part's row as stored.
+type PartState struct {
+	OperatorID     string
+	MessageID      string
+	Part           int
+	PartCount      int
+	Status         SubmitStatus
+	SMSCMessageID  string // raw, from submit_sm_resp
+	SMSCKey        string // canonical
+	CommandStatus  uint32 // of the submit_sm_resp; 0 when none
+	SequenceNumber uint32 // 0 when unknown
+	SubmittedAt    time.Time
+	RespAt         time.Time
+	ReceiptState   string // "" until a receipt is applied
+	// Created is true when this PrepareParts call inserted the row.
+	Created bool
+}
+
+// Outcome is a part's submit outcome.
+type Outcome struct {
+	OperatorID     string
+	MessageID      string
+	Part           int
+	SequenceNumber uint32 // of the submit_sm; 0 keeps the stored one
+	Kind           SubmitStatus
+	SMSCMessageID  string    // raw id from submit_sm_resp (accepted)
+	SMSCKey        string    // canonical key (accepted); defaults to SMSCMessageID
+	CommandStatus  uint32    // submit_sm_resp command_status (rejected; 0 for accepted)
+	SubmittedAt    time.Time // when the submit_sm was sent; zero keeps the stored one
+	At             time.Time // when the response (or the timeout) happened; zero: now
+}
+
+// OutcomeResult is what RecordOutcome did.
+type OutcomeResult struct {
+	// Applied is false when the stored state already was at least as
+	// definite (e.g. accepted, or an answer when Kind is unknown); the
+	// outcome is durable either way, State says what is stored.
+	Applied bool
+	State   PartState
+	// Receipts are the held receipts for the SMSC key that this outcome
+	// matched, in the order received: publish those with Disposition Applied
+	// (and report duplicates as the caller does for MatchReceipt).
+	Receipts []HeldReceipt
+}
+
+// Receipt is a delivery receipt to correlate.
+type Receipt struct {
+	OperatorID string
+	SMSCKey    string // canonical key; defaults to RawID
+	RawID      string // id as in the receipt
+	Status     string // normalised (DELIVERED, ...)
+	Stat, Err  string // raw stat: and err: fields
+	Done       time.Time
+	Received   time.Time // zero: now
+	Raw        string    // the receipt text as received (kept while held)
+}
+
+// Disposition says what happened to a receipt.
+type Disposition uint8
+
+// Dispositions.
+const (
+	// Applied: the receipt set the part's receipt state.
+	Applied Disposition = iota + 1
+	// Held: no part has the key yet; the receipt waits for its submit_sm_resp.
+	Held
+	// Duplicate: the part already had a final receipt, or this intermediate state.
+	Duplicate
+	// Stale: an intermediate receipt after the part's final one; ignored.
+	Stale
+)
+
+func (d Disposition) String() string {
+	switch d {
+	case Applied:
+		return "applied"
+	case Held:
+		return "held"
+	case Duplicate:
+		return "duplicate"
+	case Stale:
+		return "stale"
+	}
+	return fmt.Sprintf("Disposition(%d)", uint8(d))
+}
+
+// Matched is what MatchReceipt did, with the part the receipt belongs to
+// (all but Disposition and HeldID are zero when Held).
+type Matched struct {
+	Disposition Disposition
+	// HeldID is the smpp.pending_receipts id (Held, and for receipts that
+	// were held before RecordOutcome matched them).
+	HeldID      int64
+	OperatorID  string
+	MessageID   string
+	Part        int
+	PartCount   int
+	SubmittedAt time.Time
+	// State is the part's receipt state after this receipt.
+	State string
+	// PartsWithReceipt and PartsFinal count the message's parts that have a
+	// receipt (a final one), this receipt included; for the caller's
+	// aggregation of multipart messages. Exactly one receipt of a message
+	// sees each count first.
+	PartsWithReceipt int
+	PartsFinal       int
+}
+
+// HeldReceipt is a receipt that was held and is now matched or expired.
+type HeldReceipt struct {
+	ID      int64
+	Receipt Receipt
+	Matched Matched // zero for expired receipts
+	HeldAt  time.Time
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// checkID validates an identifier that is stored and matched as is.
+func checkID(field, v string) error {
+	if v == "" {
+		return invalid("%s is empty", field)
+	}
+	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+		return invalid("%s %q is not valid UTF-8 text", field, v)
+	}
+	return nil
+}
+
+// cleanText makes free text storable in a text column.
+func cleanText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+func checkPart(n, count int) error {
+	if count < 1 || count > math.MaxInt16 {
+		return invalid("part count %d out of range", count)
+	}
+	if n < 1 || n > count {
+		return invalid("part %d out of range 1..%d", n, count)
+	}
+	return nil
+}
+
+func (o *Outcome) normalise() error {
+	if err := checkID("operator id", o.OperatorID); err != nil {
+		return err
+	}
+	if err := checkID("message id", o.MessageID); err != nil {
+		return err
+	}
+	if o.Part < 1 || o.Part > math.MaxInt16 {
+		return invalid("part %d out of range", o.Part)
+	}
+	if o.SequenceNumber > math.MaxInt32 {
+		return invalid("sequence number %d out of range", o.SequenceNumber)
+	}
+	switch o.Kind {
+	case Accepted:
+		if o.SMSCKey == "" {
+			o.SMSCKey = o.SMSCMessageID
+		}
+		if err := checkID("SMSC key", o.SMSCKey); err != nil {
+			return err
+		}
+		if o.SMSCMessageID == "" {
+			o.SMSCMessageID = o.SMSCKey
+		}
+		o.SMSCMessageID = cleanText(o.SMSCMessageID)
+	case Rejected, Unknown:
+		o.SMSCMessageID, o.SMSCKey = "", ""
+	default:
+		return invalid("outcome kind %q", o.Kind)
+	}
+	if o.Kind == Unknown {
+		o.CommandStatus = 0
+	}
+	if o.At.IsZero() {
+		o.At = time.Now()
+	}
+	return nil
+}
+
+func (r *Receipt) normalise() error {
+	if err := checkID("operator id", r.OperatorID); err != nil {
+		return err
+	}
+	if r.SMSCKey == "" {
+		r.SMSCKey = r.RawID
+	}
+	if err := checkID("SMSC key", r.SMSCKey); err != nil {
+		return err
+	}
+	if r.RawID == "" {
+		r.RawID = r.SMSCKey
+	}
+	r.RawID = cleanText(r.RawID)
+	if !ValidReceiptStatus(r.Status) {
+		return invalid("receipt status %q", r.Status)
+	}
+	r.Stat, r.Err = cleanText(r.Stat), cleanText(r.Err)
+	if r.Received.IsZero() {
+		r.Received = time.Now()
+	}
+	return nil
+}

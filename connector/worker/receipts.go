@@ -1,0 +1,129 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+)
+
+// storeTimeout bounds the work done for one deliver_sm before it is answered.
+const storeTimeout = 10 * time.Second
+
+// HandleDeliver is the session's deliver_sm handler: it stores a receipt (or
+// publishes an MO) before the deliver_sm_resp goes back, and answers
+// ESME_RX_T_APPN when it could not, so the SMSC delivers it again.
+func (w *Worker) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	tlvs := make(map[uint16][]byte, len(d.OptionalParameters))
+	for tag, f := range d.OptionalParameters {
+		tlvs[uint16(tag)] = f.Data
+	}
+	msg, _ := d.Message.GetMessageData()
+	if !dlr.IsReceipt(d.EsmClass, tlvs) {
+		return w.handleMO(ctx, d, msg, tlvs)
+	}
+	m := w.d.Metrics
+	r, err := dlr.Parse(dlr.Input{EsmClass: d.EsmClass, ShortMessage: msg, TLVs: tlvs})
+	if err != nil {
+		// Retrying cannot fix it: count it, log it, and let the SMSC move on.
+		m.Receipts.WithLabelValues(w.op.ID, "invalid").Inc()
+		w.log.Warn("unreadable receipt", "err", err, "text", string(msg))
+		return data.ESME_ROK
+	}
+	key, err := w.op.IDRule.Key(r.ID, true)
+	if err != nil {
+		w.log.Warn("receipt id does not fit the operator's id format; matched as is", "id", r.ID, "err", err)
+		key = r.ID
+	}
+	rc := store.Receipt{OperatorID: w.op.ID, SMSCKey: key, RawID: r.ID, Status: string(r.Status), Stat: r.Stat, Err: r.Err,
+		Done: r.Done, Received: time.Now(), Raw: string(msg)}
+	matched, err := w.d.Store.MatchReceipt(ctx, rc)
+	if err != nil {
+		w.log.Error("store receipt; asking the SMSC to deliver it again", "id", r.ID, "err", err)
+		return data.ESME_RX_T_APPN
+	}
+	switch matched.Disposition {
+	case store.Applied:
+		m.Receipts.WithLabelValues(w.op.ID, "matched").Inc()
+		w.publishReceipt(ctx, matched, rc)
+	case store.Held:
+		m.Receipts.WithLabelValues(w.op.ID, "held").Inc()
+		w.log.Debug("receipt before its submit_sm_resp: held", "id", r.ID)
+	default:
+		m.Receipts.WithLabelValues(w.op.ID, "duplicate").Inc()
+	}
+	return data.ESME_ROK
+}
+
+// publishReceipt publishes a matched receipt, following the operator's rule
+// for multipart messages: every part's receipt (each), or only the first or
+// the last part's, which then stands for the message.
+func (w *Worker) publishReceipt(ctx context.Context, mt store.Matched, rc store.Receipt) {
+	if mt.PartCount > 1 {
+		switch w.op.ReceiptParts {
+		case "first":
+			if mt.Part != 1 {
+				return
+			}
+		case "last":
+			if mt.Part != mt.PartCount {
+				return
+			}
+		}
+	}
+	ev := events.Receipt{MessageID: mt.MessageID, OperatorID: w.op.ID, SMSCMessageID: rc.RawID, Status: rc.Status,
+		Stat: rc.Stat, Err: rc.Err, PartNumber: mt.Part, PartCount: mt.PartCount, PartsReceived: mt.PartsWithReceipt,
+		SubmittedAt: mt.SubmittedAt, DoneAt: rc.Done, ReceivedAt: rc.Received.UTC()}
+	if !mt.SubmittedAt.IsZero() {
+		w.d.Metrics.ReceiptLatency.WithLabelValues(w.op.ID).Observe(rc.Received.Sub(mt.SubmittedAt).Seconds())
+	}
+	if err := w.d.Events.Receipt(ctx, ev); err != nil {
+		w.d.Metrics.PublishErrors.WithLabelValues("receipt").Inc()
+		w.log.Error("publish receipt", "message_id", mt.MessageID, "err", err)
+	}
+}
+
+// handleMO reassembles an MO message and publishes it when complete.
+func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM, msg []byte, tlvs map[uint16][]byte) data.CommandStatusType {
+	if udh := d.Message.UDH(); len(udh) > 0 {
+		if b, err := udh.MarshalBinary(); err == nil {
+			msg = append(b, msg...)
+		}
+	}
+	dc := byte(0)
+	if enc := d.Message.Encoding(); enc != nil {
+		dc = enc.DataCoding()
+	}
+	part := segment.Part{EsmClass: d.EsmClass, DataCoding: dc, Message: msg}
+	for _, tag := range []uint16{segment.TagSarMsgRefNum, segment.TagSarTotalSegments, segment.TagSarSegmentSeqnum, segment.TagMessagePayload} {
+		if v, ok := tlvs[tag]; ok {
+			part.TLVs = append(part.TLVs, segment.TLV{Tag: tag, Value: v})
+		}
+	}
+	text, complete, err := w.reas.Add(time.Now(), d.SourceAddr.Address(), d.DestAddr.Address(), part)
+	if err != nil {
+		w.log.Warn("unreadable MO part", "from", d.SourceAddr.Address(), "err", err)
+		return data.ESME_ROK
+	}
+	if !complete {
+		return data.ESME_ROK
+	}
+	_, total, _, _, _ := segment.Concat(part)
+	ev := events.MO{OperatorID: w.op.ID, Source: d.SourceAddr.Address(), Destination: d.DestAddr.Address(),
+		Text: text, Parts: max(total, 1), ReceivedAt: time.Now().UTC()}
+	if err := w.d.Events.MO(ctx, ev); err != nil {
+		w.d.Metrics.PublishErrors.WithLabelValues("mo").Inc()
+		w.log.Error("publish MO; asking the SMSC to deliver it again", "err", err)
+		return data.ESME_RX_T_APPN
+	}
+	w.d.Metrics.MO.WithLabelValues(w.op.ID).Inc()
+	return data.ESME_ROK
+}

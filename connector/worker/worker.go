@@ -1,0 +1,318 @@
+// Package worker runs one operator: it consumes the operator's dispatch
+// commands from JetStream, submits their parts through the operator's binds
+// within its TPS, stores every outcome before acking, and correlates the
+// delivery receipts and MO messages the SMSC sends back.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/linxGnu/gosmpp/pdu"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/dispatch"
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
+	"github.com/smpp-connector/smpp-connector/connector/session"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+)
+
+// Submitter sends a submit_sm and waits for its answer (session.Pool).
+type Submitter interface {
+	Submit(ctx context.Context, sm *pdu.SubmitSM) (session.Result, error)
+}
+
+// Limiter paces submits to the operator's TPS (throttle.Limiter).
+type Limiter interface {
+	Wait(ctx context.Context) error
+	Throttled()
+}
+
+// Operator is what the worker needs to know about its operator.
+type Operator struct {
+	ID      string
+	Profile dispatch.Profile
+	IDRule  dlr.IDRule
+	// ReceiptParts: each, first or last: which parts' receipts report a
+	// multipart message (the others are stored but not published).
+	ReceiptParts string
+	// Concurrency is how many commands are worked on at once (default 32):
+	// enough to keep every bind's window full.
+	Concurrency int
+	// MaxAttempts bounds deliveries of a command whose parts keep failing
+	// temporarily (default 20); then the part is recorded as rejected.
+	MaxAttempts int
+	// RetryDelay is the first redelivery delay after a temporary failure
+	// (default 2s), doubled per attempt up to 5 minutes.
+	RetryDelay time.Duration
+}
+
+// Deps are the worker's collaborators.
+type Deps struct {
+	Store   *store.Store
+	Pool    Submitter
+	Limiter Limiter
+	Events  *events.Publisher
+	JS      jetstream.JetStream
+	Names   natsjs.Names
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+}
+
+// Worker runs one operator.
+type Worker struct {
+	op   Operator
+	d    Deps
+	log  *slog.Logger
+	reas *segment.Reassembler
+	wg   sync.WaitGroup
+}
+
+// New returns a worker.
+func New(op Operator, d Deps) *Worker {
+	if op.Concurrency <= 0 {
+		op.Concurrency = 32
+	}
+	if op.MaxAttempts <= 0 {
+		op.MaxAttempts = 20
+	}
+	if op.RetryDelay <= 0 {
+		op.RetryDelay = 2 * time.Second
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Names.DispatchStream == "" {
+		d.Names = natsjs.DefaultNames()
+	}
+	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID), reas: segment.NewReassembler(10000, 10*time.Minute)}
+}
+
+// ConsumerName is the durable consumer of an operator's commands.
+func ConsumerName(operatorID string) string { return "smpp-connector-" + operatorID }
+
+// Run consumes commands until ctx ends, then lets the commands in hand finish
+// (their submits are answered and stored) before returning.
+func (w *Worker) Run(ctx context.Context) error {
+	subject := natsjs.For(w.d.Names.DispatchSubject, w.op.ID)
+	cons, err := w.d.JS.CreateOrUpdateConsumer(ctx, w.d.Names.DispatchStream, jetstream.ConsumerConfig{
+		Durable:       ConsumerName(w.op.ID),
+		FilterSubject: subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       time.Minute, // extended with InProgress while a long message is worked on
+		MaxAckPending: 4 * w.op.Concurrency,
+		MaxDeliver:    -1, // attempts are counted here, so a final failure is recorded, not dropped
+	})
+	if err != nil {
+		return fmt.Errorf("operator %s: consumer: %w", w.op.ID, err)
+	}
+	iter, err := cons.Messages(jetstream.PullMaxMessages(w.op.Concurrency))
+	if err != nil {
+		return fmt.Errorf("operator %s: consume: %w", w.op.ID, err)
+	}
+	w.log.Info("consuming dispatch commands", "subject", subject, "concurrency", w.op.Concurrency)
+	for i := 0; i < w.op.Concurrency; i++ {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			for {
+				msg, err := iter.Next()
+				if err != nil {
+					return // iterator stopped
+				}
+				w.Handle(ctx, msg)
+			}
+		}()
+	}
+	<-ctx.Done()
+	iter.Stop()
+	w.wg.Wait()
+	return nil
+}
+
+// Handle works on one command: dead-letter it, submit what is missing, or
+// ask for it again later. It acks only when every part's outcome is durable.
+func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
+	m := w.d.Metrics
+	cmd, err := dispatch.ParseCommand(msg.Data(), w.op.ID)
+	var parts []dispatch.Part
+	if err == nil {
+		parts, err = dispatch.Build(cmd, w.op.Profile)
+	}
+	if err != nil {
+		w.deadLetter(ctx, msg, err)
+		return
+	}
+	refs := make([]store.PartRef, len(parts))
+	for i, p := range parts {
+		refs[i] = store.PartRef{Number: p.Number, SequenceNumber: uint32(p.PDU.GetSequenceNumber())}
+	}
+	states, err := w.d.Store.PrepareParts(ctx, store.MessageRef{OperatorID: w.op.ID, MessageID: cmd.MessageID, PartCount: len(parts)}, refs)
+	if err != nil {
+		w.retry(msg, cmd.MessageID, fmt.Errorf("prepare: %w", err))
+		return
+	}
+	attempt := deliveries(msg)
+	for i, p := range parts {
+		st := states[i]
+		if st.Status != store.Pending {
+			// Done on an earlier delivery: never resubmit; publish its outcome
+			// again in case the crash came between storing and publishing.
+			w.publishOutcome(ctx, outcomeFromState(st))
+			continue
+		}
+		_ = msg.InProgress()
+		done, err := w.submitPart(ctx, cmd, p, attempt)
+		if err != nil || !done {
+			w.retry(msg, cmd.MessageID, err)
+			return
+		}
+	}
+	if err := msg.Ack(); err != nil {
+		w.log.Warn("ack failed; the command will be redelivered and its stored parts skipped", "message_id", cmd.MessageID, "err", err)
+	}
+	m.Commands.WithLabelValues(w.op.ID, "done").Inc()
+}
+
+// submitPart sends one part and stores its outcome. It reports done=false
+// (with the reason) when the command must be tried again later.
+func (w *Worker) submitPart(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) (bool, error) {
+	m := w.d.Metrics
+	t0 := time.Now()
+	if err := w.d.Limiter.Wait(ctx); err != nil {
+		return false, fmt.Errorf("throttle: %w", err)
+	}
+	if waited := time.Since(t0); waited > time.Millisecond {
+		m.ThrottleWaits.WithLabelValues(w.op.ID).Inc()
+		m.ThrottleWaitSec.WithLabelValues(w.op.ID).Add(waited.Seconds())
+	}
+	res, err := w.d.Pool.Submit(ctx, p.PDU)
+	// From here on the SMSC may have the message: record it even if we are
+	// shutting down.
+	sctx := context.WithoutCancel(ctx)
+	out := store.Outcome{OperatorID: w.op.ID, MessageID: cmd.MessageID, Part: p.Number,
+		SequenceNumber: uint32(p.PDU.GetSequenceNumber()), SubmittedAt: res.Sent, At: time.Now()}
+	switch {
+	case errors.Is(err, session.ErrNotSent):
+		return false, err
+	case errors.Is(err, session.ErrUnknown):
+		out.Kind = store.Unknown
+		m.Submits.WithLabelValues(w.op.ID, "unknown", "timeout").Inc()
+		return w.record(sctx, out, p, err.Error())
+	case err != nil:
+		return false, err
+	}
+	m.SubmitLatency.WithLabelValues(w.op.ID).Observe(res.Resp.Sub(res.Sent).Seconds())
+	status := res.Status.String()
+	if res.GenericNack {
+		status = "generic_nack " + status
+	}
+	switch dispatch.Classify(res) {
+	case dispatch.Accepted:
+		key, kerr := w.op.IDRule.Key(res.MessageID, false)
+		if kerr != nil {
+			w.log.Warn("submit_sm_resp id does not fit the operator's id format; stored as is", "id", res.MessageID, "err", kerr)
+			key = res.MessageID
+		}
+		out.Kind, out.SMSCMessageID, out.SMSCKey = store.Accepted, res.MessageID, key
+		m.Submits.WithLabelValues(w.op.ID, "accepted", status).Inc()
+		return w.record(sctx, out, p, status)
+	case dispatch.Temporary:
+		if dispatch.Throttling(res) {
+			w.d.Limiter.Throttled()
+			m.Throttled.WithLabelValues(w.op.ID).Inc()
+		}
+		if attempt < w.op.MaxAttempts {
+			m.Submits.WithLabelValues(w.op.ID, "retry", status).Inc()
+			return false, fmt.Errorf("%s: temporary, retrying", status)
+		}
+		w.log.Warn("giving up after repeated temporary failures", "message_id", cmd.MessageID, "part", p.Number, "attempts", attempt, "status", status)
+	}
+	out.Kind, out.CommandStatus = store.Rejected, uint32(res.Status)
+	m.Submits.WithLabelValues(w.op.ID, "rejected", status).Inc()
+	return w.record(sctx, out, p, status)
+}
+
+// record stores a part's outcome, publishes it, and publishes the receipts
+// that were waiting for it.
+func (w *Worker) record(ctx context.Context, out store.Outcome, p dispatch.Part, status string) (bool, error) {
+	res, err := w.d.Store.RecordOutcome(ctx, out)
+	if err != nil {
+		// Not durable: the command comes back and the part is resubmitted
+		// only if no outcome was stored.
+		return false, fmt.Errorf("store outcome: %w", err)
+	}
+	ev := outcomeFromState(res.State)
+	ev.Status = status
+	w.publishOutcome(ctx, ev)
+	for _, h := range res.Receipts {
+		w.d.Metrics.Receipts.WithLabelValues(w.op.ID, "late_matched").Inc()
+		w.publishReceipt(ctx, h.Matched, h.Receipt)
+	}
+	return true, nil
+}
+
+func outcomeFromState(st store.PartState) events.Outcome {
+	o := events.Outcome{MessageID: st.MessageID, OperatorID: st.OperatorID, PartNumber: st.Part, PartCount: st.PartCount,
+		Outcome: string(st.Status), SMSCMessageID: st.SMSCMessageID, CommandStatus: st.CommandStatus, At: st.RespAt}
+	if o.At.IsZero() {
+		o.At = time.Now().UTC()
+	}
+	return o
+}
+
+func (w *Worker) publishOutcome(ctx context.Context, o events.Outcome) {
+	if err := w.d.Events.Outcome(ctx, o); err != nil {
+		w.d.Metrics.PublishErrors.WithLabelValues("outcome").Inc()
+		w.log.Error("publish outcome", "message_id", o.MessageID, "part", o.PartNumber, "err", err)
+	}
+}
+
+// retry asks JetStream for the command again after a growing delay.
+func (w *Worker) retry(msg jetstream.Msg, messageID string, reason error) {
+	n := deliveries(msg)
+	delay := w.op.RetryDelay << min(n-1, 8)
+	delay = min(delay, 5*time.Minute)
+	w.d.Metrics.Commands.WithLabelValues(w.op.ID, "retry").Inc()
+	w.log.Info("command postponed", "message_id", messageID, "attempt", n, "retry_in", delay, "reason", reason)
+	if err := msg.NakWithDelay(delay); err != nil {
+		w.log.Warn("nak failed; the command comes back after the ack wait", "message_id", messageID, "err", err)
+	}
+}
+
+func deliveries(msg jetstream.Msg) int {
+	if md, err := msg.Metadata(); err == nil {
+		return int(md.NumDelivered)
+	}
+	return 1
+}
+
+// deadLetter publishes a bad command with its reason and acks it; if the
+// dead letter cannot be published the command is kept (nak) so nothing is lost.
+func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, err error) {
+	var bc *dispatch.BadCommand
+	if !errors.As(err, &bc) {
+		bc = &dispatch.BadCommand{Reason: err.Error()}
+	}
+	dl := events.DeadLetter{OperatorID: w.op.ID, Subject: msg.Subject(), Reason: bc.Reason, Field: bc.Field,
+		Command: string(msg.Data()), ReceivedAt: time.Now().UTC()}
+	if perr := w.d.Events.DeadLetter(ctx, dl); perr != nil {
+		w.d.Metrics.PublishErrors.WithLabelValues("deadletter").Inc()
+		w.retry(msg, "", fmt.Errorf("dead letter: %w", perr))
+		return
+	}
+	w.d.Metrics.DeadLetters.WithLabelValues(w.op.ID, bc.Field).Inc()
+	w.d.Metrics.Commands.WithLabelValues(w.op.ID, "bad").Inc()
+	w.log.Warn("bad command dead-lettered", "subject", msg.Subject(), "field", bc.Field, "reason", bc.Reason)
+	if err := msg.Term(); err != nil {
+		w.log.Warn("term failed", "err", err)
+	}
+}

@@ -1,0 +1,304 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/session"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+	"github.com/smpp-connector/smpp-connector/connector/throttle"
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/profile"
+	"github.com/smpp-connector/smpp-connector/smscsim/server"
+	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+)
+
+// The worker runs here against real PostgreSQL (container), a real NATS
+// server (embedded) and the simulator.
+
+var env *framework.TestEnv
+
+func TestMain(m *testing.M) {
+	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+}
+
+type rig struct {
+	sim  *server.Sim
+	js   jetstream.JetStream
+	st   *store.Store
+	w    *Worker
+	pool *session.Pool
+	cmp  *lockedWriter
+}
+
+type rigOpts struct {
+	prof   profile.Profile
+	op     Operator
+	shadow bool
+	tps    int
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newRig(t *testing.T, o rigOpts) *rig {
+	t.Helper()
+	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0", Profile: o.prof,
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1", TPS: o.tps}}}}}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := natsjs.EnsureStreams(context.Background(), js, natsjs.DefaultNames()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), env.FreshDatabase(t, true), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+
+	o.op.ID = "mno-a"
+	if o.tps == 0 {
+		o.tps = 1000
+	}
+	r := &rig{sim: sim, js: js, st: st, cmp: &lockedWriter{w: &strings.Builder{}}}
+	op, _ := sim.Operator("mno-a")
+	var w *Worker
+	r.pool = session.NewPool(session.Config{Operator: "mno-a", Addr: op.Addr(), Window: 10, ResponseTimeout: time.Second,
+		Log: quiet(), Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) }}, 1,
+		func(context.Context) (session.Auth, error) {
+			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
+		})
+	w = New(o.op, Deps{Store: st, Pool: r.pool, Limiter: throttle.New(o.tps), JS: js, Metrics: metrics.New(), Log: quiet(),
+		Events: events.New(js, natsjs.DefaultNames(), o.shadow, r.cmp)})
+	r.w = w
+	r.pool.Start()
+	t.Cleanup(r.pool.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func (r *rig) publish(t *testing.T, id, text string) {
+	t.Helper()
+	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},
+		"destination":{"addr":"447700900123","ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, id, text)
+	r.publishRaw(t, cmd)
+}
+
+func (r *rig) publishRaw(t *testing.T, cmd string) {
+	t.Helper()
+	if _, err := r.js.Publish(context.Background(), natsjs.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// events reads every message on a subject of a stream.
+func (r *rig) events(t *testing.T, stream, subject string) []map[string]any {
+	t.Helper()
+	c, err := r.js.OrderedConsumer(context.Background(), stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for {
+		msgs, err := c.FetchNoWait(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range msgs.Messages() {
+			n++
+			var v map[string]any
+			_ = json.Unmarshal(m.Data(), &v)
+			out = append(out, v)
+		}
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+func (r *rig) waitEvents(t *testing.T, stream, subject string, n int) []map[string]any {
+	t.Helper()
+	var got []map[string]any
+	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		got = r.events(t, stream, subject)
+		if len(got) < n {
+			return fmt.Errorf("%d events on %s, want %d", len(got), subject, n)
+		}
+		return nil
+	})
+	return got
+}
+
+func TestRoundTripSubmitReceiptAndOutcome(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.publish(t, "m-1", "Hello receipt")
+	rcpt := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 1)[0]
+	if rcpt["messageId"] != "m-1" || rcpt["status"] != "DELIVERED" || rcpt["stat"] != "DELIVRD" {
+		t.Fatalf("receipt event %v", rcpt)
+	}
+	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)[0]
+	if out["outcome"] != "accepted" || out["smscMessageId"] != rcpt["smscMessageId"] {
+		t.Fatalf("outcome %v", out)
+	}
+}
+
+func TestBadCommandsGoToDeadLetter(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.publishRaw(t, `{"messageId":`)
+	r.publishRaw(t, `{"messageId":"x","operatorId":"mno-a","source":{"addr":"ACME","ton":5},"destination":{"addr":"44"},"text":"😀","encoding":"gsm7"}`)
+	dl := r.waitEvents(t, natsjs.EventsStream, natsjs.DeadLetterPfx+"mno-a", 2)
+	if !strings.Contains(dl[0]["reason"].(string), "not JSON") || dl[1]["field"] != "text" {
+		t.Fatalf("%v", dl)
+	}
+	if n := len(r.sim.Stats().Counts()); n != 0 && r.sim.Stats().Sum("mno-a", "", "submit_sm", "") != 0 {
+		t.Fatal("a bad command reached the SMSC")
+	}
+}
+
+func TestHexInRespDecimalInReceipt(t *testing.T) {
+	r := newRig(t, rigOpts{
+		prof: profile.Profile{MessageID: profile.IDFormat{Format: profile.IDHexUpper}, ReceiptMessageID: &profile.IDFormat{Format: profile.IDDecimal}},
+		op:   Operator{IDRule: dlr.IDRule{Resp: "hex", Receipt: "decimal"}},
+	})
+	for i := 0; i < 12; i++ {
+		r.publish(t, fmt.Sprintf("hx-%d", i), "hex quirk")
+	}
+	got := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 12)
+	if len(got) != 12 {
+		t.Fatalf("%d receipts matched of 12", len(got))
+	}
+}
+
+func TestReceiptBeforeResp(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	b, _ := json.Marshal(map[string]any{})
+	if _, err := r.sim.Faults.Add(faults.Spec{Type: "receipt_early", Params: b}); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, "early-1", "receipt first")
+	rcpt := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 1)[0]
+	if rcpt["messageId"] != "early-1" {
+		t.Fatalf("%v", rcpt)
+	}
+}
+
+func TestMultipartReceiptPolicies(t *testing.T) {
+	long := strings.Repeat("multipart text ", 25) // 375 chars: 3 parts
+	for _, c := range []struct {
+		parts string
+		want  int // receipt events for the message
+	}{{"each", 3}, {"last", 1}, {"first", 1}} {
+		t.Run(c.parts, func(t *testing.T) {
+			r := newRig(t, rigOpts{op: Operator{ReceiptParts: c.parts}, prof: profile.Profile{Receipt: profile.Receipt{Parts: c.parts}}})
+			r.publish(t, "mp-"+c.parts, long)
+			got := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, c.want)
+			time.Sleep(300 * time.Millisecond)
+			if got = r.events(t, natsjs.ReceiptStream, natsjs.ReceiptSubject); len(got) != c.want {
+				t.Fatalf("%d receipt events, want %d", len(got), c.want)
+			}
+			if got[0]["partCount"].(float64) != 3 {
+				t.Fatalf("%v", got[0])
+			}
+		})
+	}
+}
+
+func TestRedeliveredCommandIsNotResubmitted(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.publish(t, "dup-1", "once only")
+	r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)
+	// The orchestrator (or a replay) sends the same command again.
+	r.publish(t, "dup-1", "once only")
+	time.Sleep(500 * time.Millisecond)
+	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
+		t.Fatalf("%d submit_sm for one message", n)
+	}
+}
+
+func TestThrottledAnswersAreRetriedNotLost(t *testing.T) {
+	r := newRig(t, rigOpts{op: Operator{RetryDelay: 100 * time.Millisecond}})
+	b, _ := json.Marshal(map[string]any{"tps": 5})
+	if _, err := r.sim.Faults.Add(faults.Spec{Type: "throttle", Params: b}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 12; i++ {
+		r.publish(t, fmt.Sprintf("th-%d", i), "slow down")
+	}
+	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 12)
+	for _, o := range out {
+		if o["outcome"] != "accepted" {
+			t.Fatalf("%v", o)
+		}
+	}
+}
+
+func TestShadowModePublishesNothing(t *testing.T) {
+	r := newRig(t, rigOpts{shadow: true})
+	r.publish(t, "sh-1", "shadow")
+	smpptest.Eventually(t, 5*time.Second, 50*time.Millisecond, func() error {
+		if !strings.Contains(r.cmp.String(), `"kind":"receipt"`) {
+			return fmt.Errorf("comparison log: %s", r.cmp.String())
+		}
+		return nil
+	})
+	if n := len(r.events(t, natsjs.ReceiptStream, natsjs.ReceiptSubject)); n != 0 {
+		t.Fatalf("%d receipts published in shadow mode", n)
+	}
+	if n := len(r.events(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a")); n != 0 {
+		t.Fatalf("%d outcomes published in shadow mode", n)
+	}
+}
