@@ -141,7 +141,10 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 		}
 		wg.Add(3)
 		go func() { defer wg.Done(); rt.worker.Run(runCtx) }()
-		go func() { defer wg.Done(); watchCredentials(runCtx, src, rt, cmp.Or(o.CredentialPoll, 30*time.Second), log) }()
+		go func() {
+			defer wg.Done()
+			watchCredentials(runCtx, src, rt, cmp.Or(o.CredentialPoll, 30*time.Second), log)
+		}()
 		go func() { defer wg.Done(); observeBinds(runCtx, rt, m) }()
 	}
 	if o.Ready != nil {

@@ -349,7 +349,9 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 	t0 := time.Now()
 	defer func() { DebugTimes.Add("total", time.Since(t0)) }()
 	err = func() error {
-		defer func() { DebugTimes.Add(fmt.Sprintf("r1 p%v o%v r%v", len(preps) > 0, len(outs) > 0, len(rcs) > 0), time.Since(t0)) }()
+		defer func() {
+			DebugTimes.Add(fmt.Sprintf("r1 p%v o%v r%v", len(preps) > 0, len(outs) > 0, len(rcs) > 0), time.Since(t0))
+		}()
 		br := conn.SendBatch(ctx, b)
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
