@@ -1,10 +1,10 @@
 # smpp-connector: the two commands that matter are `make run` and `make test`.
 GO       ?= go
 BIN      ?= bin
-PKGS_RACE = ./smscsim/... ./cmd/...
+PKGS_RACE = ./smscsim/... ./connector/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run sim test unit scenarios gates images bench load lint fmt fuzz clean
+.PHONY: all build run sim connector-load test unit scenarios gates images bench load lint fmt fuzz clean
 
 all: build
 
@@ -22,8 +22,8 @@ run: build
 sim: build
 	./$(BIN)/smscsim serve --config deploy/smscsim-demo.yaml
 
-## test: vet, unit + integration tests (race detector), then the scenario suites
-test: lint unit scenarios
+## test: vet, unit + integration tests (race detector; real PostgreSQL/Vault/NATS), then the scenario suites
+test: lint images unit scenarios
 
 unit:
 	$(GO) test -race -count=1 $(PKGS_RACE)
@@ -32,6 +32,10 @@ unit:
 ## scenarios: the Ginkgo suites against real PostgreSQL, Vault and NATS (builds the images once)
 scenarios: images
 	$(GO) test -count=1 -timeout 30m ./scenarios/...
+
+## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
+connector-load: images
+	$(GO) test -count=1 -run '^$$' -bench BenchmarkConnectorEndToEnd -benchtime 20000x ./connector/service/
 
 ## gates: the phase gate suites only, then the summary table
 gates: images

@@ -68,7 +68,7 @@ type Config struct {
 	// Deliver handles deliver_sm (receipts, MO); its status is sent back in
 	// deliver_sm_resp once it returns. Nil answers ESME_ROK at once.
 	Deliver func(d *pdu.DeliverSM) data.CommandStatusType
-	// DeliverWorkers bounds concurrent Deliver calls per bind (default 16).
+	// DeliverWorkers bounds concurrent Deliver calls per bind (default 256).
 	DeliverWorkers int
 	Log            *slog.Logger
 }
@@ -91,7 +91,9 @@ func (c *Config) defaults() {
 	def(&c.BackoffMax, time.Minute)
 	def(&c.CredentialRecheck, 30*time.Second)
 	if c.DeliverWorkers <= 0 {
-		c.DeliverWorkers = 16
+		// Receipts are stored in batches: many in flight make big batches. Too
+		// few would stall gosmpp's single reader, submit_sm_resp included.
+		c.DeliverWorkers = 256
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()

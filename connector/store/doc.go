@@ -14,15 +14,18 @@
 //
 // # Batching
 //
-// RecordOutcome and MatchReceipt are the hot writes (one of each per part).
-// They go through a writer: one collector goroutine per Store gathers
-// requests until Options.BatchSize are waiting or Options.Linger has passed
-// since the first, and hands the batch to one of Options.Flushers, which
-// writes it in a single transaction (a few pipelined set-based statements on
-// arrays, one commit). Every caller waits for its own result; a request that
-// makes its batch fail (bad data) is isolated by writing the batch's requests
-// one by one, so it cannot fail the others. Deadlocks and lost connections
-// are retried. PrepareParts is one statement (one round trip) per message.
+// PrepareParts, RecordOutcome and MatchReceipt (one of each per part) all go
+// through a writer: one collector goroutine per Store gathers requests until
+// Options.BatchSize are waiting or Options.Linger has passed since the
+// first, and hands the batch to one of Options.Flushers, which writes it in
+// a single transaction: set-based statements on arrays (INSERT ... SELECT
+// FROM unnest, UPDATE ... FROM unnest), pipelined with BEGIN and COMMIT in
+// at most two round trips, one commit. Every caller waits for its own
+// result, which is durable when it returns. A request that makes its batch
+// fail (bad data) is isolated by writing the batch's requests one by one, so
+// it cannot fail the others; deadlocks and lost connections are retried.
+// Two requests for the same part (or the same SMSC key) go to consecutive
+// transactions, in order.
 //
 // # Receipts before responses
 //

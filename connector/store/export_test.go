@@ -1,5 +1,14 @@
 package store
 
+import "context"
+
+// RecordOutcomeUnchecked is RecordOutcome without validation: a request
+// that PostgreSQL refuses, to check that it fails alone.
+func (s *Store) RecordOutcomeUnchecked(ctx context.Context, o Outcome) (OutcomeResult, error) {
+	r, err := s.submit(ctx, &request{outcome: &o})
+	return r.outcome, err
+}
+
 // Queries are the store's statements by name, for the plan checks.
 var Queries = map[string]string{
 	"prepareInsert": prepareInsertSQL,

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -346,25 +345,16 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 		rowsByID[p.id] = p
 		return p
 	}
-	t0 := time.Now()
-	defer func() { DebugTimes.Add("total", time.Since(t0)) }()
 	err = func() error {
-		defer func() {
-			DebugTimes.Add(fmt.Sprintf("r1 p%v o%v r%v", len(preps) > 0, len(outs) > 0, len(rcs) > 0), time.Since(t0))
-		}()
 		br := conn.SendBatch(ctx, b)
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		mark := time.Now()
-		lap := func(k string) { DebugTimes.Add(k, time.Since(mark)); mark = time.Now() }
-		lap("begin")
 		if len(keyLocks) > 0 {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("lock keys: %w", err)
 			}
-			lap("keylocks")
 		}
 		if len(accOp) > 0 {
 			rows, _ := br.Query()
@@ -383,14 +373,10 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 				return fmt.Errorf("release reused SMSC ids: %w", err)
 			}
 		}
-		if len(accOp) > 0 {
-			lap("steal")
-		}
 		if len(outs) > 0 {
 			if err := readOutcomes(br, batch, outs, res); err != nil {
 				return fmt.Errorf("store outcomes: %w", err)
 			}
-			lap("outcomes")
 		}
 		if len(accOp) > 0 {
 			rows, _ := br.Query()
@@ -419,7 +405,6 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("take held receipts: %w", err)
 			}
-			lap("held")
 		}
 		if len(rcs) > 0 {
 			rows, _ := br.Query()
@@ -438,7 +423,6 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("find receipts' parts: %w", err)
 			}
-			lap("lookup")
 		}
 		if len(preps) > 0 {
 			created := map[partKey]bool{}
@@ -454,7 +438,6 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("prepare parts: %w", err)
 			}
-			lap("prepinsert")
 			rows, _ = br.Query()
 			states := map[partKey]PartState{}
 			for rows.Next() {
@@ -470,7 +453,6 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("read prepared parts: %w", err)
 			}
-			lap("prepselect")
 			for _, i := range preps {
 				p := batch[i].prepare
 				out := make([]PartState, len(p.parts))
@@ -572,18 +554,13 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 	b.Queue("COMMIT")
 	heldIDs := make([]int64, len(hold))
 	siblings := map[string]map[int]string{}
-	t1 := time.Now()
 	err = func() error {
-		defer func() { DebugTimes.Add(fmt.Sprintf("r2 multi%v", len(multipart) > 0), time.Since(t1)) }()
 		br := conn.SendBatch(ctx, b)
 		defer br.Close()
-		mark := time.Now()
-		lap := func(k string) { DebugTimes.Add(k, time.Since(mark)); mark = time.Now() }
 		if len(multipart) > 0 {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("lock messages: %w", err)
 			}
-			lap("msglocks")
 			rows, _ := br.Query()
 			for rows.Next() {
 				var (
@@ -603,24 +580,20 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 			if err := rows.Err(); err != nil {
 				return fmt.Errorf("read parts: %w", err)
 			}
-			lap("siblings")
 		}
 		if len(ids) > 0 {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("store receipts: %w", err)
 			}
-			lap("rcptupdate")
 		}
 		for k := range hold {
 			if err := br.QueryRow().Scan(&heldIDs[k]); err != nil {
 				return fmt.Errorf("hold receipt: %w", err)
 			}
 		}
-		lap("holds")
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
-		lap("commit2")
 		return br.Close()
 	}()
 	if err != nil {
@@ -771,30 +744,4 @@ func nullable(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-type debugTimes struct {
-	mu sync.Mutex
-	m  map[string][2]int64
-}
-
-var DebugTimes = &debugTimes{m: map[string][2]int64{}}
-
-func (d *debugTimes) Add(k string, t time.Duration) {
-	d.mu.Lock()
-	v := d.m[k]
-	v[0]++
-	v[1] += int64(t)
-	d.m[k] = v
-	d.mu.Unlock()
-}
-
-func (d *debugTimes) String() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := ""
-	for k, v := range d.m {
-		out += fmt.Sprintf("%s: n=%d avg=%s\n", k, v[0], time.Duration(v[1]/v[0]))
-	}
-	return out
 }

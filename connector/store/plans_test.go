@@ -17,9 +17,9 @@ const planRows = 1_000_000
 
 // TestQueryPlansUseIndexes fills message_correlations with a million rows
 // (generate_series) and checks that no statement of the store scans the
-// whole table, with custom plans (the first executions) and with the
-// generic plans PostgreSQL switches to for statements prepared once and run
-// many times. go test -v prints the plans.
+// whole table, with custom plans (what the store uses: plan_cache_mode =
+// force_custom_plan) and with the generic plans PostgreSQL would cache under
+// plan_cache_mode = auto. go test -v prints the plans.
 func TestQueryPlansUseIndexes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a table with a million rows")

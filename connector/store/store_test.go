@@ -2,10 +2,13 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +71,22 @@ func prepare(t testing.TB, s *store.Store, op, msg string, count int) []store.Pa
 		parts[i].Number = i + 1
 	}
 	return must[[]store.PartState](t)(s.PrepareParts(ctxT(t), store.MessageRef{OperatorID: op, MessageID: msg, PartCount: count}, parts))
+}
+
+// prepareMany prepares single-part messages prefix0..prefix(n-1) concurrently.
+func prepareMany(t testing.TB, s *store.Store, op, prefix string, n int) {
+	t.Helper()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.PrepareParts(context.Background(), store.MessageRef{OperatorID: op, MessageID: fmt.Sprint(prefix, i), PartCount: 1},
+				[]store.PartRef{{Number: 1}})
+			errs <- err
+		}()
+	}
+	for range n {
+		ok(t, <-errs)
+	}
 }
 
 func accept(t testing.TB, s *store.Store, op, msg string, part int, key string) store.OutcomeResult {
@@ -197,14 +216,47 @@ func ok(t testing.TB, err error) {
 	}
 }
 
+func TestARequestThatFailsItsBatchFailsAlone(t *testing.T) {
+	s, _ := open(t, store.Options{Linger: 20 * time.Millisecond})
+	prepareMany(t, s, "mno-a", "m", 20)
+	prepare(t, s, "mno-a", "bad", 1)
+	errs := make(chan error, 21)
+	for i := range 20 {
+		go func() {
+			_, err := s.RecordOutcome(context.Background(), store.Outcome{OperatorID: "mno-a", MessageID: fmt.Sprint("m", i),
+				Part: 1, Kind: store.Accepted, SMSCKey: fmt.Sprint(i)})
+			errs <- err
+		}()
+	}
+	// An SMSC key longer than a btree entry may be (incompressible):
+	// PostgreSQL refuses the row.
+	long := make([]byte, 8000)
+	_, _ = rand.Read(long)
+	_, bad := s.RecordOutcomeUnchecked(context.Background(), store.Outcome{OperatorID: "mno-a", MessageID: "bad",
+		Part: 1, Kind: store.Accepted, SMSCKey: hex.EncodeToString(long), SMSCMessageID: "x", At: time.Now()})
+	if bad == nil {
+		t.Fatal("the bad outcome was stored")
+	}
+	for range 20 {
+		if err := <-errs; err != nil {
+			t.Errorf("a good outcome failed with the bad one: %v", err)
+		}
+	}
+	if s.Stats().Isolated == 0 {
+		t.Error("the batch was not isolated (were they in one batch?)")
+	}
+	if _, err := s.RecordOutcome(context.Background(), store.Outcome{OperatorID: "mno-a", MessageID: "m0", Part: 1,
+		Kind: store.Accepted, SMSCKey: strings.Repeat("k", 300)}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("long key: %v, want ErrInvalid", err)
+	}
+}
+
 func second[T any](_ T, err error) error { return err }
 
 func TestOutcomesAreBatchedAndDurable(t *testing.T) {
 	s, dsn := open(t, store.Options{Linger: 5 * time.Millisecond})
 	const n = 600
-	for i := range n {
-		prepare(t, s, "mno-a", fmt.Sprintf("m%d", i), 1)
-	}
+	prepareMany(t, s, "mno-a", "m", n)
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -346,9 +398,7 @@ func TestReceiptAndResponseRacingFromTwoReplicasAlwaysMatch(t *testing.T) {
 	s2 := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{Linger: time.Millisecond}))
 	t.Cleanup(s2.Close)
 	const n = 300
-	for i := range n {
-		prepare(t, s1, "mno-a", fmt.Sprintf("m%d", i), 1)
-	}
+	prepareMany(t, s1, "mno-a", "m", n)
 	var (
 		wg              sync.WaitGroup
 		mu              sync.Mutex
@@ -620,9 +670,7 @@ func TestCloseWritesWhatWasAccepted(t *testing.T) {
 	dsn := env.FreshDatabase(t, true)
 	s := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{Linger: 50 * time.Millisecond, BatchSize: 1000}))
 	const n = 200
-	for i := range n {
-		prepare(t, s, "mno-a", fmt.Sprintf("m%d", i), 1)
-	}
+	prepareMany(t, s, "mno-a", "m", n)
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex

@@ -192,13 +192,34 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
+// MaxIDLength bounds identifiers (operator, message, SMSC ids and keys):
+// they are index keys.
+const MaxIDLength = 255
+
 // checkID validates an identifier that is stored and matched as is.
 func checkID(field, v string) error {
 	if v == "" {
 		return invalid("%s is empty", field)
 	}
+	if len(v) > MaxIDLength {
+		return invalid("%s is %d bytes long (at most %d)", field, len(v), MaxIDLength)
+	}
 	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 		return invalid("%s %q is not valid UTF-8 text", field, v)
+	}
+	return nil
+}
+
+// Times outside [minTime, maxTime] are refused (or, for a receipt's done
+// date, dropped): PostgreSQL's range is wider, but such a time is garbage.
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+func checkTime(field string, t time.Time) error {
+	if !t.IsZero() && (t.Before(minTime) || t.After(maxTime)) {
+		return invalid("%s %s out of range", field, t)
 	}
 	return nil
 }
@@ -254,6 +275,12 @@ func (o *Outcome) normalise() error {
 	if o.Kind == Unknown {
 		o.CommandStatus = 0
 	}
+	if err := checkTime("submit time", o.SubmittedAt); err != nil {
+		return err
+	}
+	if err := checkTime("outcome time", o.At); err != nil {
+		return err
+	}
 	if o.At.IsZero() {
 		o.At = time.Now()
 	}
@@ -278,6 +305,12 @@ func (r *Receipt) normalise() error {
 		return invalid("receipt status %q", r.Status)
 	}
 	r.Stat, r.Err = cleanText(r.Stat), cleanText(r.Err)
+	if checkTime("done", r.Done) != nil {
+		r.Done = time.Time{} // a garbled done date: the raw receipt keeps it
+	}
+	if err := checkTime("receipt time", r.Received); err != nil {
+		return err
+	}
 	if r.Received.IsZero() {
 		r.Received = time.Now()
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -183,22 +184,27 @@ func splitBatch(batch []*request) (now, later []*request) {
 }
 
 // write writes a batch and answers every request: retrying transient
-// failures, and isolating a request that fails the batch.
+// failures, and isolating a request that fails the batch by writing the
+// batch's requests one by one (all within one FlushTimeout).
 func (s *Store) write(batch []*request) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.FlushTimeout)
 	defer cancel()
+	s.writeIn(ctx, batch)
+}
+
+func (s *Store) writeIn(ctx context.Context, batch []*request) {
 	res, err := s.writeRetrying(ctx, batch)
-	if err != nil && len(batch) > 1 && !isTransient(err) && ctx.Err() == nil {
+	if err != nil && len(batch) > 1 && ctx.Err() == nil {
 		s.stats.isolated.Add(1)
 		s.log.Warn("store: batch failed, writing its requests one by one", "requests", len(batch), "error", err)
 		for _, r := range batch {
-			s.write([]*request{r})
+			s.writeIn(ctx, []*request{r})
 		}
 		return
 	}
 	for i, r := range batch {
 		if err != nil {
-			r.res <- response{err: err}
+			r.res <- response{err: fmt.Errorf("store: write: %w", err)}
 			continue
 		}
 		r.res <- res[i]
