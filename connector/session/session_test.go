@@ -308,7 +308,12 @@ func TestCloseDrainsInFlight(t *testing.T) {
 		}
 		res <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	smpptest.Eventually(t, 2*time.Second, time.Millisecond, func() error {
+		if b.Outstanding() != 1 {
+			return errors.New("submit not in flight yet")
+		}
+		return nil
+	})
 	b.Close()
 	if err := <-res; err != nil {
 		t.Fatalf("in-flight submit lost on close: %v", err)
