@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/connector/segment"
+	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 )
 
 // Validate checks a scenario built in Go the way Parse checks a file: each

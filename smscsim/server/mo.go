@@ -3,8 +3,8 @@ package server
 import (
 	"fmt"
 
-	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/connector/segment"
+	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
