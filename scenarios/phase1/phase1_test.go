@@ -159,6 +159,9 @@ var _ = Describe("Phase 1 infrastructure", func() {
 				FilterSubject: subject,
 				AckPolicy:     jetstream.AckExplicitPolicy,
 				AckWait:       10 * time.Second,
+				// Other specs (the connector's) use the same subject: start at ours.
+				DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+				OptStartSeq:   ack.Sequence,
 			})
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(func(ctx SpecContext) error { return js.DeleteConsumer(ctx, dispatch, durable) })
