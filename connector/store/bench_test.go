@@ -75,7 +75,7 @@ func parallel(b *testing.B, n int, fn func(i int) error) {
 // BenchmarkRecordOutcome stores b.N accepted outcomes (parts prepared
 // beforehand) from 100 goroutines.
 func BenchmarkRecordOutcome(b *testing.B) {
-	s := openBench(b, store.Options{})
+	s := openBench(b, store.Options{PlanCacheMode: os.Getenv("STORE_BENCH_PLAN_CACHE_MODE")})
 	ctx := context.Background()
 	parallel(b, b.N, func(i int) error {
 		_, err := s.PrepareParts(ctx, store.MessageRef{OperatorID: "mno-a", MessageID: fmt.Sprint("m", i), PartCount: 1},
@@ -104,7 +104,7 @@ func BenchmarkRecordOutcome(b *testing.B) {
 // MatchReceipt; for every tenth message the receipts arrive before the
 // responses and are held, then matched by RecordOutcome.
 func BenchmarkMessageLifecycle(b *testing.B) {
-	s := openBench(b, store.Options{})
+	s := openBench(b, store.Options{PlanCacheMode: os.Getenv("STORE_BENCH_PLAN_CACHE_MODE")})
 	ctx := context.Background()
 	before := s.Stats()
 	b.ResetTimer()

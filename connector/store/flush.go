@@ -308,7 +308,6 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 		msg  string
 		part int16
 	}
-	prepIdx := map[partKey]int{} // -> batch index
 	if len(preps) > 0 {
 		var (
 			ops, msgs     []string
@@ -321,7 +320,6 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 				ops, msgs = append(ops, p.msg.OperatorID), append(msgs, p.msg.MessageID)
 				parts, counts = append(parts, int16(part.Number)), append(counts, int16(p.msg.PartCount))
 				seqs = append(seqs, int32(part.SequenceNumber))
-				prepIdx[partKey{p.msg.MessageID, int16(part.Number)}] = i
 			}
 		}
 		b.Queue(prepareInsertSQL, ops, msgs, parts, counts, seqs)

@@ -5,7 +5,7 @@
 --    submit_sm_resp and in the receipt (hex vs decimal, leading zeros, case),
 --    so receipts are matched on a canonical key computed by connector/dlr, not
 --    on the raw id. smsc_key holds that key; (operator_id, smsc_key) is the
---    unique key receipts are looked up by.
+--    unique key receipts are looked up by (index columns: smsc_key, operator_id).
 --
 --    The raw id (smsc_message_id) and its unique key from 00001 are kept: the
 --    raw id is what the operator's support desk and the SMSC logs quote, so
@@ -22,12 +22,16 @@ ALTER TABLE smpp.message_correlations
     ADD COLUMN receipt_done_at timestamptz,  -- done date: of the receipt applied
     ADD COLUMN receipt_count   integer NOT NULL DEFAULT 0;  -- every receipt seen, duplicates included
 
+-- One row per (operator, canonical key). The index leads with smsc_key: a
+-- receipt lookup is an equality on both columns, which either order serves,
+-- and an index led by operator_id would compete (at equal cost on a small
+-- table) with the raw-id index for lookups by (operator_id, smsc_message_id).
 -- The table is new (nothing in production yet), so the constraint is added in
 -- place. On a populated table build the index first with
 -- CREATE UNIQUE INDEX CONCURRENTLY (in a NO TRANSACTION migration) and attach it
 -- with ADD CONSTRAINT ... UNIQUE USING INDEX.
 ALTER TABLE smpp.message_correlations
-    ADD CONSTRAINT message_correlations_operator_smsc_canonical_key UNIQUE (operator_id, smsc_key);
+    ADD CONSTRAINT message_correlations_operator_smsc_canonical_key UNIQUE (smsc_key, operator_id);
 
 COMMENT ON COLUMN smpp.message_correlations.smsc_key IS
     'canonical SMSC message id (connector/dlr); receipts are matched on (operator_id, smsc_key)';
