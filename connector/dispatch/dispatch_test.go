@@ -131,17 +131,7 @@ func TestBuildSegmentsByStrategyAndRoundTrips(t *testing.T) {
 		var done bool
 		for _, p := range parts {
 			sm := decoded(t, p)
-			msg, _ := sm.Message.GetMessageData()
-			if udh := sm.Message.UDH(); len(udh) > 0 {
-				b, _ := udh.MarshalBinary()
-				msg = append(b, msg...)
-			}
-			sp := segment.Part{EsmClass: sm.EsmClass, DataCoding: sm.Message.Encoding().DataCoding(), Message: msg}
-			for _, tag := range []pdu.Tag{pdu.TagSarMsgRefNum, pdu.TagSarTotalSegments, pdu.TagSarSegmentSeqnum, pdu.TagMessagePayload} {
-				if f, ok := sm.OptionalParameters[tag]; ok {
-					sp.TLVs = append(sp.TLVs, segment.TLV{Tag: uint16(tag), Value: f.Data})
-				}
-			}
+			sp := segment.FromShortMessage(sm.EsmClass, &sm.Message, sm.OptionalParameters)
 			text, done, err = re.Add(testNow, "ACME", "447700900123", sp)
 			if err != nil {
 				t.Fatalf("%s: %v", strategy, err)

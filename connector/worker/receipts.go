@@ -28,7 +28,7 @@ func (w *Worker) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 	}
 	msg, _ := d.Message.GetMessageData()
 	if !dlr.IsReceipt(d.EsmClass, tlvs) {
-		return w.handleMO(ctx, d, msg, tlvs)
+		return w.handleMO(ctx, d)
 	}
 	m := w.d.Metrics
 	r, err := dlr.Parse(dlr.Input{EsmClass: d.EsmClass, ShortMessage: msg, TLVs: tlvs})
@@ -92,22 +92,8 @@ func (w *Worker) publishReceipt(ctx context.Context, mt store.Matched, rc store.
 }
 
 // handleMO reassembles an MO message and publishes it when complete.
-func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM, msg []byte, tlvs map[uint16][]byte) data.CommandStatusType {
-	if udh := d.Message.UDH(); len(udh) > 0 {
-		if b, err := udh.MarshalBinary(); err == nil {
-			msg = append(b, msg...)
-		}
-	}
-	dc := byte(0)
-	if enc := d.Message.Encoding(); enc != nil {
-		dc = enc.DataCoding()
-	}
-	part := segment.Part{EsmClass: d.EsmClass, DataCoding: dc, Message: msg}
-	for _, tag := range []uint16{segment.TagSarMsgRefNum, segment.TagSarTotalSegments, segment.TagSarSegmentSeqnum, segment.TagMessagePayload} {
-		if v, ok := tlvs[tag]; ok {
-			part.TLVs = append(part.TLVs, segment.TLV{Tag: tag, Value: v})
-		}
-	}
+func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandStatusType {
+	part := segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters)
 	text, complete, err := w.reas.Add(time.Now(), d.SourceAddr.Address(), d.DestAddr.Address(), part)
 	if err != nil {
 		w.log.Warn("unreadable MO part", "from", d.SourceAddr.Address(), "err", err)

@@ -310,18 +310,7 @@ func TestMOFaultSegmentsAndReassembles(t *testing.T) {
 
 // partOf turns a parsed deliver_sm back into the octets on the wire.
 func partOf(d *pdu.DeliverSM) segment.Part {
-	msg, _ := d.Message.GetMessageData()
-	if udh := d.Message.UDH(); len(udh) > 0 {
-		b, _ := udh.MarshalBinary()
-		msg = append(b, msg...)
-	}
-	p := segment.Part{EsmClass: d.EsmClass, DataCoding: d.Message.Encoding().DataCoding(), Message: msg}
-	for _, tag := range []pdu.Tag{pdu.TagSarMsgRefNum, pdu.TagSarTotalSegments, pdu.TagSarSegmentSeqnum, pdu.TagMessagePayload} {
-		if f, ok := d.OptionalParameters[tag]; ok {
-			p.TLVs = append(p.TLVs, segment.TLV{Tag: uint16(tag), Value: f.Data})
-		}
-	}
-	return p
+	return segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters)
 }
 
 func TestMalformedFault(t *testing.T) {

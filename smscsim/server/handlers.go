@@ -118,25 +118,24 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 		return r
 	}
 
-	part := segment.Part{EsmClass: f.esm, DataCoding: f.dataCoding}
-	if !f.isData {
-		part.Message, _ = f.msg.GetMessageData()
-		if udh := f.msg.UDH(); len(udh) > 0 {
-			// gosmpp strips the UDH from the text; put it back for Concat.
-			if b, err := udh.MarshalBinary(); err == nil {
-				r.rec.UDH = hex.EncodeToString(b)
-				part.Message = append(b, part.Message...)
+	var part segment.Part
+	if f.isData {
+		part = segment.Part{EsmClass: f.esm, DataCoding: f.dataCoding}
+		for _, tag := range []uint16{segment.TagSarMsgRefNum, segment.TagSarTotalSegments, segment.TagSarSegmentSeqnum, segment.TagMessagePayload} {
+			if v, ok := f.tlvs[pdu.Tag(tag)]; ok {
+				part.TLVs = append(part.TLVs, segment.TLV{Tag: tag, Value: v.Data})
 			}
 		}
-		if enc := f.msg.Encoding(); enc != nil {
-			part.DataCoding = enc.DataCoding()
+	} else {
+		part = segment.FromShortMessage(f.esm, &f.msg, f.tlvs)
+		if udh := f.msg.UDH(); len(udh) > 0 {
+			if b, err := udh.MarshalBinary(); err == nil {
+				r.rec.UDH = hex.EncodeToString(b)
+			}
 		}
 	}
-	for _, tag := range []pdu.Tag{pdu.TagSarMsgRefNum, pdu.TagSarTotalSegments, pdu.TagSarSegmentSeqnum, pdu.TagMessagePayload} {
-		if v, ok := f.tlvs[tag]; ok {
-			part.TLVs = append(part.TLVs, segment.TLV{Tag: uint16(tag), Value: v.Data})
-			r.rec.TLVs = append(r.rec.TLVs, fmt.Sprintf("0x%04x=%x", uint16(tag), v.Data))
-		}
+	for _, t := range part.TLVs {
+		r.rec.TLVs = append(r.rec.TLVs, fmt.Sprintf("0x%04x=%x", t.Tag, t.Value))
 	}
 	r.rec.DataCoding = part.DataCoding
 	m := &message{
