@@ -167,6 +167,14 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 	return nil
 }
 
+// binds are the operator's binds, receivers included.
+func (rt *operatorRuntime) binds() []*session.Bind {
+	if rt.rx == nil {
+		return rt.pool.Binds()
+	}
+	return append(append([]*session.Bind(nil), rt.pool.Binds()...), rt.rx.Binds()...)
+}
+
 func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.Store, js jetstream.JetStream,
 	names natsjs.Names, pub *events.Publisher, m *metrics.Metrics, log *slog.Logger) (*operatorRuntime, error) {
 	primary, _ := oc.Endpoints.For(shadow)
@@ -262,7 +270,7 @@ func observeBinds(ctx context.Context, rt *operatorRuntime, m *metrics.Metrics) 
 	defer t.Stop()
 	states := []session.State{session.StateConnecting, session.StateBound, session.StateBackoff, session.StateAuthFailed, session.StateClosed}
 	for {
-		for _, b := range rt.pool.Binds() {
+		for _, b := range rt.binds() {
 			st, _ := b.State()
 			for _, s := range states {
 				v := 0.0
@@ -293,11 +301,11 @@ func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(cont
 			problems["nats"] = nc.Status().String()
 		}
 		for _, rt := range rts {
-			if rt.pool.Ready() {
+			if rt.pool.Ready() && (rt.rx == nil || rt.rx.Ready()) {
 				continue
 			}
 			var why []string
-			for _, b := range rt.pool.Binds() {
+			for _, b := range rt.binds() {
 				s, err := b.State()
 				w := string(s)
 				if err != nil {
