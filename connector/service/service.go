@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/linxGnu/gosmpp/data"
@@ -54,11 +55,13 @@ type Options struct {
 
 // operatorRuntime is one operator's running parts.
 type operatorRuntime struct {
-	cfg     config.Operator
-	pool    *session.Pool
-	rx      *session.Pool // receivers, with transmitter+receiver binds
-	limiter *throttle.Limiter
-	worker  *worker.Worker
+	cfg  config.Operator
+	pool *session.Pool
+	rx   *session.Pool // receivers, with transmitter+receiver binds
+	// notConsuming holds why the operator's consumer could not start.
+	notConsuming atomic.Value
+	limiter      *throttle.Limiter
+	worker       *worker.Worker
 }
 
 // Run starts the connector and runs it until ctx ends.
@@ -140,7 +143,14 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 			rt.rx.Start()
 		}
 		wg.Add(3)
-		go func() { defer wg.Done(); rt.worker.Run(runCtx) }()
+		go func() {
+			defer wg.Done()
+			if err := rt.worker.Run(runCtx); err != nil {
+				// Without its consumer the operator sends nothing: make it loud.
+				log.Error("operator not consuming", "operator", rt.cfg.ID, "err", err)
+				rt.notConsuming.Store(err.Error())
+			}
+		}()
 		go func() {
 			defer wg.Done()
 			watchCredentials(runCtx, src, rt, cmp.Or(o.CredentialPoll, 30*time.Second), log)
@@ -301,6 +311,9 @@ func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(cont
 			problems["nats"] = nc.Status().String()
 		}
 		for _, rt := range rts {
+			if why, ok := rt.notConsuming.Load().(string); ok {
+				problems["operator "+rt.cfg.ID+" consumer"] = why
+			}
 			if rt.pool.Ready() && (rt.rx == nil || rt.rx.Ready()) {
 				continue
 			}

@@ -30,10 +30,11 @@ type Bind struct {
 	rejected string        // credential version the SMSC refused for good
 	closing  bool
 
-	window  chan struct{}
-	workers chan struct{}
-	pmu     sync.Mutex
-	pending map[int32]*call
+	window   chan struct{}
+	workers  chan struct{}
+	delivers sync.WaitGroup // deliver_sm handlers still running
+	pmu      sync.Mutex
+	pending  map[int32]*call
 
 	kick      chan struct{}
 	renew     chan struct{}
@@ -218,6 +219,8 @@ func (b *Bind) run() {
 		case <-b.stop:
 			b.drain()
 			sess.Close()
+			// Receipts being stored finish before the caller closes the store.
+			b.delivers.Wait()
 			b.dropped(ErrClosed)
 			return
 		}
@@ -322,8 +325,9 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 			return v.GetResponse(), false
 		}
 		b.workers <- struct{}{} // bounded: a stuck store slows reading rather than piling up goroutines
+		b.delivers.Add(1)
 		go func() {
-			defer func() { <-b.workers }()
+			defer func() { <-b.workers; b.delivers.Done() }()
 			resp := v.GetResponse()
 			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver(v)
 			if s := sess.Load(); s != nil {

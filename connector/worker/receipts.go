@@ -51,14 +51,22 @@ func (w *Worker) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 		return data.ESME_RX_T_APPN
 	}
 	switch matched.Disposition {
-	case store.Applied:
-		m.Receipts.WithLabelValues(w.op.ID, "matched").Inc()
-		w.publishReceipt(ctx, matched, rc)
+	case store.Applied, store.Duplicate:
+		// A duplicate is published again: the first attempt may have failed
+		// after the store. The event's message id lets JetStream drop repeats.
+		result := "matched"
+		if matched.Disposition == store.Duplicate {
+			result = "duplicate"
+		}
+		m.Receipts.WithLabelValues(w.op.ID, result).Inc()
+		if err := w.publishReceipt(ctx, matched, rc); err != nil {
+			return data.ESME_RX_T_APPN // stored but not published: the SMSC delivers it again
+		}
 	case store.Held:
 		m.Receipts.WithLabelValues(w.op.ID, "held").Inc()
 		w.log.Debug("receipt before its submit_sm_resp: held", "id", r.ID)
 	default:
-		m.Receipts.WithLabelValues(w.op.ID, "duplicate").Inc()
+		m.Receipts.WithLabelValues(w.op.ID, "stale").Inc()
 	}
 	return data.ESME_ROK
 }
@@ -66,16 +74,16 @@ func (w *Worker) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 // publishReceipt publishes a matched receipt, following the operator's rule
 // for multipart messages: every part's receipt (each), or only the first or
 // the last part's, which then stands for the message.
-func (w *Worker) publishReceipt(ctx context.Context, mt store.Matched, rc store.Receipt) {
+func (w *Worker) publishReceipt(ctx context.Context, mt store.Matched, rc store.Receipt) error {
 	if mt.PartCount > 1 {
 		switch w.op.ReceiptParts {
 		case "first":
 			if mt.Part != 1 {
-				return
+				return nil
 			}
 		case "last":
 			if mt.Part != mt.PartCount {
-				return
+				return nil
 			}
 		}
 	}
@@ -88,7 +96,9 @@ func (w *Worker) publishReceipt(ctx context.Context, mt store.Matched, rc store.
 	if err := w.d.Events.Receipt(ctx, ev); err != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("receipt").Inc()
 		w.log.Error("publish receipt", "message_id", mt.MessageID, "err", err)
+		return err
 	}
+	return nil
 }
 
 // handleMO reassembles an MO message and publishes it when complete.

@@ -96,6 +96,14 @@ func New(op Operator, d Deps) *Worker {
 	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID), reas: segment.NewReassembler(10000, 10*time.Minute)}
 }
 
+// recordPatience is how long an answered part's outcome is retried against
+// the store before the command is given back to JetStream.
+const recordPatience = 2 * time.Minute
+
+// ackWait is how long JetStream waits for an ack before redelivering; Handle
+// renews it while it works.
+const ackWait = time.Minute
+
 // ConsumerName is the durable consumer of an operator's commands.
 func ConsumerName(operatorID string) string { return "smpp-connector-" + operatorID }
 
@@ -107,7 +115,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		Durable:       ConsumerName(w.op.ID),
 		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       time.Minute, // extended with InProgress while a long message is worked on
+		AckWait:       ackWait, // extended with InProgress while the command is worked on
 		MaxAckPending: 4 * w.op.Concurrency,
 		MaxDeliver:    -1, // attempts are counted here, so a final failure is recorded, not dropped
 	})
@@ -125,8 +133,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			defer w.wg.Done()
 			for {
 				msg, err := iter.Next()
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
 				if err != nil {
-					return // iterator stopped
+					// A hiccup (leadership change, reconnect): keep consuming.
+					w.log.Warn("fetching dispatch commands", "err", err)
+					time.Sleep(time.Second)
+					continue
 				}
 				w.Handle(ctx, msg)
 			}
@@ -142,6 +156,23 @@ func (w *Worker) Run(ctx context.Context) error {
 // ask for it again later. It acks only when every part's outcome is durable.
 func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 	m := w.d.Metrics
+	// Keep JetStream from redelivering the command to another goroutine while
+	// this one waits for the limiter, a bind or a response: a second delivery
+	// would submit the same pending part twice.
+	beat := make(chan struct{})
+	defer close(beat)
+	go func() {
+		t := time.NewTicker(ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-beat:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
 	cmd, err := dispatch.ParseCommand(msg.Data(), w.op.ID)
 	var parts []dispatch.Part
 	if err == nil {
@@ -156,6 +187,10 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		refs[i] = store.PartRef{Number: p.Number, SequenceNumber: uint32(p.PDU.GetSequenceNumber())}
 	}
 	states, err := w.d.Store.PrepareParts(ctx, store.MessageRef{OperatorID: w.op.ID, MessageID: cmd.MessageID, PartCount: len(parts)}, refs)
+	if errors.Is(err, store.ErrMismatch) {
+		w.deadLetter(ctx, msg, &dispatch.BadCommand{Field: "messageId", Reason: err.Error()})
+		return
+	}
 	if err != nil {
 		w.retry(msg, cmd.MessageID, fmt.Errorf("prepare: %w", err))
 		return
@@ -166,10 +201,9 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		if st.Status != store.Pending {
 			// Done on an earlier delivery: never resubmit; publish its outcome
 			// again in case the crash came between storing and publishing.
-			w.publishOutcome(ctx, outcomeFromState(st))
+			w.publishOutcome(context.WithoutCancel(ctx), outcomeFromState(st))
 			continue
 		}
-		_ = msg.InProgress()
 		done, err := w.submitPart(ctx, cmd, p, attempt)
 		if err != nil || !done {
 			w.retry(msg, cmd.MessageID, err)
@@ -244,10 +278,19 @@ func (w *Worker) submitPart(ctx context.Context, cmd dispatch.Command, p dispatc
 // record stores a part's outcome, publishes it, and publishes the receipts
 // that were waiting for it.
 func (w *Worker) record(ctx context.Context, out store.Outcome, p dispatch.Part, status string) (bool, error) {
-	res, err := w.d.Store.RecordOutcome(ctx, out)
+	// The SMSC has answered: the outcome must be stored, or a redelivery
+	// would submit the part again. Retry for a while before giving up.
+	var res store.OutcomeResult
+	var err error
+	for delay, deadline := 100*time.Millisecond, time.Now().Add(recordPatience); ; delay = min(2*delay, 5*time.Second) {
+		if res, err = w.d.Store.RecordOutcome(ctx, out); err == nil || errors.Is(err, store.ErrInvalid) || time.Now().After(deadline) {
+			break
+		}
+		w.log.Warn("storing an outcome failed; retrying", "message_id", out.MessageID, "part", out.Part, "err", err)
+		time.Sleep(delay)
+	}
 	if err != nil {
-		// Not durable: the command comes back and the part is resubmitted
-		// only if no outcome was stored.
+		w.log.Error("outcome not stored: the part may be submitted again", "message_id", out.MessageID, "part", out.Part, "err", err)
 		return false, fmt.Errorf("store outcome: %w", err)
 	}
 	ev := outcomeFromState(res.State)
