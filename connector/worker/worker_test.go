@@ -302,3 +302,27 @@ func TestShadowModePublishesNothing(t *testing.T) {
 		t.Fatalf("%d outcomes published in shadow mode", n)
 	}
 }
+
+// A receipt stored but not published (NATS refuses) is answered
+// ESME_RX_T_APPN: the SMSC delivers it again and it is published then.
+func TestReceiptNotPublishedIsDeliveredAgain(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	if err := r.js.DeleteStream(ctx, natsjs.ReceiptStream); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, "lost-1", "publish fails first")
+	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if n := r.sim.Stats().Sum("mno-a", "acme", "receipt_resp", "ESME_RX_T_APPN"); n == 0 {
+			return fmt.Errorf("no receipt refused yet")
+		}
+		return nil
+	})
+	if err := natsjs.EnsureStreams(ctx, r.js, natsjs.DefaultNames()); err != nil {
+		t.Fatal(err)
+	}
+	got := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 1)
+	if got[0]["messageId"] != "lost-1" {
+		t.Fatalf("%v", got[0])
+	}
+}
