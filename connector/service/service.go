@@ -78,7 +78,9 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 		}
 		log.Info("schema migrated", "version", res.Version, "applied", len(res.Applied))
 	}
-	st, err := store.Open(ctx, svc.PostgresDSN, store.Options{Logger: log})
+	// Four batch writers: a message costs three store round trips (prepare,
+	// outcome, receipt), and with two the writer was the bottleneck.
+	st, err := store.Open(ctx, svc.PostgresDSN, store.Options{Logger: log, Flushers: 4})
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
