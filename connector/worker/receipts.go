@@ -104,20 +104,36 @@ func (w *Worker) publishReceipt(ctx context.Context, mt store.Matched, rc store.
 // handleMO reassembles an MO message and publishes it when complete.
 func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandStatusType {
 	part := segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters)
-	text, complete, err := w.reas.Add(time.Now(), d.SourceAddr.Address(), d.DestAddr.Address(), part)
-	if err != nil {
-		w.log.Warn("unreadable MO part", "from", d.SourceAddr.Address(), "err", err)
-		return data.ESME_ROK
+	src, dst := d.SourceAddr.Address(), d.DestAddr.Address()
+	ref, total, _, segmented, _ := segment.Concat(part)
+	key := moKey{src, dst, ref, total}
+	w.moMu.Lock()
+	text, retry := w.unpublished[key]
+	delete(w.unpublished, key)
+	w.moMu.Unlock()
+	if !retry {
+		var complete bool
+		var err error
+		text, complete, err = w.reas.Add(time.Now(), src, dst, part)
+		if err != nil {
+			w.log.Warn("unreadable MO part", "from", src, "err", err)
+			return data.ESME_ROK
+		}
+		if !complete {
+			return data.ESME_ROK
+		}
 	}
-	if !complete {
-		return data.ESME_ROK
-	}
-	_, total, _, _, _ := segment.Concat(part)
-	ev := events.MO{OperatorID: w.op.ID, Source: d.SourceAddr.Address(), Destination: d.DestAddr.Address(),
-		Text: text, Parts: max(total, 1), ReceivedAt: time.Now().UTC()}
+	ev := events.MO{OperatorID: w.op.ID, Source: src, Destination: dst, Text: text, Parts: max(total, 1), ReceivedAt: time.Now().UTC()}
 	if err := w.d.Events.MO(ctx, ev); err != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("mo").Inc()
 		w.log.Error("publish MO; asking the SMSC to deliver it again", "err", err)
+		if segmented {
+			w.moMu.Lock()
+			if len(w.unpublished) < 10000 {
+				w.unpublished[key] = text
+			}
+			w.moMu.Unlock()
+		}
 		return data.ESME_RX_T_APPN
 	}
 	w.d.Metrics.MO.WithLabelValues(w.op.ID).Inc()

@@ -74,6 +74,17 @@ type Worker struct {
 	log  *slog.Logger
 	reas *segment.Reassembler
 	wg   sync.WaitGroup
+
+	// unpublished holds reassembled MO whose publish failed, until the SMSC
+	// delivers their last part again (the reassembler has let go of them).
+	moMu        sync.Mutex
+	unpublished map[moKey]string
+}
+
+type moKey struct {
+	source, dest string
+	ref          uint16
+	total        int
 }
 
 // New returns a worker.
@@ -93,7 +104,8 @@ func New(op Operator, d Deps) *Worker {
 	if d.Names.DispatchStream == "" {
 		d.Names = natsjs.DefaultNames()
 	}
-	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID), reas: segment.NewReassembler(10000, 10*time.Minute)}
+	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID), reas: segment.NewReassembler(10000, 10*time.Minute),
+		unpublished: map[moKey]string{}}
 }
 
 // recordPatience is how long an answered part's outcome is retried against

@@ -326,3 +326,30 @@ func TestReceiptNotPublishedIsDeliveredAgain(t *testing.T) {
 		t.Fatalf("%v", got[0])
 	}
 }
+
+// A multipart MO whose publish fails is published whole when the SMSC
+// delivers its last part again.
+func TestMultipartMOSurvivesAFailedPublish(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	ctx := context.Background()
+	if err := r.js.DeleteStream(ctx, natsjs.EventsStream); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("MO text in several parts. ", 12)
+	if err := r.sim.InjectMO("mno-a", faults.MO{Source: "447700900999", Dest: "ACME", Text: long}); err != nil {
+		t.Fatal(err)
+	}
+	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if n := r.sim.Stats().Sum("mno-a", "acme", "mo_resp", "ESME_RX_T_APPN"); n == 0 {
+			return fmt.Errorf("no MO refused yet")
+		}
+		return nil
+	})
+	if err := natsjs.EnsureStreams(ctx, r.js, natsjs.DefaultNames()); err != nil {
+		t.Fatal(err)
+	}
+	got := r.waitEvents(t, natsjs.EventsStream, natsjs.MOSubject, 1)
+	if got[0]["text"] != long {
+		t.Fatalf("MO %v", got[0])
+	}
+}
