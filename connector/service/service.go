@@ -51,6 +51,10 @@ type Options struct {
 	// CredentialPoll is how often credentials are checked for a new version
 	// (default 30s).
 	CredentialPoll time.Duration
+	// MaintenanceEvery is how often unmatched receipts are expired and old
+	// rows purged (default 1m); UnmatchedAfter and Retention default to
+	// DefaultUnmatchedAfter and DefaultRetention.
+	MaintenanceEvery, UnmatchedAfter, Retention time.Duration
 }
 
 // operatorRuntime is one operator's running parts.
@@ -159,6 +163,12 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 		}()
 		go func() { defer wg.Done(); observeBinds(runCtx, rt, m) }()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		maintain(runCtx, st, m, cmp.Or(o.MaintenanceEvery, time.Minute), cmp.Or(o.UnmatchedAfter, DefaultUnmatchedAfter),
+			cmp.Or(o.Retention, DefaultRetention), log)
+	}()
 	if o.Ready != nil {
 		close(o.Ready)
 	}

@@ -10,14 +10,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
@@ -191,3 +195,71 @@ func TestServiceEndToEnd(t *testing.T) {
 	}
 	done <- nil
 }
+
+// A receipt whose submit never shows up is counted as unmatched and logged
+// with its id once it has waited UnmatchedAfter.
+func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
+	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}}}}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	op, _ := sim.Operator("mno-a")
+	ops, _ := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n", op.Addr())))
+	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	svc := config.DefaultService()
+	svc.NATS.URL, svc.NATS.CreateStreams = ns.URL(), true
+	svc.PostgresDSN, svc.HTTPListen = env.FreshDatabase(t, false), "127.0.0.1:0"
+	var logs lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	var httpAddr string
+	go func() {
+		done <- Run(ctx, svc, ops, Options{Log: slog.New(slog.NewJSONHandler(&logs, nil)), Migrate: true, Ready: ready,
+			Secrets:          staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
+			MaintenanceEvery: 50 * time.Millisecond, UnmatchedAfter: 100 * time.Millisecond, HTTPAddr: func(a string) { httpAddr = a }})
+	}()
+	<-ready
+	t.Cleanup(func() { cancel(); <-done })
+	smpptest.Eventually(t, 5*time.Second, 20*time.Millisecond, func() error {
+		if len(sim.Sessions()) == 0 {
+			return fmt.Errorf("not bound")
+		}
+		return nil
+	})
+	// Another ESME on the same account submits: its receipt reaches the
+	// connector's bind, for a message the connector never sent.
+	other := smpptest.Dial(t, op.Addr())
+	if r := other.Bind(pdu.Transmitter, "acme", "pw"); r.CommandStatus != 0 {
+		t.Fatalf("bind: %v", r.CommandStatus)
+	}
+	other.Submit("447700900123", "not ours", 1)
+	id := other.Expect(data.SUBMIT_SM_RESP, 2*time.Second).(*pdu.SubmitSMResp).MessageID
+	_ = httpAddr
+	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if !strings.Contains(logs.String(), `"msg":"receipt never matched a submit"`) || !strings.Contains(logs.String(), `"id":"`+id+`"`) {
+			return fmt.Errorf("no unmatched receipt logged yet")
+		}
+		return nil
+	})
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
