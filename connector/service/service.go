@@ -199,7 +199,7 @@ func (rt *operatorRuntime) binds() []*session.Bind {
 
 func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.Store, js jetstream.JetStream,
 	names natsjs.Names, pub *events.Publisher, m *metrics.Metrics, log *slog.Logger) (*operatorRuntime, error) {
-	primary, _ := oc.Endpoints.For(shadow)
+	primary, backup := oc.Endpoints.For(shadow)
 	if len(primary) == 0 {
 		return nil, fmt.Errorf("operator %q: no endpoint for this mode (shadow=%v)", oc.ID, shadow)
 	}
@@ -216,8 +216,12 @@ func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.
 		return session.Auth{SystemID: c.SystemID, Password: c.Password, SystemType: c.SystemType, Version: c.Version}, nil
 	}
 	var w *worker.Worker
+	var backups []string
+	for _, e := range append(primary[1:], backup...) {
+		backups = append(backups, e.Address)
+	}
 	scfg := session.Config{
-		Operator: oc.ID, Addr: primary[0].Address, BindType: bindType, Window: oc.Window,
+		Operator: oc.ID, Addr: primary[0].Address, Backups: backups, BindType: bindType, Window: oc.Window,
 		EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
 		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: log,
 		Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) },

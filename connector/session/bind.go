@@ -22,6 +22,7 @@ type Bind struct {
 	name  string
 
 	mu       sync.Mutex
+	addr     string // the address in use or being tried
 	state    State
 	lastErr  error
 	sess     *gosmpp.Session
@@ -47,7 +48,7 @@ type Bind struct {
 
 // Stats are a bind's counters.
 type Stats struct {
-	Binds, BindFailures, Submits, Timeouts, NotSent, LateResponses, Delivers atomic.Uint64
+	Binds, BindFailures, Failovers, Submits, Timeouts, NotSent, LateResponses, Delivers atomic.Uint64
 }
 
 type call struct {
@@ -113,7 +114,7 @@ func (b *Bind) setState(s State, err error) {
 
 func (b *Bind) log() func(msg string, args ...any) {
 	return func(msg string, args ...any) {
-		b.cfg.Log.Info(msg, append([]any{"operator", b.cfg.Operator, "bind", b.name, "addr", b.cfg.Addr}, args...)...)
+		b.cfg.Log.Info(msg, append([]any{"operator", b.cfg.Operator, "bind", b.name, "addr", b.Addr()}, args...)...)
 	}
 }
 
@@ -135,6 +136,8 @@ func (b *Bind) run() {
 	defer b.setState(StateClosed, ErrClosed)
 	logInfo := b.log()
 	backoff := b.cfg.BackoffInitial
+	addrs := append([]string{b.cfg.Addr}, b.cfg.Backups...)
+	at, failures := 0, 0
 	for {
 		select {
 		case <-b.stop:
@@ -165,8 +168,11 @@ func (b *Bind) run() {
 			continue
 		}
 
+		b.mu.Lock()
+		b.addr = addrs[at]
+		b.mu.Unlock()
 		b.setState(StateConnecting, nil)
-		sess, closed, err := b.connect(auth)
+		sess, closed, err := b.connect(auth, addrs[at])
 		if err != nil {
 			b.Stats.BindFailures.Add(1)
 			var be gosmpp.BindError
@@ -176,18 +182,25 @@ func (b *Bind) run() {
 				b.mu.Unlock()
 				b.setState(StateAuthFailed, err)
 				b.cfg.Log.Error("bind refused for good: not retrying until the credentials change",
-					"operator", b.cfg.Operator, "bind", b.name, "addr", b.cfg.Addr, "status", be.CommandStatus.String(), "credential", auth)
+					"operator", b.cfg.Operator, "bind", b.name, "addr", addrs[at], "status", be.CommandStatus.String(), "credential", auth)
 				continue
 			}
 			b.setState(StateBackoff, err)
-			b.cfg.Log.Warn("bind failed", "operator", b.cfg.Operator, "bind", b.name, "addr", b.cfg.Addr, "err", err, "retry_in", backoff)
+			b.cfg.Log.Warn("bind failed", "operator", b.cfg.Operator, "bind", b.name, "addr", addrs[at], "err", err, "retry_in", backoff)
+			if failures++; len(addrs) > 1 && failures >= b.cfg.FailoverAfter {
+				at, failures = (at+1)%len(addrs), 0
+				b.Stats.Failovers.Add(1)
+				b.cfg.Log.Warn("failing over", "operator", b.cfg.Operator, "bind", b.name, "to", addrs[at])
+				backoff = b.cfg.BackoffInitial
+				continue
+			}
 			if !b.sleep(jitter(backoff)) {
 				return
 			}
 			backoff = min(2*backoff, b.cfg.BackoffMax)
 			continue
 		}
-		backoff = b.cfg.BackoffInitial
+		backoff, failures = b.cfg.BackoffInitial, 0
 		b.Stats.Binds.Add(1)
 		b.mu.Lock()
 		b.sess, b.rejected = sess, ""
@@ -213,6 +226,7 @@ func (b *Bind) run() {
 		case reason := <-closed:
 			b.dropped(fmt.Errorf("bind lost: %s", reason))
 			logInfo("bind lost, rebinding", "reason", reason)
+			at = 0 // the primary first again
 			if !b.sleep(jitter(b.cfg.BackoffInitial)) {
 				return
 			}
@@ -256,7 +270,7 @@ func jitter(d time.Duration) time.Duration {
 
 // connect dials with a timeout, puts a deadline on the bind_resp and starts a
 // gosmpp session with its own rebinding disabled.
-func (b *Bind) connect(auth Auth) (*gosmpp.Session, <-chan string, error) {
+func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, error) {
 	dialer := func(addr string) (net.Conn, error) {
 		c, err := net.DialTimeout("tcp", addr, b.cfg.DialTimeout)
 		if err != nil {
@@ -266,7 +280,7 @@ func (b *Bind) connect(auth Auth) (*gosmpp.Session, <-chan string, error) {
 		_ = c.SetDeadline(time.Now().Add(b.cfg.BindTimeout))
 		return c, nil
 	}
-	ga := gosmpp.Auth{SMSC: b.cfg.Addr, SystemID: auth.SystemID, Password: auth.Password, SystemType: auth.SystemType}
+	ga := gosmpp.Auth{SMSC: addr, SystemID: auth.SystemID, Password: auth.Password, SystemType: auth.SystemType}
 	var conn gosmpp.Connector
 	kind := b.cfg.BindType
 	switch kind {
@@ -303,9 +317,9 @@ func (b *Bind) connect(auth Auth) (*gosmpp.Session, <-chan string, error) {
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			return nil, nil, fmt.Errorf("bind %s %s: no answer within %v: %w", kind, b.cfg.Addr, b.cfg.BindTimeout, err)
+			return nil, nil, fmt.Errorf("bind %s %s: no answer within %v: %w", kind, addr, b.cfg.BindTimeout, err)
 		}
-		return nil, nil, fmt.Errorf("bind %s %s: %w", kind, b.cfg.Addr, err)
+		return nil, nil, fmt.Errorf("bind %s %s: %w", kind, addr, err)
 	}
 	sessRef.Store(sess)
 	return sess, closed, nil
@@ -432,6 +446,13 @@ func (b *Bind) Renew() {
 	default:
 	}
 	b.Kick()
+}
+
+// Addr is the SMSC address in use (or being tried).
+func (b *Bind) Addr() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.addr
 }
 
 // Name identifies the bind in logs and metrics ("mno-a-1").

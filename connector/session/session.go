@@ -47,7 +47,12 @@ func (a Auth) LogValue() slog.Value {
 // Config describes the binds to one SMSC endpoint.
 type Config struct {
 	Operator string
-	Addr     string // host:port
+	Addr     string // host:port of the primary SMSC
+	// Backups are tried in order when the current address fails FailoverAfter
+	// times in a row; after a bind on a backup drops, the primary is tried
+	// first again.
+	Backups       []string
+	FailoverAfter int // default 2
 	// BindType: Transceiver (default), Transmitter, or Receiver (receipts and
 	// MO only: its pool is not given submits).
 	BindType BindType
@@ -90,6 +95,9 @@ func (c *Config) defaults() {
 	def(&c.BackoffInitial, time.Second)
 	def(&c.BackoffMax, time.Minute)
 	def(&c.CredentialRecheck, 30*time.Second)
+	if c.FailoverAfter <= 0 {
+		c.FailoverAfter = 2
+	}
 	if c.DeliverWorkers <= 0 {
 		// Receipts are stored in batches: many in flight make big batches. Too
 		// few would stall gosmpp's single reader, submit_sm_resp included.

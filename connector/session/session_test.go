@@ -415,3 +415,42 @@ func TestPoolRenewsBindsOneByOneWithoutLosingSubmits(t *testing.T) {
 		}
 	}
 }
+
+func TestFailoverToBackupDuringOutage(t *testing.T) {
+	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{
+		{ID: "primary", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}},
+		{ID: "backup", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}},
+	}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	primary, _ := sim.Operator("primary")
+	backup, _ := sim.Operator("backup")
+	cfg := fastConfig(primary.Addr())
+	cfg.Backups = []string{backup.Addr()}
+	p := NewPool(cfg, 1, good().get)
+	p.Start()
+	t.Cleanup(p.Close)
+	b := p.Binds()[0]
+	waitState(t, b, StateBound)
+	if r, err := p.Submit(context.Background(), newSubmit(t, "on primary")); err != nil || !r.OK() {
+		t.Fatal(r, err)
+	}
+	fault(t, sim, "outage", map[string]any{}, faults.Match{Operator: "primary"})
+	smpptest.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if st, _ := b.State(); st != StateBound || b.Addr() != backup.Addr() {
+			return fmt.Errorf("state %s on %s", st, b.Addr())
+		}
+		return nil
+	})
+	if r, err := p.Submit(context.Background(), newSubmit(t, "on backup")); err != nil || !r.OK() {
+		t.Fatal(r, err)
+	}
+	if n := sim.Stats().Sum("backup", "acme", "submit_sm", "ESME_ROK"); n != 1 {
+		t.Fatalf("%d submits on the backup", n)
+	}
+}
