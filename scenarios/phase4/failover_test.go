@@ -98,7 +98,7 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 		GinkgoWriter.Printf("primary %d submit_sm, backup %d accepted, outcomes: %d accepted, %d unknown\n", onPrimary, onBackup, accepted, unknown)
 		Expect(onBackup).To(BeNumerically(">", 0), "no traffic reached the backup")
 		Expect(accepted + unknown).To(Equal(n))
-		Expect(int(onPrimary + onBackup)).To(Equal(n), "a part was submitted twice (or not at all)")
+		Expect(int(onPrimary+onBackup)).To(Equal(n), "a part was submitted twice (or not at all)")
 		met(fmt.Sprintf("%d messages: %d via primary, %d via backup, %d unknown, 0 duplicates", n, onPrimary, onBackup, unknown))
 	})
 })
