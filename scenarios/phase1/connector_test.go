@@ -1,20 +1,15 @@
 package phase1_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
-	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
 
@@ -32,29 +27,14 @@ var _ = Describe("Phase 1 connector", func() {
 			Expect(smsc.Client.SetPasswords(ctx, op.OperatorID, op.SystemID, op.Password, secret.Data["password"].(string))).To(Succeed())
 			yaml += fmt.Sprintf("  - id: %s\n    endpoints: {primary: [{address: %q}]}\n    tps: 50\n", op.OperatorID, smsc.Addr(op.OperatorID))
 		}
-		file, err := config.Parse([]byte(yaml))
-		Expect(err).NotTo(HaveOccurred())
-
 		By("starting the connector on the suite's PostgreSQL, Vault and NATS")
-		svc := config.DefaultService()
-		svc.NATS.URL, svc.NATS.CreateStreams = env.Endpoints.NATSURL, true
-		svc.PostgresDSN, svc.HTTPListen = env.DatabaseDSN, "127.0.0.1:0"
-		svc.Vault.Address, svc.Vault.Token, svc.Vault.KVMount = env.Endpoints.VaultAddr, env.Endpoints.VaultToken, env.Endpoints.VaultKVMount
-		runCtx, stop := context.WithCancel(context.Background())
-		ready, done := make(chan struct{}), make(chan error, 1)
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		go func() { done <- service.Run(runCtx, svc, file, service.Options{Log: log, Ready: ready}) }()
-		DeferCleanup(func() { stop(); Eventually(done).WithTimeout(30 * time.Second).Should(Receive(BeNil())) })
-		Eventually(ready).WithContext(ctx).WithTimeout(30 * time.Second).Should(BeClosed())
+		env.StartConnector(ctx, yaml)
 
 		By("publishing one dispatch command per operator")
 		js := env.JetStream()
 		start := time.Now()
 		for _, op := range ops {
-			cmd := fmt.Sprintf(`{"messageId":"p1-%s-%d","operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
-				`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"phase 1","registeredDelivery":true}`, op.OperatorID, start.UnixNano(), op.OperatorID)
-			_, err := js.Publish(ctx, natsjs.DispatchSubjectFor(op.OperatorID), []byte(cmd))
-			Expect(err).NotTo(HaveOccurred())
+			env.PublishCommand(ctx, op.OperatorID, fmt.Sprintf("p1-%s-%d", op.OperatorID, start.UnixNano()), "phase 1")
 		}
 
 		By("reading a DELIVERED receipt event for each on " + natsjs.ReceiptSubject)

@@ -61,7 +61,7 @@ func (s *session) handleRequest(p pdu.PDU) {
 			r.status = data.ESME_RINVBNDSTS
 		} else {
 			s.op.sim.Meter.Arrive(meterKey(s.op.cfg.ID, acc.cfg.SystemID), now)
-			id := s.op.prof.MessageID.Render(s.op.msgNum.Add(1))
+			id := s.op.prof.MessageID.Render(s.op.sim.msgNum.Add(1))
 			r.encode = func(status data.CommandStatusType, seq int32) []byte {
 				resp := pdu.NewSubmitMultiResp().(*pdu.SubmitMultiResp)
 				resp.CommandStatus, resp.SequenceNumber = status, seq
@@ -139,7 +139,7 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 	}
 	r.rec.DataCoding = part.DataCoding
 	m := &message{
-		num: s.op.msgNum.Add(1), account: acc.cfg.SystemID, src: f.src, dst: f.dst,
+		num: s.op.sim.msgNum.Add(1), account: acc.cfg.SystemID, src: f.src, dst: f.dst,
 		regDlr: f.regDlr, submitted: now, state: "ENROUTE", part: 1, total: 1,
 	}
 	if _, total, seq, ok, err := segment.Concat(part); err == nil && ok {

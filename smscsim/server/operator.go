@@ -20,7 +20,6 @@ type Operator struct {
 	prof profile.Profile
 
 	accounts map[string]*account
-	msgNum   atomic.Uint64
 	store    *msgStore
 	sched    *scheduler
 
@@ -225,7 +224,7 @@ func (op *Operator) injectMO(mo faults.MO) error {
 	if err != nil {
 		return err
 	}
-	parts, err := segmentMO(mo, uint16(op.msgNum.Add(1)))
+	parts, err := segmentMO(mo, uint16(op.sim.msgNum.Add(1)))
 	if err != nil {
 		return fmt.Errorf("mo: %w", err)
 	}

@@ -30,6 +30,9 @@ type Sim struct {
 	ops     map[string]*Operator
 	order   []string
 	session atomic.Uint64
+	// msgNum numbers messages across all operators: a primary and a backup
+	// SMSC of one MNO share an id space, as in a real SMSC cluster.
+	msgNum  atomic.Uint64
 	started time.Time
 
 	closeOnce sync.Once

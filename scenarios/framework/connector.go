@@ -1,0 +1,53 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/service"
+)
+
+// StartConnector runs the connector with the given operators file (YAML) on
+// the suite's PostgreSQL, Vault and NATS, credentials read from Vault, until
+// the calling node's scope ends; it returns once the connector is running.
+func (e *Env) StartConnector(ctx context.Context, operatorsYAML string) {
+	GinkgoHelper()
+	file, err := config.Parse([]byte(operatorsYAML))
+	Expect(err).NotTo(HaveOccurred(), "operators file:\n%s", operatorsYAML)
+	svc := config.DefaultService()
+	svc.NATS.URL, svc.NATS.CreateStreams = e.Endpoints.NATSURL, true
+	svc.PostgresDSN, svc.HTTPListen = e.DatabaseDSN, "127.0.0.1:0"
+	svc.Vault.Address, svc.Vault.Token, svc.Vault.KVMount = e.Endpoints.VaultAddr, e.Endpoints.VaultToken, e.Endpoints.VaultKVMount
+	runCtx, stop := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	go func() { done <- service.Run(runCtx, svc, file, service.Options{Log: log, Ready: ready}) }()
+	DeferCleanup(func() {
+		stop()
+		Eventually(done).WithTimeout(30*time.Second).Should(Receive(BeNil()), "the connector did not stop cleanly")
+	})
+	select {
+	case <-ready:
+	case err := <-done:
+		Fail(fmt.Sprintf("connector stopped at start-up: %v", err))
+	case <-time.After(30 * time.Second):
+		Fail("connector not running after 30s")
+	}
+}
+
+// PublishCommand publishes a dispatch command for operatorID with a receipt
+// requested.
+func (e *Env) PublishCommand(ctx context.Context, operatorID, messageID, text string) {
+	GinkgoHelper()
+	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
+		`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, messageID, operatorID, text)
+	_, err := e.JetStream().Publish(ctx, natsjs.DispatchSubjectFor(operatorID), []byte(cmd))
+	Expect(err).NotTo(HaveOccurred())
+}
