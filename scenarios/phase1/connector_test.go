@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
 
@@ -28,13 +29,13 @@ var _ = Describe("Phase 1 connector", func() {
 			yaml += fmt.Sprintf("  - id: %s\n    endpoints: {primary: [{address: %q}]}\n    tps: 50\n", op.OperatorID, smsc.Addr(op.OperatorID))
 		}
 		By("starting the connector on the suite's PostgreSQL, Vault and NATS")
-		env.StartConnector(ctx, yaml)
+		connectorfix.Start(ctx, env, yaml)
 
 		By("publishing one dispatch command per operator")
 		js := env.JetStream()
 		start := time.Now()
 		for _, op := range ops {
-			env.PublishCommand(ctx, op.OperatorID, fmt.Sprintf("p1-%s-%d", op.OperatorID, start.UnixNano()), "phase 1")
+			connectorfix.PublishCommand(ctx, env, op.OperatorID, fmt.Sprintf("p1-%s-%d", op.OperatorID, start.UnixNano()), "phase 1")
 		}
 
 		By("reading a DELIVERED receipt event for each on " + natsjs.ReceiptSubject)

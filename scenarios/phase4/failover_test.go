@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -26,7 +27,7 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 			{ID: "backup", Listen: "127.0.0.1:0", Accounts: acct},
 		}})
 		By("starting the connector with its credentials in Vault")
-		env.StartConnector(ctx, fmt.Sprintf(`operators:
+		connectorfix.Start(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: %q}], backup: [{address: %q}]}
     tps: 100
@@ -38,7 +39,7 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 		js := env.JetStream()
 		start := time.Now()
 		for i := 0; i < n; i++ {
-			env.PublishCommand(ctx, "mno-a", fmt.Sprintf("p4-%d-%d", start.UnixNano(), i), fmt.Sprintf("failover %d", i))
+			connectorfix.PublishCommand(ctx, env, "mno-a", fmt.Sprintf("p4-%d-%d", start.UnixNano(), i), fmt.Sprintf("failover %d", i))
 		}
 
 		By("taking the primary SMSC down once traffic flows")

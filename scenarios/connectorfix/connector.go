@@ -1,4 +1,7 @@
-package framework
+// Package connectorfix runs the connector inside a scenario suite, on the
+// suite's services. It is apart from framework because the connector's own
+// package tests use framework: together they would import each other.
+package connectorfix
 
 import (
 	"context"
@@ -12,12 +15,13 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
 	"github.com/smpp-connector/smpp-connector/connector/service"
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
 
-// StartConnector runs the connector with the given operators file (YAML) on
+// Start runs the connector with the given operators file (YAML) on
 // the suite's PostgreSQL, Vault and NATS, credentials read from Vault, until
 // the calling node's scope ends; it returns once the connector is running.
-func (e *Env) StartConnector(ctx context.Context, operatorsYAML string) {
+func Start(ctx context.Context, e *framework.Env, operatorsYAML string) {
 	GinkgoHelper()
 	file, err := config.Parse([]byte(operatorsYAML))
 	Expect(err).NotTo(HaveOccurred(), "operators file:\n%s", operatorsYAML)
@@ -44,7 +48,7 @@ func (e *Env) StartConnector(ctx context.Context, operatorsYAML string) {
 
 // PublishCommand publishes a dispatch command for operatorID with a receipt
 // requested.
-func (e *Env) PublishCommand(ctx context.Context, operatorID, messageID, text string) {
+func PublishCommand(ctx context.Context, e *framework.Env, operatorID, messageID, text string) {
 	GinkgoHelper()
 	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
 		`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, messageID, operatorID, text)
