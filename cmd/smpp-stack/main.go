@@ -235,13 +235,18 @@ func figures(ctx context.Context, out io.Writer, sim *server.Sim, js jetstream.J
 	defer t.Stop()
 	fmt.Fprintf(out, "%-8s %-7s %10s %10s %10s %8s %8s\n", "time", "op", "submit_sm", "accepted", "receipts", "tps", "breaches")
 	start := time.Now()
+	published := map[string]int{}
+	var cons jetstream.Consumer
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		published := receiptsPublished(ctx, js)
+		if cons == nil {
+			cons, _ = js.OrderedConsumer(ctx, natsjs.ReceiptStream, jetstream.OrderedConsumerConfig{})
+		}
+		countReceipts(cons, published)
 		for _, op := range ops {
 			st := sim.Stats()
 			rep, _ := sim.Meter.Report(op+"/"+accountOf(op), time.Now())
@@ -253,22 +258,16 @@ func figures(ctx context.Context, out io.Writer, sim *server.Sim, js jetstream.J
 
 func accountOf(op string) string { return demoAccounts[op].SystemID }
 
-// receiptsPublished counts receipt events per operator on sms.dlr.inbound
-// (by subject-filtered stream info: cheap, no consumer).
-func receiptsPublished(ctx context.Context, js jetstream.JetStream) map[string]int {
-	out := map[string]int{}
-	s, err := js.Stream(ctx, natsjs.ReceiptStream)
-	if err != nil {
-		return out
-	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return out
+// countReceipts adds the receipt events published since the last call, per
+// operator, reading the stream once through one ordered consumer.
+func countReceipts(c jetstream.Consumer, out map[string]int) {
+	if c == nil {
+		return
 	}
 	for {
 		batch, err := c.FetchNoWait(1000)
 		if err != nil {
-			return out
+			return
 		}
 		n := 0
 		for m := range batch.Messages() {
@@ -279,7 +278,7 @@ func receiptsPublished(ctx context.Context, js jetstream.JetStream) map[string]i
 			}
 		}
 		if n == 0 {
-			return out
+			return
 		}
 	}
 }

@@ -487,64 +487,40 @@ func (p *parser) match(n *yaml.Node, field string, m *faults.Match) error {
 	if vn.ShortTag() == "!!null" {
 		return nil
 	}
+	return p.stringFields(n, field, "operator, account, destinationPrefix, command", map[string]*string{
+		"operator": &m.Operator, "account": &m.Account, "destinationPrefix": &m.DestinationPrefix, "command": &m.Command,
+	})
+}
+
+func (p *parser) mo(n *yaml.Node, field string) (*MO, error) {
+	m := &MO{}
+	err := p.stringFields(n, field, "operator, account, source, destination, text, encoding, segmentation", map[string]*string{
+		"operator": &m.Operator, "account": &m.Account, "source": &m.Source, "destination": &m.Dest,
+		"text": &m.Text, "encoding": &m.Encoding, "segmentation": &m.Segmentation,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// stringFields reads a mapping whose values are all strings into dsts;
+// allowed lists the keys for the unknown-field error.
+func (p *parser) stringFields(n *yaml.Node, field, allowed string, dsts map[string]*string) error {
 	ps, err := p.pairs(n, field)
 	if err != nil {
 		return err
 	}
 	for _, pr := range ps {
-		f := join(field, pr.key)
-		var dst *string
-		switch pr.key {
-		case "operator":
-			dst = &m.Operator
-		case "account":
-			dst = &m.Account
-		case "destinationPrefix":
-			dst = &m.DestinationPrefix
-		case "command":
-			dst = &m.Command
-		default:
-			return unknownField(p, pr, field, "operator, account, destinationPrefix, command")
+		dst, ok := dsts[pr.key]
+		if !ok {
+			return unknownField(p, pr, field, allowed)
 		}
-		if *dst, err = p.str(pr.valNode, f); err != nil {
+		if *dst, err = p.str(pr.valNode, join(field, pr.key)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (p *parser) mo(n *yaml.Node, field string) (*MO, error) {
-	ps, err := p.pairs(n, field)
-	if err != nil {
-		return nil, err
-	}
-	m := &MO{}
-	for _, pr := range ps {
-		f := join(field, pr.key)
-		var dst *string
-		switch pr.key {
-		case "operator":
-			dst = &m.Operator
-		case "account":
-			dst = &m.Account
-		case "source":
-			dst = &m.Source
-		case "destination":
-			dst = &m.Dest
-		case "text":
-			dst = &m.Text
-		case "encoding":
-			dst = &m.Encoding
-		case "segmentation":
-			dst = &m.Segmentation
-		default:
-			return nil, unknownField(p, pr, field, "operator, account, source, destination, text, encoding, segmentation")
-		}
-		if *dst, err = p.str(pr.valNode, f); err != nil {
-			return nil, err
-		}
-	}
-	return m, nil
 }
 
 // json converts a YAML value to JSON, keeping the order of keys, so that a
