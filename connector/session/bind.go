@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -52,9 +53,10 @@ type Stats struct {
 }
 
 type call struct {
-	done chan struct{}
-	res  Result
-	err  error
+	done    chan struct{}
+	res     Result
+	err     error
+	written atomic.Bool // its bytes reached the socket: the SMSC may have it
 }
 
 // NewBind prepares a bind; Start brings it up. creds is asked for the
@@ -250,7 +252,13 @@ func (b *Bind) dropped(err error) {
 	b.pmu.Lock()
 	for seq, c := range b.pending {
 		delete(b.pending, seq)
-		c.err = fmt.Errorf("%w: %v", ErrUnknown, err)
+		if c.written.Load() {
+			c.err = fmt.Errorf("%w: %v", ErrUnknown, err)
+		} else {
+			// Still queued inside gosmpp, which discards its queue when the
+			// connection dies: never on the wire, so safe to send again.
+			c.err = fmt.Errorf("%w: %v", ErrNotSent, err)
+		}
 		close(c.done)
 	}
 	b.pmu.Unlock()
@@ -272,13 +280,13 @@ func jitter(d time.Duration) time.Duration {
 // gosmpp session with its own rebinding disabled.
 func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, error) {
 	dialer := func(addr string) (net.Conn, error) {
-		c, err := net.DialTimeout("tcp", addr, b.cfg.DialTimeout)
+		c, err := b.cfg.Dial(addr, b.cfg.DialTimeout)
 		if err != nil {
 			return nil, err
 		}
 		// gosmpp reads the bind_resp with no deadline of its own.
 		_ = c.SetDeadline(time.Now().Add(b.cfg.BindTimeout))
-		return c, nil
+		return &wireConn{Conn: c, b: b}, nil
 	}
 	ga := gosmpp.Auth{SMSC: addr, SystemID: auth.SystemID, Password: auth.Password, SystemType: auth.SystemType}
 	var conn gosmpp.Connector
@@ -362,6 +370,31 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 		}
 	}
 	return nil, false
+}
+
+// wireConn tells which submit_sm reached the socket. gosmpp writes each PDU
+// with one Write, so the header at the start of a Write names it.
+type wireConn struct {
+	net.Conn
+	b *Bind
+}
+
+func (w *wireConn) Write(p []byte) (int, error) {
+	var c *call
+	if len(p) >= 16 && data.CommandIDType(binary.BigEndian.Uint32(p[4:8])) == data.SUBMIT_SM {
+		seq := int32(binary.BigEndian.Uint32(p[12:16]))
+		w.b.pmu.Lock()
+		c = w.b.pending[seq]
+		w.b.pmu.Unlock()
+		if c != nil {
+			c.written.Store(true) // before the bytes leave: never later than the SMSC sees them
+		}
+	}
+	n, err := w.Conn.Write(p)
+	if c != nil && n == 0 && err != nil {
+		c.written.Store(false)
+	}
+	return n, err
 }
 
 func (b *Bind) complete(seq int32, r Result, err error) {

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/linxGnu/gosmpp/data"
@@ -75,7 +76,10 @@ type Config struct {
 	Deliver func(d *pdu.DeliverSM) data.CommandStatusType
 	// DeliverWorkers bounds concurrent Deliver calls per bind (default 256).
 	DeliverWorkers int
-	Log            *slog.Logger
+	// Dial opens the TCP connection (default net.DialTimeout on "tcp"): a
+	// seam for proxies and for tests that break the wire on purpose.
+	Dial func(addr string, timeout time.Duration) (net.Conn, error)
+	Log  *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -105,6 +109,11 @@ func (c *Config) defaults() {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.Dial == nil {
+		c.Dial = func(addr string, timeout time.Duration) (net.Conn, error) {
+			return net.DialTimeout("tcp", addr, timeout)
+		}
 	}
 	if c.BindType == "" {
 		c.BindType = Transceiver

@@ -3,11 +3,13 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -452,5 +454,57 @@ func TestFailoverToBackupDuringOutage(t *testing.T) {
 	}
 	if n := sim.Stats().Sum("backup", "acme", "submit_sm", "ESME_ROK"); n != 1 {
 		t.Fatalf("%d submits on the backup", n)
+	}
+}
+
+// breakingConn fails the second submit_sm written on it, after a pause in
+// which more submits queue up inside gosmpp behind it.
+type breakingConn struct {
+	net.Conn
+	submits atomic.Int32
+}
+
+func (c *breakingConn) Write(p []byte) (int, error) {
+	if len(p) >= 8 && binary.BigEndian.Uint32(p[4:8]) == uint32(data.SUBMIT_SM) && c.submits.Add(1) == 2 {
+		time.Sleep(300 * time.Millisecond)
+		return 0, errors.New("injected: connection reset")
+	}
+	return c.Conn.Write(p)
+}
+
+func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
+	sim, addr := startSim(t, profile.Profile{})
+	cfg := fastConfig(addr)
+	cfg.Window = 20
+	var dialed atomic.Int32
+	cfg.Dial = func(addr string, timeout time.Duration) (net.Conn, error) {
+		c, err := net.DialTimeout("tcp", addr, timeout)
+		if err != nil || dialed.Add(1) > 1 {
+			return c, err // the rebind gets a sound connection
+		}
+		return &breakingConn{Conn: c}, nil
+	}
+	b := NewBind(cfg, "b1", good().get)
+	b.Start()
+	t.Cleanup(b.Close)
+	waitState(t, b, StateBound)
+	if r, err := b.Submit(context.Background(), newSubmit(t, "first")); err != nil || !r.OK() {
+		t.Fatalf("first submit: %+v %v", r, err)
+	}
+	const n = 12
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := b.Submit(context.Background(), newSubmit(t, fmt.Sprint("queued ", i)))
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; !errors.Is(err, ErrNotSent) {
+			t.Errorf("a submit that never reached the wire: %v, want ErrNotSent (safe to send again)", err)
+		}
+	}
+	if got := sim.Stats().Sum("op", "acme", "submit_sm", ""); got != 1 {
+		t.Fatalf("the SMSC saw %d submit_sm, want only the first", got)
 	}
 }
