@@ -264,8 +264,11 @@ func (s *session) respond(ev *faults.Event, r *reply) {
 	}
 	finish := func() {
 		if out != nil {
-			s.send(out)
+			// Answered before the bytes leave: the client may send its next
+			// request the moment it reads this one, and must not find it
+			// still counted against the window.
 			s.outstanding.Add(-1)
+			s.send(out)
 		}
 		for i := range plan {
 			if !plan[i].act.Early {
