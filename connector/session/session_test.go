@@ -508,3 +508,34 @@ func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
 		t.Fatalf("the SMSC saw %d submit_sm, want only the first", got)
 	}
 }
+
+// The service closes the store after the binds: a receipt handler still
+// storing when Close returned would find the store closed and the receipt
+// would go unanswered.
+func TestCloseWaitsForDeliverHandlers(t *testing.T) {
+	_, addr := startSim(t, profile.Profile{})
+	started := make(chan struct{}, 1)
+	var finished atomic.Bool
+	cfg := fastConfig(addr)
+	cfg.Deliver = func(d *pdu.DeliverSM) data.CommandStatusType {
+		started <- struct{}{}
+		time.Sleep(300 * time.Millisecond) // storing the receipt
+		finished.Store(true)
+		return data.ESME_ROK
+	}
+	b := NewBind(cfg, "b1", good().get)
+	b.Start()
+	waitState(t, b, StateBound)
+	if r, err := b.Submit(context.Background(), newSubmit(t, "hello")); err != nil || !r.OK() {
+		t.Fatalf("%+v %v", r, err)
+	}
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no receipt reached the handler")
+	}
+	b.Close()
+	if !finished.Load() {
+		t.Fatal("Close returned while a deliver handler was still running")
+	}
+}

@@ -53,6 +53,9 @@ type Operator struct {
 	// RetryDelay is the first redelivery delay after a temporary failure
 	// (default 2s), doubled per attempt up to 5 minutes.
 	RetryDelay time.Duration
+	// AckWait is how long JetStream waits for an ack before redelivering
+	// (default 1 minute); Handle renews it while it works on a command.
+	AckWait time.Duration
 }
 
 // Deps are the worker's collaborators.
@@ -98,6 +101,9 @@ func New(op Operator, d Deps) *Worker {
 	if op.RetryDelay <= 0 {
 		op.RetryDelay = 2 * time.Second
 	}
+	if op.AckWait <= 0 {
+		op.AckWait = time.Minute
+	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
@@ -112,10 +118,6 @@ func New(op Operator, d Deps) *Worker {
 // the store before the command is given back to JetStream.
 const recordPatience = 2 * time.Minute
 
-// ackWait is how long JetStream waits for an ack before redelivering; Handle
-// renews it while it works.
-const ackWait = time.Minute
-
 // ConsumerName is the durable consumer of an operator's commands.
 func ConsumerName(operatorID string) string { return "smpp-connector-" + operatorID }
 
@@ -127,7 +129,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		Durable:       ConsumerName(w.op.ID),
 		FilterSubject: subject,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       ackWait, // extended with InProgress while the command is worked on
+		AckWait:       w.op.AckWait, // extended with InProgress while the command is worked on
 		MaxAckPending: 4 * w.op.Concurrency,
 		MaxDeliver:    -1, // attempts are counted here, so a final failure is recorded, not dropped
 	})
@@ -174,7 +176,7 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 	beat := make(chan struct{})
 	defer close(beat)
 	go func() {
-		t := time.NewTicker(ackWait / 3)
+		t := time.NewTicker(w.op.AckWait / 3)
 		defer t.Stop()
 		for {
 			select {

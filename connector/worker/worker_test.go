@@ -54,6 +54,7 @@ type rigOpts struct {
 	op     Operator
 	shadow bool
 	tps    int
+	store  store.Options
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -83,7 +84,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	if err := natsjs.EnsureStreams(context.Background(), js, natsjs.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), env.FreshDatabase(t, true), store.Options{})
+	st, err := store.Open(context.Background(), env.FreshDatabase(t, true), o.store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,5 +352,56 @@ func TestMultipartMOSurvivesAFailedPublish(t *testing.T) {
 	got := r.waitEvents(t, natsjs.EventsStream, natsjs.MOSubject, 1)
 	if got[0]["text"] != long {
 		t.Fatalf("MO %v", got[0])
+	}
+}
+
+// A command that takes longer than the ack wait (here paced by the TPS) is
+// not redelivered to another goroutine meanwhile, which would submit its
+// pending parts a second time.
+func TestSlowCommandKeepsItsDeliveryAlive(t *testing.T) {
+	r := newRig(t, rigOpts{tps: 2, op: Operator{AckWait: time.Second}})
+	r.publish(t, "slow-1", strings.Repeat("paced ", 150)) // 900 characters: 6 parts at 2 TPS
+	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 6)
+	time.Sleep(1500 * time.Millisecond) // a redelivery would have come by now
+	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 6 {
+		t.Fatalf("%d submit_sm for a 6-part message (outcomes: %v)", n, out)
+	}
+}
+
+// When the store fails after the SMSC has answered, the outcome is stored
+// on a retry instead of the command being handed back: a redelivery would
+// find the part pending and submit it again.
+func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
+	r := newRig(t, rigOpts{op: Operator{RetryDelay: 100 * time.Millisecond}, store: store.Options{FlushTimeout: 500 * time.Millisecond}})
+	b, _ := json.Marshal(map[string]any{"distribution": map[string]any{"kind": "fixed", "value": "500ms"}})
+	if _, err := r.sim.Faults.Add(faults.Spec{Type: "latency", Params: b, Match: faults.Match{Command: "submit_sm"}}); err != nil {
+		t.Fatal(err)
+	}
+	db := r.st.Pool()
+	r.publish(t, "outage-1", "stored late")
+	smpptest.Eventually(t, 5*time.Second, 5*time.Millisecond, func() error {
+		var n int
+		if err := db.QueryRow(context.Background(), `SELECT count(*) FROM smpp.message_correlations WHERE message_id = 'outage-1'`).Scan(&n); err != nil || n != 1 {
+			return fmt.Errorf("part not prepared yet (%d, %v)", n, err)
+		}
+		return nil
+	})
+	// The submit is on its way: take the table away for longer than a flush may last.
+	tx, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(context.Background(), `LOCK TABLE smpp.message_correlations IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	_ = tx.Rollback(context.Background())
+	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)
+	if out[0]["outcome"] != "accepted" {
+		t.Fatalf("outcome %v", out[0])
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
+		t.Fatalf("%d submit_sm for one message", n)
 	}
 }
