@@ -69,6 +69,9 @@ type DeadLetter struct {
 
 // MO is a reassembled mobile-originated message.
 type MO struct {
+	// ID names a segmented message for deduplication: a publish repeated
+	// after a failure is dropped by JetStream. Empty for one-part messages.
+	ID          string    `json:"moId,omitempty"`
 	OperatorID  string    `json:"operatorId"`
 	Source      string    `json:"source"`
 	Destination string    `json:"destination"`
@@ -126,7 +129,7 @@ func (p *Publisher) MO(ctx context.Context, m MO) error {
 	if p.shadow {
 		return p.compare("mo", m)
 	}
-	return p.publish(ctx, p.names.MOSubject, "", m)
+	return p.publish(ctx, p.names.MOSubject, m.ID, m)
 }
 
 func (p *Publisher) publish(ctx context.Context, subject, id string, v any) error {

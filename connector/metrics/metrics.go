@@ -24,6 +24,8 @@ type Metrics struct {
 	DeadLetters     *prometheus.CounterVec   // operator, reason kind
 	Commands        *prometheus.CounterVec   // operator, result (done|bad|retry)
 	MO              *prometheus.CounterVec   // operator
+	MOInvalid       *prometheus.CounterVec   // operator: MO parts or messages that cannot be read (dropped)
+	MOIncomplete    *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -61,5 +63,35 @@ func New() *Metrics {
 			Help: "Dispatch commands handled: done, bad, retry (nak with delay)."}, []string{"operator", "result"})).(*prometheus.CounterVec),
 		MO: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_total",
 			Help: "Mobile-originated messages reassembled and published."}, []string{"operator"})).(*prometheus.CounterVec),
+		MOInvalid: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_invalid_total",
+			Help: "MO parts or messages that could not be read (malformed UDH, undecodable text): dropped."}, []string{"operator"})).(*prometheus.CounterVec),
+		MOIncomplete: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_incomplete_total",
+			Help: "Segmented MO messages expired because their other parts never came."}, []string{"operator"})).(*prometheus.CounterVec),
 	}
+}
+
+// StoreStats are the store writer's counters (store.Stats), as metrics read them.
+type StoreStats struct {
+	Batches, Requests, Retries, Isolated int64
+	FlushSeconds                         float64
+}
+
+// ObserveStore exports the store writer's counters, read when scraped: how
+// many transactions, how many requests they carried (their ratio is the batch
+// size), and the time spent writing.
+func (m *Metrics) ObserveStore(stats func() StoreStats) {
+	counter := func(name, help string, v func(StoreStats) float64) {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return v(stats()) }))
+	}
+	counter("smpp_store_batches_total", "Transactions committed by the store's batch writer.",
+		func(s StoreStats) float64 { return float64(s.Batches) })
+	counter("smpp_store_requests_total", "Prepares, outcomes and receipts written by the batch writer.",
+		func(s StoreStats) float64 { return float64(s.Requests) })
+	counter("smpp_store_retries_total", "Batches retried after a transient error (deadlock, lost connection).",
+		func(s StoreStats) float64 { return float64(s.Retries) })
+	counter("smpp_store_isolated_total", "Failed batches rewritten one request at a time.",
+		func(s StoreStats) float64 { return float64(s.Isolated) })
+	counter("smpp_store_flush_seconds_total", "Time spent writing batches.",
+		func(s StoreStats) float64 { return s.FlushSeconds })
 }

@@ -135,30 +135,56 @@ func (r *Reassembler) Add(now time.Time, source, dest string, p Part) (text stri
 	return text, true, nil
 }
 
-// joinParts decodes the parts 1..total. Parts sharing one data_coding are
-// decoded as one octet string, so an escape or surrogate pair that another
-// SMSC split across parts still decodes.
+// joinParts decodes the parts 1..total (see Join).
 func joinParts(parts map[int]reasmFragment, total int) (string, error) {
+	frags := make([]Fragment, total)
+	for i := 1; i <= total; i++ {
+		frags[i-1] = Fragment{DataCoding: parts[i].dataCoding, Octets: parts[i].octets}
+	}
+	return Join(frags)
+}
+
+// Fragment is one part of a segmented message: its data_coding and its text
+// octets, the UDH removed (Payload).
+type Fragment struct {
+	DataCoding byte
+	Octets     []byte
+}
+
+// Join decodes the parts of a message, in order. Parts sharing one
+// data_coding are decoded as one octet string, so an escape or surrogate
+// pair that an SMSC split across parts still decodes.
+func Join(parts []Fragment) (string, error) {
+	if len(parts) == 0 {
+		return "", nil
+	}
 	same := true
-	for i := 2; i <= total; i++ {
-		same = same && parts[i].dataCoding == parts[1].dataCoding
+	for _, p := range parts[1:] {
+		same = same && p.DataCoding == parts[0].DataCoding
 	}
 	if same {
 		var all []byte
-		for i := 1; i <= total; i++ {
-			all = append(all, parts[i].octets...)
+		for _, p := range parts {
+			all = append(all, p.Octets...)
 		}
-		return Decode(parts[1].dataCoding, all, "gsm7")
+		return Decode(parts[0].DataCoding, all, "gsm7")
 	}
 	var sb strings.Builder
-	for i := 1; i <= total; i++ {
-		s, err := Decode(parts[i].dataCoding, parts[i].octets, "gsm7")
+	for i, p := range parts {
+		s, err := Decode(p.DataCoding, p.Octets, "gsm7")
 		if err != nil {
-			return "", fmt.Errorf("part %d/%d: %w", i, total, err)
+			return "", fmt.Errorf("part %d/%d: %w", i+1, len(parts), err)
 		}
 		sb.WriteString(s)
 	}
 	return sb.String(), nil
+}
+
+// Payload returns a part's text octets: short_message (or message_payload)
+// without its UDH.
+func Payload(p Part) ([]byte, error) {
+	_, data, err := splitUDH(p)
+	return data, err
 }
 
 // expire drops incomplete messages older than maxAge. Messages are kept in

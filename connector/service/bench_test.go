@@ -114,6 +114,28 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	b.ReportMetric(p50*1000, "submit-p50-ms")
 	b.ReportMetric(p99*1000, "submit-p99-ms")
 	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+	metricsURL := "http://" + httpAddr + "/metrics"
+	if batches := scalarMetric(b, metricsURL, "smpp_store_batches_total"); batches > 0 {
+		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_requests_total")/batches, "store-requests/batch")
+		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_flush_seconds_total")*1000/batches, "store-ms/batch")
+	}
+}
+
+// scalarMetric reads an unlabelled counter or gauge from a Prometheus endpoint.
+func scalarMetric(b *testing.B, url, name string) float64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
 }
 
 type staticSource struct{ c secrets.Credential }

@@ -89,6 +89,11 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close() // last: flushes what the workers stored
+	m.ObserveStore(func() metrics.StoreStats {
+		s := st.Stats()
+		return metrics.StoreStats{Batches: s.Batches, Requests: s.Requests, Retries: s.Retries, Isolated: s.Isolated,
+			FlushSeconds: s.FlushTime.Seconds()}
+	})
 
 	nc, err := nats.Connect(svc.NATS.URL, nats.Name("smpp-connector"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
 	if err != nil {

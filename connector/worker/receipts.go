@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/linxGnu/gosmpp/data"
@@ -101,41 +102,70 @@ func (w *Worker) publishReceipt(ctx context.Context, mt store.Matched, rc store.
 	return nil
 }
 
-// handleMO reassembles an MO message and publishes it when complete.
+// handleMO publishes an MO message. The parts of a segmented one are stored
+// before they are answered, so a restart mid-message loses none, and the
+// message is published when its last part arrives; its parts are kept until
+// the publish succeeds (the SMSC delivers the last part again meanwhile).
 func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandStatusType {
 	part := segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters)
 	src, dst := d.SourceAddr.Address(), d.DestAddr.Address()
-	ref, total, _, segmented, _ := segment.Concat(part)
-	key := moKey{src, dst, ref, total}
-	w.moMu.Lock()
-	text, retry := w.unpublished[key]
-	delete(w.unpublished, key)
-	w.moMu.Unlock()
-	if !retry {
-		var complete bool
-		var err error
-		text, complete, err = w.reas.Add(time.Now(), src, dst, part)
+	ref, total, seq, segmented, err := segment.Concat(part)
+	var payload []byte
+	if err == nil {
+		payload, err = segment.Payload(part)
+	}
+	if err != nil {
+		// Redelivering it cannot help: count, log, move on.
+		w.d.Metrics.MOInvalid.WithLabelValues(w.op.ID).Inc()
+		w.log.Warn("unreadable MO part", "from", src, "err", err)
+		return data.ESME_ROK
+	}
+	ev := events.MO{OperatorID: w.op.ID, Source: src, Destination: dst, Parts: 1, ReceivedAt: time.Now().UTC()}
+	var key store.MOKey
+	if segmented && total > 1 {
+		key = store.MOKey{OperatorID: w.op.ID, Source: src, Destination: dst, Ref: ref, Total: total}
+		msg, complete, err := w.d.Store.AddMOPart(ctx, key, store.MOPart{Seq: seq, DataCoding: part.DataCoding, Octets: payload})
 		if err != nil {
-			w.log.Warn("unreadable MO part", "from", src, "err", err)
-			return data.ESME_ROK
+			w.log.Error("store MO part; asking the SMSC to deliver it again", "from", src, "ref", ref, "part", seq, "err", err)
+			return data.ESME_RX_T_APPN
 		}
 		if !complete {
 			return data.ESME_ROK
 		}
+		frags := make([]segment.Fragment, len(msg.Parts))
+		for i, p := range msg.Parts {
+			frags[i] = segment.Fragment{DataCoding: p.DataCoding, Octets: p.Octets}
+		}
+		ev.Text, err = segment.Join(frags)
+		if err != nil {
+			w.d.Metrics.MOInvalid.WithLabelValues(w.op.ID).Inc()
+			w.log.Warn("undecodable MO message dropped", "from", src, "ref", ref, "parts", total, "err", err)
+			w.forgetMO(ctx, key)
+			return data.ESME_ROK
+		}
+		ev.Parts = total
+		ev.ID = fmt.Sprintf("mo:%s:%s:%s:%d:%d:%d", w.op.ID, src, dst, ref, total, msg.FirstReceipt.UnixMicro())
+	} else if ev.Text, err = segment.Decode(part.DataCoding, payload, "gsm7"); err != nil {
+		w.d.Metrics.MOInvalid.WithLabelValues(w.op.ID).Inc()
+		w.log.Warn("undecodable MO dropped", "from", src, "err", err)
+		return data.ESME_ROK
 	}
-	ev := events.MO{OperatorID: w.op.ID, Source: src, Destination: dst, Text: text, Parts: max(total, 1), ReceivedAt: time.Now().UTC()}
 	if err := w.d.Events.MO(ctx, ev); err != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("mo").Inc()
-		w.log.Error("publish MO; asking the SMSC to deliver it again", "err", err)
-		if segmented {
-			w.moMu.Lock()
-			if len(w.unpublished) < 10000 {
-				w.unpublished[key] = text
-			}
-			w.moMu.Unlock()
-		}
+		w.log.Error("publish MO; asking the SMSC to deliver it again", "from", src, "err", err)
 		return data.ESME_RX_T_APPN
+	}
+	if ev.ID != "" {
+		w.forgetMO(ctx, key)
 	}
 	w.d.Metrics.MO.WithLabelValues(w.op.ID).Inc()
 	return data.ESME_ROK
+}
+
+// forgetMO deletes a published message's parts. If that fails they are
+// expired later (and counted as incomplete then).
+func (w *Worker) forgetMO(ctx context.Context, k store.MOKey) {
+	if err := w.d.Store.ForgetMO(ctx, k); err != nil {
+		w.log.Warn("MO published but its parts not deleted; they will expire", "from", k.Source, "ref", k.Ref, "err", err)
+	}
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
-	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
@@ -72,22 +71,10 @@ type Deps struct {
 
 // Worker runs one operator.
 type Worker struct {
-	op   Operator
-	d    Deps
-	log  *slog.Logger
-	reas *segment.Reassembler
-	wg   sync.WaitGroup
-
-	// unpublished holds reassembled MO whose publish failed, until the SMSC
-	// delivers their last part again (the reassembler has let go of them).
-	moMu        sync.Mutex
-	unpublished map[moKey]string
-}
-
-type moKey struct {
-	source, dest string
-	ref          uint16
-	total        int
+	op  Operator
+	d   Deps
+	log *slog.Logger
+	wg  sync.WaitGroup
 }
 
 // New returns a worker.
@@ -110,8 +97,7 @@ func New(op Operator, d Deps) *Worker {
 	if d.Names.DispatchStream == "" {
 		d.Names = natsjs.DefaultNames()
 	}
-	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID), reas: segment.NewReassembler(10000, 10*time.Minute),
-		unpublished: map[moKey]string{}}
+	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID)}
 }
 
 // recordPatience is how long an answered part's outcome is retried against

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/connector/throttle"
@@ -29,6 +31,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
 // The worker runs here against real PostgreSQL (container), a real NATS
@@ -403,5 +406,49 @@ func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
 		t.Fatalf("%d submit_sm for one message", n)
+	}
+}
+
+// The parts of a segmented MO are stored before they are answered: a
+// connector restarted mid-message publishes it whole when the rest arrives.
+func TestMultipartMOSurvivesARestart(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	long := strings.Repeat("Parts outlive the process. ", 14) // 3 GSM 7-bit parts
+	parts, err := segment.Segment(long, "gsm7", "udh16", 4242)
+	if err != nil || len(parts) != 3 {
+		t.Fatalf("%d parts, %v", len(parts), err)
+	}
+	deliver := func(w *Worker, p segment.Part) data.CommandStatusType {
+		d := wire.DeliverSM{SrcTON: 1, SrcNPI: 1, Src: "447700900777", DstTON: 5, Dst: "ACME",
+			EsmClass: p.EsmClass, DataCoding: p.DataCoding, Message: p.Message}
+		f, err := wire.ReadFrame(bytes.NewReader(d.Append(nil, 1)), 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pd, err := wire.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.HandleDeliver(pd.(*pdu.DeliverSM))
+	}
+	if st := deliver(r.w, parts[0]); st != data.ESME_ROK {
+		t.Fatalf("part 1: %v", st)
+	}
+	if st := deliver(r.w, parts[2]); st != data.ESME_ROK {
+		t.Fatalf("part 3: %v", st)
+	}
+	// A new process: nothing of the first worker's memory is left.
+	restarted := New(Operator{ID: "mno-a"}, Deps{Store: r.st, Pool: r.pool, Limiter: throttle.New(10), JS: r.js,
+		Metrics: metrics.New(), Log: quiet(), Events: events.New(r.js, natsjs.DefaultNames(), false, nil)})
+	if st := deliver(restarted, parts[1]); st != data.ESME_ROK {
+		t.Fatalf("part 2: %v", st)
+	}
+	got := r.waitEvents(t, natsjs.EventsStream, natsjs.MOSubject, 1)
+	if len(got) != 1 || got[0]["text"] != long || got[0]["parts"] != 3.0 {
+		t.Fatalf("MO events %v", got)
+	}
+	var left int
+	if err := r.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM smpp.mo_parts`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d MO parts left after publishing (%v)", left, err)
 	}
 }
