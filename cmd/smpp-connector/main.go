@@ -64,6 +64,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if ops.UsesVault() {
+			if err := svc.ValidateVault(); err != nil {
+				return err
+			}
+		}
 		log, err := newLogger(stderr, svc)
 		if err != nil {
 			return err

@@ -40,3 +40,34 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// Vault settings are required only when an operator reads its credentials
+// from Vault: with rendered files the connector starts without them.
+func TestRunNeedsVaultOnlyForVaultCredentials(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cred := write("cred.json", `{"system_id": "acme", "password": "pw"}`)
+	files := write("files.yaml", "operators:\n  - id: mno-a\n    tps: 10\n    endpoints: {primary: [{address: '127.0.0.1:1'}]}\n    credentials: {file: "+cred+"}\n")
+	vault := write("vault.yaml", "operators:\n  - id: mno-a\n    tps: 10\n    endpoints: {primary: [{address: '127.0.0.1:1'}]}\n")
+	t.Setenv("SMPP_VAULT_ADDR", "")
+	t.Setenv("VAULT_ADDR", "")
+	t.Setenv("SMPP_VAULT_TOKEN", "")
+	t.Setenv("VAULT_TOKEN", "")
+	t.Setenv("SMPP_NATS_URL", "nats://127.0.0.1:1") // nothing listens: run fails after the settings are accepted
+	t.Setenv("SMPP_POSTGRES_DSN", "postgres://u@127.0.0.1:1/db")
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"run", "-operators", vault}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "vault address (SMPP_VAULT_ADDR): required") {
+		t.Fatalf("Vault credentials without Vault settings: %v", err)
+	}
+	err = run(context.Background(), []string{"run", "-operators", files}, &out, &out)
+	if err == nil || strings.Contains(strings.ToLower(err.Error()), "vault") {
+		t.Fatalf("file credentials: want a connection error, not about Vault: %v", err)
+	}
+}

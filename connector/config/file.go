@@ -194,6 +194,16 @@ func (f *File) IDs() []string {
 	return ids
 }
 
+// UsesVault reports whether an operator reads its credentials from Vault.
+func (f *File) UsesVault() bool {
+	for _, o := range f.Operators {
+		if o.Credentials.File == "" {
+			return true
+		}
+	}
+	return false
+}
+
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func decodeYAML(b []byte) (*yaml.Node, error) {

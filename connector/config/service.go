@@ -231,7 +231,9 @@ var (
 	subjectToken = regexp.MustCompile(`^[^\s.*>]+$`)
 )
 
-// Validate reports every setting that cannot work.
+// Validate reports every setting that cannot work, but Vault's: those are
+// checked by ValidateVault, needed only when an operator's credentials come
+// from Vault (not from rendered files).
 func (s *Service) Validate() error {
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -265,6 +267,24 @@ func (s *Service) Validate() error {
 	if s.PostgresDSN == "" {
 		bad("postgres dsn (SMPP_POSTGRES_DSN)", "required")
 	}
+	if _, port, err := net.SplitHostPort(s.HTTPListen); err != nil || port == "" {
+		bad("http listen (SMPP_HTTP_LISTEN)", "%q: want [host]:port", s.HTTPListen)
+	}
+	if _, err := s.SlogLevel(); err != nil {
+		bad("log level (SMPP_LOG_LEVEL)", "%v", err)
+	}
+	if s.LogFormat != "json" && s.LogFormat != "text" {
+		bad("log format (SMPP_LOG_FORMAT)", "must be json or text, got %q", s.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateVault reports the Vault settings that cannot work.
+func (s *Service) ValidateVault() error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
 	if s.Vault.Address == "" {
 		bad("vault address (SMPP_VAULT_ADDR)", "required")
 	} else if u, err := url.Parse(s.Vault.Address); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -290,15 +310,6 @@ func (s *Service) Validate() error {
 	}
 	if s.Vault.KVMount == "" || strings.Trim(s.Vault.KVMount, "/") != s.Vault.KVMount {
 		bad("vault kv mount (SMPP_VAULT_KV_MOUNT)", "%q: want a mount path without leading or trailing '/'", s.Vault.KVMount)
-	}
-	if _, port, err := net.SplitHostPort(s.HTTPListen); err != nil || port == "" {
-		bad("http listen (SMPP_HTTP_LISTEN)", "%q: want [host]:port", s.HTTPListen)
-	}
-	if _, err := s.SlogLevel(); err != nil {
-		bad("log level (SMPP_LOG_LEVEL)", "%v", err)
-	}
-	if s.LogFormat != "json" && s.LogFormat != "text" {
-		bad("log format (SMPP_LOG_FORMAT)", "must be json or text, got %q", s.LogFormat)
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -37,8 +38,8 @@ func TestServiceDefaults(t *testing.T) {
 	if s.HTTPListen != "127.0.0.1:8080" || s.LogLevel != "info" || s.LogFormat != "json" || s.Shadow || s.NATS.CreateStreams {
 		t.Errorf("service: %+v", s)
 	}
-	// Without DSN, Vault address and token it cannot run.
-	err = s.Validate()
+	// Without DSN, Vault address and token it cannot run (with Vault).
+	err = errors.Join(s.Validate(), s.ValidateVault())
 	for _, want := range []string{"postgres dsn (SMPP_POSTGRES_DSN): required", "vault address (SMPP_VAULT_ADDR): required", "vault token (SMPP_VAULT_TOKEN): required with token auth"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %v does not say %q", err, want)
@@ -122,6 +123,18 @@ func TestServiceValidate(t *testing.T) {
 	if err := valid.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if err := valid.ValidateVault(); err != nil {
+		t.Fatal(err)
+	}
+	// Operators whose credentials are rendered files need no Vault settings.
+	noVault := valid
+	noVault.Vault = DefaultService().Vault
+	if err := noVault.Validate(); err != nil {
+		t.Fatalf("Validate asks for Vault settings: %v", err)
+	}
+	if err := noVault.ValidateVault(); err == nil || !strings.Contains(err.Error(), "vault address (SMPP_VAULT_ADDR): required") {
+		t.Fatalf("ValidateVault: %v", err)
+	}
 	for _, tc := range []struct {
 		name   string
 		change func(*Service)
@@ -143,7 +156,8 @@ func TestServiceValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := valid
 			tc.change(&s)
-			if err := s.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			err := errors.Join(s.Validate(), s.ValidateVault())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})

@@ -2,14 +2,20 @@ package service
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,12 +30,18 @@ import (
 
 // BenchmarkConnectorEndToEnd measures the whole path on one operator, one
 // bind, window 100, TPS uncapped: commands published on JetStream, the
-// connector (PostgreSQL in a container) submitting to the simulator, receipts
-// back and published on sms.dlr.inbound. b.N messages; it reports messages/s
+// connector submitting to the simulator, receipts back and published on
+// sms.dlr.inbound, PostgreSQL in a container. The connector runs as its own
+// process (bin smpp-connector, built here), as deployed; NATS and the
+// simulator run in the test process. b.N messages; it reports messages/s
 // (first publish to last receipt event), receipt latency p50/p99 (submit to
-// receipt, from the events), submit_sm_resp latency p50/p99 (from the
-// connector's histogram) and the test process's peak RSS (connector,
-// simulator and NATS together).
+// receipt, from the events), submit_sm_resp latency p50/p99 (upper bounds of
+// the connector's histogram buckets), the connector's peak RSS and CPU, and
+// the store's batch size and time per batch.
+//
+// SMPP_BENCH_CONNECTOR=inprocess runs the connector inside the test process
+// instead, so that -cpuprofile sees it (RSS and CPU are then the whole
+// process's).
 func BenchmarkConnectorEndToEnd(b *testing.B) {
 	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}}}}, quiet())
@@ -41,35 +53,26 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	}
 	defer sim.Close()
 	op, _ := sim.Operator("mno-a")
-	ops, err := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 1000000\n    window: 100\n", op.Addr())))
-	if err != nil {
-		b.Fatal(err)
-	}
 	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ns.Shutdown()
-	svc := config.DefaultService()
-	svc.NATS.URL, svc.NATS.CreateStreams = ns.URL(), true
-	svc.PostgresDSN, svc.HTTPListen = env.FreshDatabase(b, false), "127.0.0.1:0"
-	cred := staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	var httpAddr string
-	go func() {
-		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, Secrets: cred, HTTPAddr: func(a string) { httpAddr = a }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		b.Fatalf("connector: %v", err)
+	dsn := env.FreshDatabase(b, false)
+	operators := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 1000000\n    window: 100\n", op.Addr())
+
+	var conn *connectorUnderTest
+	if os.Getenv("SMPP_BENCH_CONNECTOR") == "inprocess" {
+		conn = startConnectorInProcess(b, operators, ns.URL(), dsn)
+	} else {
+		conn = startConnectorProcess(b, operators, ns.URL(), dsn)
 	}
-	defer func() { cancel(); <-done }()
+	defer conn.stop(b)
 	nc, _ := nats.Connect(ns.URL())
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	time.Sleep(500 * time.Millisecond) // bind
+	waitReady(b, "http://"+conn.http+"/readyz")
+	cpu0 := cpuSeconds(conn.pid)
 
 	b.ResetTimer()
 	start := time.Now()
@@ -106,15 +109,17 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
+	cpu := cpuSeconds(conn.pid) - cpu0
 	sort.Float64s(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
 	b.ReportMetric(lat[len(lat)/2]*1000, "receipt-p50-ms")
 	b.ReportMetric(lat[len(lat)*99/100]*1000, "receipt-p99-ms")
-	p50, p99 := histogramQuantiles(b, "http://"+httpAddr+"/metrics", "smpp_submit_latency_seconds")
+	metricsURL := "http://" + conn.http + "/metrics"
+	p50, p99 := histogramQuantiles(b, metricsURL, "smpp_submit_latency_seconds")
 	b.ReportMetric(p50*1000, "submit-p50-ms")
 	b.ReportMetric(p99*1000, "submit-p99-ms")
-	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
-	metricsURL := "http://" + httpAddr + "/metrics"
+	b.ReportMetric(peakRSSMB(conn.pid), "connector-peak-RSS-MB")
+	b.ReportMetric(100*cpu/elapsed.Seconds(), "connector-CPU-%")
 	if batches := scalarMetric(b, metricsURL, "smpp_store_batches_total"); batches > 0 {
 		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_requests_total")/batches, "store-requests/batch")
 		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_flush_seconds_total")*1000/batches, "store-ms/batch")
@@ -187,8 +192,9 @@ func histogramQuantiles(b *testing.B, url, name string) (float64, float64) {
 	return q(0.5), q(0.99)
 }
 
-func peakRSSMB() float64 {
-	b, _ := os.ReadFile("/proc/self/status")
+// peakRSSMB is a process's peak resident set (VmHWM).
+func peakRSSMB(pid int) float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(l, "VmHWM:") {
 			kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
@@ -196,4 +202,121 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds is the user+system CPU time a process has used.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ")".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// connectorUnderTest is a running connector: its HTTP address and process.
+type connectorUnderTest struct {
+	http string
+	pid  int
+	stop func(testing.TB)
+}
+
+// startConnectorProcess builds cmd/smpp-connector and runs it with the
+// operators file, credentials from a rendered file, and the settings in its
+// environment, as a deployment would.
+func startConnectorProcess(b *testing.B, operators, natsURL, dsn string) *connectorUnderTest {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "smpp-connector")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/smpp-connector/smpp-connector/cmd/smpp-connector").CombinedOutput(); err != nil {
+		b.Fatalf("build smpp-connector: %v\n%s", err, out)
+	}
+	cred := filepath.Join(dir, "mno-a.json")
+	opsFile := filepath.Join(dir, "operators.yaml")
+	if err := os.WriteFile(cred, []byte(`{"system_id": "acme", "password": "pw"}`), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	operators += fmt.Sprintf("    credentials: {file: %q}\n", cred)
+	if err := os.WriteFile(opsFile, []byte(operators), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	httpAddr := ln.Addr().String()
+	ln.Close()
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "run", "-migrate")
+	cmd.Env = append(os.Environ(), "SMPP_OPERATORS_FILE="+opsFile, "SMPP_NATS_URL="+natsURL, "SMPP_NATS_CREATE_STREAMS=true",
+		"SMPP_POSTGRES_DSN="+dsn, "SMPP_HTTP_LISTEN="+httpAddr, "SMPP_LOG_LEVEL=warn")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return &connectorUnderTest{http: httpAddr, pid: cmd.Process.Pid, stop: func(t testing.TB) {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("connector did not shut down cleanly: %v\n%s", err, logs.String())
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("connector still running 30s after SIGTERM\n%s", logs.String())
+		}
+	}}
+}
+
+// startConnectorInProcess runs the connector in the test process.
+func startConnectorInProcess(b *testing.B, operators, natsURL, dsn string) *connectorUnderTest {
+	ops, err := config.Parse([]byte(operators))
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := config.DefaultService()
+	svc.NATS.URL, svc.NATS.CreateStreams = natsURL, true
+	svc.PostgresDSN, svc.HTTPListen = dsn, "127.0.0.1:0"
+	cred := staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, Secrets: cred, HTTPAddr: func(a string) { addr <- a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		b.Fatalf("connector: %v", err)
+	}
+	return &connectorUnderTest{http: <-addr, pid: os.Getpid(), stop: func(t testing.TB) {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("connector: %v", err)
+		}
+	}}
+}
+
+// waitReady polls a /readyz endpoint until it answers 200 (every bind up).
+func waitReady(b *testing.B, url string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("%s: %s", resp.Status, body)
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("connector not ready after 30s: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
