@@ -152,6 +152,10 @@ func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) 
 		tcpostgres.WithPassword(randomHex(12)),
 		tcpostgres.WithDatabase("postgres"),
 		tcpostgres.BasicWaitStrategies(),
+		// Test databases are thrown away: keep their files in memory rather
+		// than on the engine's storage driver (fuse-overlayfs here, where
+		// every write crosses FUSE).
+		testcontainers.WithTmpfs(map[string]string{"/var/lib/postgresql/data": "rw"}),
 		p.customize("postgres"),
 	)
 	if c != nil {
