@@ -257,6 +257,7 @@ func (b *Bind) dropped(err error) {
 		} else {
 			// Still queued inside gosmpp, which discards its queue when the
 			// connection dies: never on the wire, so safe to send again.
+			b.Stats.NotSent.Add(1)
 			c.err = fmt.Errorf("%w: %v", ErrNotSent, err)
 		}
 		close(c.done)
@@ -308,8 +309,7 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 		OnAllPDU:     func(p pdu.PDU) (pdu.PDU, bool) { return b.onPDU(&sessRef, p) },
 		OnSubmitError: func(p pdu.PDU, err error) {
 			if _, ok := p.(*pdu.SubmitSM); ok {
-				b.Stats.NotSent.Add(1)
-				b.complete(p.GetSequenceNumber(), Result{}, fmt.Errorf("%w: %v", ErrNotSent, err))
+				b.complete(p.GetSequenceNumber(), Result{}, b.writeFailed(p.GetSequenceNumber(), err))
 			}
 		},
 		OnReceivingError: func(err error) {
@@ -370,6 +370,20 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 		}
 	}
 	return nil, false
+}
+
+// writeFailed is the error for a submit_sm whose write failed: not sent if
+// no byte of it left, unknown if some did (the SMSC may read the rest of the
+// PDU from whatever is written next, the unbind say, and accept it).
+func (b *Bind) writeFailed(seq int32, err error) error {
+	b.pmu.Lock()
+	c := b.pending[seq]
+	b.pmu.Unlock()
+	if c != nil && c.written.Load() {
+		return fmt.Errorf("%w: write failed part-way: %v", ErrUnknown, err)
+	}
+	b.Stats.NotSent.Add(1)
+	return fmt.Errorf("%w: %v", ErrNotSent, err)
 }
 
 // wireConn tells which submit_sm reached the socket. gosmpp writes each PDU

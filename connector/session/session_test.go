@@ -458,54 +458,86 @@ func TestFailoverToBackupDuringOutage(t *testing.T) {
 }
 
 // breakingConn fails the second submit_sm written on it, after a pause in
-// which more submits queue up inside gosmpp behind it.
+// which more submits queue up inside gosmpp behind it; with partial set, the
+// failing write lets the first 10 bytes of the PDU out.
 type breakingConn struct {
 	net.Conn
+	partial bool
 	submits atomic.Int32
 }
 
 func (c *breakingConn) Write(p []byte) (int, error) {
 	if len(p) >= 8 && binary.BigEndian.Uint32(p[4:8]) == uint32(data.SUBMIT_SM) && c.submits.Add(1) == 2 {
 		time.Sleep(300 * time.Millisecond)
+		if c.partial {
+			n, _ := c.Conn.Write(p[:10])
+			return n, errors.New("injected: write timeout part-way")
+		}
 		return 0, errors.New("injected: connection reset")
 	}
 	return c.Conn.Write(p)
 }
 
 func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
-	sim, addr := startSim(t, profile.Profile{})
-	cfg := fastConfig(addr)
-	cfg.Window = 20
-	var dialed atomic.Int32
-	cfg.Dial = func(addr string, timeout time.Duration) (net.Conn, error) {
-		c, err := net.DialTimeout("tcp", addr, timeout)
-		if err != nil || dialed.Add(1) > 1 {
-			return c, err // the rebind gets a sound connection
-		}
-		return &breakingConn{Conn: c}, nil
-	}
-	b := NewBind(cfg, "b1", good().get)
-	b.Start()
-	t.Cleanup(b.Close)
-	waitState(t, b, StateBound)
-	if r, err := b.Submit(context.Background(), newSubmit(t, "first")); err != nil || !r.OK() {
-		t.Fatalf("first submit: %+v %v", r, err)
-	}
-	const n = 12
-	errs := make(chan error, n)
-	for i := 0; i < n; i++ {
-		go func() {
-			_, err := b.Submit(context.Background(), newSubmit(t, fmt.Sprint("queued ", i)))
-			errs <- err
-		}()
-	}
-	for i := 0; i < n; i++ {
-		if err := <-errs; !errors.Is(err, ErrNotSent) {
-			t.Errorf("a submit that never reached the wire: %v, want ErrNotSent (safe to send again)", err)
-		}
-	}
-	if got := sim.Stats().Sum("op", "acme", "submit_sm", ""); got != 1 {
-		t.Fatalf("the SMSC saw %d submit_sm, want only the first", got)
+	for _, partial := range []bool{false, true} {
+		t.Run(fmt.Sprintf("partial=%v", partial), func(t *testing.T) {
+			sim, addr := startSim(t, profile.Profile{})
+			cfg := fastConfig(addr)
+			cfg.Window = 20
+			var broken atomic.Pointer[breakingConn]
+			cfg.Dial = func(addr string, timeout time.Duration) (net.Conn, error) {
+				c, err := net.DialTimeout("tcp", addr, timeout)
+				if err != nil || broken.Load() != nil {
+					return c, err // the rebind gets a sound connection
+				}
+				bc := &breakingConn{Conn: c, partial: partial}
+				broken.Store(bc)
+				return bc, nil
+			}
+			b := NewBind(cfg, "b1", good().get)
+			b.Start()
+			t.Cleanup(b.Close)
+			waitState(t, b, StateBound)
+			if r, err := b.Submit(context.Background(), newSubmit(t, "first")); err != nil || !r.OK() {
+				t.Fatalf("first submit: %+v %v", r, err)
+			}
+			failing := make(chan error, 1)
+			go func() {
+				_, err := b.Submit(context.Background(), newSubmit(t, "breaks the wire"))
+				failing <- err
+			}()
+			smpptest.Eventually(t, 2*time.Second, time.Millisecond, func() error {
+				if broken.Load().submits.Load() < 2 {
+					return errors.New("failing write not started yet")
+				}
+				return nil
+			})
+			const n = 12
+			errs := make(chan error, n)
+			for i := 0; i < n; i++ {
+				go func() {
+					_, err := b.Submit(context.Background(), newSubmit(t, fmt.Sprint("queued ", i)))
+					errs <- err
+				}()
+			}
+			for i := 0; i < n; i++ {
+				if err := <-errs; !errors.Is(err, ErrNotSent) {
+					t.Errorf("a submit that never reached the wire: %v, want ErrNotSent (safe to send again)", err)
+				}
+			}
+			// Bytes of a PDU that left may be completed by whatever follows
+			// (the unbind): only a write that sent nothing is "not sent".
+			want := ErrNotSent
+			if partial {
+				want = ErrUnknown
+			}
+			if err := <-failing; !errors.Is(err, want) {
+				t.Errorf("the submit whose write failed: %v, want %v", err, want)
+			}
+			if got := sim.Stats().Sum("op", "acme", "submit_sm", ""); got != 1 {
+				t.Fatalf("the SMSC saw %d submit_sm, want only the first", got)
+			}
+		})
 	}
 }
 
