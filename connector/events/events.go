@@ -69,8 +69,10 @@ type DeadLetter struct {
 
 // MO is a reassembled mobile-originated message.
 type MO struct {
-	// ID names a segmented message for deduplication: a publish repeated
-	// after a failure is dropped by JetStream. Empty for one-part messages.
+	// ID names a segmented message: the same for every publish of it.
+	// JetStream drops a repeat within the stream's duplicate window (two
+	// minutes); past that, a consumer that must see a message once dedupes
+	// on it. Empty for one-part messages.
 	ID          string    `json:"moId,omitempty"`
 	OperatorID  string    `json:"operatorId"`
 	Source      string    `json:"source"`

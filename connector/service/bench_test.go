@@ -71,7 +71,7 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	nc, _ := nats.Connect(ns.URL())
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	waitReady(b, "http://"+conn.http+"/readyz")
+	waitReady(b, conn)
 	cpu0 := cpuSeconds(conn.pid)
 
 	b.ResetTimer()
@@ -219,9 +219,11 @@ func cpuSeconds(pid int) float64 {
 
 // connectorUnderTest is a running connector: its HTTP address and process.
 type connectorUnderTest struct {
-	http string
-	pid  int
-	stop func(testing.TB)
+	http   string
+	pid    int
+	exited <-chan error  // the process ended (nil in process)
+	logs   func() string // what it wrote (nil in process)
+	stop   func(testing.TB)
 }
 
 // startConnectorProcess builds cmd/smpp-connector and runs it with the
@@ -248,17 +250,17 @@ func startConnectorProcess(b *testing.B, operators, natsURL, dsn string) *connec
 	}
 	httpAddr := ln.Addr().String()
 	ln.Close()
-	var logs bytes.Buffer
+	logs := &lockedBuffer{}
 	cmd := exec.Command(bin, "run", "-migrate")
 	cmd.Env = append(os.Environ(), "SMPP_OPERATORS_FILE="+opsFile, "SMPP_NATS_URL="+natsURL, "SMPP_NATS_CREATE_STREAMS=true",
 		"SMPP_POSTGRES_DSN="+dsn, "SMPP_HTTP_LISTEN="+httpAddr, "SMPP_LOG_LEVEL=warn")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	return &connectorUnderTest{http: httpAddr, pid: cmd.Process.Pid, stop: func(t testing.TB) {
+	return &connectorUnderTest{http: httpAddr, pid: cmd.Process.Pid, exited: exited, logs: logs.String, stop: func(t testing.TB) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-exited:
@@ -301,10 +303,17 @@ func startConnectorInProcess(b *testing.B, operators, natsURL, dsn string) *conn
 	}}
 }
 
-// waitReady polls a /readyz endpoint until it answers 200 (every bind up).
-func waitReady(b *testing.B, url string) {
+// waitReady polls the connector's /readyz until it answers 200 (every bind
+// up), and fails at once, with its output, if the process ends.
+func waitReady(b *testing.B, c *connectorUnderTest) {
+	url := "http://" + c.http + "/readyz"
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		select {
+		case err := <-c.exited:
+			b.Fatalf("connector exited before it was ready: %v\n%s", err, c.logs())
+		default:
+		}
 		resp, err := http.Get(url)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)

@@ -252,6 +252,8 @@ func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 	})
 }
 
+// lockedBuffer collects logs written from other goroutines (or a process's
+// output, which exec copies from its own).
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder

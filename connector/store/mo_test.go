@@ -9,15 +9,26 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
+func addMO(t *testing.T, s *store.Store, k store.MOKey, seq int, text string) store.MOResult {
+	t.Helper()
+	return must[store.MOResult](t)(s.AddMOPart(ctxT(t), k, store.MOPart{Seq: seq, Octets: []byte(text)}))
+}
+
+func joined(m store.MOMessage) string {
+	var out string
+	for _, p := range m.Parts {
+		out += string(p.Octets)
+	}
+	return out
+}
+
 func TestMOPartsCompleteOnceAndSurviveARestart(t *testing.T) {
 	s, dsn := open(t, store.Options{})
 	k := store.MOKey{OperatorID: "mno-a", Source: "447700900001", Destination: "ACME", Ref: 300, Total: 3}
-	if _, done, err := s.AddMOPart(ctxT(t), k, store.MOPart{Seq: 3, Octets: []byte("c")}); err != nil || done {
-		t.Fatalf("part 3: complete=%v %v", done, err)
+	if r := addMO(t, s, k, 3, "c"); r.Complete || r.Duplicate {
+		t.Fatalf("part 3: %+v", r)
 	}
-	if _, done, err := s.AddMOPart(ctxT(t), k, store.MOPart{Seq: 1, Octets: []byte("a")}); err != nil || done {
-		t.Fatalf("part 1: complete=%v %v", done, err)
-	}
+	addMO(t, s, k, 1, "a")
 	// The connector restarts: a new store on the same database has the parts.
 	s.Close()
 	s2, err := store.Open(ctxT(t), dsn, store.Options{})
@@ -25,31 +36,50 @@ func TestMOPartsCompleteOnceAndSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s2.Close)
-	// A repeated part changes nothing.
-	if _, done, err := s2.AddMOPart(ctxT(t), k, store.MOPart{Seq: 1, Octets: []byte("X")}); err != nil || done {
-		t.Fatalf("repeated part 1: complete=%v %v", done, err)
+	if r := addMO(t, s2, k, 1, "a"); r.Complete || r.Duplicate || r.Abandoned != 0 {
+		t.Fatalf("repeated part 1: %+v", r)
 	}
-	msg, done, err := s2.AddMOPart(ctxT(t), k, store.MOPart{Seq: 2, DataCoding: 0, Octets: []byte("b")})
-	if err != nil || !done {
-		t.Fatalf("part 2: complete=%v %v", done, err)
+	r := addMO(t, s2, k, 2, "b")
+	if !r.Complete || joined(r.Message) != "abc" || r.Message.FirstReceipt.IsZero() {
+		t.Fatalf("part 2: %+v", r)
 	}
-	var got string
-	for _, p := range msg.Parts {
-		got += string(p.Octets)
+	// Not published yet (the publish failed): the last part delivered again
+	// completes the same message again.
+	again := addMO(t, s2, k, 2, "b")
+	if !again.Complete || !again.Message.FirstReceipt.Equal(r.Message.FirstReceipt) {
+		t.Fatalf("redelivered last part: %+v", again)
 	}
-	if got != "abc" || msg.FirstReceipt.IsZero() {
-		t.Fatalf("message %q first=%v", got, msg.FirstReceipt)
-	}
-	// Until forgotten, the last part delivered again completes it again (a
-	// publish that failed is retried); afterwards it starts a new message.
-	if again, done, _ := s2.AddMOPart(ctxT(t), k, store.MOPart{Seq: 2, Octets: []byte("b")}); !done || !again.FirstReceipt.Equal(msg.FirstReceipt) {
-		t.Fatalf("redelivered last part: complete=%v first=%v", done, again.FirstReceipt)
-	}
-	if err := s2.ForgetMO(ctxT(t), k); err != nil {
+	if err := s2.MarkMOPublished(ctxT(t), again.Message); err != nil {
 		t.Fatal(err)
 	}
-	if _, done, _ := s2.AddMOPart(ctxT(t), k, store.MOPart{Seq: 2, Octets: []byte("b")}); done {
-		t.Fatal("forgotten message completed again")
+	// Published: a late copy of any part is a duplicate, not a new message.
+	for seq, text := range map[int]string{1: "a", 2: "b", 3: "c"} {
+		if r := addMO(t, s2, k, seq, text); !r.Duplicate || r.Complete {
+			t.Fatalf("late copy of part %d: %+v", seq, r)
+		}
+	}
+	// The handset reuses the reference: a different part starts a new message.
+	if r := addMO(t, s2, k, 1, "x"); r.Duplicate || r.Complete || r.Abandoned != 0 {
+		t.Fatalf("new message's part 1: %+v", r)
+	}
+	addMO(t, s2, k, 2, "y")
+	if r := addMO(t, s2, k, 3, "z"); !r.Complete || joined(r.Message) != "xyz" {
+		t.Fatalf("new message: %+v", r)
+	}
+}
+
+// An unfinished message whose reference is reused: the new message must not
+// borrow the old one's parts.
+func TestMOReferenceReusedOverAnUnfinishedMessage(t *testing.T) {
+	s, _ := open(t, store.Options{})
+	k := store.MOKey{OperatorID: "mno-a", Source: "447700900003", Destination: "ACME", Ref: 9, Total: 2}
+	addMO(t, s, k, 1, "old") // its part 2 never comes
+	r := addMO(t, s, k, 1, "new")
+	if r.Abandoned != 1 || r.Complete {
+		t.Fatalf("new part 1 over the old one: %+v", r)
+	}
+	if r := addMO(t, s, k, 2, "!"); !r.Complete || joined(r.Message) != "new!" {
+		t.Fatalf("new message: %+v", r)
 	}
 }
 
@@ -64,11 +94,11 @@ func TestMOPartsArrivingTogetherCompleteExactlyOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, done, err := s.AddMOPart(ctxT(t), k, store.MOPart{Seq: seq, Octets: []byte{byte('0' + seq)}})
+				r, err := s.AddMOPart(ctxT(t), k, store.MOPart{Seq: seq, Octets: []byte{byte('0' + seq)}})
 				if err != nil {
 					t.Error(err)
 				}
-				if done {
+				if r.Complete {
 					mu.Lock()
 					completions++
 					mu.Unlock()
@@ -85,27 +115,40 @@ func TestMOPartsArrivingTogetherCompleteExactlyOnce(t *testing.T) {
 func TestMOPartsBadInputAndExpiry(t *testing.T) {
 	s, dsn := open(t, store.Options{})
 	k := store.MOKey{OperatorID: "mno-a", Source: "1", Destination: "2", Ref: 1, Total: 2}
-	if _, _, err := s.AddMOPart(ctxT(t), k, store.MOPart{Seq: 3}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.AddMOPart(ctxT(t), k, store.MOPart{Seq: 3}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("part 3 of 2: %v", err)
 	}
-	if _, _, err := s.AddMOPart(ctxT(t), store.MOKey{OperatorID: "mno-a", Total: 1}, store.MOPart{Seq: 1}); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.AddMOPart(ctxT(t), store.MOKey{OperatorID: "mno-a", Total: 1}, store.MOPart{Seq: 1}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("one-part message: %v", err)
 	}
+	// An alphanumeric sender in Latin-1, NUL included: stored, not refused for ever.
+	latin := store.MOKey{OperatorID: "mno-a", Source: "Caf\xe9\x00", Destination: "2", Ref: 2, Total: 2}
+	if _, err := s.AddMOPart(ctxT(t), latin, store.MOPart{Seq: 1, Octets: []byte("a")}); err != nil {
+		t.Fatalf("Latin-1 sender: %v", err)
+	}
+	if r := must[store.MOResult](t)(s.AddMOPart(ctxT(t), latin, store.MOPart{Seq: 2, Octets: []byte("b")})); !r.Complete {
+		t.Fatalf("Latin-1 sender's message: %+v", r)
+	}
+
 	old := store.MOKey{OperatorID: "mno-a", Source: "1", Destination: "2", Ref: 7, Total: 3}
 	for seq := 1; seq <= 2; seq++ {
-		if _, _, err := s.AddMOPart(ctxT(t), old, store.MOPart{Seq: seq, Received: time.Now().Add(-2 * time.Hour)}); err != nil {
+		if _, err := s.AddMOPart(ctxT(t), old, store.MOPart{Seq: seq, Received: time.Now().Add(-2 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.AddMOPart(ctxT(t), k, store.MOPart{Seq: 1}); err != nil {
+	published := store.MOKey{OperatorID: "mno-a", Source: "1", Destination: "2", Ref: 8, Total: 2}
+	addMO(t, s, published, 1, "p")
+	r := must[store.MOResult](t)(s.AddMOPart(ctxT(t), published, store.MOPart{Seq: 2, Received: time.Now().Add(-3 * time.Hour)}))
+	if err := s.MarkMOPublished(ctxT(t), r.Message); err != nil {
 		t.Fatal(err)
 	}
+	addMO(t, s, k, 1, "young")
 	expired := must[map[store.MOKey]int](t)(s.ExpireMOParts(ctxT(t), time.Hour))
 	if len(expired) != 1 || expired[old] != 2 {
-		t.Fatalf("expired %v, want the old message with its 2 parts", expired)
+		t.Fatalf("expired %v, want the old unfinished message with its 2 parts (the published one silently)", expired)
 	}
 	var left int
-	if err := connect(t, dsn).QueryRow(ctxT(t), `SELECT count(*) FROM smpp.mo_parts`).Scan(&left); err != nil || left != 1 {
-		t.Fatalf("%d parts left (%v), want the young one", left, err)
+	if err := connect(t, dsn).QueryRow(ctxT(t), `SELECT count(*) FROM smpp.mo_parts`).Scan(&left); err != nil || left != 3 {
+		t.Fatalf("%d parts left (%v), want the young one and the Latin-1 message's two", left, err)
 	}
 }

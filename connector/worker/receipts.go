@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -121,17 +122,32 @@ func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandSta
 		return data.ESME_ROK
 	}
 	ev := events.MO{OperatorID: w.op.ID, Source: src, Destination: dst, Parts: 1, ReceivedAt: time.Now().UTC()}
-	var key store.MOKey
+	var msg store.MOMessage
 	if segmented && total > 1 {
-		key = store.MOKey{OperatorID: w.op.ID, Source: src, Destination: dst, Ref: ref, Total: total}
-		msg, complete, err := w.d.Store.AddMOPart(ctx, key, store.MOPart{Seq: seq, DataCoding: part.DataCoding, Octets: payload})
+		key := store.MOKey{OperatorID: w.op.ID, Source: src, Destination: dst, Ref: ref, Total: total}
+		res, err := w.d.Store.AddMOPart(ctx, key, store.MOPart{Seq: seq, DataCoding: part.DataCoding, Octets: payload})
+		if errors.Is(err, store.ErrInvalid) {
+			w.d.Metrics.MOInvalid.WithLabelValues(w.op.ID).Inc()
+			w.log.Warn("MO part cannot be stored", "from", src, "ref", ref, "part", seq, "err", err)
+			return data.ESME_ROK
+		}
 		if err != nil {
 			w.log.Error("store MO part; asking the SMSC to deliver it again", "from", src, "ref", ref, "part", seq, "err", err)
 			return data.ESME_RX_T_APPN
 		}
-		if !complete {
+		if res.Abandoned > 0 {
+			w.d.Metrics.MOIncomplete.WithLabelValues(w.op.ID).Inc()
+			w.log.Warn("MO message never completed: a new one reuses its reference", "from", src, "to", dst, "ref", ref,
+				"parts_received", res.Abandoned, "parts", total)
+		}
+		if res.Duplicate {
+			w.log.Debug("MO part of a message already published: dropped", "from", src, "ref", ref, "part", seq)
 			return data.ESME_ROK
 		}
+		if !res.Complete {
+			return data.ESME_ROK
+		}
+		msg = res.Message
 		frags := make([]segment.Fragment, len(msg.Parts))
 		for i, p := range msg.Parts {
 			frags[i] = segment.Fragment{DataCoding: p.DataCoding, Octets: p.Octets}
@@ -140,7 +156,7 @@ func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandSta
 		if err != nil {
 			w.d.Metrics.MOInvalid.WithLabelValues(w.op.ID).Inc()
 			w.log.Warn("undecodable MO message dropped", "from", src, "ref", ref, "parts", total, "err", err)
-			w.forgetMO(ctx, key)
+			w.markPublished(ctx, msg)
 			return data.ESME_ROK
 		}
 		ev.Parts = total
@@ -156,16 +172,17 @@ func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandSta
 		return data.ESME_RX_T_APPN
 	}
 	if ev.ID != "" {
-		w.forgetMO(ctx, key)
+		w.markPublished(ctx, msg)
 	}
 	w.d.Metrics.MO.WithLabelValues(w.op.ID).Inc()
 	return data.ESME_ROK
 }
 
-// forgetMO deletes a published message's parts. If that fails they are
-// expired later (and counted as incomplete then).
-func (w *Worker) forgetMO(ctx context.Context, k store.MOKey) {
-	if err := w.d.Store.ForgetMO(ctx, k); err != nil {
-		w.log.Warn("MO published but its parts not deleted; they will expire", "from", k.Source, "ref", k.Ref, "err", err)
+// markPublished marks a published message's parts, so that late copies of
+// them are dropped. If that fails a late copy starts a message that never
+// completes: expired later, and counted then.
+func (w *Worker) markPublished(ctx context.Context, m store.MOMessage) {
+	if err := w.d.Store.MarkMOPublished(ctx, m); err != nil {
+		w.log.Warn("MO published but not marked so", "from", m.Key.Source, "ref", m.Key.Ref, "err", err)
 	}
 }
