@@ -52,6 +52,10 @@ type Service struct {
 	LogLevel string
 	// LogFormat is json (default) or text (SMPP_LOG_FORMAT, -log-format).
 	LogFormat string
+	// Pprof serves Go's profiler on /debug/pprof/ beside the metrics
+	// (SMPP_PPROF, -pprof): for on-call engineers and load tests. Off by
+	// default: profiles reveal internals, so keep HTTPListen private.
+	Pprof bool
 }
 
 // NATS holds the NATS contract. Subjects may hold {operatorId} (or {id}),
@@ -158,6 +162,7 @@ func (s *Service) settings() []setting {
 		{env: "SMPP_SHADOW", flag: "shadow", usage: "shadow mode: use shadow endpoints only, publish no receipts", boolean: &s.Shadow},
 		{env: "SMPP_LOG_LEVEL", flag: "log-level", usage: "log level: debug, info, warn or error", str: &s.LogLevel},
 		{env: "SMPP_LOG_FORMAT", flag: "log-format", usage: "log format: json or text", str: &s.LogFormat},
+		{env: "SMPP_PPROF", flag: "pprof", usage: "serve Go's profiler on /debug/pprof/ (keep the HTTP address private)", boolean: &s.Pprof},
 	}
 }
 
@@ -363,6 +368,7 @@ func (s Service) LogValue() slog.Value {
 		slog.String("httpListen", r.HTTPListen),
 		slog.Bool("shadow", r.Shadow),
 		slog.String("logLevel", r.LogLevel),
+		slog.Bool("pprof", r.Pprof),
 	)
 }
 

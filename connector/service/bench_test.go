@@ -39,9 +39,11 @@ import (
 // the connector's histogram buckets), the connector's peak RSS and CPU, and
 // the store's batch size and time per batch.
 //
-// SMPP_BENCH_CONNECTOR=inprocess runs the connector inside the test process
-// instead, so that -cpuprofile sees it (RSS and CPU are then the whole
-// process's).
+// The connector serves /debug/pprof/ here: with SMPP_BENCH_PROFILE=1 the
+// benchmark prints its address at the start, to profile it while it runs
+// with `go tool pprof http://ADDR/debug/pprof/profile?seconds=5`. SMPP_BENCH_CONNECTOR=inprocess
+// runs the connector inside the test process instead, so that -cpuprofile
+// sees it (RSS and CPU are then the whole process's).
 func BenchmarkConnectorEndToEnd(b *testing.B) {
 	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}}}}, quiet())
@@ -68,6 +70,10 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 		conn = startConnectorProcess(b, operators, ns.URL(), dsn)
 	}
 	defer conn.stop(b)
+	if os.Getenv("SMPP_BENCH_PROFILE") != "" {
+		// Now, for a profiler (b.Logf waits for the end); it breaks the result line.
+		fmt.Fprintf(os.Stderr, "connector: http://%s (pid %d)\n", conn.http, conn.pid)
+	}
 	nc, _ := nats.Connect(ns.URL())
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
@@ -253,7 +259,7 @@ func startConnectorProcess(b *testing.B, operators, natsURL, dsn string) *connec
 	logs := &lockedBuffer{}
 	cmd := exec.Command(bin, "run", "-migrate")
 	cmd.Env = append(os.Environ(), "SMPP_OPERATORS_FILE="+opsFile, "SMPP_NATS_URL="+natsURL, "SMPP_NATS_CREATE_STREAMS=true",
-		"SMPP_POSTGRES_DSN="+dsn, "SMPP_HTTP_LISTEN="+httpAddr, "SMPP_LOG_LEVEL=warn")
+		"SMPP_POSTGRES_DSN="+dsn, "SMPP_HTTP_LISTEN="+httpAddr, "SMPP_LOG_LEVEL=warn", "SMPP_PPROF=true")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

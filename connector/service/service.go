@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,7 +137,7 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 		rts = append(rts, rt)
 	}
 
-	httpSrv, addr, err := serveHTTP(svc.HTTPListen, m, readiness(st, nc, rts))
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, rts))
 	if err != nil {
 		return err
 	}
@@ -361,8 +362,14 @@ func (c comparisonLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func serveHTTP(addr string, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string)) (*http.Server, string, error) {
+func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string)) (*http.Server, string, error) {
 	mux := http.NewServeMux()
+	if profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {

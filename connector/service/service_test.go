@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
@@ -265,3 +266,24 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// The profiler is served only when asked for: it reveals internals.
+func TestProfilerOnlyWhenEnabled(t *testing.T) {
+	ready := func(context.Context) (bool, map[string]string) { return true, nil }
+	for _, enabled := range []bool{false, true} {
+		srv, addr, err := serveHTTP("127.0.0.1:0", enabled, metrics.New(), ready)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		resp, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if served := resp.StatusCode == http.StatusOK && strings.Contains(string(body), "goroutine profile"); served != enabled {
+			t.Fatalf("pprof enabled=%v: status %d", enabled, resp.StatusCode)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Advisory lock namespaces (the two-int4 form, a key space of its own).
@@ -221,12 +223,26 @@ func lockKey(parts ...string) int32 {
 	return int32(h.Sum32())
 }
 
+// flush writes a batch in one transaction (flushTx). SMSCs rarely reuse a
+// message id while an older row still holds it, so the first attempt does
+// not look for holders; the unique key refusing an accepted outcome means
+// one exists, and the batch is written again releasing it (stealSQL).
+func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error) {
+	res, err := s.flushTx(ctx, batch, false)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && strings.HasPrefix(pgErr.ConstraintName, "message_correlations_operator_smsc") {
+		s.stats.reuses.Add(1)
+		res, err = s.flushTx(ctx, batch, true)
+	}
+	return res, err
+}
+
 // flush writes a batch in one transaction and returns each request's
 // result. The transaction is two pipelined round trips (BEGIN and COMMIT
 // travel with the statements): the first stores prepares and outcomes and
 // reads what the receipts need, the second writes the receipts. A batch
 // with neither receipts nor accepted outcomes commits in the first.
-func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error) {
+func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]response, error) {
 	res := make([]response, len(batch))
 	var preps, outs, rcs []int // batch indexes
 	keyLocks := map[int32]bool{}
@@ -280,7 +296,7 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 			accIdx[[2]string{o.OperatorID, o.SMSCKey}] = i
 		}
 	}
-	if len(accOp) > 0 {
+	if steal && len(accOp) > 0 {
 		b.Queue(stealSQL, accOp, accKey, accRaw, accMsg, accPart)
 	}
 	if len(outs) > 0 {
@@ -354,7 +370,7 @@ func (s *Store) flush(ctx context.Context, batch []*request) ([]response, error)
 				return fmt.Errorf("lock keys: %w", err)
 			}
 		}
-		if len(accOp) > 0 {
+		if steal && len(accOp) > 0 {
 			rows, _ := br.Query()
 			for rows.Next() {
 				var (

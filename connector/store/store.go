@@ -171,13 +171,14 @@ type Stats struct {
 	Held      int64 // receipts held for a later submit_sm_resp
 	Released  int64 // held receipts applied by RecordOutcome
 	Displaced int64 // rows whose SMSC id was taken over by a newer part (id reuse)
+	Reuses    int64 // batches written a second time to release a reused SMSC id
 	// FlushTime is the time spent writing batches (committed or not).
 	FlushTime time.Duration
 }
 
 type stats struct {
-	batches, requests, retries, isolated, held, released, displaced atomic.Int64
-	flushNanos                                                      atomic.Int64
+	batches, requests, retries, isolated, held, released, displaced, reuses atomic.Int64
+	flushNanos                                                              atomic.Int64
 }
 
 // Stats returns the writer's counters.
@@ -190,6 +191,7 @@ func (s *Store) Stats() Stats {
 		Held:      s.stats.held.Load(),
 		Released:  s.stats.released.Load(),
 		Displaced: s.stats.displaced.Load(),
+		Reuses:    s.stats.reuses.Load(),
 		FlushTime: time.Duration(s.stats.flushNanos.Load()),
 	}
 }

@@ -661,8 +661,8 @@ func TestReusedSMSCIDMovesToTheNewerPart(t *testing.T) {
 	if key != nil || state != store.ReceiptDelivered {
 		t.Errorf("old part: key %v, state %s", key, state)
 	}
-	if s.Stats().Displaced != 1 {
-		t.Errorf("stats %+v", s.Stats())
+	if st := s.Stats(); st.Displaced != 1 || st.Reuses != 1 {
+		t.Errorf("stats %+v", st)
 	}
 }
 
