@@ -66,6 +66,10 @@ fmt:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadPDU -fuzztime $(FUZZTIME) ./smscsim/wire
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./connector/dlr
+	$(GO) test -run '^$$' -fuzz FuzzKey -fuzztime $(FUZZTIME) ./connector/dlr
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./connector/config
+	$(GO) test -run '^$$' -fuzz FuzzSegment -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzReassemble -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./smscsim/scenario
