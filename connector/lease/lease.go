@@ -1,0 +1,159 @@
+// Package lease makes one connector replica at a time the owner of an
+// operator: the owner binds and sends, the others stand by and take over
+// when it goes. Without it two replicas would each pace to the operator's
+// TPS and together send twice that, and bind twice as often as the operator
+// may allow.
+//
+// Ownership is a PostgreSQL session advisory lock, held on a connection of
+// its own: the database every replica already shares, and a lock that
+// disappears with the holder's session when the process dies or its
+// connection breaks. The holder pings the connection and gives ownership up
+// as soon as a ping fails; a new owner waits a grace period before it
+// starts, so that the two never overlap while the old one notices.
+package lease
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// lockSpace is the advisory lock namespace of operator ownership.
+const lockSpace int32 = 0x736d706c // "smpl"
+
+// Options tune a Lease.
+type Options struct {
+	// Poll is how often a standby tries to take the lock and the owner
+	// checks its connection (default 1s).
+	Poll time.Duration
+	// Grace is how long a new owner waits before it starts (default 2 polls
+	// plus a ping's timeout): the previous owner has given up by then.
+	Grace time.Duration
+	Log   *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Grace <= 0 {
+		o.Grace = 3 * o.Poll
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+}
+
+// Lease is the ownership of one name (an operator id) in one database.
+type Lease struct {
+	dsn  string
+	name string
+	key  int32
+	o    Options
+}
+
+// New returns the lease of name in the database at dsn.
+func New(dsn, name string, o Options) *Lease {
+	o.defaults()
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return &Lease{dsn: dsn, name: name, key: int32(h.Sum32()), o: o}
+}
+
+// Acquire waits until this process owns the name, or ctx ends. It returns a
+// context that ends when ownership is lost (the lock's connection failed)
+// or release is called; release gives the lock up.
+func (l *Lease) Acquire(ctx context.Context) (owned context.Context, release func(), err error) {
+	for {
+		conn, err := l.tryLock(ctx)
+		if err == nil && conn != nil {
+			select {
+			case <-time.After(l.o.Grace):
+			case <-ctx.Done():
+				_ = conn.Close(context.Background())
+				return nil, nil, ctx.Err()
+			}
+			return l.hold(ctx, conn)
+		}
+		if err != nil && ctx.Err() == nil {
+			l.o.Log.Warn("lease: cannot reach the database; standing by", "name", l.name, "err", err)
+		}
+		select {
+		case <-time.After(l.o.Poll):
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// tryLock returns a connection holding the lock, nil if another session
+// holds it.
+func (l *Lease) tryLock(ctx context.Context) (*pgx.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, l.o.Poll+5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, l.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("lease %s: connect: %w", l.name, err)
+	}
+	var got bool
+	if err := conn.QueryRow(cctx, `SELECT pg_try_advisory_lock($1::int4, $2::int4)`, lockSpace, l.key).Scan(&got); err != nil {
+		_ = conn.Close(context.Background())
+		return nil, fmt.Errorf("lease %s: lock: %w", l.name, err)
+	}
+	if !got {
+		_ = conn.Close(context.Background())
+		return nil, nil
+	}
+	return conn, nil
+}
+
+// hold keeps the lock's connection alive and ends owned when it fails.
+func (l *Lease) hold(ctx context.Context, conn *pgx.Conn) (context.Context, func(), error) {
+	owned, lose := context.WithCancelCause(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(l.o.Poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-owned.Done():
+				return
+			case <-t.C:
+			}
+			pctx, cancel := context.WithTimeout(owned, l.o.Poll)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil && owned.Err() == nil {
+				lose(fmt.Errorf("lease %s: lost the database session: %w", l.name, err))
+				return
+			}
+		}
+	}()
+	release := func() {
+		lose(errReleased)
+		<-stopped
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1::int4, $2::int4)`, lockSpace, l.key)
+		_ = conn.Close(uctx)
+	}
+	return owned, release, nil
+}
+
+var errReleased = errors.New("lease released")
+
+// Lost reports why an owned context ended: nil if it was released (or its
+// parent ended), the connection's error if ownership was lost.
+func Lost(owned context.Context) error {
+	err := context.Cause(owned)
+	if errors.Is(err, errReleased) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,99 @@
+package lease_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smpp-connector/smpp-connector/connector/lease"
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+)
+
+var env *framework.TestEnv
+
+func TestMain(m *testing.M) {
+	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+}
+
+func fast() lease.Options {
+	return lease.Options{Poll: 50 * time.Millisecond, Grace: 100 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+type acquired struct {
+	owned   context.Context
+	release func()
+}
+
+func acquire(ctx context.Context, l *lease.Lease) <-chan acquired {
+	ch := make(chan acquired, 1)
+	go func() {
+		owned, release, err := l.Acquire(ctx)
+		if err == nil {
+			ch <- acquired{owned, release}
+		}
+	}()
+	return ch
+}
+
+func TestOneOwnerAtATimeAndTheStandbyTakesOver(t *testing.T) {
+	dsn := env.FreshDatabase(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first := <-acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	standby := acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	other := <-acquire(ctx, lease.New(dsn, "mno-b", fast())) // another operator is independent
+	defer other.release()
+	select {
+	case <-standby:
+		t.Fatal("two owners of mno-a at once")
+	case <-time.After(500 * time.Millisecond):
+	}
+	first.release()
+	if err := lease.Lost(first.owned); err != nil || first.owned.Err() == nil {
+		t.Fatalf("released lease: ended=%v lost=%v", first.owned.Err(), err)
+	}
+	select {
+	case second := <-standby:
+		second.release()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the standby did not take over after release")
+	}
+}
+
+func TestOwnershipEndsWhenItsSessionDies(t *testing.T) {
+	dsn := env.FreshDatabase(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first := <-acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	defer first.release()
+	standby := acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	// The owner's database session is killed (a failover, a network cut).
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminated %d sessions: %v", killed, err)
+	}
+	select {
+	case <-first.owned.Done():
+		if lease.Lost(first.owned) == nil {
+			t.Fatal("ownership ended without a reason")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the owner did not notice it lost its session")
+	}
+	select {
+	case second := <-standby:
+		second.release()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the standby did not take over")
+	}
+}
