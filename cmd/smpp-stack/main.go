@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/service"
@@ -144,7 +145,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	done := make(chan error, 1)
 	runCtx, stopConnector := context.WithCancel(context.Background())
 	go func() {
-		done <- service.Run(runCtx, svc, ops, service.Options{Log: log, Secrets: src, Migrate: true, Ready: ready})
+		done <- service.Run(runCtx, svc, ops, service.Options{Log: log, Secrets: src, Migrate: true, Ready: ready,
+			Lease: lease.Options{Poll: 250 * time.Millisecond, Grace: 750 * time.Millisecond}})
 	}()
 	select {
 	case <-ready:

@@ -26,6 +26,7 @@ type Metrics struct {
 	MO              *prometheus.CounterVec   // operator
 	MOInvalid       *prometheus.CounterVec   // operator: MO parts or messages that cannot be read (dropped)
 	MOIncomplete    *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
+	Owner           *prometheus.GaugeVec     // operator: 1 while this replica owns the operator (binds and sends)
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -67,6 +68,8 @@ func New() *Metrics {
 			Help: "MO parts or messages that could not be read (malformed UDH, undecodable text): dropped."}, []string{"operator"})).(*prometheus.CounterVec),
 		MOIncomplete: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_incomplete_total",
 			Help: "Segmented MO messages expired because their other parts never came."}, []string{"operator"})).(*prometheus.CounterVec),
+		Owner: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_owner",
+			Help: "1 while this replica owns the operator (binds and sends); 0 while another does (standby)."}, []string{"operator"})).(*prometheus.GaugeVec),
 	}
 }
 

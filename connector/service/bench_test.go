@@ -45,36 +45,24 @@ import (
 // runs the connector inside the test process instead, so that -cpuprofile
 // sees it (RSS and CPU are then the whole process's).
 func BenchmarkConnectorEndToEnd(b *testing.B) {
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}}}}, quiet())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer sim.Close()
+	sim := startSim(b, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}})
 	op, _ := sim.Operator("mno-a")
-	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ns.Shutdown()
-	dsn := env.FreshDatabase(b, false)
+	svc := testService(b)
 	operators := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 1000000\n    window: 100\n", op.Addr())
 
 	var conn *connectorUnderTest
 	if os.Getenv("SMPP_BENCH_CONNECTOR") == "inprocess" {
-		conn = startConnectorInProcess(b, operators, ns.URL(), dsn)
+		conn = startConnectorInProcess(b, operators, svc)
 	} else {
-		conn = startConnectorProcess(b, operators, ns.URL(), dsn)
+		conn = startConnectorProcess(b, operators, svc)
 	}
 	defer conn.stop(b)
 	if os.Getenv("SMPP_BENCH_PROFILE") != "" {
 		// Now, for a profiler (b.Logf waits for the end); it breaks the result line.
 		fmt.Fprintf(os.Stderr, "connector: http://%s (pid %d)\n", conn.http, conn.pid)
 	}
-	nc, _ := nats.Connect(ns.URL())
+	nc, _ := nats.Connect(svc.NATS.URL)
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	waitReady(b, conn)
@@ -235,7 +223,7 @@ type connectorUnderTest struct {
 // startConnectorProcess builds cmd/smpp-connector and runs it with the
 // operators file, credentials from a rendered file, and the settings in its
 // environment, as a deployment would.
-func startConnectorProcess(b *testing.B, operators, natsURL, dsn string) *connectorUnderTest {
+func startConnectorProcess(b *testing.B, operators string, svc config.Service) *connectorUnderTest {
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "smpp-connector")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/smpp-connector/smpp-connector/cmd/smpp-connector").CombinedOutput(); err != nil {
@@ -258,8 +246,8 @@ func startConnectorProcess(b *testing.B, operators, natsURL, dsn string) *connec
 	ln.Close()
 	logs := &lockedBuffer{}
 	cmd := exec.Command(bin, "run", "-migrate")
-	cmd.Env = append(os.Environ(), "SMPP_OPERATORS_FILE="+opsFile, "SMPP_NATS_URL="+natsURL, "SMPP_NATS_CREATE_STREAMS=true",
-		"SMPP_POSTGRES_DSN="+dsn, "SMPP_HTTP_LISTEN="+httpAddr, "SMPP_LOG_LEVEL=warn", "SMPP_PPROF=true")
+	cmd.Env = append(os.Environ(), "SMPP_OPERATORS_FILE="+opsFile, "SMPP_NATS_URL="+svc.NATS.URL, "SMPP_NATS_CREATE_STREAMS=true",
+		"SMPP_POSTGRES_DSN="+svc.PostgresDSN, "SMPP_HTTP_LISTEN="+httpAddr, "SMPP_LOG_LEVEL=warn", "SMPP_PPROF=true")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -281,20 +269,18 @@ func startConnectorProcess(b *testing.B, operators, natsURL, dsn string) *connec
 }
 
 // startConnectorInProcess runs the connector in the test process.
-func startConnectorInProcess(b *testing.B, operators, natsURL, dsn string) *connectorUnderTest {
+func startConnectorInProcess(b *testing.B, operators string, svc config.Service) *connectorUnderTest {
 	ops, err := config.Parse([]byte(operators))
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := config.DefaultService()
-	svc.NATS.URL, svc.NATS.CreateStreams = natsURL, true
-	svc.PostgresDSN, svc.HTTPListen = dsn, "127.0.0.1:0"
 	cred := staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan struct{}), make(chan error, 1)
 	addr := make(chan string, 1)
 	go func() {
-		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, Secrets: cred, HTTPAddr: func(a string) { addr <- a }})
+		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, Secrets: cred, Lease: fastLease,
+			HTTPAddr: func(a string) { addr <- a }})
 	}()
 	select {
 	case <-ready:
@@ -309,8 +295,9 @@ func startConnectorInProcess(b *testing.B, operators, natsURL, dsn string) *conn
 	}}
 }
 
-// waitReady polls the connector's /readyz until it answers 200 (every bind
-// up), and fails at once, with its output, if the process ends.
+// waitReady polls the connector's /readyz until it answers 200 and owns the
+// operator (every bind up), and fails at once, with its output, if the
+// process ends.
 func waitReady(b *testing.B, c *connectorUnderTest) {
 	url := "http://" + c.http + "/readyz"
 	deadline := time.Now().Add(30 * time.Second)
@@ -324,7 +311,9 @@ func waitReady(b *testing.B, c *connectorUnderTest) {
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// Ready and owning the operator (not standing by for it).
+			var v struct{ Standby []string }
+			if resp.StatusCode == http.StatusOK && json.Unmarshal(body, &v) == nil && len(v.Standby) == 0 {
 				return
 			}
 			err = fmt.Errorf("%s: %s", resp.Status, body)

@@ -27,6 +27,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/dispatch"
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
@@ -56,17 +57,41 @@ type Options struct {
 	// rows purged (default 1m); UnmatchedAfter and Retention default to
 	// DefaultUnmatchedAfter and DefaultRetention.
 	MaintenanceEvery, UnmatchedAfter, Retention time.Duration
+	// Lease tunes how replicas hand an operator over (lease.Options:
+	// default poll 1s, grace 3s).
+	Lease lease.Options
 }
 
-// operatorRuntime is one operator's running parts.
+// operatorRuntime is one operator: its settings, its limiter, and its
+// binds and worker while this replica owns it (a term); nil term: standby.
 type operatorRuntime struct {
-	cfg  config.Operator
-	pool *session.Pool
-	rx   *session.Pool // receivers, with transmitter+receiver binds
+	cfg     config.Operator
+	limiter *throttle.Limiter
+	newTerm func() *term
+
+	mu   sync.Mutex
+	term *term
 	// notConsuming holds why the operator's consumer could not start.
 	notConsuming atomic.Value
-	limiter      *throttle.Limiter
-	worker       *worker.Worker
+}
+
+// term is what runs while this replica owns the operator.
+type term struct {
+	pool   *session.Pool
+	rx     *session.Pool // receivers, with transmitter+receiver binds
+	worker *worker.Worker
+}
+
+func (rt *operatorRuntime) current() *term {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.term
+}
+
+func (rt *operatorRuntime) set(t *term) {
+	rt.mu.Lock()
+	rt.term = t
+	rt.mu.Unlock()
 }
 
 // Run starts the connector and runs it until ctx ends.
@@ -150,24 +175,12 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 	defer stop()
 	var wg sync.WaitGroup
 	for _, rt := range rts {
-		rt.pool.Start()
-		if rt.rx != nil {
-			rt.rx.Start()
-		}
-		wg.Add(3)
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := rt.worker.Run(runCtx); err != nil {
-				// Without its consumer the operator sends nothing: make it loud.
-				log.Error("operator not consuming", "operator", rt.cfg.ID, "err", err)
-				rt.notConsuming.Store(err.Error())
-			}
+			runOperator(runCtx, rt, lease.New(svc.PostgresDSN, "operator/"+rt.cfg.ID, leaseOptions(o.Lease, log)),
+				src, cmp.Or(o.CredentialPoll, 30*time.Second), m, log)
 		}()
-		go func() {
-			defer wg.Done()
-			watchCredentials(runCtx, src, rt, cmp.Or(o.CredentialPoll, 30*time.Second), log)
-		}()
-		go func() { defer wg.Done(); observeBinds(runCtx, rt, m) }()
 	}
 	wg.Add(1)
 	go func() {
@@ -181,13 +194,7 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 	<-ctx.Done()
 	log.Info("shutting down: finishing in-flight messages")
 	stop()
-	wg.Wait() // workers have stored every outcome they got
-	for _, rt := range rts {
-		rt.pool.Close() // unbind
-		if rt.rx != nil {
-			rt.rx.Close()
-		}
-	}
+	wg.Wait() // workers have stored every outcome they got, binds are closed
 	shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(shCtx)
@@ -195,12 +202,65 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 	return nil
 }
 
-// binds are the operator's binds, receivers included.
-func (rt *operatorRuntime) binds() []*session.Bind {
-	if rt.rx == nil {
-		return rt.pool.Binds()
+// binds are the term's binds, receivers included.
+func (t *term) binds() []*session.Bind {
+	if t.rx == nil {
+		return t.pool.Binds()
 	}
-	return append(append([]*session.Bind(nil), rt.pool.Binds()...), rt.rx.Binds()...)
+	return append(append([]*session.Bind(nil), t.pool.Binds()...), t.rx.Binds()...)
+}
+
+func leaseOptions(o lease.Options, log *slog.Logger) lease.Options {
+	if o.Log == nil {
+		o.Log = log
+	}
+	return o
+}
+
+// runOperator runs the operator while this replica owns it, and stands by
+// while another does: only the owner binds and sends, so the operator's TPS
+// and bind limits hold across replicas.
+func runOperator(ctx context.Context, rt *operatorRuntime, l *lease.Lease, src secrets.Source, credPoll time.Duration,
+	m *metrics.Metrics, log *slog.Logger) {
+	id := rt.cfg.ID
+	for {
+		m.Owner.WithLabelValues(id).Set(0)
+		owned, release, err := l.Acquire(ctx)
+		if err != nil {
+			return // ctx ended
+		}
+		log.Info("this replica owns the operator: binding and sending", "operator", id)
+		m.Owner.WithLabelValues(id).Set(1)
+		t := rt.newTerm()
+		rt.notConsuming.Store("")
+		rt.set(t)
+		t.pool.Start()
+		if t.rx != nil {
+			t.rx.Start()
+		}
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); watchCredentials(owned, src, id, t, credPoll, log) }()
+		go func() { defer wg.Done(); observeBinds(owned, id, t, m) }()
+		if err := t.worker.Run(owned); err != nil {
+			// Without its consumer the operator sends nothing: make it loud.
+			log.Error("operator not consuming", "operator", id, "err", err)
+			rt.notConsuming.Store(err.Error())
+			<-owned.Done()
+		}
+		wg.Wait()
+		t.pool.Close() // unbind once in-flight submits are answered
+		if t.rx != nil {
+			t.rx.Close()
+		}
+		rt.set(nil)
+		lost := lease.Lost(owned)
+		release()
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("this replica lost the operator: standing by", "operator", id, "err", lost)
+	}
 }
 
 func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.Store, js jetstream.JetStream,
@@ -221,31 +281,33 @@ func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.
 		}
 		return session.Auth{SystemID: c.SystemID, Password: c.Password, SystemType: c.SystemType, Version: c.Version}, nil
 	}
-	var w *worker.Worker
 	var backups []string
 	for _, e := range append(primary[1:], backup...) {
 		backups = append(backups, e.Address)
 	}
-	scfg := session.Config{
-		Operator: oc.ID, Addr: primary[0].Address, Backups: backups, BindType: bindType, Window: oc.Window,
-		EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
-		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: log,
-		Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) },
+	rt.newTerm = func() *term {
+		t := &term{}
+		scfg := session.Config{
+			Operator: oc.ID, Addr: primary[0].Address, Backups: backups, BindType: bindType, Window: oc.Window,
+			EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
+			BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: log,
+			Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return t.worker.HandleDeliver(d) },
+		}
+		t.pool = session.NewPool(scfg, oc.Binds, creds)
+		if bindType == session.Transmitter {
+			scfg.BindType, scfg.Operator = session.Receiver, oc.ID+"-rx"
+			t.rx = session.NewPool(scfg, oc.Binds, creds)
+		}
+		t.worker = worker.New(worker.Operator{
+			ID: oc.ID,
+			Profile: dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
+				AllowLatin1: oc.Encoding.AllowLatin1, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
+			IDRule:       dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)},
+			ReceiptParts: oc.Quirks.ReceiptParts,
+			Concurrency:  max(oc.Binds*oc.Window*2, 8),
+		}, worker.Deps{Store: st, Pool: t.pool, Limiter: rt.limiter, Events: pub, JS: js, Names: names, Metrics: m, Log: log})
+		return t
 	}
-	rt.pool = session.NewPool(scfg, oc.Binds, creds)
-	if bindType == session.Transmitter {
-		scfg.BindType, scfg.Operator = session.Receiver, oc.ID+"-rx"
-		rt.rx = session.NewPool(scfg, oc.Binds, creds)
-	}
-	w = worker.New(worker.Operator{
-		ID: oc.ID,
-		Profile: dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
-			AllowLatin1: oc.Encoding.AllowLatin1, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
-		IDRule:       dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)},
-		ReceiptParts: oc.Quirks.ReceiptParts,
-		Concurrency:  max(oc.Binds*oc.Window*2, 8),
-	}, worker.Deps{Store: st, Pool: rt.pool, Limiter: rt.limiter, Events: pub, JS: js, Names: names, Metrics: m, Log: log})
-	rt.worker = w
 	return rt, nil
 }
 
@@ -280,52 +342,58 @@ func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log
 	return r, nil
 }
 
-// watchCredentials renews the operator's binds when a new credential version
+// watchCredentials renews the term's binds when a new credential version
 // appears (a rotation in Vault or a re-rendered file).
-func watchCredentials(ctx context.Context, src secrets.Source, rt *operatorRuntime, every time.Duration, log *slog.Logger) {
-	for c := range src.Watch(ctx, rt.cfg.ID, every) {
-		log.Info("new credential version: renewing binds", "operator", rt.cfg.ID, "version", c.Version)
-		for _, p := range []*session.Pool{rt.pool, rt.rx} {
+func watchCredentials(ctx context.Context, src secrets.Source, id string, t *term, every time.Duration, log *slog.Logger) {
+	for c := range src.Watch(ctx, id, every) {
+		log.Info("new credential version: renewing binds", "operator", id, "version", c.Version)
+		for _, p := range []*session.Pool{t.pool, t.rx} {
 			if p == nil {
 				continue
 			}
 			if err := p.Renew(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("renewing binds with the new credential", "operator", rt.cfg.ID, "err", err)
+				log.Error("renewing binds with the new credential", "operator", id, "err", err)
 			}
 		}
 	}
 }
 
 // observeBinds keeps the bind gauges current.
-func observeBinds(ctx context.Context, rt *operatorRuntime, m *metrics.Metrics) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	states := []session.State{session.StateConnecting, session.StateBound, session.StateBackoff, session.StateAuthFailed, session.StateClosed}
 	for {
-		for _, b := range rt.binds() {
+		for _, b := range t.binds() {
 			st, _ := b.State()
 			for _, s := range states {
 				v := 0.0
 				if s == st {
 					v = 1
 				}
-				m.BindState.WithLabelValues(rt.cfg.ID, b.Name(), string(s)).Set(v)
+				m.BindState.WithLabelValues(id, b.Name(), string(s)).Set(v)
 			}
-			m.WindowInUse.WithLabelValues(rt.cfg.ID, b.Name()).Set(float64(b.Outstanding()))
+			m.WindowInUse.WithLabelValues(id, b.Name()).Set(float64(b.Outstanding()))
 		}
 		select {
 		case <-ctx.Done():
+			for _, b := range t.binds() {
+				m.WindowInUse.WithLabelValues(id, b.Name()).Set(0)
+			}
 			return
-		case <-t.C:
+		case <-tick.C:
 		}
 	}
 }
 
 // readiness reports whether the connector can do its job: the database and
-// NATS answer and every operator has a bind up. The body says what is wrong.
-func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(context.Context) (bool, map[string]string) {
-	return func(ctx context.Context) (bool, map[string]string) {
+// NATS answer and every operator this replica owns has a bind up. Operators
+// another replica owns are listed as standby: that is ready too. The body
+// says what is wrong.
+func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(context.Context) (bool, map[string]string, []string) {
+	return func(ctx context.Context) (bool, map[string]string, []string) {
 		problems := map[string]string{}
+		var standby []string
 		if err := st.Pool().Ping(ctx); err != nil {
 			problems["postgres"] = err.Error()
 		}
@@ -333,14 +401,19 @@ func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(cont
 			problems["nats"] = nc.Status().String()
 		}
 		for _, rt := range rts {
-			if why, ok := rt.notConsuming.Load().(string); ok {
+			if why, _ := rt.notConsuming.Load().(string); why != "" {
 				problems["operator "+rt.cfg.ID+" consumer"] = why
 			}
-			if rt.pool.Ready() && (rt.rx == nil || rt.rx.Ready()) {
+			t := rt.current()
+			if t == nil {
+				standby = append(standby, rt.cfg.ID)
+				continue
+			}
+			if t.pool.Ready() && (t.rx == nil || t.rx.Ready()) {
 				continue
 			}
 			var why []string
-			for _, b := range rt.binds() {
+			for _, b := range t.binds() {
 				s, err := b.State()
 				w := string(s)
 				if err != nil {
@@ -350,7 +423,7 @@ func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(cont
 			}
 			problems["operator "+rt.cfg.ID] = fmt.Sprint(why)
 		}
-		return len(problems) == 0, problems
+		return len(problems) == 0, problems, standby
 	}
 }
 
@@ -362,7 +435,7 @@ func (c comparisonLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string)) (*http.Server, string, error) {
+func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string, []string)) (*http.Server, string, error) {
 	mux := http.NewServeMux()
 	if profiling {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
@@ -375,12 +448,12 @@ func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(conte
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		ok, problems := ready(ctx)
+		ok, problems, standby := ready(ctx)
 		w.Header().Set("Content-Type", "application/json")
 		if !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		writeJSON(w, map[string]any{"ready": ok, "problems": problems})
+		writeJSON(w, map[string]any{"ready": ok, "problems": problems, "standby": standby})
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
@@ -42,20 +43,13 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // quirks on the simulator, credentials from rendered files, a real
 // PostgreSQL, an embedded NATS server; then a rotation and a shutdown.
 func TestServiceEndToEnd(t *testing.T) {
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{
-		{ID: "mno-a", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw-a1", TPS: 100}}},
-		{ID: "mno-b", Listen: "127.0.0.1:0", Profile: profile.Profile{
+	sim := startSim(t,
+		server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw-a1", TPS: 100}}},
+		server.OperatorConfig{ID: "mno-b", Listen: "127.0.0.1:0", Profile: profile.Profile{
 			MessageID: profile.IDFormat{Format: profile.IDHexUpper}, ReceiptMessageID: &profile.IDFormat{Format: profile.IDDecimal},
 			Receipt: profile.Receipt{Carry: profile.CarryTLV}},
 			Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw-b1", TPS: 50}}},
-	}}, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
+	)
 	opA, _ := sim.Operator("mno-a")
 	opB, _ := sim.Operator("mno-b")
 
@@ -80,23 +74,15 @@ func TestServiceEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-
-	svc := config.DefaultService()
-	svc.NATS.URL, svc.NATS.CreateStreams = ns.URL(), true
-	svc.PostgresDSN = env.FreshDatabase(t, false)
-	svc.HTTPListen = "127.0.0.1:0"
+	svc := testService(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	var httpAddr string
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, CredentialPoll: 200 * time.Millisecond, HTTPAddr: func(a string) { httpAddr = a }})
+		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, CredentialPoll: 200 * time.Millisecond, Lease: fastLease,
+			HTTPAddr: func(a string) { httpAddr = a }})
 	}()
 	select {
 	case <-ready:
@@ -120,7 +106,7 @@ func TestServiceEndToEnd(t *testing.T) {
 		return nil
 	})
 
-	nc, _ := nats.Connect(ns.URL())
+	nc, _ := nats.Connect(svc.NATS.URL)
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	for i := 0; i < 10; i++ {
@@ -200,33 +186,19 @@ func TestServiceEndToEnd(t *testing.T) {
 // A receipt whose submit never shows up is counted as unmatched and logged
 // with its id once it has waited UnmatchedAfter.
 func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}}}}, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
+	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}})
 	op, _ := sim.Operator("mno-a")
 	ops, _ := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n", op.Addr())))
-	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	svc := config.DefaultService()
-	svc.NATS.URL, svc.NATS.CreateStreams = ns.URL(), true
-	svc.PostgresDSN, svc.HTTPListen = env.FreshDatabase(t, false), "127.0.0.1:0"
+	svc := testService(t)
 	var logs lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan struct{}), make(chan error, 1)
 	var httpAddr string
 	go func() {
 		done <- Run(ctx, svc, ops, Options{Log: slog.New(slog.NewJSONHandler(&logs, nil)), Migrate: true, Ready: ready,
-			Secrets:          staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
-			MaintenanceEvery: 50 * time.Millisecond, UnmatchedAfter: 100 * time.Millisecond, HTTPAddr: func(a string) { httpAddr = a }})
+			Secrets: staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
+			Lease:   fastLease, MaintenanceEvery: 50 * time.Millisecond, UnmatchedAfter: 100 * time.Millisecond, HTTPAddr: func(a string) { httpAddr = a }})
 	}()
 	<-ready
 	t.Cleanup(func() { cancel(); <-done })
@@ -269,7 +241,7 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 
 // The profiler is served only when asked for: it reveals internals.
 func TestProfilerOnlyWhenEnabled(t *testing.T) {
-	ready := func(context.Context) (bool, map[string]string) { return true, nil }
+	ready := func(context.Context) (bool, map[string]string, []string) { return true, nil, nil }
 	for _, enabled := range []bool{false, true} {
 		srv, addr, err := serveHTTP("127.0.0.1:0", enabled, metrics.New(), ready)
 		if err != nil {
@@ -286,4 +258,162 @@ func TestProfilerOnlyWhenEnabled(t *testing.T) {
 			t.Fatalf("pprof enabled=%v: status %d", enabled, resp.StatusCode)
 		}
 	}
+}
+
+// fastLease hands an operator over within a few hundred milliseconds.
+var fastLease = lease.Options{Poll: 50 * time.Millisecond, Grace: 200 * time.Millisecond}
+
+// replica runs one connector replica until stop is called.
+type replica struct {
+	http string
+	stop func()
+}
+
+func startReplica(t *testing.T, svc config.Service, ops *config.File, cred secrets.Credential) *replica {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, Secrets: staticSource{cred},
+			Lease: fastLease, HTTPAddr: func(a string) { addr <- a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("replica: %v", err)
+	}
+	var once sync.Once
+	r := &replica{http: <-addr, stop: func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("replica stopped with %v", err)
+			}
+		})
+	}}
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *replica) readyz(t *testing.T) map[string]any {
+	t.Helper()
+	resp, err := http.Get("http://" + r.http + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Two replicas (Phase 3 runs an active one and a hot standby): only one binds
+// and sends, so the operator's TPS holds across them; when it stops, the
+// other takes over and nothing is lost or sent twice.
+func TestTwoReplicasShareAnOperatorWithoutBreachingItsTPS(t *testing.T) {
+	const tps, n = 50, 150
+	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw", TPS: tps}}})
+	op, _ := sim.Operator("mno-a")
+	ops, _ := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: %d\n", op.Addr(), tps)))
+	svc := testService(t)
+	cred := secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}
+
+	a := startReplica(t, svc, ops, cred)
+	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if v := a.readyz(t); v["ready"] != true || v["standby"] != nil {
+			return fmt.Errorf("first replica not owning and ready: %v", v)
+		}
+		return nil
+	})
+	b := startReplica(t, svc, ops, cred)
+	if v := b.readyz(t); v["ready"] != true || fmt.Sprint(v["standby"]) != "[mno-a]" {
+		t.Fatalf("second replica's readiness: %v, want ready and standby for mno-a", v)
+	}
+
+	nc, _ := nats.Connect(svc.NATS.URL)
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	for i := 0; i < n; i++ {
+		cmd := fmt.Sprintf(`{"messageId":"r-%d","operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},`+
+			`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"replica %d","registeredDelivery":true}`, i, i)
+		if _, err := js.Publish(context.Background(), natsjs.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outcomes := map[string]string{}
+	cons, err := js.OrderedConsumer(context.Background(), natsjs.EventsStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{natsjs.OutcomePrefix + "mno-a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	collect := func(want int) {
+		t.Helper()
+		smpptest.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
+			batch, err := cons.FetchNoWait(200)
+			if err != nil {
+				return err
+			}
+			for m := range batch.Messages() {
+				var o map[string]any
+				_ = json.Unmarshal(m.Data(), &o)
+				outcomes[o["messageId"].(string)] = o["outcome"].(string)
+			}
+			if s := len(sim.Sessions()); s > 1 {
+				t.Fatalf("%d binds to the SMSC, want only the owner's one", s)
+			}
+			if len(outcomes) < want {
+				return fmt.Errorf("%d outcomes", len(outcomes))
+			}
+			return nil
+		})
+	}
+	collect(n / 3)
+	a.stop() // the active replica goes (a deploy, a crash): the standby takes over
+	collect(n)
+	for id, o := range outcomes {
+		if o != "accepted" {
+			t.Errorf("%s: %s", id, o)
+		}
+	}
+	if got := sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); got != n {
+		t.Errorf("%d submit_sm for %d messages", got, n)
+	}
+	for _, r := range sim.Meter.Reports(time.Now()) {
+		if r.Breaches != 0 || r.WorstSlidingWindow > tps {
+			t.Errorf("TPS breached across replicas: %+v", r)
+		}
+	}
+}
+
+// startSim runs a simulator with the given operators until the test ends.
+func startSim(tb testing.TB, ops ...server.OperatorConfig) *server.Sim {
+	tb.Helper()
+	sim, err := server.New(server.Config{Operators: ops}, quiet())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(sim.Close)
+	return sim
+}
+
+// testService returns settings for a connector on an embedded NATS server
+// (JetStream, streams created) and a fresh database, both gone with the test.
+func testService(tb testing.TB) config.Service {
+	tb.Helper()
+	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(ns.Shutdown)
+	svc := config.DefaultService()
+	svc.NATS.URL, svc.NATS.CreateStreams = ns.URL(), true
+	svc.PostgresDSN, svc.HTTPListen = env.FreshDatabase(tb, false), "127.0.0.1:0"
+	return svc
 }

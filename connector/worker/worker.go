@@ -142,12 +142,19 @@ func (w *Worker) Run(ctx context.Context) error {
 					time.Sleep(time.Second)
 					continue
 				}
+				if ctx.Err() != nil {
+					// Fetched but not started when the worker stops: hand it
+					// back now, for a standby replica (or this one restarted),
+					// rather than after the ack wait.
+					_ = msg.Nak()
+					continue
+				}
 				w.Handle(ctx, msg)
 			}
 		}()
 	}
 	<-ctx.Done()
-	iter.Stop()
+	iter.Drain() // what is buffered comes out of Next, to be handed back
 	w.wg.Wait()
 	return nil
 }
@@ -192,7 +199,7 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	if err != nil {
-		w.retry(msg, cmd.MessageID, fmt.Errorf("prepare: %w", err))
+		w.retry(ctx, msg, cmd.MessageID, fmt.Errorf("prepare: %w", err))
 		return
 	}
 	attempt := deliveries(msg)
@@ -206,7 +213,7 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		done, err := w.submitPart(ctx, cmd, p, attempt)
 		if err != nil || !done {
-			w.retry(msg, cmd.MessageID, err)
+			w.retry(ctx, msg, cmd.MessageID, err)
 			return
 		}
 	}
@@ -319,8 +326,17 @@ func (w *Worker) publishOutcome(ctx context.Context, o events.Outcome) {
 	}
 }
 
-// retry asks JetStream for the command again after a growing delay.
-func (w *Worker) retry(msg jetstream.Msg, messageID string, reason error) {
+// retry asks JetStream for the command again after a growing delay, or at
+// once when the worker is stopping (ctx ended): then the parts not sent yet
+// are for whoever consumes next.
+func (w *Worker) retry(ctx context.Context, msg jetstream.Msg, messageID string, reason error) {
+	if ctx.Err() != nil {
+		w.log.Info("command handed back on shutdown", "message_id", messageID, "reason", reason)
+		if err := msg.Nak(); err != nil {
+			w.log.Warn("nak failed; the command comes back after the ack wait", "message_id", messageID, "err", err)
+		}
+		return
+	}
 	n := deliveries(msg)
 	delay := w.op.RetryDelay << min(n-1, 8)
 	delay = min(delay, 5*time.Minute)
@@ -349,7 +365,7 @@ func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, err error) {
 		Command: string(msg.Data()), ReceivedAt: time.Now().UTC()}
 	if perr := w.d.Events.DeadLetter(ctx, dl); perr != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("deadletter").Inc()
-		w.retry(msg, "", fmt.Errorf("dead letter: %w", perr))
+		w.retry(ctx, msg, "", fmt.Errorf("dead letter: %w", perr))
 		return
 	}
 	w.d.Metrics.DeadLetters.WithLabelValues(w.op.ID, bc.Field).Inc()

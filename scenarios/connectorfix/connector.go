@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/natsjs"
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
@@ -32,7 +33,12 @@ func Start(ctx context.Context, e *framework.Env, operatorsYAML string) {
 	runCtx, stop := context.WithCancel(context.Background())
 	ready, done := make(chan struct{}), make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- service.Run(runCtx, svc, file, service.Options{Log: log, Ready: ready}) }()
+	go func() {
+		done <- service.Run(runCtx, svc, file, service.Options{Log: log, Ready: ready,
+			// One replica: take the operators at once rather than after the
+			// production grace period.
+			Lease: lease.Options{Poll: 100 * time.Millisecond, Grace: 300 * time.Millisecond}})
+	}()
 	DeferCleanup(func() {
 		stop()
 		Eventually(done).WithTimeout(30*time.Second).Should(Receive(BeNil()), "the connector did not stop cleanly")
