@@ -7,9 +7,12 @@
 // Ownership is a PostgreSQL session advisory lock, held on a connection of
 // its own: the database every replica already shares, and a lock that
 // disappears with the holder's session when the process dies or its
-// connection breaks. The holder pings the connection and gives ownership up
-// as soon as a ping fails; a new owner waits a grace period before it
-// starts, so that the two never overlap while the old one notices.
+// connection breaks (the session ends itself when the holder's pings stop:
+// idle_session_timeout). The holder pings the connection and gives ownership
+// up as soon as a ping fails; a new owner waits a grace period, still
+// pinging, before it starts, so that the two do not overlap while the old
+// one notices. An old owner stops sending at once, but keeps its binds until
+// what it sent is answered (at most the response timeout).
 package lease
 
 import (
@@ -18,6 +21,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -72,13 +76,22 @@ func (l *Lease) Acquire(ctx context.Context) (owned context.Context, release fun
 	for {
 		conn, err := l.tryLock(ctx)
 		if err == nil && conn != nil {
+			// Held, and watched, from now: losing it during the grace period
+			// means standing by again, not starting.
+			owned, release, check := l.hold(ctx, conn)
 			select {
 			case <-time.After(l.o.Grace):
-			case <-ctx.Done():
-				_ = conn.Close(context.Background())
+			case <-owned.Done():
+			}
+			if owned.Err() == nil && check() == nil && owned.Err() == nil {
+				return owned, release, nil
+			}
+			release()
+			if ctx.Err() != nil {
 				return nil, nil, ctx.Err()
 			}
-			return l.hold(ctx, conn)
+			l.o.Log.Warn("lease: lost before the grace period ended; standing by", "name", l.name, "err", Lost(owned))
+			continue
 		}
 		if err != nil && ctx.Err() == nil {
 			l.o.Log.Warn("lease: cannot reach the database; standing by", "name", l.name, "err", err)
@@ -100,6 +113,13 @@ func (l *Lease) tryLock(ctx context.Context) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lease %s: connect: %w", l.name, err)
 	}
+	// If this process vanishes without closing the connection (a node lost,
+	// a partition), PostgreSQL would keep the session, and the lock, until
+	// TCP keepalive gives up (hours): end it when the pings stop instead.
+	// (PostgreSQL 14 or later; older servers rely on keepalive.)
+	if _, err := conn.Exec(cctx, fmt.Sprintf("SET idle_session_timeout = %d", (4*l.o.Poll).Milliseconds())); err != nil {
+		l.o.Log.Debug("lease: idle_session_timeout not set", "name", l.name, "err", err)
+	}
 	var got bool
 	if err := conn.QueryRow(cctx, `SELECT pg_try_advisory_lock($1::int4, $2::int4)`, lockSpace, l.key).Scan(&got); err != nil {
 		_ = conn.Close(context.Background())
@@ -112,38 +132,60 @@ func (l *Lease) tryLock(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// hold keeps the lock's connection alive and ends owned when it fails.
-func (l *Lease) hold(ctx context.Context, conn *pgx.Conn) (context.Context, func(), error) {
+// hold keeps the lock's connection alive and ends owned when it fails;
+// check pings it now (the connection is used by this goroutine only).
+func (l *Lease) hold(ctx context.Context, conn *pgx.Conn) (owned context.Context, release func(), check func() error) {
 	owned, lose := context.WithCancelCause(ctx)
 	stopped := make(chan struct{})
+	checks := make(chan chan error)
 	go func() {
 		defer close(stopped)
 		t := time.NewTicker(l.o.Poll)
 		defer t.Stop()
 		for {
+			var reply chan error
 			select {
 			case <-owned.Done():
 				return
 			case <-t.C:
+			case reply = <-checks:
 			}
-			pctx, cancel := context.WithTimeout(owned, l.o.Poll)
+			// Two polls: a slow moment of the database is not a loss.
+			pctx, cancel := context.WithTimeout(owned, 2*l.o.Poll)
 			err := conn.Ping(pctx)
 			cancel()
 			if err != nil && owned.Err() == nil {
 				lose(fmt.Errorf("lease %s: lost the database session: %w", l.name, err))
+			}
+			if reply != nil {
+				reply <- err
+			}
+			if err != nil {
 				return
 			}
 		}
 	}()
-	release := func() {
-		lose(errReleased)
-		<-stopped
-		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1::int4, $2::int4)`, lockSpace, l.key)
-		_ = conn.Close(uctx)
+	check = func() error {
+		reply := make(chan error, 1)
+		select {
+		case checks <- reply:
+			return <-reply
+		case <-stopped:
+			return Lost(owned)
+		}
 	}
-	return owned, release, nil
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			lose(errReleased)
+			<-stopped
+			uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1::int4, $2::int4)`, lockSpace, l.key)
+			_ = conn.Close(uctx)
+		})
+	}
+	return owned, release, check
 }
 
 var errReleased = errors.New("lease released")

@@ -97,3 +97,44 @@ func TestOwnershipEndsWhenItsSessionDies(t *testing.T) {
 		t.Fatal("the standby did not take over")
 	}
 }
+
+// An owner whose session dies during its grace period must not start: the
+// standby that took the freed lock owns the operator alone.
+func TestLossDuringTheGracePeriodMeansStandingBy(t *testing.T) {
+	dsn := env.FreshDatabase(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	slow := fast()
+	slow.Poll, slow.Grace = 100*time.Millisecond, 800*time.Millisecond
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	first := acquire(ctx, lease.New(dsn, "mno-a", slow))
+	// Its lock is taken: kill its session while it waits out the grace period.
+	var killed int
+	for i := 0; i < 100 && killed == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+		if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&killed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if killed != 1 {
+		t.Fatal("the first lease never took its lock")
+	}
+	second := <-acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	select {
+	case a := <-first:
+		a.release()
+		t.Fatal("the first lease started although it lost its lock during the grace period")
+	case <-time.After(1500 * time.Millisecond):
+	}
+	second.release()
+	select {
+	case a := <-first:
+		a.release()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first lease did not take over once the lock was free")
+	}
+}

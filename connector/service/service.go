@@ -21,6 +21,7 @@ import (
 	"github.com/linxGnu/gosmpp/pdu"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
@@ -219,7 +220,8 @@ func leaseOptions(o lease.Options, log *slog.Logger) lease.Options {
 
 // runOperator runs the operator while this replica owns it, and stands by
 // while another does: only the owner binds and sends, so the operator's TPS
-// and bind limits hold across replicas.
+// holds across replicas (and its bind limit, but for the old owner's binds
+// waiting for answers to what it sent before it let go).
 func runOperator(ctx context.Context, rt *operatorRuntime, l *lease.Lease, src secrets.Source, credPoll time.Duration,
 	m *metrics.Metrics, log *slog.Logger) {
 	id := rt.cfg.ID
@@ -231,37 +233,65 @@ func runOperator(ctx context.Context, rt *operatorRuntime, l *lease.Lease, src s
 		}
 		log.Info("this replica owns the operator: binding and sending", "operator", id)
 		m.Owner.WithLabelValues(id).Set(1)
-		t := rt.newTerm()
-		rt.notConsuming.Store("")
-		rt.set(t)
-		t.pool.Start()
-		if t.rx != nil {
-			t.rx.Start()
-		}
-		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); watchCredentials(owned, src, id, t, credPoll, log) }()
-		go func() { defer wg.Done(); observeBinds(owned, id, t, m) }()
-		if err := t.worker.Run(owned); err != nil {
-			// Without its consumer the operator sends nothing: make it loud.
-			log.Error("operator not consuming", "operator", id, "err", err)
-			rt.notConsuming.Store(err.Error())
-			<-owned.Done()
-		}
-		wg.Wait()
-		t.pool.Close() // unbind once in-flight submits are answered
-		if t.rx != nil {
-			t.rx.Close()
-		}
-		rt.set(nil)
+		runErr := runTerm(owned, rt, src, credPoll, m, log)
+		m.Owner.WithLabelValues(id).Set(0)
 		lost := lease.Lost(owned)
 		release()
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("this replica lost the operator: standing by", "operator", id, "err", lost)
+		if runErr == nil {
+			log.Warn("this replica lost the operator: standing by", "operator", id, "err", lost)
+		}
 	}
 }
+
+// runTerm binds and sends for the operator until owned ends, or gives the
+// operator up after a while if its consumer fails: then another replica, or
+// this one again, tries (holding it doing nothing would stop the operator).
+func runTerm(owned context.Context, rt *operatorRuntime, src secrets.Source, credPoll time.Duration, m *metrics.Metrics, log *slog.Logger) error {
+	id := rt.cfg.ID
+	ctx, end := context.WithCancel(owned)
+	defer end()
+	t := rt.newTerm()
+	rt.notConsuming.Store("")
+	rt.set(t)
+	t.pool.Start()
+	if t.rx != nil {
+		t.rx.Start()
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); watchCredentials(ctx, src, id, t, credPoll, log) }()
+	go func() { defer wg.Done(); observeBinds(ctx, id, t, m) }()
+	err := t.worker.Run(ctx)
+	if err != nil {
+		// Without its consumer the operator sends nothing: make it loud.
+		log.Error("operator not consuming", "operator", id, "err", err)
+		rt.notConsuming.Store(err.Error())
+		select {
+		case <-ctx.Done():
+		case <-time.After(notConsumingBackoff):
+		}
+	}
+	end()
+	wg.Wait()
+	t.pool.Close() // unbind once in-flight submits are answered
+	if t.rx != nil {
+		t.rx.Close()
+	}
+	// This replica's binds are gone: dashboards summing across replicas
+	// must not count them.
+	m.BindState.DeletePartialMatch(prometheus.Labels{"operator": id})
+	m.WindowInUse.DeletePartialMatch(prometheus.Labels{"operator": id})
+	rt.set(nil)
+	rt.notConsuming.Store("")
+	return err
+}
+
+// notConsumingBackoff is how long an owner whose consumer failed keeps the
+// operator before giving it up to be tried again.
+const notConsumingBackoff = 5 * time.Second
 
 func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.Store, js jetstream.JetStream,
 	names natsjs.Names, pub *events.Publisher, m *metrics.Metrics, log *slog.Logger) (*operatorRuntime, error) {
@@ -377,9 +407,6 @@ func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
 		}
 		select {
 		case <-ctx.Done():
-			for _, b := range t.binds() {
-				m.WindowInUse.WithLabelValues(id, b.Name()).Set(0)
-			}
 			return
 		case <-tick.C:
 		}

@@ -49,7 +49,8 @@ type MOResult struct {
 	// publish Message, then MarkMOPublished.
 	Complete bool
 	Message  MOMessage
-	// Duplicate: a copy of a part of a message already published: drop it.
+	// Duplicate: a copy of a part of a message published within
+	// MODuplicateWindow: drop it.
 	Duplicate bool
 	// Abandoned counts the parts of an unfinished message with the same key
 	// that this part replaced (it differs from the part stored at its
@@ -77,7 +78,16 @@ func (k MOKey) lock() int32 {
 
 const moKeyWhere = `operator_id = $1 AND source = $2 AND destination = $3 AND ref = $4 AND total = $5`
 
-const moSelectSQL = `SELECT seq, data_coding, octets, received_at, published_at IS NOT NULL
+// MODuplicateWindow is how long after a message is published a copy of one
+// of its parts (an SMSC delivering it again after a lost deliver_sm_resp) is
+// recognised and dropped. Past it the same part starts a new message: a
+// handset sending the same text with the same reference again.
+const MODuplicateWindow = 5 * time.Minute
+
+// moSelectSQL reads a key's parts: published within the duplicate window
+// (recent), published before it (stale), or not published.
+const moSelectSQL = `SELECT seq, data_coding, octets, received_at,
+	published_at > now() - make_interval(secs => $6), published_at IS NOT NULL
 FROM smpp.mo_parts WHERE ` + moKeyWhere + ` ORDER BY seq`
 
 // AddMOPart stores one part of a segmented MO message and returns once it
@@ -107,9 +117,16 @@ func (s *Store) AddMOPart(ctx context.Context, k MOKey, p MOPart) (MOResult, err
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int4, $2::int4)`, moLockSpace, k.lock()); err != nil {
 			return err
 		}
-		parts, published, err := readMOParts(ctx, tx, keyArgs)
+		parts, published, stale, err := readMOParts(ctx, tx, keyArgs)
 		if err != nil {
 			return err
+		}
+		if stale {
+			// A message published long ago: its markers have served.
+			if _, err := tx.Exec(ctx, `DELETE FROM smpp.mo_parts WHERE `+moKeyWhere, keyArgs...); err != nil {
+				return err
+			}
+			parts, published = nil, false
 		}
 		var stored *MOPart
 		for i := range parts {
@@ -145,7 +162,7 @@ func (s *Store) AddMOPart(ctx context.Context, k MOKey, p MOPart) (MOResult, err
 				return err
 			}
 		}
-		if parts, _, err = readMOParts(ctx, tx, keyArgs); err != nil {
+		if parts, _, _, err = readMOParts(ctx, tx, keyArgs); err != nil {
 			return err
 		}
 		if len(parts) == k.Total {
@@ -170,23 +187,25 @@ func (s *Store) AddMOPart(ctx context.Context, k MOKey, p MOPart) (MOResult, err
 	return res, nil
 }
 
-func readMOParts(ctx context.Context, tx pgx.Tx, keyArgs []any) (parts []MOPart, published bool, err error) {
-	rows, err := tx.Query(ctx, moSelectSQL, keyArgs...)
+func readMOParts(ctx context.Context, tx pgx.Tx, keyArgs []any) (parts []MOPart, published, stale bool, err error) {
+	rows, err := tx.Query(ctx, moSelectSQL, append(keyArgs, MODuplicateWindow.Seconds())...)
 	if err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	parts, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (MOPart, error) {
 		var (
 			q           MOPart
 			seq, coding int16
+			recent      *bool
 			pub         bool
 		)
-		err := row.Scan(&seq, &coding, &q.Octets, &q.Received, &pub)
+		err := row.Scan(&seq, &coding, &q.Octets, &q.Received, &recent, &pub)
 		q.Seq, q.DataCoding = int(seq), byte(coding)
-		published = published || pub
+		published = published || (pub && recent != nil && *recent)
+		stale = stale || (pub && (recent == nil || !*recent))
 		return q, err
 	})
-	return parts, published, err
+	return parts, published, stale, err
 }
 
 // MarkMOPublished marks a published message's parts (the ones it was made

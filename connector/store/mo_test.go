@@ -152,3 +152,27 @@ func TestMOPartsBadInputAndExpiry(t *testing.T) {
 		t.Fatalf("%d parts left (%v), want the young one and the Latin-1 message's two", left, err)
 	}
 }
+
+// Past the duplicate window the same parts are a new message (a handset
+// sending the same text with the same reference again), not copies.
+func TestMODuplicatesOnlyWithinTheWindow(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	k := store.MOKey{OperatorID: "mno-a", Source: "447700900004", Destination: "ACME", Ref: 0, Total: 2}
+	addMO(t, s, k, 1, "same ")
+	r := addMO(t, s, k, 2, "text")
+	if err := s.MarkMOPublished(ctxT(t), r.Message); err != nil {
+		t.Fatal(err)
+	}
+	if d := addMO(t, s, k, 1, "same "); !d.Duplicate {
+		t.Fatalf("copy within the window: %+v", d)
+	}
+	if _, err := connect(t, dsn).Exec(ctxT(t), `UPDATE smpp.mo_parts SET published_at = now() - interval '10 minutes'`); err != nil {
+		t.Fatal(err)
+	}
+	if d := addMO(t, s, k, 1, "same "); d.Duplicate || d.Complete {
+		t.Fatalf("same part after the window: %+v", d)
+	}
+	if again := addMO(t, s, k, 2, "text"); !again.Complete || joined(again.Message) != "same text" {
+		t.Fatalf("the repeated message: %+v", again)
+	}
+}

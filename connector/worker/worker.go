@@ -153,10 +153,18 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	<-ctx.Done()
-	iter.Drain() // what is buffered comes out of Next, to be handed back
-	w.wg.Wait()
-	return nil
+	stopped := make(chan struct{})
+	go func() { w.wg.Wait(); close(stopped) }()
+	select {
+	case <-ctx.Done():
+		iter.Drain() // what is buffered comes out of Next, to be handed back
+		<-stopped
+		return nil
+	case <-stopped:
+		// The iterator ended by itself (the consumer was deleted, say):
+		// nothing is consumed any more, which the caller must know.
+		return fmt.Errorf("operator %s: consumer %s stopped delivering", w.op.ID, ConsumerName(w.op.ID))
+	}
 }
 
 // Handle works on one command: dead-letter it, submit what is missing, or

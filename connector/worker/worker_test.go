@@ -50,6 +50,8 @@ type rig struct {
 	w    *Worker
 	pool *session.Pool
 	cmp  *lockedWriter
+	// runErr receives what the worker's Run returned.
+	runErr chan error
 }
 
 type rigOpts struct {
@@ -112,7 +114,8 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	t.Cleanup(r.pool.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
+	r.runErr = make(chan error, 1)
+	go func() { r.runErr <- w.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return r
 }
@@ -459,5 +462,24 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if got := r.events(t, natsjs.EventsStream, natsjs.MOSubject); len(got) != 1 {
 		t.Fatalf("%d MO events, want 1", len(got))
+	}
+}
+
+// A consumer deleted under the worker (by an operator, a stream reset) stops
+// deliveries: Run says so instead of idling, so the service can react.
+func TestRunReportsAConsumerThatStopsDelivering(t *testing.T) {
+	r := newRig(t, rigOpts{})
+	r.publish(t, "before", "consumed")
+	r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)
+	if err := r.js.DeleteConsumer(context.Background(), natsjs.DispatchStream, ConsumerName("mno-a")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-r.runErr:
+		if err == nil || !strings.Contains(err.Error(), "stopped delivering") {
+			t.Fatalf("Run returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run still idling after its consumer was deleted")
 	}
 }
