@@ -24,11 +24,23 @@ import (
 // the calling node's scope ends; it returns once the connector is running.
 func Start(ctx context.Context, e *framework.Env, operatorsYAML string) {
 	GinkgoHelper()
+	start(ctx, e, operatorsYAML, false)
+}
+
+// StartShadow is Start in shadow mode (Phase 2): only endpoints marked
+// shadow are used, and receipts and outcomes are not published.
+func StartShadow(ctx context.Context, e *framework.Env, operatorsYAML string) {
+	GinkgoHelper()
+	start(ctx, e, operatorsYAML, true)
+}
+
+func start(ctx context.Context, e *framework.Env, operatorsYAML string, shadow bool) {
+	GinkgoHelper()
 	file, err := config.Parse([]byte(operatorsYAML))
 	Expect(err).NotTo(HaveOccurred(), "operators file:\n%s", operatorsYAML)
 	svc := config.DefaultService()
 	svc.NATS.URL, svc.NATS.CreateStreams = e.Endpoints.NATSURL, true
-	svc.PostgresDSN, svc.HTTPListen = e.DatabaseDSN, "127.0.0.1:0"
+	svc.PostgresDSN, svc.HTTPListen, svc.Shadow = e.DatabaseDSN, "127.0.0.1:0", shadow
 	svc.Vault.Address, svc.Vault.Token, svc.Vault.KVMount = e.Endpoints.VaultAddr, e.Endpoints.VaultToken, e.Endpoints.VaultKVMount
 	runCtx, stop := context.WithCancel(context.Background())
 	ready, done := make(chan struct{}), make(chan error, 1)
@@ -56,8 +68,14 @@ func Start(ctx context.Context, e *framework.Env, operatorsYAML string) {
 // requested.
 func PublishCommand(ctx context.Context, e *framework.Env, operatorID, messageID, text string) {
 	GinkgoHelper()
+	PublishCommandTo(ctx, e, operatorID, messageID, "447700900123", text)
+}
+
+// PublishCommandTo is PublishCommand to a given destination.
+func PublishCommandTo(ctx context.Context, e *framework.Env, operatorID, messageID, destination, text string) {
+	GinkgoHelper()
 	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
-		`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, messageID, operatorID, text)
+		`"destination":{"addr":%q,"ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, messageID, operatorID, destination, text)
 	_, err := e.JetStream().Publish(ctx, natsjs.DispatchSubjectFor(operatorID), []byte(cmd))
 	Expect(err).NotTo(HaveOccurred())
 }
