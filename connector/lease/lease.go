@@ -35,8 +35,9 @@ type Options struct {
 	// Poll is how often a standby tries to take the lock and the owner
 	// checks its connection (default 1s).
 	Poll time.Duration
-	// Grace is how long a new owner waits before it starts (default 2 polls
-	// plus a ping's timeout): the previous owner has given up by then.
+	// Grace is how long a new owner waits before it starts (default 5
+	// polls): the previous owner has given up by then (its next ping, and
+	// that ping's timeout of 2 polls, with a poll to spare).
 	Grace time.Duration
 	Log   *slog.Logger
 }
@@ -46,7 +47,7 @@ func (o *Options) defaults() {
 		o.Poll = time.Second
 	}
 	if o.Grace <= 0 {
-		o.Grace = 3 * o.Poll
+		o.Grace = 5 * o.Poll
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -118,7 +119,8 @@ func (l *Lease) tryLock(ctx context.Context) (*pgx.Conn, error) {
 	// TCP keepalive gives up (hours): end it when the pings stop instead.
 	// (PostgreSQL 14 or later; older servers rely on keepalive.)
 	if _, err := conn.Exec(cctx, fmt.Sprintf("SET idle_session_timeout = %d", (4*l.o.Poll).Milliseconds())); err != nil {
-		l.o.Log.Debug("lease: idle_session_timeout not set", "name", l.name, "err", err)
+		l.o.Log.Warn("lease: idle_session_timeout not set: a vanished owner keeps the lock until TCP keepalive ends its session",
+			"name", l.name, "err", err)
 	}
 	var got bool
 	if err := conn.QueryRow(cctx, `SELECT pg_try_advisory_lock($1::int4, $2::int4)`, lockSpace, l.key).Scan(&got); err != nil {

@@ -80,3 +80,29 @@ func TestAlertRulesUseExistingMetrics(t *testing.T) {
 		t.Fatalf("%d rules read: the file did not parse as expected", rules)
 	}
 }
+
+// Prepare makes the alerting counters exist at 0 before their first event.
+func TestPrepareCreatesAlertingSeriesAtZero(t *testing.T) {
+	m := New()
+	m.Prepare("mno-x")
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range families {
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "operator" && l.GetValue() == "mno-x" {
+					seen[f.GetName()] = true
+				}
+			}
+		}
+	}
+	for _, name := range []string{"smpp_submits_total", "smpp_receipts_total", "smpp_commands_total", "smpp_mo_incomplete_total",
+		"smpp_consumer_failures_total", "smpp_operator_owner"} {
+		if !seen[name] {
+			t.Errorf("%s has no series for the operator", name)
+		}
+	}
+}

@@ -11,22 +11,24 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	Submits         *prometheus.CounterVec   // operator, outcome (accepted|rejected|unknown|retry), status
-	SubmitLatency   *prometheus.HistogramVec // operator: submit_sm -> submit_sm_resp
-	ThrottleWaits   *prometheus.CounterVec   // operator
-	ThrottleWaitSec *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
-	Throttled       *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
-	WindowInUse     *prometheus.GaugeVec     // operator, bind
-	BindState       *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
-	Receipts        *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|invalid)
-	ReceiptLatency  *prometheus.HistogramVec // operator: submit -> receipt received
-	PublishErrors   *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
-	DeadLetters     *prometheus.CounterVec   // operator, reason kind
-	Commands        *prometheus.CounterVec   // operator, result (done|bad|retry)
-	MO              *prometheus.CounterVec   // operator
-	MOInvalid       *prometheus.CounterVec   // operator: MO parts or messages that cannot be read (dropped)
-	MOIncomplete    *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
-	Owner           *prometheus.GaugeVec     // operator: 1 while this replica owns the operator (binds and sends)
+	Submits          *prometheus.CounterVec   // operator, outcome (accepted|rejected|unknown|retry), status
+	SubmitLatency    *prometheus.HistogramVec // operator: submit_sm -> submit_sm_resp
+	ThrottleWaits    *prometheus.CounterVec   // operator
+	ThrottleWaitSec  *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
+	Throttled        *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
+	WindowInUse      *prometheus.GaugeVec     // operator, bind
+	BindState        *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
+	Receipts         *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|invalid)
+	ReceiptLatency   *prometheus.HistogramVec // operator: submit -> receipt received
+	PublishErrors    *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
+	DeadLetters      *prometheus.CounterVec   // operator, reason kind
+	Commands         *prometheus.CounterVec   // operator, result (done|bad|retry)
+	MO               *prometheus.CounterVec   // operator
+	MOInvalid        *prometheus.CounterVec   // operator: MO parts or messages that cannot be read (dropped)
+	MOIncomplete     *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
+	Owner            *prometheus.GaugeVec     // operator: 1 while this replica owns the operator (binds and sends)
+	Consuming        *prometheus.GaugeVec     // operator: 1 while this replica's consumer delivers commands
+	ConsumerFailures *prometheus.CounterVec   // operator: terms that ended because the consumer failed
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -70,6 +72,10 @@ func New() *Metrics {
 			Help: "Segmented MO messages expired because their other parts never came."}, []string{"operator"})).(*prometheus.CounterVec),
 		Owner: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_owner",
 			Help: "1 while this replica owns the operator (binds and sends); 0 while another does (standby)."}, []string{"operator"})).(*prometheus.GaugeVec),
+		Consuming: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_consuming",
+			Help: "1 while this replica's JetStream consumer delivers the operator's commands."}, []string{"operator"})).(*prometheus.GaugeVec),
+		ConsumerFailures: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_consumer_failures_total",
+			Help: "Times the operator's JetStream consumer could not be created or stopped delivering."}, []string{"operator"})).(*prometheus.CounterVec),
 	}
 }
 
@@ -97,4 +103,19 @@ func (m *Metrics) ObserveStore(stats func() StoreStats) {
 		func(s StoreStats) float64 { return float64(s.Isolated) })
 	counter("smpp_store_flush_seconds_total", "Time spent writing batches.",
 		func(s StoreStats) float64 { return s.FlushSeconds })
+}
+
+// Prepare creates an operator's alerting series at 0, so that increase()
+// sees their first event (a series born at 1 has no increase).
+func (m *Metrics) Prepare(operator string) {
+	m.Submits.WithLabelValues(operator, "unknown", "timeout")
+	m.Receipts.WithLabelValues(operator, "unmatched")
+	m.Commands.WithLabelValues(operator, "bad")
+	m.MOIncomplete.WithLabelValues(operator)
+	m.Throttled.WithLabelValues(operator)
+	m.ConsumerFailures.WithLabelValues(operator)
+	m.Owner.WithLabelValues(operator)
+	for _, kind := range []string{"receipt", "outcome", "deadletter", "mo"} {
+		m.PublishErrors.WithLabelValues(kind)
+	}
 }

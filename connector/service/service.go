@@ -59,7 +59,7 @@ type Options struct {
 	// DefaultUnmatchedAfter and DefaultRetention.
 	MaintenanceEvery, UnmatchedAfter, Retention time.Duration
 	// Lease tunes how replicas hand an operator over (lease.Options:
-	// default poll 1s, grace 3s).
+	// default poll 1s, grace 5s).
 	Lease lease.Options
 }
 
@@ -254,7 +254,6 @@ func runTerm(owned context.Context, rt *operatorRuntime, src secrets.Source, cre
 	ctx, end := context.WithCancel(owned)
 	defer end()
 	t := rt.newTerm()
-	rt.notConsuming.Store("")
 	rt.set(t)
 	t.pool.Start()
 	if t.rx != nil {
@@ -268,6 +267,8 @@ func runTerm(owned context.Context, rt *operatorRuntime, src secrets.Source, cre
 	if err != nil {
 		// Without its consumer the operator sends nothing: make it loud.
 		log.Error("operator not consuming", "operator", id, "err", err)
+		m.ConsumerFailures.WithLabelValues(id).Inc()
+		// Kept until a term consumes again (readiness shows it meanwhile).
 		rt.notConsuming.Store(err.Error())
 		select {
 		case <-ctx.Done():
@@ -285,7 +286,9 @@ func runTerm(owned context.Context, rt *operatorRuntime, src secrets.Source, cre
 	m.BindState.DeletePartialMatch(prometheus.Labels{"operator": id})
 	m.WindowInUse.DeletePartialMatch(prometheus.Labels{"operator": id})
 	rt.set(nil)
-	rt.notConsuming.Store("")
+	if err == nil {
+		rt.notConsuming.Store("")
+	}
 	return err
 }
 
@@ -300,6 +303,8 @@ func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.
 		return nil, fmt.Errorf("operator %q: no endpoint for this mode (shadow=%v)", oc.ID, shadow)
 	}
 	rt := &operatorRuntime{cfg: oc, limiter: throttle.New(oc.TPS)}
+	m.Prepare(oc.ID)
+	m.Prepare(oc.ID)
 	bindType := session.Transceiver
 	if oc.BindType != config.BindTransceiver {
 		bindType = session.Transmitter
@@ -428,10 +433,10 @@ func readiness(st *store.Store, nc *nats.Conn, rts []*operatorRuntime) func(cont
 			problems["nats"] = nc.Status().String()
 		}
 		for _, rt := range rts {
-			if why, _ := rt.notConsuming.Load().(string); why != "" {
+			t := rt.current()
+			if why, _ := rt.notConsuming.Load().(string); why != "" && (t == nil || !t.worker.Consuming()) {
 				problems["operator "+rt.cfg.ID+" consumer"] = why
 			}
-			t := rt.current()
 			if t == nil {
 				standby = append(standby, rt.cfg.ID)
 				continue

@@ -417,3 +417,56 @@ func testService(tb testing.TB) config.Service {
 	svc.PostgresDSN, svc.HTTPListen = env.FreshDatabase(tb, false), "127.0.0.1:0"
 	return svc
 }
+
+// A consumer that stops delivering is counted, shown by /readyz, and
+// recreated by the next term: the operator does not stay silent.
+func TestAFailedConsumerIsReportedAndRecreated(t *testing.T) {
+	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}})
+	op, _ := sim.Operator("mno-a")
+	ops, _ := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n", op.Addr())))
+	svc := testService(t)
+	r := startReplica(t, svc, ops, secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"})
+	owning := func() error {
+		if v := r.readyz(t); v["ready"] != true || v["standby"] != nil {
+			return fmt.Errorf("not owning and ready: %v", v)
+		}
+		return nil
+	}
+	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning)
+	nc, _ := nats.Connect(svc.NATS.URL)
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteConsumer(context.Background(), natsjs.DispatchStream, "smpp-connector-mno-a"); err != nil {
+		t.Fatal(err)
+	}
+	smpptest.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
+		v := r.readyz(t)
+		if problems, _ := v["problems"].(map[string]any); v["ready"] == true || problems["operator mno-a consumer"] == nil {
+			return fmt.Errorf("consumer failure not reported: %v", v)
+		}
+		return nil
+	})
+	resp, err := http.Get("http://" + r.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `smpp_consumer_failures_total{operator="mno-a"} 1`) {
+		t.Fatalf("failure not counted:\n%s", body)
+	}
+	// The term gives the operator up and the next one creates the consumer again.
+	smpptest.Eventually(t, 20*time.Second, 50*time.Millisecond, owning)
+	cmd := `{"messageId":"after","operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},` +
+		`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"again","registeredDelivery":true}`
+	if _, err := js.Publish(context.Background(), natsjs.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+		t.Fatal(err)
+	}
+	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		if n := sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
+			return fmt.Errorf("%d submit_sm after the consumer came back", n)
+		}
+		return nil
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/linxGnu/gosmpp/pdu"
@@ -75,7 +76,12 @@ type Worker struct {
 	d   Deps
 	log *slog.Logger
 	wg  sync.WaitGroup
+	// consuming is true while Run's consumer delivers.
+	consuming atomic.Bool
 }
+
+// Consuming reports whether Run is consuming the operator's commands.
+func (w *Worker) Consuming() bool { return w.consuming.Load() }
 
 // New returns a worker.
 func New(op Operator, d Deps) *Worker {
@@ -104,6 +110,9 @@ func New(op Operator, d Deps) *Worker {
 // the store before the command is given back to JetStream.
 const recordPatience = 2 * time.Minute
 
+// consumerCheck is how often Run checks that its consumer still exists.
+const consumerCheck = 10 * time.Second
+
 // ConsumerName is the durable consumer of an operator's commands.
 func ConsumerName(operatorID string) string { return "smpp-connector-" + operatorID }
 
@@ -126,6 +135,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("operator %s: consume: %w", w.op.ID, err)
 	}
+	w.consuming.Store(true)
+	defer w.consuming.Store(false)
+	w.d.Metrics.Consuming.WithLabelValues(w.op.ID).Set(1)
+	defer w.d.Metrics.Consuming.WithLabelValues(w.op.ID).Set(0)
 	w.log.Info("consuming dispatch commands", "subject", subject, "concurrency", w.op.Concurrency)
 	for i := 0; i < w.op.Concurrency; i++ {
 		w.wg.Add(1)
@@ -155,6 +168,27 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	stopped := make(chan struct{})
 	go func() { w.wg.Wait(); close(stopped) }()
+	// A consumer deleted while no pull request is waiting at the server is
+	// never reported to the iterator (it only misses heartbeats, which it
+	// does not treat as final): look for it.
+	go func() {
+		t := time.NewTicker(consumerCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-stopped:
+				return
+			case <-t.C:
+			}
+			if _, err := cons.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
+				w.log.Error("the operator's consumer is gone", "consumer", ConsumerName(w.op.ID))
+				iter.Stop()
+				return
+			}
+		}
+	}()
 	select {
 	case <-ctx.Done():
 		iter.Drain() // what is buffered comes out of Next, to be handed back

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/linxGnu/gosmpp/data"
 	"github.com/nats-io/nats.go/jetstream"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -69,7 +70,7 @@ func StoredOutcomes(ctx context.Context, e *framework.Env, prefix string, n int,
 	out := map[string]int{}
 	Eventually(func(g Gomega) {
 		rows, err := conn.Query(ctx, `SELECT submit_status, count(*) FROM smpp.message_correlations
-			WHERE message_id LIKE $1 || '-%' GROUP BY 1`, prefix)
+			WHERE starts_with(message_id, $1 || '-') GROUP BY 1`, prefix)
 		g.Expect(err).NotTo(HaveOccurred())
 		counts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct {
 			status string
@@ -106,6 +107,7 @@ func ReceiptEvents(ctx context.Context, e *framework.Env, prefix string) map[str
 		batch, err := cons.FetchNoWait(1000)
 		Expect(err).NotTo(HaveOccurred())
 		got := 0
+		defer func() { Expect(batch.Error()).NotTo(HaveOccurred(), "reading sms.dlr.inbound") }()
 		for m := range batch.Messages() {
 			got++
 			var r struct{ MessageID string }
@@ -118,4 +120,19 @@ func ReceiptEvents(ctx context.Context, e *framework.Env, prefix string) map[str
 			return out
 		}
 	}
+}
+
+// ThrottleRejections counts the messages prefix-* whose stored outcome is a
+// rejection for going too fast (ESME_RTHROTTLED, ESME_RMSGQFUL): the
+// connector must retry those, never give them up.
+func ThrottleRejections(ctx context.Context, e *framework.Env, prefix string) int {
+	GinkgoHelper()
+	conn, err := pgx.Connect(ctx, e.DatabaseDSN)
+	Expect(err).NotTo(HaveOccurred())
+	defer conn.Close(context.WithoutCancel(ctx))
+	var n int
+	Expect(conn.QueryRow(ctx, `SELECT count(*) FROM smpp.message_correlations
+		WHERE starts_with(message_id, $1 || '-') AND submit_status = 'rejected' AND command_status IN ($2, $3)`,
+		prefix, int32(data.ESME_RTHROTTLED), int32(data.ESME_RMSGQFUL)).Scan(&n)).To(Succeed())
+	return n
 }

@@ -46,6 +46,8 @@ var _ = Describe("Phase 2 shadow run", func() {
 		breachGate := framework.CheckGate("tps_breaches", float64(breaches))
 		Expect(successGate.Pass).To(BeTrue(), "accepted %.2f%% of submits, the baseline %.2f%% (%v)", success, baseline.SubmitSuccess, outcomes)
 		Expect(breachGate.Pass).To(BeTrue(), "TPS breaches: %d", breaches)
+		// The SMSC's push-back must be retried, never turned into a rejection.
+		Expect(connectorfix.ThrottleRejections(ctx, env, prefix)).To(BeZero(), "messages given up on ESME_RTHROTTLED")
 
 		Expect(connectorfix.ReceiptEvents(ctx, env, prefix)).To(BeEmpty(), "receipts published in shadow mode")
 	})
