@@ -186,10 +186,7 @@ func TestServiceEndToEnd(t *testing.T) {
 // A receipt whose submit never shows up is counted as unmatched and logged
 // with its id once it has waited UnmatchedAfter.
 func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
-	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}})
-	op, _ := sim.Operator("mno-a")
-	ops, _ := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n", op.Addr())))
+	sim, ops := oneOperator(t, 0, 100)
 	svc := testService(t)
 	var logs lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -210,6 +207,7 @@ func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 	})
 	// Another ESME on the same account submits: its receipt reaches the
 	// connector's bind, for a message the connector never sent.
+	op, _ := sim.Operator("mno-a")
 	other := smpptest.Dial(t, op.Addr())
 	if r := other.Bind(pdu.Transmitter, "acme", "pw"); r.CommandStatus != 0 {
 		t.Fatalf("bind: %v", r.CommandStatus)
@@ -315,10 +313,7 @@ func (r *replica) readyz(t *testing.T) map[string]any {
 // other takes over and nothing is lost or sent twice.
 func TestTwoReplicasShareAnOperatorWithoutBreachingItsTPS(t *testing.T) {
 	const tps, n = 50, 150
-	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw", TPS: tps}}})
-	op, _ := sim.Operator("mno-a")
-	ops, _ := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: %d\n", op.Addr(), tps)))
+	sim, ops := oneOperator(t, tps, tps)
 	svc := testService(t)
 	cred := secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}
 
@@ -421,10 +416,7 @@ func testService(tb testing.TB) config.Service {
 // A consumer that stops delivering is counted, shown by /readyz, and
 // recreated by the next term: the operator does not stay silent.
 func TestAFailedConsumerIsReportedAndRecreated(t *testing.T) {
-	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}})
-	op, _ := sim.Operator("mno-a")
-	ops, _ := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n", op.Addr())))
+	sim, ops := oneOperator(t, 0, 100)
 	svc := testService(t)
 	r := startReplica(t, svc, ops, secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"})
 	owning := func() error {
@@ -469,4 +461,19 @@ func TestAFailedConsumerIsReportedAndRecreated(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// oneOperator starts a simulator with operator mno-a (account acme/pw, a
+// contracted smscTPS, 0 for none) and returns it with an operators file
+// sending to it at tps.
+func oneOperator(tb testing.TB, smscTPS, tps int) (*server.Sim, *config.File) {
+	tb.Helper()
+	sim := startSim(tb, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw", TPS: smscTPS}}})
+	op, _ := sim.Operator("mno-a")
+	ops, err := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: %d\n", op.Addr(), tps)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sim, ops
 }
