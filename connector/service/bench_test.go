@@ -274,25 +274,8 @@ func startConnectorInProcess(b *testing.B, operators string, svc config.Service)
 	if err != nil {
 		b.Fatal(err)
 	}
-	cred := staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	addr := make(chan string, 1)
-	go func() {
-		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, Secrets: cred, Lease: fastLease,
-			HTTPAddr: func(a string) { addr <- a }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		b.Fatalf("connector: %v", err)
-	}
-	return &connectorUnderTest{http: <-addr, pid: os.Getpid(), stop: func(t testing.TB) {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("connector: %v", err)
-		}
-	}}
+	r := startConnector(b, svc, ops, Options{Secrets: staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}}})
+	return &connectorUnderTest{http: r.http, pid: os.Getpid(), stop: func(testing.TB) { r.stop() }}
 }
 
 // waitReady polls the connector's /readyz until it answers 200 and owns the

@@ -76,22 +76,8 @@ func TestServiceEndToEnd(t *testing.T) {
 
 	svc := testService(t)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	var httpAddr string
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, CredentialPoll: 200 * time.Millisecond, Lease: fastLease,
-			HTTPAddr: func(a string) { httpAddr = a }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("service stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("service not ready")
-	}
-	t.Cleanup(func() { cancel(); <-done })
+	conn := startConnector(t, svc, ops, Options{CredentialPoll: 200 * time.Millisecond})
+	httpAddr := conn.http
 
 	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 		resp, err := http.Get("http://" + httpAddr + "/readyz")
@@ -171,16 +157,7 @@ func TestServiceEndToEnd(t *testing.T) {
 		t.Fatal("a password in the metrics")
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no graceful shutdown within 30s")
-	}
-	done <- nil
+	conn.stop() // fails the test unless it drains and stops within 30 s
 }
 
 // A receipt whose submit never shows up is counted as unmatched and logged
@@ -189,16 +166,9 @@ func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 	sim, ops := oneOperator(t, 0, 100)
 	svc := testService(t)
 	var logs lockedBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	var httpAddr string
-	go func() {
-		done <- Run(ctx, svc, ops, Options{Log: slog.New(slog.NewJSONHandler(&logs, nil)), Migrate: true, Ready: ready,
-			Secrets: staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
-			Lease:   fastLease, MaintenanceEvery: 50 * time.Millisecond, UnmatchedAfter: 100 * time.Millisecond, HTTPAddr: func(a string) { httpAddr = a }})
-	}()
-	<-ready
-	t.Cleanup(func() { cancel(); <-done })
+	startConnector(t, svc, ops, Options{Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Secrets:          staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
+		MaintenanceEvery: 50 * time.Millisecond, UnmatchedAfter: 100 * time.Millisecond})
 	smpptest.Eventually(t, 5*time.Second, 20*time.Millisecond, func() error {
 		if len(sim.Sessions()) == 0 {
 			return fmt.Errorf("not bound")
@@ -214,7 +184,6 @@ func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 	}
 	other.Submit("447700900123", "not ours", 1)
 	id := other.Expect(data.SUBMIT_SM_RESP, 2*time.Second).(*pdu.SubmitSMResp).MessageID
-	_ = httpAddr
 	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
 		if !strings.Contains(logs.String(), `"msg":"receipt never matched a submit"`) || !strings.Contains(logs.String(), `"id":"`+id+`"`) {
 			return fmt.Errorf("no unmatched receipt logged yet")
@@ -267,31 +236,53 @@ type replica struct {
 	stop func()
 }
 
-func startReplica(t *testing.T, svc config.Service, ops *config.File, cred secrets.Credential) *replica {
-	t.Helper()
+// startConnector runs the connector in this process until the test ends (or
+// stop): o's Ready, HTTPAddr and Migrate are set here, Log and Lease default
+// to quiet and fastLease. It returns once the connector runs; stop fails the
+// test unless it shuts down cleanly within 30 s.
+func startConnector(tb testing.TB, svc config.Service, ops *config.File, o Options) *replica {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan struct{}), make(chan error, 1)
 	addr := make(chan string, 1)
-	go func() {
-		done <- Run(ctx, svc, ops, Options{Log: quiet(), Migrate: true, Ready: ready, Secrets: staticSource{cred},
-			Lease: fastLease, HTTPAddr: func(a string) { addr <- a }})
-	}()
+	o.Ready, o.Migrate, o.HTTPAddr = ready, true, func(a string) { addr <- a }
+	if o.Log == nil {
+		o.Log = quiet()
+	}
+	if o.Lease == (lease.Options{}) {
+		o.Lease = fastLease
+	}
+	go func() { done <- Run(ctx, svc, ops, o) }()
 	select {
 	case <-ready:
 	case err := <-done:
-		t.Fatalf("replica: %v", err)
+		cancel()
+		tb.Fatalf("connector stopped at start-up: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		tb.Fatal("connector not running after 30s")
 	}
 	var once sync.Once
 	r := &replica{http: <-addr, stop: func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("replica stopped with %v", err)
+			select {
+			case err := <-done:
+				if err != nil {
+					tb.Errorf("shutdown: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				tb.Error("no graceful shutdown within 30s")
 			}
 		})
 	}}
-	t.Cleanup(r.stop)
+	tb.Cleanup(r.stop)
 	return r
+}
+
+func startReplica(t *testing.T, svc config.Service, ops *config.File, cred secrets.Credential) *replica {
+	t.Helper()
+	return startConnector(t, svc, ops, Options{Secrets: staticSource{cred}})
 }
 
 func (r *replica) readyz(t *testing.T) map[string]any {

@@ -18,8 +18,15 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 )
 
+// What a gate run sends: GateMessages commands to an operator contracted,
+// and configured, at GateTPS.
+const (
+	GateMessages = 1000
+	GateTPS      = 200
+)
+
 // PushBack makes the SMSC answer ESME_RTHROTTLED above 180 submits a second
-// (below the 200 TPS the gate suites contract): the MNO pushing back.
+// (below GateTPS): the MNO pushing back.
 var PushBack = faults.Spec{Name: "pushback", Type: "throttle", Params: json.RawMessage(`{"tps":180,"status":"ESME_RTHROTTLED"}`),
 	Match: faults.Match{Command: "submit_sm"}}
 

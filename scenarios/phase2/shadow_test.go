@@ -16,7 +16,7 @@ import (
 
 var _ = Describe("Phase 2 shadow run", func() {
 	It("gets submits accepted like the legacy dispatcher, within the operator's TPS, publishing no receipt", func(ctx SpecContext) {
-		const n, tps = 1000, 200
+		const n, tps = connectorfix.GateMessages, connectorfix.GateTPS
 		baseline := framework.LoadBaseline()
 		mix := baseline.Mix(n)
 		By("shaping the SMSC to the baseline's outcomes, and making it push back and answer slowly")

@@ -18,7 +18,7 @@ import (
 
 var _ = Describe("Phase 3 cutover", func() {
 	It("publishes the receipts of as many messages as the legacy dispatcher did, each once", func(ctx SpecContext) {
-		const n, tps = 1000, 200
+		const n, tps = connectorfix.GateMessages, connectorfix.GateTPS
 		baseline := framework.LoadBaseline()
 		mix := baseline.Mix(n)
 		By("shaping the SMSC to the baseline, with duplicate, early and late receipts and push-back")
