@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -105,6 +106,8 @@ func (s *Store) AddMOPart(ctx context.Context, k MOKey, p MOPart) (MOResult, err
 	if p.Received.IsZero() {
 		p.Received = time.Now()
 	}
+	// As PostgreSQL keeps it: MarkMOPublished finds the part by this time.
+	p.Received = p.Received.Truncate(time.Microsecond)
 	if p.Octets == nil {
 		p.Octets = []byte{} // an empty part is still a part (bytea NOT NULL)
 	}
@@ -139,7 +142,8 @@ func (s *Store) AddMOPart(ctx context.Context, k MOKey, p MOPart) (MOResult, err
 			res.Duplicate = true
 			return nil
 		case stored != nil && stored.same(p):
-			parts = nil // already stored: see whether the message is complete
+			// Already stored: the message may be complete (a publish that
+			// failed, its last part delivered again).
 		case published || stored != nil:
 			// A new message with the key of an old one: published (its
 			// marker goes) or unfinished (abandoned: its other parts never
@@ -150,20 +154,17 @@ func (s *Store) AddMOPart(ctx context.Context, k MOKey, p MOPart) (MOResult, err
 			if !published {
 				res.Abandoned = len(parts)
 			}
-			parts = []MOPart{p}
+			parts = nil
+			fallthrough
 		default:
-			parts = append(parts, p)
-		}
-		if parts != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO smpp.mo_parts
 				(operator_id, source, destination, ref, total, seq, data_coding, octets, received_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 				append(keyArgs, int16(p.Seq), int16(p.DataCoding), p.Octets, p.Received)...); err != nil {
 				return err
 			}
-		}
-		if parts, _, _, err = readMOParts(ctx, tx, keyArgs); err != nil {
-			return err
+			parts = append(parts, p)
+			slices.SortFunc(parts, func(a, b MOPart) int { return a.Seq - b.Seq })
 		}
 		if len(parts) == k.Total {
 			res.Complete = true
