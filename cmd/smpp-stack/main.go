@@ -26,10 +26,11 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/control"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 )
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	say := func(format string, a ...any) { fmt.Fprintf(out, format+"\n", a...) }
 
 	// 1. NATS, embedded.
-	ns, err := natsjs.StartEmbedded("127.0.0.1", 4222, "")
+	ns, err := testenv.StartNATS("127.0.0.1", 4222, "")
 	if err != nil {
 		return fmt.Errorf("nats (is something on 127.0.0.1:4222?): %w", err)
 	}
@@ -223,7 +224,7 @@ func publishBatch(ctx context.Context, js jetstream.JetStream, ops []string, n i
 			cmd := fmt.Sprintf(`{"messageId":"demo-%d-%s-%d","operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
 				`"destination":{"addr":"4477009%05d","ton":1,"npi":1},"text":%q,"registeredDelivery":true}`,
 				run, op, i, op, i, texts[i%len(texts)])
-			if _, err := js.Publish(ctx, natsjs.DispatchSubjectFor(op), []byte(cmd)); err != nil && !errors.Is(err, context.Canceled) {
+			if _, err := js.Publish(ctx, natscontract.DispatchSubjectFor(op), []byte(cmd)); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("publish demo command", "err", err)
 			}
 		}
@@ -246,7 +247,7 @@ func figures(ctx context.Context, out io.Writer, sim *server.Sim, js jetstream.J
 		case <-t.C:
 		}
 		if cons == nil {
-			cons, _ = js.OrderedConsumer(ctx, natsjs.ReceiptStream, jetstream.OrderedConsumerConfig{})
+			cons, _ = js.OrderedConsumer(ctx, natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
 		}
 		countReceipts(cons, published)
 		for _, op := range ops {

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 )
 
 // Vault auth methods.
@@ -67,22 +69,9 @@ type NATS struct {
 	// streams when they are missing (SMPP_NATS_CREATE_STREAMS,
 	// -nats-create-streams); otherwise ops provision them.
 	CreateStreams bool
-	// DispatchStream is the JetStream stream of dispatch commands (SMPP_DISPATCH).
-	DispatchStream string
-	// DispatchSubject is where an operator's dispatch commands arrive
-	// (smpp.operator.{operatorId}).
-	DispatchSubject string
-	// ReceiptStream is the JetStream stream of receipts (SMS_DLR_INBOUND).
-	ReceiptStream string
-	// ReceiptSubject is where correlated receipts go (sms.dlr.inbound).
-	ReceiptSubject string
-	// OutcomeSubject is where submit outcomes go (smpp.outcome.{operatorId}).
-	OutcomeSubject string
-	// DeadLetterSubject is where refused commands go, with the reason
-	// (smpp.deadletter.{operatorId}).
-	DeadLetterSubject string
-	// MOSubject is where mobile-originated messages go (sms.mo.inbound).
-	MOSubject string
+	// Names are the streams and subjects (SMPP_NATS_*_STREAM and
+	// SMPP_NATS_*_SUBJECT; defaults natscontract.DefaultNames).
+	natscontract.Names
 }
 
 // Vault says how to reach Vault.
@@ -110,14 +99,8 @@ type Vault struct {
 func DefaultService() Service {
 	return Service{
 		NATS: NATS{
-			URL:               "nats://127.0.0.1:4222",
-			DispatchStream:    "SMPP_DISPATCH",
-			DispatchSubject:   "smpp.operator.{operatorId}",
-			ReceiptStream:     "SMS_DLR_INBOUND",
-			ReceiptSubject:    "sms.dlr.inbound",
-			OutcomeSubject:    "smpp.outcome.{operatorId}",
-			DeadLetterSubject: "smpp.deadletter.{operatorId}",
-			MOSubject:         "sms.mo.inbound",
+			URL:   "nats://127.0.0.1:4222",
+			Names: natscontract.DefaultNames(),
 		},
 		Vault: Vault{
 			Auth:      VaultAuthToken,

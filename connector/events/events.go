@@ -18,7 +18,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 )
 
 // Receipt is the receipt event (DESIGN.md section 3).
@@ -85,7 +85,7 @@ type MO struct {
 // Publisher publishes events.
 type Publisher struct {
 	js     jetstream.JetStream
-	names  natsjs.Names
+	names  natscontract.Names
 	shadow bool
 	mu     sync.Mutex
 	cmp    io.Writer
@@ -93,7 +93,7 @@ type Publisher struct {
 
 // New returns a publisher. With shadow set, receipts and outcomes go to the
 // comparison log cmp (which may be nil: then they are only counted by the caller).
-func New(js jetstream.JetStream, names natsjs.Names, shadow bool, cmp io.Writer) *Publisher {
+func New(js jetstream.JetStream, names natscontract.Names, shadow bool, cmp io.Writer) *Publisher {
 	return &Publisher{js: js, names: names, shadow: shadow, cmp: cmp}
 }
 
@@ -116,13 +116,13 @@ func (p *Publisher) Outcome(ctx context.Context, o Outcome) error {
 		return p.compare("outcome", o)
 	}
 	id := fmt.Sprintf("out:%s:%d:%s", o.MessageID, o.PartNumber, o.Outcome)
-	return p.publish(ctx, natsjs.For(p.names.OutcomeSubject, o.OperatorID), id, o)
+	return p.publish(ctx, natscontract.For(p.names.OutcomeSubject, o.OperatorID), id, o)
 }
 
 // DeadLetter publishes a bad command with its reason. Dead letters are
 // published in shadow mode too: they are about the command, not the SMS.
 func (p *Publisher) DeadLetter(ctx context.Context, d DeadLetter) error {
-	return p.publish(ctx, natsjs.For(p.names.DeadLetterSubject, d.OperatorID), "", d)
+	return p.publish(ctx, natscontract.For(p.names.DeadLetterSubject, d.OperatorID), "", d)
 }
 
 // MO publishes a reassembled MO message (not in shadow mode: the legacy

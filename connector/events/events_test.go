@@ -10,13 +10,14 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 // startJS runs a real (embedded) nats-server with the connector's streams.
 func startJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	srv, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	srv, err := testenv.StartNATS("127.0.0.1", -1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func startJS(t *testing.T) jetstream.JetStream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := natsjs.EnsureStreams(context.Background(), js, natsjs.DefaultNames()); err != nil {
+	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}
 	return js
@@ -52,14 +53,14 @@ func lastOn(t *testing.T, js jetstream.JetStream, stream, subject string) (jetst
 
 func TestReceiptsAreDeduplicated(t *testing.T) {
 	js := startJS(t)
-	p := New(js, natsjs.DefaultNames(), false, nil)
+	p := New(js, natscontract.DefaultNames(), false, nil)
 	r := Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "42", Status: "DELIVERED", Stat: "DELIVRD", Err: "000", PartCount: 1, ReceivedAt: time.Now()}
 	for i := 0; i < 3; i++ { // a deliver_sm redelivered by the SMSC
 		if err := p.Receipt(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	m, n := lastOn(t, js, natsjs.ReceiptStream, natsjs.ReceiptSubject)
+	m, n := lastOn(t, js, natscontract.ReceiptStream, natscontract.ReceiptSubject)
 	if n != 1 {
 		t.Fatalf("%d receipt events, want 1", n)
 	}
@@ -71,18 +72,18 @@ func TestReceiptsAreDeduplicated(t *testing.T) {
 
 func TestOutcomesAndDeadLetters(t *testing.T) {
 	js := startJS(t)
-	p := New(js, natsjs.DefaultNames(), false, nil)
+	p := New(js, natscontract.DefaultNames(), false, nil)
 	if err := p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, PartCount: 1, Outcome: OutcomeRejected, CommandStatus: 0x0B, Status: "ESME_RINVDSTADR"}); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := lastOn(t, js, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a")
+	m, _ := lastOn(t, js, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"))
 	if !bytes.Contains(m.Data, []byte(`"outcome":"rejected"`)) {
 		t.Fatalf("%s", m.Data)
 	}
 	if err := p.DeadLetter(context.Background(), DeadLetter{OperatorID: "mno-a", Reason: "not JSON", Command: "{"}); err != nil {
 		t.Fatal(err)
 	}
-	m, _ = lastOn(t, js, natsjs.EventsStream, natsjs.DeadLetterPfx+"mno-a")
+	m, _ = lastOn(t, js, natscontract.EventsStream, natscontract.DeadLetterSubjectFor("mno-a"))
 	if !bytes.Contains(m.Data, []byte(`"reason":"not JSON"`)) {
 		t.Fatalf("%s", m.Data)
 	}
@@ -91,10 +92,10 @@ func TestOutcomesAndDeadLetters(t *testing.T) {
 func TestShadowModePublishesNoReceiptOrOutcome(t *testing.T) {
 	js := startJS(t)
 	var cmp bytes.Buffer
-	p := New(js, natsjs.DefaultNames(), true, &cmp)
+	p := New(js, natscontract.DefaultNames(), true, &cmp)
 	_ = p.Receipt(context.Background(), Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "1", Stat: "DELIVRD"})
 	_ = p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, Outcome: OutcomeAccepted})
-	for stream, subject := range map[string]string{natsjs.ReceiptStream: natsjs.ReceiptSubject, natsjs.EventsStream: natsjs.OutcomePrefix + "mno-a"} {
+	for stream, subject := range map[string]string{natscontract.ReceiptStream: natscontract.ReceiptSubject, natscontract.EventsStream: natscontract.OutcomeSubjectFor("mno-a")} {
 		s, _ := js.Stream(context.Background(), stream)
 		if _, err := s.GetLastMsgForSubject(context.Background(), subject); err == nil {
 			t.Fatalf("shadow mode published on %s", subject)

@@ -23,7 +23,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 )
@@ -74,13 +74,13 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			cmd := fmt.Sprintf(`{"messageId":"b-%d","operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},`+
 				`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"benchmark","registeredDelivery":true}`, i)
-			if _, err := js.PublishAsync(natsjs.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+			if _, err := js.PublishAsync(natscontract.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	}()
-	cons, err := js.OrderedConsumer(context.Background(), natsjs.ReceiptStream, jetstream.OrderedConsumerConfig{})
+	cons, err := js.OrderedConsumer(context.Background(), natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -30,7 +30,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
@@ -131,14 +131,9 @@ func Run(ctx context.Context, svc config.Service, ops *config.File, o Options) e
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	names := natsjs.Names{
-		DispatchStream: svc.NATS.DispatchStream, DispatchSubject: svc.NATS.DispatchSubject,
-		ReceiptStream: svc.NATS.ReceiptStream, ReceiptSubject: svc.NATS.ReceiptSubject,
-		EventsStream: natsjs.DefaultNames().EventsStream, OutcomeSubject: svc.NATS.OutcomeSubject,
-		DeadLetterSubject: svc.NATS.DeadLetterSubject, MOSubject: svc.NATS.MOSubject,
-	}
+	names := svc.NATS.Names
 	if svc.NATS.CreateStreams {
-		if err := natsjs.EnsureStreams(ctx, js, names); err != nil {
+		if err := natscontract.EnsureStreams(ctx, js, names); err != nil {
 			return err
 		}
 	}
@@ -297,7 +292,7 @@ func runTerm(owned context.Context, rt *operatorRuntime, src secrets.Source, cre
 const notConsumingBackoff = 5 * time.Second
 
 func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.Store, js jetstream.JetStream,
-	names natsjs.Names, pub *events.Publisher, m *metrics.Metrics, log *slog.Logger) (*operatorRuntime, error) {
+	names natscontract.Names, pub *events.Publisher, m *metrics.Metrics, log *slog.Logger) (*operatorRuntime, error) {
 	primary, backup := oc.Endpoints.For(shadow)
 	if len(primary) == 0 {
 		return nil, fmt.Errorf("operator %q: no endpoint for this mode (shadow=%v)", oc.ID, shadow)

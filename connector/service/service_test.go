@@ -22,9 +22,10 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -99,13 +100,13 @@ func TestServiceEndToEnd(t *testing.T) {
 		for _, op := range []string{"mno-a", "mno-b"} {
 			cmd := fmt.Sprintf(`{"messageId":"%s-%d","operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},
 				"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"hello %d","registeredDelivery":true}`, op, i, op, i)
-			if _, err := js.Publish(context.Background(), natsjs.DispatchSubjectFor(op), []byte(cmd)); err != nil {
+			if _, err := js.Publish(context.Background(), natscontract.DispatchSubjectFor(op), []byte(cmd)); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	receipts := func() map[string]int {
-		c, _ := js.OrderedConsumer(context.Background(), natsjs.ReceiptStream, jetstream.OrderedConsumerConfig{})
+		c, _ := js.OrderedConsumer(context.Background(), natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
 		got := map[string]int{}
 		for {
 			msgs, _ := c.FetchNoWait(100)
@@ -326,13 +327,13 @@ func TestTwoReplicasShareAnOperatorWithoutBreachingItsTPS(t *testing.T) {
 	for i := 0; i < n; i++ {
 		cmd := fmt.Sprintf(`{"messageId":"r-%d","operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},`+
 			`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"replica %d","registeredDelivery":true}`, i, i)
-		if _, err := js.Publish(context.Background(), natsjs.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+		if _, err := js.Publish(context.Background(), natscontract.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	outcomes := map[string]string{}
-	cons, err := js.OrderedConsumer(context.Background(), natsjs.EventsStream, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{natsjs.OutcomePrefix + "mno-a"}})
+	cons, err := js.OrderedConsumer(context.Background(), natscontract.EventsStream, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{natscontract.OutcomeSubjectFor("mno-a")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +394,7 @@ func startSim(tb testing.TB, ops ...server.OperatorConfig) *server.Sim {
 // (JetStream, streams created) and a fresh database, both gone with the test.
 func testService(tb testing.TB) config.Service {
 	tb.Helper()
-	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	ns, err := testenv.StartNATS("127.0.0.1", -1, "")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -420,7 +421,7 @@ func TestAFailedConsumerIsReportedAndRecreated(t *testing.T) {
 	nc, _ := nats.Connect(svc.NATS.URL)
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	if err := js.DeleteConsumer(context.Background(), natsjs.DispatchStream, "smpp-connector-mno-a"); err != nil {
+	if err := js.DeleteConsumer(context.Background(), natscontract.DispatchStream, "smpp-connector-mno-a"); err != nil {
 		t.Fatal(err)
 	}
 	smpptest.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
@@ -443,7 +444,7 @@ func TestAFailedConsumerIsReportedAndRecreated(t *testing.T) {
 	smpptest.Eventually(t, 20*time.Second, 50*time.Millisecond, owning)
 	cmd := `{"messageId":"after","operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},` +
 		`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"again","registeredDelivery":true}`
-	if _, err := js.Publish(context.Background(), natsjs.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+	if _, err := js.Publish(context.Background(), natscontract.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
 		t.Fatal(err)
 	}
 	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {

@@ -20,7 +20,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
@@ -65,7 +65,7 @@ type Deps struct {
 	Limiter Limiter
 	Events  *events.Publisher
 	JS      jetstream.JetStream
-	Names   natsjs.Names
+	Names   natscontract.Names
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 }
@@ -101,7 +101,7 @@ func New(op Operator, d Deps) *Worker {
 		d.Log = slog.Default()
 	}
 	if d.Names.DispatchStream == "" {
-		d.Names = natsjs.DefaultNames()
+		d.Names = natscontract.DefaultNames()
 	}
 	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID)}
 }
@@ -113,21 +113,13 @@ const recordPatience = 2 * time.Minute
 // consumerCheck is how often Run checks that its consumer still exists.
 const consumerCheck = 10 * time.Second
 
-// ConsumerName is the durable consumer of an operator's commands.
-func ConsumerName(operatorID string) string { return "smpp-connector-" + operatorID }
-
 // Run consumes commands until ctx ends, then lets the commands in hand finish
 // (their submits are answered and stored) before returning.
 func (w *Worker) Run(ctx context.Context) error {
-	subject := natsjs.For(w.d.Names.DispatchSubject, w.op.ID)
-	cons, err := w.d.JS.CreateOrUpdateConsumer(ctx, w.d.Names.DispatchStream, jetstream.ConsumerConfig{
-		Durable:       ConsumerName(w.op.ID),
-		FilterSubject: subject,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       w.op.AckWait, // extended with InProgress while the command is worked on
-		MaxAckPending: 4 * w.op.Concurrency,
-		MaxDeliver:    -1, // attempts are counted here, so a final failure is recorded, not dropped
-	})
+	subject := natscontract.For(w.d.Names.DispatchSubject, w.op.ID)
+	// AckWait is extended with InProgress while a command is worked on.
+	cons, err := w.d.JS.CreateOrUpdateConsumer(ctx, w.d.Names.DispatchStream,
+		natscontract.DispatchConsumer(w.d.Names, w.op.ID, w.op.AckWait, 4*w.op.Concurrency))
 	if err != nil {
 		return fmt.Errorf("operator %s: consumer: %w", w.op.ID, err)
 	}
@@ -183,7 +175,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			case <-t.C:
 			}
 			if _, err := cons.Info(ctx); errors.Is(err, jetstream.ErrConsumerNotFound) {
-				w.log.Error("the operator's consumer is gone", "consumer", ConsumerName(w.op.ID))
+				w.log.Error("the operator's consumer is gone", "consumer", natscontract.ConsumerName(w.op.ID))
 				iter.Stop()
 				return
 			}
@@ -197,7 +189,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	case <-stopped:
 		// The iterator ended by itself (the consumer was deleted, say):
 		// nothing is consumed any more, which the caller must know.
-		return fmt.Errorf("operator %s: consumer %s stopped delivering", w.op.ID, ConsumerName(w.op.ID))
+		return fmt.Errorf("operator %s: consumer %s stopped delivering", w.op.ID, natscontract.ConsumerName(w.op.ID))
 	}
 }
 

@@ -21,12 +21,13 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/connector/throttle"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -75,7 +76,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	ns, err := natsjs.StartEmbedded("127.0.0.1", -1, "")
+	ns, err := testenv.StartNATS("127.0.0.1", -1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	}
 	t.Cleanup(nc.Close)
 	js, _ := jetstream.New(nc)
-	if err := natsjs.EnsureStreams(context.Background(), js, natsjs.DefaultNames()); err != nil {
+	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(context.Background(), env.FreshDatabase(t, true), o.store)
@@ -108,7 +109,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
 		})
 	w = New(o.op, Deps{Store: st, Pool: r.pool, Limiter: throttle.New(o.tps), JS: js, Metrics: metrics.New(), Log: quiet(),
-		Events: events.New(js, natsjs.DefaultNames(), o.shadow, r.cmp)})
+		Events: events.New(js, natscontract.DefaultNames(), o.shadow, r.cmp)})
 	r.w = w
 	r.pool.Start()
 	t.Cleanup(r.pool.Close)
@@ -146,7 +147,7 @@ func (r *rig) publish(t *testing.T, id, text string) {
 
 func (r *rig) publishRaw(t *testing.T, cmd string) {
 	t.Helper()
-	if _, err := r.js.Publish(context.Background(), natsjs.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+	if _, err := r.js.Publish(context.Background(), natscontract.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -193,11 +194,11 @@ func (r *rig) waitEvents(t *testing.T, stream, subject string, n int) []map[stri
 func TestRoundTripSubmitReceiptAndOutcome(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.publish(t, "m-1", "Hello receipt")
-	rcpt := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 1)[0]
+	rcpt := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 1)[0]
 	if rcpt["messageId"] != "m-1" || rcpt["status"] != "DELIVERED" || rcpt["stat"] != "DELIVRD" {
 		t.Fatalf("receipt event %v", rcpt)
 	}
-	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)[0]
+	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)[0]
 	if out["outcome"] != "accepted" || out["smscMessageId"] != rcpt["smscMessageId"] {
 		t.Fatalf("outcome %v", out)
 	}
@@ -207,7 +208,7 @@ func TestBadCommandsGoToDeadLetter(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.publishRaw(t, `{"messageId":`)
 	r.publishRaw(t, `{"messageId":"x","operatorId":"mno-a","source":{"addr":"ACME","ton":5},"destination":{"addr":"44"},"text":"😀","encoding":"gsm7"}`)
-	dl := r.waitEvents(t, natsjs.EventsStream, natsjs.DeadLetterPfx+"mno-a", 2)
+	dl := r.waitEvents(t, natscontract.EventsStream, natscontract.DeadLetterSubjectFor("mno-a"), 2)
 	if !strings.Contains(dl[0]["reason"].(string), "not JSON") || dl[1]["field"] != "text" {
 		t.Fatalf("%v", dl)
 	}
@@ -224,7 +225,7 @@ func TestHexInRespDecimalInReceipt(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		r.publish(t, fmt.Sprintf("hx-%d", i), "hex quirk")
 	}
-	got := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 12)
+	got := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 12)
 	if len(got) != 12 {
 		t.Fatalf("%d receipts matched of 12", len(got))
 	}
@@ -237,7 +238,7 @@ func TestReceiptBeforeResp(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.publish(t, "early-1", "receipt first")
-	rcpt := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 1)[0]
+	rcpt := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 1)[0]
 	if rcpt["messageId"] != "early-1" {
 		t.Fatalf("%v", rcpt)
 	}
@@ -252,9 +253,9 @@ func TestMultipartReceiptPolicies(t *testing.T) {
 		t.Run(c.parts, func(t *testing.T) {
 			r := newRig(t, rigOpts{op: Operator{ReceiptParts: c.parts}, prof: profile.Profile{Receipt: profile.Receipt{Parts: c.parts}}})
 			r.publish(t, "mp-"+c.parts, long)
-			got := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, c.want)
+			got := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, c.want)
 			time.Sleep(300 * time.Millisecond)
-			if got = r.events(t, natsjs.ReceiptStream, natsjs.ReceiptSubject); len(got) != c.want {
+			if got = r.events(t, natscontract.ReceiptStream, natscontract.ReceiptSubject); len(got) != c.want {
 				t.Fatalf("%d receipt events, want %d", len(got), c.want)
 			}
 			if got[0]["partCount"].(float64) != 3 {
@@ -267,7 +268,7 @@ func TestMultipartReceiptPolicies(t *testing.T) {
 func TestRedeliveredCommandIsNotResubmitted(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.publish(t, "dup-1", "once only")
-	r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)
+	r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
 	// The orchestrator (or a replay) sends the same command again.
 	r.publish(t, "dup-1", "once only")
 	time.Sleep(500 * time.Millisecond)
@@ -285,7 +286,7 @@ func TestThrottledAnswersAreRetriedNotLost(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		r.publish(t, fmt.Sprintf("th-%d", i), "slow down")
 	}
-	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 12)
+	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 12)
 	for _, o := range out {
 		if o["outcome"] != "accepted" {
 			t.Fatalf("%v", o)
@@ -302,10 +303,10 @@ func TestShadowModePublishesNothing(t *testing.T) {
 		}
 		return nil
 	})
-	if n := len(r.events(t, natsjs.ReceiptStream, natsjs.ReceiptSubject)); n != 0 {
+	if n := len(r.events(t, natscontract.ReceiptStream, natscontract.ReceiptSubject)); n != 0 {
 		t.Fatalf("%d receipts published in shadow mode", n)
 	}
-	if n := len(r.events(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a")); n != 0 {
+	if n := len(r.events(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"))); n != 0 {
 		t.Fatalf("%d outcomes published in shadow mode", n)
 	}
 }
@@ -315,7 +316,7 @@ func TestShadowModePublishesNothing(t *testing.T) {
 func TestReceiptNotPublishedIsDeliveredAgain(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	ctx := context.Background()
-	if err := r.js.DeleteStream(ctx, natsjs.ReceiptStream); err != nil {
+	if err := r.js.DeleteStream(ctx, natscontract.ReceiptStream); err != nil {
 		t.Fatal(err)
 	}
 	r.publish(t, "lost-1", "publish fails first")
@@ -325,10 +326,10 @@ func TestReceiptNotPublishedIsDeliveredAgain(t *testing.T) {
 		}
 		return nil
 	})
-	if err := natsjs.EnsureStreams(ctx, r.js, natsjs.DefaultNames()); err != nil {
+	if err := natscontract.EnsureStreams(ctx, r.js, natscontract.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}
-	got := r.waitEvents(t, natsjs.ReceiptStream, natsjs.ReceiptSubject, 1)
+	got := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 1)
 	if got[0]["messageId"] != "lost-1" {
 		t.Fatalf("%v", got[0])
 	}
@@ -339,7 +340,7 @@ func TestReceiptNotPublishedIsDeliveredAgain(t *testing.T) {
 func TestMultipartMOSurvivesAFailedPublish(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	ctx := context.Background()
-	if err := r.js.DeleteStream(ctx, natsjs.EventsStream); err != nil {
+	if err := r.js.DeleteStream(ctx, natscontract.EventsStream); err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("MO text in several parts. ", 12)
@@ -352,10 +353,10 @@ func TestMultipartMOSurvivesAFailedPublish(t *testing.T) {
 		}
 		return nil
 	})
-	if err := natsjs.EnsureStreams(ctx, r.js, natsjs.DefaultNames()); err != nil {
+	if err := natscontract.EnsureStreams(ctx, r.js, natscontract.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}
-	got := r.waitEvents(t, natsjs.EventsStream, natsjs.MOSubject, 1)
+	got := r.waitEvents(t, natscontract.EventsStream, natscontract.MOSubject, 1)
 	if got[0]["text"] != long {
 		t.Fatalf("MO %v", got[0])
 	}
@@ -367,7 +368,7 @@ func TestMultipartMOSurvivesAFailedPublish(t *testing.T) {
 func TestSlowCommandKeepsItsDeliveryAlive(t *testing.T) {
 	r := newRig(t, rigOpts{tps: 2, op: Operator{AckWait: time.Second}})
 	r.publish(t, "slow-1", strings.Repeat("paced ", 150)) // 900 characters: 6 parts at 2 TPS
-	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 6)
+	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 6)
 	time.Sleep(1500 * time.Millisecond) // a redelivery would have come by now
 	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 6 {
 		t.Fatalf("%d submit_sm for a 6-part message (outcomes: %v)", n, out)
@@ -402,7 +403,7 @@ func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
 	}
 	time.Sleep(2500 * time.Millisecond)
 	_ = tx.Rollback(context.Background())
-	out := r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)
+	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
 	if out[0]["outcome"] != "accepted" {
 		t.Fatalf("outcome %v", out[0])
 	}
@@ -442,11 +443,11 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 	}
 	// A new process: nothing of the first worker's memory is left.
 	restarted := New(Operator{ID: "mno-a"}, Deps{Store: r.st, Pool: r.pool, Limiter: throttle.New(10), JS: r.js,
-		Metrics: metrics.New(), Log: quiet(), Events: events.New(r.js, natsjs.DefaultNames(), false, nil)})
+		Metrics: metrics.New(), Log: quiet(), Events: events.New(r.js, natscontract.DefaultNames(), false, nil)})
 	if st := deliver(restarted, parts[1]); st != data.ESME_ROK {
 		t.Fatalf("part 2: %v", st)
 	}
-	got := r.waitEvents(t, natsjs.EventsStream, natsjs.MOSubject, 1)
+	got := r.waitEvents(t, natscontract.EventsStream, natscontract.MOSubject, 1)
 	if len(got) != 1 || got[0]["text"] != long || got[0]["parts"] != 3.0 {
 		t.Fatalf("MO events %v", got)
 	}
@@ -460,7 +461,7 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 		t.Fatalf("%d MO parts not marked published (%v)", unpublished, err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if got := r.events(t, natsjs.EventsStream, natsjs.MOSubject); len(got) != 1 {
+	if got := r.events(t, natscontract.EventsStream, natscontract.MOSubject); len(got) != 1 {
 		t.Fatalf("%d MO events, want 1", len(got))
 	}
 }
@@ -470,8 +471,8 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 func TestRunReportsAConsumerThatStopsDelivering(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.publish(t, "before", "consumed")
-	r.waitEvents(t, natsjs.EventsStream, natsjs.OutcomePrefix+"mno-a", 1)
-	if err := r.js.DeleteConsumer(context.Background(), natsjs.DispatchStream, ConsumerName("mno-a")); err != nil {
+	r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
+	if err := r.js.DeleteConsumer(context.Background(), natscontract.DispatchStream, natscontract.ConsumerName("mno-a")); err != nil {
 		t.Fatal(err)
 	}
 	select {

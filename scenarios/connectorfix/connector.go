@@ -14,7 +14,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
@@ -76,6 +76,6 @@ func PublishCommandTo(ctx context.Context, e *framework.Env, operatorID, message
 	GinkgoHelper()
 	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
 		`"destination":{"addr":%q,"ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, messageID, operatorID, destination, text)
-	_, err := e.JetStream().Publish(ctx, natsjs.DispatchSubjectFor(operatorID), []byte(cmd))
+	_, err := e.JetStream().Publish(ctx, natscontract.DispatchSubjectFor(operatorID), []byte(cmd))
 	Expect(err).NotTo(HaveOccurred())
 }

@@ -12,7 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -107,7 +107,7 @@ func StoredOutcomes(ctx context.Context, e *framework.Env, prefix string, n int,
 // prefix-*, by message id.
 func ReceiptEvents(ctx context.Context, e *framework.Env, prefix string) map[string]int {
 	GinkgoHelper()
-	cons, err := e.JetStream().OrderedConsumer(ctx, natsjs.ReceiptStream, jetstream.OrderedConsumerConfig{})
+	cons, err := e.JetStream().OrderedConsumer(ctx, natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
 	Expect(err).NotTo(HaveOccurred())
 	out := map[string]int{}
 	for {

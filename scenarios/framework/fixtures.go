@@ -14,32 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/migrations"
-)
-
-// Subjects of the NATS contract (DESIGN.md section 3).
-const (
-	// SubjectDispatchPrefix + operatorId is where dispatch commands arrive.
-	SubjectDispatchPrefix = "smpp.operator."
-	// SubjectDispatchAll matches the dispatch commands of every operator.
-	SubjectDispatchAll = SubjectDispatchPrefix + ">"
-	// SubjectReceipts carries the correlated delivery receipts.
-	SubjectReceipts = "sms.dlr.inbound"
-)
-
-// DispatchSubject is the subject of one operator's dispatch commands.
-func DispatchSubject(operatorID string) string { return SubjectDispatchPrefix + operatorID }
-
-// StreamSpec is a JetStream stream a suite needs.
-type StreamSpec struct {
-	Name     string   `json:"name"`
-	Subjects []string `json:"subjects"`
-}
-
-// Default streams: dispatch commands and delivery receipts.
-var (
-	DispatchStream = StreamSpec{Name: "SMPP_DISPATCH", Subjects: []string{SubjectDispatchAll}}
-	ReceiptStream  = StreamSpec{Name: "SMS_DLR_INBOUND", Subjects: []string{SubjectReceipts}}
 )
 
 // OperatorCredential is an operator's SMPP credential as Vault holds it, in KV
@@ -206,12 +182,13 @@ func credentialFromData(operatorID string, d map[string]any) OperatorCredential 
 	return OperatorCredential{OperatorID: operatorID, SystemID: s("system_id"), Password: s("password"), SystemType: s("system_type")}
 }
 
-// ensureStreams makes sure a stream captures each spec's subjects. A stream
-// that already does (provisioned by ops, say) is used as it is and kept; the
-// others are created and deleted again by the cleanup. It returns the names of
-// the streams in use, in the order of specs.
-func ensureStreams(ctx context.Context, js jetstream.JetStream, specs []StreamSpec) ([]string, cleanupFunc, error) {
-	var created []string
+// ensureStreams provisions the contract's streams (natscontract) that the
+// server does not already have (an external one provisioned by ops keeps
+// its own) and returns, for each contract stream, the stream in use; the
+// cleanup deletes the streams it created.
+func ensureStreams(ctx context.Context, js jetstream.JetStream) (map[string]string, cleanupFunc, error) {
+	names := natscontract.DefaultNames()
+	created, err := natscontract.ProvisionMissing(ctx, js, names)
 	cleanup := func(ctx context.Context) error {
 		var errs []error
 		for _, n := range created {
@@ -221,31 +198,21 @@ func ensureStreams(ctx context.Context, js jetstream.JetStream, specs []StreamSp
 		}
 		return errors.Join(errs...)
 	}
-	names := make([]string, 0, len(specs))
-	for _, s := range specs {
-		if len(s.Subjects) == 0 {
-			return nil, cleanup, fmt.Errorf("stream %s: no subjects", s.Name)
-		}
-		existing, err := js.StreamNameBySubject(ctx, s.Subjects[0])
-		if err == nil {
-			logf("nats: stream %s already captures %s; using it", existing, s.Subjects[0])
-			names = append(names, existing)
-			continue
-		}
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return nil, cleanup, fmt.Errorf("look up stream for %s: %w", s.Subjects[0], err)
-		}
-		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:     s.Name,
-			Subjects: s.Subjects,
-			Storage:  jetstream.FileStorage,
-		}); err != nil {
-			return nil, cleanup, fmt.Errorf("create stream %s (%s): %w", s.Name, strings.Join(s.Subjects, ", "), err)
-		}
-		created = append(created, s.Name)
-		names = append(names, s.Name)
+	if err != nil {
+		return nil, cleanup, err
 	}
-	return names, cleanup, nil
+	inUse := map[string]string{}
+	for _, s := range natscontract.Streams(names) {
+		n, err := js.StreamNameBySubject(ctx, s.Subjects[0])
+		if err != nil {
+			return nil, cleanup, fmt.Errorf("look up the stream for %s: %w", s.Subjects[0], err)
+		}
+		if n != s.Name {
+			logf("nats: stream %s already captures %s; using it", n, s.Subjects[0])
+		}
+		inUse[s.Name] = n
+	}
+	return inUse, cleanup, nil
 }
 
 // connectNATS connects to the NATS server at url, naming the connection.

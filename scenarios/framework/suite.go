@@ -32,8 +32,9 @@ type Env struct {
 
 	// Operators are the credentials in Vault (as stored, when they existed).
 	Operators []OperatorCredential `json:"operators,omitempty"`
-	// Streams maps each requested stream name to the stream in use (the same
-	// name, or the one an external server already had for those subjects).
+	// Streams maps each of the contract's streams (natscontract) to the
+	// stream in use: the same name, or the one an external server already
+	// had for its subjects.
 	Streams map[string]string `json:"streams,omitempty"`
 }
 
@@ -50,12 +51,13 @@ func (e *Env) Operator(id string) OperatorCredential {
 	return OperatorCredential{}
 }
 
-// Stream returns the name of the stream in use for the requested one.
-func (e *Env) Stream(spec StreamSpec) string {
-	if n, ok := e.Streams[spec.Name]; ok {
+// Stream returns the name of the stream in use for one of the contract's
+// (natscontract.DispatchStream, say).
+func (e *Env) Stream(name string) string {
+	if n, ok := e.Streams[name]; ok {
 		return n
 	}
-	return spec.Name
+	return name
 }
 
 // Postgres opens a pgx pool on the suite's database, closed when the calling
@@ -123,7 +125,6 @@ type Option func(*suiteConfig)
 type suiteConfig struct {
 	services     Services
 	operators    []OperatorCredential
-	streams      []StreamSpec
 	gates        string
 	startTimeout time.Duration
 	provider     func(session string) (Provider, error)
@@ -136,10 +137,6 @@ func WithServices(s Services) Option { return func(c *suiteConfig) { c.services 
 func WithOperators(ops ...OperatorCredential) Option {
 	return func(c *suiteConfig) { c.operators = append(c.operators, ops...) }
 }
-
-// WithStreams replaces the JetStream streams to ensure (default: DispatchStream
-// and ReceiptStream).
-func WithStreams(specs ...StreamSpec) Option { return func(c *suiteConfig) { c.streams = specs } }
 
 // WithGates names the gate group of scenarios/gates.yaml whose criteria this
 // suite reports (default: the suite name).
@@ -162,7 +159,6 @@ func WithProvider(f func(session string) (Provider, error)) Option {
 func SetupSuite(name string, opts ...Option) *Env {
 	cfg := suiteConfig{
 		services:     AllServices,
-		streams:      []StreamSpec{DispatchStream, ReceiptStream},
 		gates:        name,
 		startTimeout: 5 * time.Minute,
 		provider:     ProviderFromEnv,
@@ -256,7 +252,7 @@ func startEnv(ctx context.Context, name string, cfg suiteConfig) (*Env, error) {
 		}
 		e.Operators = ops
 	}
-	if cfg.services.NATS && len(cfg.streams) > 0 {
+	if cfg.services.NATS {
 		nc, err := connectNATS(e.Endpoints.NATSURL, name+"-fixtures")
 		if err != nil {
 			return nil, err
@@ -266,15 +262,12 @@ func startEnv(ctx context.Context, name string, cfg suiteConfig) (*Env, error) {
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: %w", err)
 		}
-		names, cleanup, err := ensureStreams(ctx, js, cfg.streams)
+		streams, cleanup, err := ensureStreams(ctx, js)
 		deferCleanup("jetstream streams", cleanup)
 		if err != nil {
 			return nil, err
 		}
-		e.Streams = make(map[string]string, len(names))
-		for i, s := range cfg.streams {
-			e.Streams[s.Name] = names[i]
-		}
+		e.Streams = streams
 	}
 	return e, nil
 }

@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
@@ -38,8 +38,8 @@ var _ = Describe("Phase 1 connector", func() {
 			connectorfix.PublishCommand(ctx, env, op.OperatorID, fmt.Sprintf("p1-%s-%d", op.OperatorID, start.UnixNano()), "phase 1")
 		}
 
-		By("reading a DELIVERED receipt event for each on " + natsjs.ReceiptSubject)
-		cons, err := js.OrderedConsumer(ctx, natsjs.ReceiptStream, jetstream.OrderedConsumerConfig{
+		By("reading a DELIVERED receipt event for each on " + natscontract.ReceiptSubject)
+		cons, err := js.OrderedConsumer(ctx, natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{
 			DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start})
 		Expect(err).NotTo(HaveOccurred())
 		seen := map[string]string{}

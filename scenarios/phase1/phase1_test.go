@@ -15,6 +15,7 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/migrations"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
@@ -132,8 +133,8 @@ var _ = Describe("Phase 1 infrastructure", func() {
 		It("round-trips a dispatch command and a receipt through their streams with explicit ack", func(ctx SpecContext) {
 			met := framework.GateCondition("jetstream_roundtrip")
 			js := env.JetStream()
-			dispatch := env.Stream(framework.DispatchStream)
-			receipts := env.Stream(framework.ReceiptStream)
+			dispatch := env.Stream(natscontract.DispatchStream)
+			receipts := env.Stream(natscontract.ReceiptStream)
 
 			By("publishing a dispatch command for mno-a, twice with the same message id")
 			msgID := fmt.Sprintf("phase1-%d", time.Now().UnixNano())
@@ -144,7 +145,7 @@ var _ = Describe("Phase 1 infrastructure", func() {
 				"text":        "Hello", "encoding": "auto", "registeredDelivery": true, "validity": "PT24H", "priority": 0,
 			})
 			Expect(err).NotTo(HaveOccurred())
-			subject := framework.DispatchSubject(operatorA.OperatorID)
+			subject := natscontract.DispatchSubjectFor(operatorA.OperatorID)
 			ack, err := js.Publish(ctx, subject, cmd, jetstream.WithMsgID(msgID))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ack.Stream).To(Equal(dispatch))
@@ -176,17 +177,17 @@ var _ = Describe("Phase 1 infrastructure", func() {
 				g.Expect(info.NumPending).To(BeZero())
 			}).WithContext(ctx).WithTimeout(5 * time.Second).Should(Succeed())
 
-			By("publishing a delivery receipt on " + framework.SubjectReceipts + " and reading it back")
+			By("publishing a delivery receipt on " + natscontract.ReceiptSubject + " and reading it back")
 			receipt, err := json.Marshal(map[string]any{
 				"messageId": msgID, "operatorId": operatorA.OperatorID, "smscMessageId": "SMSC-0001",
 				"status": "DELIVERED", "stat": "DELIVRD", "err": "000", "partCount": 1,
 			})
 			Expect(err).NotTo(HaveOccurred())
-			rack, err := js.Publish(ctx, framework.SubjectReceipts, receipt)
+			rack, err := js.Publish(ctx, natscontract.ReceiptSubject, receipt)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rack.Stream).To(Equal(receipts))
 			rcons, err := js.OrderedConsumer(ctx, receipts, jetstream.OrderedConsumerConfig{
-				FilterSubjects: []string{framework.SubjectReceipts},
+				FilterSubjects: []string{natscontract.ReceiptSubject},
 				DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 				OptStartSeq:    rack.Sequence,
 			})

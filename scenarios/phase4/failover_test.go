@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/smpp-connector/smpp-connector/connector/natsjs"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
@@ -50,8 +50,8 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 
 		By("collecting one outcome per message")
 		outcomes := map[string]string{}
-		cons, err := js.OrderedConsumer(ctx, natsjs.EventsStream, jetstream.OrderedConsumerConfig{
-			FilterSubjects: []string{natsjs.OutcomePrefix + "mno-a"}, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start})
+		cons, err := js.OrderedConsumer(ctx, natscontract.EventsStream, jetstream.OrderedConsumerConfig{
+			FilterSubjects: []string{natscontract.OutcomeSubjectFor("mno-a")}, DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &start})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
 			batch, err := cons.FetchNoWait(500)

@@ -1,0 +1,60 @@
+// Package testenv is the environment the tests run in: real NATS (embedded,
+// as a library), and the helpers the unit tests, the gate suites and the demo
+// stack share. The production connector imports none of it, so it does not
+// link nats-server.
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// NATS is a nats-server with JetStream running inside this process.
+type NATS struct {
+	srv *server.Server
+	dir string
+}
+
+// StartNATS starts a JetStream-enabled nats-server on host:port (port 0 or
+// -1 picks a free one), storing streams under dir (a temporary directory when
+// empty, removed on Shutdown).
+func StartNATS(host string, port int, dir string) (*NATS, error) {
+	e := &NATS{}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "smpp-nats-*")
+		if err != nil {
+			return nil, fmt.Errorf("nats: temp dir: %w", err)
+		}
+		dir, e.dir = d, d
+	}
+	srv, err := server.NewServer(&server.Options{
+		Host: host, Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true,
+		JetStreamMaxMemory: 256 << 20, JetStreamMaxStore: 4 << 30,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("nats: embedded server not ready within 10s")
+	}
+	e.srv = srv
+	return e, nil
+}
+
+// URL is the client URL of the server.
+func (e *NATS) URL() string { return e.srv.ClientURL() }
+
+// Shutdown stops the server and removes a temporary store.
+func (e *NATS) Shutdown() {
+	e.srv.Shutdown()
+	e.srv.WaitForShutdown()
+	if e.dir != "" {
+		os.RemoveAll(e.dir)
+	}
+}
