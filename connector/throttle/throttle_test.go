@@ -259,8 +259,9 @@ func TestSlidingWindowRealClockConcurrent(t *testing.T) {
 	if r := audit(ts, tps, meter.Sliding); r.Breaches != 0 {
 		t.Fatalf("meter: %+v", r)
 	}
-	// A sanity floor only: the 98% bar is TestAgainstSimulator's, over 3 s.
-	if min := 0.9 * tps * run.Seconds(); float64(len(ts)) < min {
+	// A sanity floor that the run carried traffic, not a utilisation bar
+	// (BenchmarkPacingAgainstSimulator measures that).
+	if min := 0.5 * tps * run.Seconds(); float64(len(ts)) < min {
 		t.Fatalf("%d grants in %v, want >= %.0f", len(ts), run, min)
 	}
 	t.Logf("%d grants in %v at %d TPS (%.1f%%)", len(ts), run, tps, 100*float64(len(ts))/(tps*run.Seconds()))
