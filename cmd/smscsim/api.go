@@ -252,7 +252,7 @@ func (a *app) mo(ctx context.Context, args []string) error {
 		fs.StringVar(&m.Source, "from", "", "source address (the handset), e.g. 447700900001")
 		fs.StringVar(&m.Dest, "to", "", "destination address (the short code or sender id)")
 		fs.StringVar(&m.Text, "text", "", "message text")
-		fs.StringVar(&m.Encoding, "encoding", "", "gsm7 (default), ucs2, latin1 or auto")
+		fs.StringVar(&m.Encoding, "encoding", "", "data_coding 0 in the operator's alphabet (default), gsm7, ucs2, latin1 or auto")
 		fs.StringVar(&m.Segmentation, "segmentation", "", "for long texts: udh8 (default), udh16, sar or payload")
 	})
 	if err != nil {
