@@ -141,7 +141,7 @@ func joinParts(parts map[int]reasmFragment, total int) (string, error) {
 	for i := 1; i <= total; i++ {
 		frags[i-1] = Fragment{DataCoding: parts[i].dataCoding, Octets: parts[i].octets}
 	}
-	return Join(frags)
+	return Join(frags, "gsm7")
 }
 
 // Fragment is one part of a segmented message: its data_coding and its text
@@ -153,8 +153,10 @@ type Fragment struct {
 
 // Join decodes the parts of a message, in order. Parts sharing one
 // data_coding are decoded as one octet string, so an escape or surrogate
-// pair that an SMSC split across parts still decodes.
-func Join(parts []Fragment) (string, error) {
+// pair that an SMSC split across parts still decodes. dc0 is what the
+// operator's data_coding 0 means, as for Decode: an SMSC whose default
+// alphabet is Latin-1 sends its MOs as data_coding 0 in Latin-1.
+func Join(parts []Fragment, dc0 string) (string, error) {
 	if len(parts) == 0 {
 		return "", nil
 	}
@@ -167,11 +169,11 @@ func Join(parts []Fragment) (string, error) {
 		for _, p := range parts {
 			all = append(all, p.Octets...)
 		}
-		return Decode(parts[0].DataCoding, all, "gsm7")
+		return Decode(parts[0].DataCoding, all, dc0)
 	}
 	var sb strings.Builder
 	for i, p := range parts {
-		s, err := Decode(p.DataCoding, p.Octets, "gsm7")
+		s, err := Decode(p.DataCoding, p.Octets, dc0)
 		if err != nil {
 			return "", fmt.Errorf("part %d/%d: %w", i+1, len(parts), err)
 		}
