@@ -155,7 +155,12 @@ func (tr *tracker) receipt(id []byte, now int64) (submitAt int64, ok bool) {
 	}
 
 	for _, m := range order {
-		if !have[m] {
+		// Once receipts clearly carry the resp's id as it is, the other
+		// readings are not tried: with decimal ids, the hex reading of an
+		// early receipt's id (100 -> "64") is another message's id, whose
+		// submit it would take. Exact is always tried, so a link that
+		// renders ids differently is never locked out.
+		if !have[m] || m != 0 && h[0] >= 50 && h[m]*4 < h[0] {
 			continue
 		}
 		s := &tr.shards[keys[m]%trackerShards]
