@@ -70,7 +70,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzKey -fuzztime $(FUZZTIME) ./connector/dlr
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./connector/config
 	$(GO) test -run '^$$' -fuzz FuzzSegment -fuzztime $(FUZZTIME) ./connector/segment
-	$(GO) test -run '^$$' -fuzz FuzzReassemble -fuzztime $(FUZZTIME) ./connector/segment
+	$(GO) test -run '^$$' -fuzz FuzzConcatJoin -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./smscsim/scenario
 	$(GO) test -run '^$$' -fuzz FuzzSession -fuzztime $(FUZZTIME) ./smscsim/server

@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
 	"github.com/smpp-connector/smpp-connector/smscsim/client"
-	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 )
 
 var errHelp = flag.ErrHelp
@@ -174,7 +173,7 @@ func (a *app) faults(ctx context.Context, args []string) error {
 
 func (a *app) faultsAdd(ctx context.Context, args []string) error {
 	var (
-		s      faults.Spec
+		s      api.Spec
 		params string
 		file   string
 	)
@@ -193,7 +192,7 @@ func (a *app) faultsAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	if file != "" {
-		if s.Type != "" || s.Name != "" || s.Probability != 0 || s.Match != (faults.Match{}) || params != "" {
+		if s.Type != "" || s.Name != "" || s.Probability != 0 || s.Match != (api.Match{}) || params != "" {
 			return errors.New("faults add: -f takes the whole spec; leave out --type, --name, --probability, --operator, --account, --dest-prefix, --command and --params")
 		}
 		if s, err = a.readSpec(file); err != nil {
@@ -221,7 +220,7 @@ func (a *app) faultsAdd(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) readSpec(file string) (faults.Spec, error) {
+func (a *app) readSpec(file string) (api.Spec, error) {
 	var b []byte
 	var err error
 	if file == "-" {
@@ -230,9 +229,9 @@ func (a *app) readSpec(file string) (faults.Spec, error) {
 		b, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return faults.Spec{}, fmt.Errorf("faults add: %w", err)
+		return api.Spec{}, fmt.Errorf("faults add: %w", err)
 	}
-	var s faults.Spec
+	var s api.Spec
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -243,7 +242,7 @@ func (a *app) readSpec(file string) (faults.Spec, error) {
 
 func (a *app) mo(ctx context.Context, args []string) error {
 	var (
-		m  faults.MO
+		m  api.MO
 		op string
 	)
 	f, _, err := a.apiCommand("mo", "smscsim mo --from X --to Y --text T: inject an MO message", args, 0, func(fs *flag.FlagSet) {
@@ -252,7 +251,7 @@ func (a *app) mo(ctx context.Context, args []string) error {
 		fs.StringVar(&m.Source, "from", "", "source address (the handset), e.g. 447700900001")
 		fs.StringVar(&m.Dest, "to", "", "destination address (the short code or sender id)")
 		fs.StringVar(&m.Text, "text", "", "message text")
-		fs.StringVar(&m.Encoding, "encoding", "", "gsm7 (default), ucs2, latin1 or auto")
+		fs.StringVar(&m.Encoding, "encoding", "", "data_coding 0 in the operator's alphabet (default), gsm7, ucs2, latin1 or auto")
 		fs.StringVar(&m.Segmentation, "segmentation", "", "for long texts: udh8 (default), udh16, sar or payload")
 	})
 	if err != nil {
@@ -321,7 +320,7 @@ func (a *app) meter(ctx context.Context, args []string) error {
 
 func (a *app) pdus(ctx context.Context, args []string) error {
 	var (
-		flt          recorder.Filter
+		flt          api.Filter
 		since, until string
 	)
 	f, _, err := a.apiCommand("pdus", "smscsim pdus [filters]: PDUs the simulator received, oldest first", args, 0, func(fs *flag.FlagSet) {

@@ -9,11 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/smpp-connector/smpp-connector/smscsim/control"
-	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/meter"
-	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
-	"github.com/smpp-connector/smpp-connector/smscsim/server"
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
 )
 
 func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
@@ -36,7 +32,7 @@ func clip(s string, n int) string {
 	return s
 }
 
-func printOperators(w io.Writer, ops []control.Operator) {
+func printOperators(w io.Writer, ops []api.Operator) {
 	tw := table(w)
 	row(tw, "ID", "ADDR", "DOWN", "PROFILE", "SESSIONS", "ACCOUNTS (sessions/queued)")
 	for _, o := range ops {
@@ -49,7 +45,7 @@ func printOperators(w io.Writer, ops []control.Operator) {
 	tw.Flush()
 }
 
-func matchString(m faults.Match) string {
+func matchString(m api.Match) string {
 	var p []string
 	for _, kv := range [][2]string{{"operator", m.Operator}, {"account", m.Account}, {"dest", m.DestinationPrefix}, {"command", m.Command}} {
 		if kv[1] != "" {
@@ -62,7 +58,7 @@ func matchString(m faults.Match) string {
 	return strings.Join(p, " ")
 }
 
-func printFaults(w io.Writer, list []control.Fault) {
+func printFaults(w io.Writer, list []api.Fault) {
 	if len(list) == 0 {
 		fmt.Fprintln(w, "no faults")
 		return
@@ -83,7 +79,7 @@ func printFaults(w io.Writer, list []control.Fault) {
 	tw.Flush()
 }
 
-func printFaultTypes(w io.Writer, types []control.FaultType) {
+func printFaultTypes(w io.Writer, types []api.FaultType) {
 	tw := table(w)
 	row(tw, "TYPE", "DESCRIPTION")
 	for _, t := range types {
@@ -92,7 +88,7 @@ func printFaultTypes(w io.Writer, types []control.FaultType) {
 	tw.Flush()
 }
 
-func printStats(w io.Writer, s server.Snapshot) {
+func printStats(w io.Writer, s api.Snapshot) {
 	fmt.Fprintf(w, "uptime %s\n\n", s.Uptime)
 	tw := table(w)
 	if len(s.Counts) == 0 {
@@ -136,7 +132,7 @@ func printStats(w io.Writer, s server.Snapshot) {
 	tw.Flush()
 }
 
-func printMeter(w io.Writer, reps []meter.Report) {
+func printMeter(w io.Writer, reps []api.MeterReport) {
 	tw := table(w)
 	row(tw, "ACCOUNT", "LIMIT", "MODE", "ARRIVALS", "BREACHES", "WORST SLIDING", "WORST FIXED", "CURRENT TPS")
 	for _, r := range reps {
@@ -149,7 +145,7 @@ func printMeter(w io.Writer, reps []meter.Report) {
 	tw.Flush()
 }
 
-func printPDUs(w io.Writer, p control.PDUs) {
+func printPDUs(w io.Writer, p api.PDUs) {
 	tw := table(w)
 	row(tw, "SEQ", "TIME", "OPERATOR", "ACCOUNT", "COMMAND", "SEQNO", "ANSWER", "SOURCE", "DEST", "TEXT", "FAULTS")
 	for _, r := range p.Records {
@@ -160,7 +156,7 @@ func printPDUs(w io.Writer, p control.PDUs) {
 	fmt.Fprintf(w, "%d records (recorder: capacity %d, total %d, evicted %d)\n", len(p.Records), p.Capacity, p.Total, p.Evicted)
 }
 
-func printScenario(w io.Writer, st scenario.Status) {
+func printScenario(w io.Writer, st api.ScenarioStatus) {
 	name := st.Name
 	if name == "" {
 		name = "(unnamed)"

@@ -126,19 +126,21 @@ func TestBuildSegmentsByStrategyAndRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		re := segment.NewReassembler(4, 0)
-		var text string
-		var done bool
-		for _, p := range parts {
+		frags := make([]segment.Fragment, len(parts))
+		for i, p := range parts {
 			sm := decoded(t, p)
 			sp := segment.FromShortMessage(sm.EsmClass, &sm.Message, sm.OptionalParameters)
-			text, done, err = re.Add(testNow, "ACME", "447700900123", sp)
-			if err != nil {
+			_, total, seq, ok, err := segment.Concat(sp)
+			if err != nil || (ok && (total != len(parts) || seq != i+1)) || (!ok && len(parts) != 1) {
+				t.Fatalf("%s: part %d: %d/%d %v %v", strategy, i+1, seq, total, ok, err)
+			}
+			if frags[i].Octets, err = segment.Payload(sp); err != nil {
 				t.Fatalf("%s: %v", strategy, err)
 			}
+			frags[i].DataCoding = sp.DataCoding
 		}
-		if !done || text != long {
-			t.Fatalf("%s: reassembled %v %q", strategy, done, text)
+		if text, err := segment.Join(frags, "gsm7"); err != nil || text != long {
+			t.Fatalf("%s: reassembled %q, %v", strategy, text, err)
 		}
 		if strategy == "payload" && len(parts) != 1 || strategy != "payload" && len(parts) < 2 {
 			t.Fatalf("%s: %d parts", strategy, len(parts))

@@ -3,7 +3,6 @@ package segment
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // partsFromBytes turns fuzz input into parts: repeated records of
@@ -52,7 +51,10 @@ func partsToBytes(parts []Part) []byte {
 	return b
 }
 
-func FuzzReassemble(f *testing.F) {
+// FuzzConcatJoin feeds arbitrary parts to what the MO path runs on each
+// deliver_sm (Concat, Payload) and on a complete message (Join): nothing
+// panics, Concat's answers are in range, and an error comes without text.
+func FuzzConcatJoin(f *testing.F) {
 	for _, seg := range []string{"udh8", "udh16", "sar"} {
 		for _, text := range []string{strings.Repeat("ab€", 60), strings.Repeat("😀", 40)} {
 			parts, err := Segment(text, "auto", seg, 42)
@@ -67,10 +69,9 @@ func FuzzReassemble(f *testing.F) {
 	f.Add(partsToBytes([]Part{{EsmClass: 0x40, Message: []byte{5, 0, 3, 1, 0, 0}}}))
 	f.Add(partsToBytes([]Part{{TLVs: []TLV{{Tag: 0x0424, Value: []byte{5, 0, 3, 1, 2, 1}}}, EsmClass: 0x40}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		parts, sources := partsFromBytes(b)
-		r := NewReassembler(3, time.Minute)
-		now := t0
-		for i, p := range parts {
+		parts, _ := partsFromBytes(b)
+		var frags []Fragment
+		for _, p := range parts {
 			ref, total, seq, ok, err := Concat(p)
 			if err == nil && ok && (total < 1 || total > 255 || seq < 1 || seq > total) {
 				t.Fatalf("Concat accepted ref %d total %d seq %d", ref, total, seq)
@@ -78,13 +79,15 @@ func FuzzReassemble(f *testing.F) {
 			if err != nil && ok {
 				t.Fatal("ok with error")
 			}
-			text, complete, err := r.Add(now, sources[i], "d", p)
-			if err != nil && (complete || text != "") {
-				t.Fatalf("error %v with complete %v text %q", err, complete, text)
+			data, err := Payload(p)
+			if err != nil {
+				continue
 			}
-			now = now.Add(time.Duration(i) * 10 * time.Second)
-			if s := r.Stats(); s.Pending > 3 {
-				t.Fatalf("pending %d > maxPending 3", s.Pending)
+			frags = append(frags, Fragment{DataCoding: p.DataCoding, Octets: data})
+		}
+		for _, dc0 := range []string{"gsm7", "latin1", "ascii"} {
+			if text, err := Join(frags, dc0); err != nil && text != "" {
+				t.Fatalf("Join error %v with text %q", err, text)
 			}
 		}
 	})
@@ -104,7 +107,7 @@ func FuzzSegment(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r := NewReassembler(1, time.Minute)
+		frags := make([]Fragment, len(parts))
 		for i := len(parts) - 1; i >= 0; i-- {
 			p := parts[i]
 			if len(p.Message) > 160 || (p.DataCoding != 0 && len(p.Message) > 140) {
@@ -117,13 +120,13 @@ func FuzzSegment(f *testing.F) {
 			if _, err := Decode(p.DataCoding, data, "gsm7"); err != nil {
 				t.Fatalf("part %d does not decode alone: %v", i+1, err)
 			}
-			got, complete, err := r.Add(t0, "s", "d", p)
-			if err != nil || complete != (i == 0) {
-				t.Fatalf("part %d: complete %v err %v", i+1, complete, err)
+			if _, total, seq, ok, err := Concat(p); err != nil || (ok && (total != len(parts) || seq != i+1)) {
+				t.Fatalf("part %d: Concat %d/%d %v %v", i+1, seq, total, ok, err)
 			}
-			if complete && got != text {
-				t.Fatalf("reassembled %q, want %q", got, text)
-			}
+			frags[i] = Fragment{DataCoding: p.DataCoding, Octets: data}
+		}
+		if got, err := Join(frags, "gsm7"); err != nil || got != text {
+			t.Fatalf("joined %q, %v; want %q", got, err, text)
 		}
 	})
 }

@@ -152,7 +152,7 @@ func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandSta
 		for i, p := range msg.Parts {
 			frags[i] = segment.Fragment{DataCoding: p.DataCoding, Octets: p.Octets}
 		}
-		ev.Text, err = segment.Join(frags)
+		ev.Text, err = segment.Join(frags, w.op.Profile.DataCoding0)
 		if err != nil {
 			w.d.Metrics.MOInvalid.WithLabelValues(w.op.ID).Inc()
 			w.log.Warn("undecodable MO message dropped", "from", src, "ref", ref, "parts", total, "err", err)
@@ -161,7 +161,7 @@ func (w *Worker) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandSta
 		}
 		ev.Parts = total
 		ev.ID = fmt.Sprintf("mo:%s:%s:%s:%d:%d:%d", w.op.ID, src, dst, ref, total, msg.FirstReceipt.UnixMicro())
-	} else if ev.Text, err = segment.Decode(part.DataCoding, payload, "gsm7"); err != nil {
+	} else if ev.Text, err = segment.Decode(part.DataCoding, payload, w.op.Profile.DataCoding0); err != nil {
 		w.d.Metrics.MOInvalid.WithLabelValues(w.op.ID).Inc()
 		w.log.Warn("undecodable MO dropped", "from", src, "err", err)
 		return data.ESME_ROK

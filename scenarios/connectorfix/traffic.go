@@ -14,6 +14,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 )
@@ -39,7 +40,8 @@ func StartBaselineSMSC(ctx context.Context, e *framework.Env, operatorID, id str
 	smsc := framework.StartSimulator(ctx, server.Config{Operators: []server.OperatorConfig{{ID: id, Listen: "127.0.0.1:0",
 		Accounts: []server.AccountConfig{{SystemID: cred.SystemID, Password: cred.Password, TPS: tps}}}}})
 	for _, f := range append(BaselineFaults(id), extra...) {
-		_, err := smsc.Client.AddFault(ctx, f)
+		_, err := smsc.Client.AddFault(ctx, api.Spec{Name: f.Name, Type: f.Type, Probability: f.Probability, Params: f.Params,
+			Match: api.Match{Operator: f.Match.Operator, Account: f.Match.Account, DestinationPrefix: f.Match.DestinationPrefix, Command: f.Match.Command}})
 		Expect(err).NotTo(HaveOccurred(), f.Name)
 	}
 	return smsc

@@ -18,7 +18,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/migrations"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
-	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
 )
 
 var _ = Describe("Phase 1 infrastructure", func() {
@@ -221,7 +221,7 @@ var _ = Describe("Phase 1 infrastructure", func() {
 				Expect(id.String()).To(Equal(resp.MessageID))
 
 				By("finding the submit in the SMSC's recorder, as the operator saw it")
-				recs, err := smsc.Client.PDUs(ctx, recorder.Filter{Operator: op.OperatorID, Command: "submit_sm"})
+				recs, err := smsc.Client.PDUs(ctx, api.Filter{Operator: op.OperatorID, Command: "submit_sm"})
 				Expect(err).NotTo(HaveOccurred())
 				Expect(recs.Records).To(ContainElement(And(
 					HaveField("Account", op.SystemID), HaveField("Text", "phase1 "+op.OperatorID), HaveField("MessageID", resp.MessageID))))

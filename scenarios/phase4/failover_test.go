@@ -12,7 +12,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
-	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 )
 
@@ -45,7 +45,7 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 		By("taking the primary SMSC down once traffic flows")
 		Eventually(func() uint64 { return smsc.Sim.Stats().Sum("primary", "", "submit_sm", "ESME_ROK") }).
 			WithContext(ctx).WithTimeout(20 * time.Second).Should(BeNumerically(">=", 50))
-		_, err := smsc.Client.AddFault(ctx, faults.Spec{Name: "primary-outage", Type: "outage", Match: faults.Match{Operator: "primary"}})
+		_, err := smsc.Client.AddFault(ctx, api.Spec{Name: "primary-outage", Type: "outage", Match: api.Match{Operator: "primary"}})
 		Expect(err).NotTo(HaveOccurred())
 
 		By("collecting one outcome per message")

@@ -1,9 +1,9 @@
 // Package client is a Go client for the simulator's control API (package
-// smscsim/control), one method per route. Payloads are the simulator's own
-// types, so the client and the server cannot drift apart.
+// smscsim/control), one method per route. Payloads are the API's wire types
+// (package smscsim/api): the client needs nothing else of the simulator.
 //
 //	c := client.New("http://127.0.0.1:8775", "")
-//	_, err := c.AddFault(ctx, faults.Spec{Type: "throttle", Params: json.RawMessage(`{"tps":10}`)})
+//	_, err := c.AddFault(ctx, api.Spec{Type: "throttle", Params: json.RawMessage(`{"tps":10}`)})
 //
 // Every error returned for an HTTP answer is an *APIError carrying the status,
 // the server's message and the field at fault.
@@ -22,12 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smpp-connector/smpp-connector/smscsim/control"
-	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/meter"
-	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
-	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
-	"github.com/smpp-connector/smpp-connector/smscsim/server"
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
 )
 
 // Client calls one simulator's control API.
@@ -116,7 +111,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	}
 	if resp.StatusCode != want {
 		e := &APIError{Status: resp.StatusCode}
-		var eb control.ErrorBody
+		var eb api.ErrorBody
 		if json.Unmarshal(data, &eb) == nil && eb.Error != "" {
 			e.Message, e.Field, e.Line = eb.Error, eb.Field, eb.Line
 		} else {
@@ -143,14 +138,14 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 func esc(s string) string { return url.PathEscape(s) }
 
 // Operators lists the operators (GET /operators).
-func (c *Client) Operators(ctx context.Context) ([]control.Operator, error) {
-	var out []control.Operator
+func (c *Client) Operators(ctx context.Context) ([]api.Operator, error) {
+	var out []api.Operator
 	return out, c.do(ctx, "GET", "/operators", nil, nil, &out, http.StatusOK)
 }
 
 // Operator returns one operator (GET /operators/{id}).
-func (c *Client) Operator(ctx context.Context, id string) (control.Operator, error) {
-	var out control.Operator
+func (c *Client) Operator(ctx context.Context, id string) (api.Operator, error) {
+	var out api.Operator
 	return out, c.do(ctx, "GET", "/operators/"+esc(id), nil, nil, &out, http.StatusOK)
 }
 
@@ -158,30 +153,30 @@ func (c *Client) Operator(ctx context.Context, id string) (control.Operator, err
 // the new one for a rotation overlap (PUT /operators/{id}/accounts/{account}/passwords).
 func (c *Client) SetPasswords(ctx context.Context, operator, account string, passwords ...string) error {
 	return c.do(ctx, "PUT", "/operators/"+esc(operator)+"/accounts/"+esc(account)+"/passwords", nil,
-		control.Passwords{Passwords: passwords}, nil, http.StatusNoContent)
+		api.Passwords{Passwords: passwords}, nil, http.StatusNoContent)
 }
 
 // InjectMO queues an MO message for the operator's receivers (POST /operators/{id}/mo).
-func (c *Client) InjectMO(ctx context.Context, operator string, mo faults.MO) (control.MOQueued, error) {
-	var out control.MOQueued
+func (c *Client) InjectMO(ctx context.Context, operator string, mo api.MO) (api.MOQueued, error) {
+	var out api.MOQueued
 	return out, c.do(ctx, "POST", "/operators/"+esc(operator)+"/mo", nil, mo, &out, http.StatusAccepted)
 }
 
 // Faults lists the active faults (GET /faults).
-func (c *Client) Faults(ctx context.Context) ([]control.Fault, error) {
-	var out []control.Fault
+func (c *Client) Faults(ctx context.Context) ([]api.Fault, error) {
+	var out []api.Fault
 	return out, c.do(ctx, "GET", "/faults", nil, nil, &out, http.StatusOK)
 }
 
 // AddFault adds a fault (POST /faults).
-func (c *Client) AddFault(ctx context.Context, spec faults.Spec) (control.Fault, error) {
-	var out control.Fault
+func (c *Client) AddFault(ctx context.Context, spec api.Spec) (api.Fault, error) {
+	var out api.Fault
 	return out, c.do(ctx, "POST", "/faults", nil, spec, &out, http.StatusCreated)
 }
 
 // GetFault returns an active fault (GET /faults/{name}).
-func (c *Client) GetFault(ctx context.Context, name string) (control.Fault, error) {
-	var out control.Fault
+func (c *Client) GetFault(ctx context.Context, name string) (api.Fault, error) {
+	var out api.Fault
 	return out, c.do(ctx, "GET", "/faults/"+esc(name), nil, nil, &out, http.StatusOK)
 }
 
@@ -191,30 +186,30 @@ func (c *Client) RemoveFault(ctx context.Context, name string) error {
 }
 
 // FaultTypes lists the registered fault types (GET /faults/types).
-func (c *Client) FaultTypes(ctx context.Context) ([]control.FaultType, error) {
-	var out []control.FaultType
+func (c *Client) FaultTypes(ctx context.Context) ([]api.FaultType, error) {
+	var out []api.FaultType
 	return out, c.do(ctx, "GET", "/faults/types", nil, nil, &out, http.StatusOK)
 }
 
 // Stats returns the counters, sessions and queues (GET /stats).
-func (c *Client) Stats(ctx context.Context) (server.Snapshot, error) {
-	var out server.Snapshot
+func (c *Client) Stats(ctx context.Context) (api.Snapshot, error) {
+	var out api.Snapshot
 	return out, c.do(ctx, "GET", "/stats", nil, nil, &out, http.StatusOK)
 }
 
 // Meter returns the TPS audit; account ("operator/account") narrows it to one
 // account, "" returns all (GET /meter).
-func (c *Client) Meter(ctx context.Context, account string) ([]meter.Report, error) {
+func (c *Client) Meter(ctx context.Context, account string) ([]api.MeterReport, error) {
 	var q url.Values
 	if account != "" {
 		q = url.Values{"account": {account}}
 	}
-	var out []meter.Report
+	var out []api.MeterReport
 	return out, c.do(ctx, "GET", "/meter", q, nil, &out, http.StatusOK)
 }
 
 // FilterQuery encodes a recorder filter as GET /pdus query parameters.
-func FilterQuery(f recorder.Filter) url.Values {
+func FilterQuery(f api.Filter) url.Values {
 	q := url.Values{}
 	set := func(k, v string) {
 		if v != "" {
@@ -241,8 +236,8 @@ func FilterQuery(f recorder.Filter) url.Values {
 }
 
 // PDUs queries the recorder of received PDUs (GET /pdus).
-func (c *Client) PDUs(ctx context.Context, f recorder.Filter) (control.PDUs, error) {
-	var out control.PDUs
+func (c *Client) PDUs(ctx context.Context, f api.Filter) (api.PDUs, error) {
+	var out api.PDUs
 	return out, c.do(ctx, "GET", "/pdus", FilterQuery(f), nil, &out, http.StatusOK)
 }
 
@@ -255,7 +250,7 @@ func (c *Client) Reset(ctx context.Context) error {
 // LoadScenario loads a scenario (YAML or JSON text) and starts its timeline
 // (POST /scenario). With replace, a running scenario is stopped first instead
 // of the call failing with 409.
-func (c *Client) LoadScenario(ctx context.Context, file []byte, replace bool) (scenario.Status, error) {
+func (c *Client) LoadScenario(ctx context.Context, file []byte, replace bool) (api.ScenarioStatus, error) {
 	var q url.Values
 	if replace {
 		q = url.Values{"replace": {"true"}}
@@ -263,13 +258,13 @@ func (c *Client) LoadScenario(ctx context.Context, file []byte, replace bool) (s
 	if file == nil {
 		file = []byte{}
 	}
-	var out scenario.Status
+	var out api.ScenarioStatus
 	return out, c.do(ctx, "POST", "/scenario", q, file, &out, http.StatusCreated)
 }
 
 // ScenarioStatus reports the progress of the scenario loaded last (GET /scenario).
-func (c *Client) ScenarioStatus(ctx context.Context) (scenario.Status, error) {
-	var out scenario.Status
+func (c *Client) ScenarioStatus(ctx context.Context) (api.ScenarioStatus, error) {
+	var out api.ScenarioStatus
 	return out, c.do(ctx, "GET", "/scenario", nil, nil, &out, http.StatusOK)
 }
 
@@ -285,8 +280,8 @@ func (c *Client) Metrics(ctx context.Context) (string, error) {
 }
 
 // Health checks liveness (GET /healthz).
-func (c *Client) Health(ctx context.Context) (control.Health, error) {
-	var out control.Health
+func (c *Client) Health(ctx context.Context) (api.Health, error) {
+	var out api.Health
 	return out, c.do(ctx, "GET", "/healthz", nil, nil, &out, http.StatusOK)
 }
 

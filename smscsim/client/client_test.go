@@ -15,10 +15,9 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
 	"github.com/smpp-connector/smpp-connector/smscsim/client"
 	"github.com/smpp-connector/smpp-connector/smscsim/control"
-	"github.com/smpp-connector/smpp-connector/smscsim/faults"
-	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
@@ -31,7 +30,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 type env struct {
 	sim *server.Sim
-	api *control.API
+	ctl *control.API
 	url string
 	c   *client.Client
 }
@@ -53,11 +52,11 @@ func start(t *testing.T, token string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	api := control.New(sim, control.Options{Token: token, Logger: quiet()})
-	t.Cleanup(api.Close)
-	srv := httptest.NewServer(api)
+	ctl := control.New(sim, control.Options{Token: token, Logger: quiet()})
+	t.Cleanup(ctl.Close)
+	srv := httptest.NewServer(ctl)
 	t.Cleanup(srv.Close)
-	return &env{sim: sim, api: api, url: srv.URL, c: client.New(srv.URL, token)}
+	return &env{sim: sim, ctl: ctl, url: srv.URL, c: client.New(srv.URL, token)}
 }
 
 func (e *env) addr(id string) string {
@@ -84,8 +83,8 @@ func apiErr(t *testing.T, err error, status int, field string) *client.APIError 
 	return e
 }
 
-func spec(typ, name string, params string, m faults.Match) faults.Spec {
-	s := faults.Spec{Type: typ, Name: name, Match: m}
+func spec(typ, name string, params string, m api.Match) api.Spec {
+	s := api.Spec{Type: typ, Name: name, Match: m}
 	if params != "" {
 		s.Params = json.RawMessage(params)
 	}
@@ -160,14 +159,14 @@ func TestSetPasswordsRotation(t *testing.T) {
 func TestFaultsRoundTrip(t *testing.T) {
 	e := start(t, "")
 	c := ctx(t)
-	f, err := e.c.AddFault(c, spec("throttle", "", `{"tps":5}`, faults.Match{Operator: "acme", Command: "submit_sm"}))
+	f, err := e.c.AddFault(c, spec("throttle", "", `{"tps":5}`, api.Match{Operator: "acme", Command: "submit_sm"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Name != "throttle" || f.Type != "throttle" || f.Match.Operator != "acme" || string(f.Params) != `{"tps":5}` || f.Added.IsZero() {
 		t.Fatalf("added: %+v", f)
 	}
-	if _, err := e.c.AddFault(c, spec("error", "syserr", `{"status":"ESME_RSYSERR"}`, faults.Match{})); err != nil {
+	if _, err := e.c.AddFault(c, spec("error", "syserr", `{"status":"ESME_RSYSERR"}`, api.Match{})); err != nil {
 		t.Fatal(err)
 	}
 	list, err := e.c.Faults(c)
@@ -178,7 +177,7 @@ func TestFaultsRoundTrip(t *testing.T) {
 	if err != nil || got.Type != "error" || got.Hits != 0 {
 		t.Fatalf("get: %+v %v", got, err)
 	}
-	_, err = e.c.AddFault(c, spec("error", "syserr", `{"status":8}`, faults.Match{}))
+	_, err = e.c.AddFault(c, spec("error", "syserr", `{"status":8}`, api.Match{}))
 	apiErr(t, err, 409, "name")
 
 	if err := e.c.RemoveFault(c, "syserr"); err != nil {
@@ -207,7 +206,7 @@ func TestFaultsRoundTrip(t *testing.T) {
 
 	// A fault acts, and its hits are reported.
 	conn, _ := bind(t, e.addr("acme"), "shop", "test")
-	if _, err := e.c.AddFault(c, spec("error", "all", `{"status":"ESME_RSYSERR"}`, faults.Match{Command: "submit_sm"})); err != nil {
+	if _, err := e.c.AddFault(c, spec("error", "all", `{"status":"ESME_RSYSERR"}`, api.Match{Command: "submit_sm"})); err != nil {
 		t.Fatal(err)
 	}
 	conn.Submit("447700900001", "hi", 0)
@@ -224,20 +223,20 @@ func TestAddFaultInvalid(t *testing.T) {
 	c := ctx(t)
 	for _, tc := range []struct {
 		name  string
-		spec  faults.Spec
+		spec  api.Spec
 		field string
 		msg   string
 	}{
-		{"no type", faults.Spec{}, "type", "type: required"},
-		{"unknown type", spec("trottle", "", "", faults.Match{}), "type", `unknown fault type "trottle"`},
-		{"probability", faults.Spec{Type: "receipt_drop", Probability: 1.5}, "probability", "outside [0,1]"},
-		{"command", spec("receipt_drop", "", "", faults.Match{Command: "submit"}), "match.command", "match.command"},
-		{"operator", spec("receipt_drop", "", "", faults.Match{Operator: "acmee"}), "match.operator", `unknown operator "acmee"`},
-		{"param value", spec("throttle", "", `{"tps":0}`, faults.Match{}), "params.tps", "params.tps: must be > 0"},
-		{"param unknown", spec("throttle", "", `{"tps":1,"tpss":2}`, faults.Match{}), "params.tpss", `unknown field "tpss"`},
-		{"nested param", spec("latency", "", `{"distribution":{"kind":"gauss"}}`, faults.Match{}), "params.distribution.kind", "params.distribution.kind"},
-		{"reserved name", spec("receipt_drop", "types", "", faults.Match{}), "name", `name "types"`},
-		{"slash name", spec("receipt_drop", "a/b", "", faults.Match{}), "name", `name "a/b"`},
+		{"no type", api.Spec{}, "type", "type: required"},
+		{"unknown type", spec("trottle", "", "", api.Match{}), "type", `unknown fault type "trottle"`},
+		{"probability", api.Spec{Type: "receipt_drop", Probability: 1.5}, "probability", "outside [0,1]"},
+		{"command", spec("receipt_drop", "", "", api.Match{Command: "submit"}), "match.command", "match.command"},
+		{"operator", spec("receipt_drop", "", "", api.Match{Operator: "acmee"}), "match.operator", `unknown operator "acmee"`},
+		{"param value", spec("throttle", "", `{"tps":0}`, api.Match{}), "params.tps", "params.tps: must be > 0"},
+		{"param unknown", spec("throttle", "", `{"tps":1,"tpss":2}`, api.Match{}), "params.tpss", `unknown field "tpss"`},
+		{"nested param", spec("latency", "", `{"distribution":{"kind":"gauss"}}`, api.Match{}), "params.distribution.kind", "params.distribution.kind"},
+		{"reserved name", spec("receipt_drop", "types", "", api.Match{}), "name", `name "types"`},
+		{"slash name", spec("receipt_drop", "a/b", "", api.Match{}), "name", `name "a/b"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.c.AddFault(c, tc.spec)
@@ -263,7 +262,7 @@ func TestAddFaultInvalid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var eb control.ErrorBody
+		var eb api.ErrorBody
 		_ = json.NewDecoder(resp.Body).Decode(&eb)
 		resp.Body.Close()
 		if resp.StatusCode != 400 || eb.Field != tc.field || !strings.Contains(eb.Error, tc.msg) {
@@ -279,7 +278,7 @@ func TestInjectMO(t *testing.T) {
 	e := start(t, "")
 	c := ctx(t)
 	rx, _ := bind(t, e.addr("acme"), "other", "test")
-	q, err := e.c.InjectMO(c, "acme", faults.MO{Account: "other", Source: "447700900001", Dest: "ACME", Text: "STOP"})
+	q, err := e.c.InjectMO(c, "acme", api.MO{Account: "other", Source: "447700900001", Dest: "ACME", Text: "STOP"})
 	if err != nil || q.Operator != "acme" || q.Account != "other" {
 		t.Fatalf("inject: %+v %v", q, err)
 	}
@@ -290,18 +289,18 @@ func TestInjectMO(t *testing.T) {
 	rx.AckDeliver(d, data.ESME_ROK)
 
 	// The default account is the operator's first.
-	if q, err := e.c.InjectMO(c, "acme", faults.MO{Source: "1", Dest: "2", Text: "x"}); err != nil || q.Account != "shop" {
+	if q, err := e.c.InjectMO(c, "acme", api.MO{Source: "1", Dest: "2", Text: "x"}); err != nil || q.Account != "shop" {
 		t.Fatalf("default account: %+v %v", q, err)
 	}
-	_, err = e.c.InjectMO(c, "nope", faults.MO{Source: "1", Dest: "2"})
+	_, err = e.c.InjectMO(c, "nope", api.MO{Source: "1", Dest: "2"})
 	apiErr(t, err, 404, "operator")
-	_, err = e.c.InjectMO(c, "acme", faults.MO{Account: "nobody", Source: "1", Dest: "2"})
+	_, err = e.c.InjectMO(c, "acme", api.MO{Account: "nobody", Source: "1", Dest: "2"})
 	apiErr(t, err, 404, "account")
-	_, err = e.c.InjectMO(c, "acme", faults.MO{Dest: "2"})
+	_, err = e.c.InjectMO(c, "acme", api.MO{Dest: "2"})
 	apiErr(t, err, 400, "source")
-	_, err = e.c.InjectMO(c, "acme", faults.MO{Source: "1", Dest: "2", Encoding: "utf8"})
+	_, err = e.c.InjectMO(c, "acme", api.MO{Source: "1", Dest: "2", Encoding: "utf8"})
 	apiErr(t, err, 400, "encoding")
-	_, err = e.c.InjectMO(c, "acme", faults.MO{Source: "1", Dest: "2", Text: "☃"})
+	_, err = e.c.InjectMO(c, "acme", api.MO{Source: "1", Dest: "2", Text: "☃"})
 	apiErr(t, err, 400, "text")
 }
 
@@ -351,7 +350,7 @@ func TestObservation(t *testing.T) {
 	_, err = e.c.Meter(c, "shop")
 	apiErr(t, err, 400, "account")
 
-	count := func(f recorder.Filter) int {
+	count := func(f api.Filter) int {
 		t.Helper()
 		p, err := e.c.PDUs(c, f)
 		if err != nil {
@@ -359,7 +358,7 @@ func TestObservation(t *testing.T) {
 		}
 		return len(p.Records)
 	}
-	p, err := e.c.PDUs(c, recorder.Filter{Command: "submit_sm"})
+	p, err := e.c.PDUs(c, api.Filter{Command: "submit_sm"})
 	if err != nil || len(p.Records) != 3 || p.Capacity != 10000 || p.Total < 4 || p.Evicted != 0 {
 		t.Fatalf("pdus: %+v %v", p, err)
 	}
@@ -367,24 +366,24 @@ func TestObservation(t *testing.T) {
 		t.Fatalf("record: %+v", r)
 	}
 	for _, tc := range []struct {
-		f    recorder.Filter
+		f    api.Filter
 		want int
 	}{
-		{recorder.Filter{Command: "submit_sm", DestPrefix: "4477"}, 2},
-		{recorder.Filter{DestPrefix: "33"}, 1},
-		{recorder.Filter{Operator: "beta"}, 0},
-		{recorder.Filter{Account: "shop", Command: "submit_sm"}, 3},
-		{recorder.Filter{Command: "bind_transceiver"}, 1},
-		{recorder.Filter{Command: "submit_sm", AfterSeq: p.Records[1].Seq}, 1},
-		{recorder.Filter{Command: "submit_sm", Limit: 2}, 2},
-		{recorder.Filter{Since: t0.Add(-time.Minute), Until: time.Now().Add(time.Minute), Command: "submit_sm"}, 3},
-		{recorder.Filter{Since: time.Now().Add(time.Hour)}, 0},
+		{api.Filter{Command: "submit_sm", DestPrefix: "4477"}, 2},
+		{api.Filter{DestPrefix: "33"}, 1},
+		{api.Filter{Operator: "beta"}, 0},
+		{api.Filter{Account: "shop", Command: "submit_sm"}, 3},
+		{api.Filter{Command: "bind_transceiver"}, 1},
+		{api.Filter{Command: "submit_sm", AfterSeq: p.Records[1].Seq}, 1},
+		{api.Filter{Command: "submit_sm", Limit: 2}, 2},
+		{api.Filter{Since: t0.Add(-time.Minute), Until: time.Now().Add(time.Minute), Command: "submit_sm"}, 3},
+		{api.Filter{Since: time.Now().Add(time.Hour)}, 0},
 	} {
 		if got := count(tc.f); got != tc.want {
 			t.Errorf("pdus %+v: %d records, want %d", tc.f, got, tc.want)
 		}
 	}
-	if p, _ := e.c.PDUs(c, recorder.Filter{Command: "submit_sm", Limit: 1}); p.Records[0].Dest != "336000000001" {
+	if p, _ := e.c.PDUs(c, api.Filter{Command: "submit_sm", Limit: 1}); p.Records[0].Dest != "336000000001" {
 		t.Errorf("limit keeps the newest: %+v", p.Records)
 	}
 	for q, field := range map[string]string{"since=yesterday": "since", "limit=-1": "limit", "afterSeq=x": "afterSeq", "dest=44": "dest"} {
@@ -392,7 +391,7 @@ func TestObservation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var eb control.ErrorBody
+		var eb api.ErrorBody
 		_ = json.NewDecoder(resp.Body).Decode(&eb)
 		resp.Body.Close()
 		if resp.StatusCode != 400 || eb.Field != field {
@@ -419,7 +418,7 @@ func TestReset(t *testing.T) {
 	e := start(t, "")
 	c := ctx(t)
 	traffic(t, e)
-	if _, err := e.c.AddFault(c, spec("receipt_drop", "", "", faults.Match{})); err != nil {
+	if _, err := e.c.AddFault(c, spec("receipt_drop", "", "", api.Match{})); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.c.LoadScenario(c, []byte("steps:\n  - {at: 1h, reset: true}\n"), false); err != nil {
@@ -434,7 +433,7 @@ func TestReset(t *testing.T) {
 	if s, _ := e.c.Stats(c); len(s.Counts) != 0 || len(s.Sessions) != 1 {
 		t.Errorf("stats after reset: %d counts, %d sessions (sessions stay up)", len(s.Counts), len(s.Sessions))
 	}
-	if p, _ := e.c.PDUs(c, recorder.Filter{}); len(p.Records) != 0 || p.Total != 0 {
+	if p, _ := e.c.PDUs(c, api.Filter{}); len(p.Records) != 0 || p.Total != 0 {
 		t.Errorf("pdus after reset: %+v", p)
 	}
 	if r, _ := e.c.Meter(c, "acme/shop"); len(r) != 1 || r[0].Arrivals != 0 || r[0].Limit != 100 {
@@ -474,7 +473,7 @@ steps:
 		return nil
 	})
 	st, err = e.c.ScenarioStatus(c)
-	if err != nil || st.Done != 1 || st.Pending != 1 || st.Next == nil || st.Next.D() != time.Hour {
+	if err != nil || st.Done != 1 || st.Pending != 1 || st.Next == nil || st.Next.D != time.Hour {
 		t.Fatalf("status: %+v %v", st, err)
 	}
 	_, err = e.c.LoadScenario(c, file, false)

@@ -118,11 +118,14 @@ type Runner interface {
 
 // MO is a mobile-originated message to inject.
 type MO struct {
-	Account  string `json:"account,omitempty"`
-	Source   string `json:"source"`
-	Dest     string `json:"destination"`
-	Text     string `json:"text"`
-	Encoding string `json:"encoding,omitempty"` // gsm7 (default) or ucs2
+	Account string `json:"account,omitempty"`
+	Source  string `json:"source"`
+	Dest    string `json:"destination"`
+	Text    string `json:"text"`
+	// Encoding: "" is data_coding 0 in the operator's default alphabet
+	// (profile dataCoding0: GSM 03.38 unless it says latin1 or ascii); gsm7 is
+	// data_coding 0 as GSM septets; latin1 is data_coding 3; ucs2 is 8.
+	Encoding string `json:"encoding,omitempty"`
 	// Segmentation for long texts: udh8 (default), udh16, sar, payload.
 	Segmentation string `json:"segmentation,omitempty"`
 }

@@ -56,9 +56,9 @@ func newMO(raw json.RawMessage) (Fault, error) {
 		return nil, paramErr("count", "must be >= 0 (0: until removed), got %d", p.Count)
 	}
 	switch p.Encoding {
-	case "", "gsm7", "ucs2":
+	case "", "gsm7", "ucs2", "latin1":
 	default:
-		return nil, paramErr("encoding", "must be gsm7 or ucs2, got %q", p.Encoding)
+		return nil, paramErr("encoding", "must be gsm7, ucs2 or latin1, got %q", p.Encoding)
 	}
 	switch p.Segmentation {
 	case "", "udh8", "udh16", "sar", "payload":

@@ -89,7 +89,7 @@ func TestParams(t *testing.T) {
 		{"mo", `{}`, "params.rate: must be > 0"},
 		{"mo", `{"rate":100000}`, "params.rate:"},
 		{"mo", `{"rate":5,"count":-1}`, "params.count: must be >= 0"},
-		{"mo", `{"rate":5,"encoding":"latin1"}`, "params.encoding:"},
+		{"mo", `{"rate":5,"encoding":"ebcdic"}`, "params.encoding:"},
 		{"mo", `{"rate":5,"segmentation":"udh7"}`, "params.segmentation:"},
 		{"mo", `{"rate":5,"source":""}`, "params.source:"},
 		{"mo", `{"rate":5,"destination":""}`, "params.destination:"},

@@ -14,9 +14,17 @@ import (
 // allocated per message. When the SMSC formats the receipt id differently
 // from the submit_sm_resp id (hex in one, decimal in the other, common in the
 // field), the other rendering is tried too; the rendering that matches most
-// often is tried first. Receipts that match nothing are counted without
-// latency; they are kept for a while as orphans in case the submit_sm_resp is
-// still being read on another bind.
+// often is tried first.
+//
+// A receipt may reach us before its submit_sm_resp (it comes on another bind,
+// or the SMSC sends it first): it is held as an orphan, under its own id and
+// the rendering the link uses, until the resp names its message. A receipt
+// looks for its submit and, failing that, becomes an orphan while holding
+// the locks of every shard it touches, and a resp looks for an orphan and,
+// failing that, records its submit under its shard's lock: so whichever of
+// the two comes second finds the first, even when both are read at once.
+// At most maxOrphans receipts are held; beyond that they are counted without
+// latency.
 type tracker struct {
 	shards   [trackerShards]trackerShard
 	orphans  atomic.Int64
@@ -28,10 +36,20 @@ const (
 	maxOrphans    = 1 << 20
 )
 
+// orphan is a receipt waiting for its submit_sm_resp; it may be filed under
+// two keys (its id as written and as the link renders resp ids), and taken
+// once.
+type orphan struct {
+	at    int64 // receipt time
+	taken atomic.Bool
+	keys  [2]uint64
+	n     int // keys used
+}
+
 type trackerShard struct {
 	mu      sync.Mutex
-	pending map[uint64]int64 // id key -> submit time
-	orphans map[uint64]int64 // id key -> receipt time
+	pending map[uint64]int64   // id key -> submit time
+	orphans map[uint64]*orphan // id key -> receipt waiting for its resp
 	_       [40]byte
 }
 
@@ -39,7 +57,7 @@ func newTracker() *tracker {
 	t := &tracker{}
 	for i := range t.shards {
 		t.shards[i].pending = make(map[uint64]int64, 1024)
-		t.shards[i].orphans = map[uint64]int64{}
+		t.shards[i].orphans = map[uint64]*orphan{}
 	}
 	return t
 }
@@ -50,17 +68,33 @@ func (tr *tracker) submitted(id []byte, t int64) (int64, bool) {
 	k := idKey(id)
 	s := &tr.shards[k%trackerShards]
 	s.mu.Lock()
-	if len(s.orphans) > 0 {
-		if rt, ok := s.orphans[k]; ok {
-			delete(s.orphans, k)
+	if o, ok := s.orphans[k]; ok {
+		delete(s.orphans, k)
+		if o.taken.CompareAndSwap(false, true) {
 			s.mu.Unlock()
 			tr.orphans.Add(-1)
-			return rt - t, true
+			tr.forget(o, k)
+			return o.at - t, true
 		}
 	}
 	s.pending[k] = t
 	s.mu.Unlock()
 	return 0, false
+}
+
+// forget removes an orphan taken under key from its other key.
+func (tr *tracker) forget(o *orphan, taken uint64) {
+	for _, k := range o.keys[:o.n] {
+		if k == taken {
+			continue
+		}
+		s := &tr.shards[k%trackerShards]
+		s.mu.Lock()
+		if s.orphans[k] == o {
+			delete(s.orphans, k)
+		}
+		s.mu.Unlock()
+	}
 }
 
 // receipt looks up the submit time of receipt id received at now (ns).
@@ -90,32 +124,78 @@ func (tr *tracker) receipt(id []byte, now int64) (submitAt int64, ok bool) {
 			order[j], order[j-1] = order[j-1], order[j]
 		}
 	}
-	for _, m := range order {
+
+	// Lock every shard involved, in index order (no deadlock between two
+	// receipts), so that no resp slips in between the look-up and the
+	// filing of the orphan.
+	var locked [3]int
+	nl := 0
+	for m := range keys {
 		if !have[m] {
 			continue
 		}
-		s := &tr.shards[keys[m]%trackerShards]
-		s.mu.Lock()
-		t, found := s.pending[keys[m]]
-		if found {
-			delete(s.pending, keys[m])
+		i := int(keys[m] % trackerShards)
+		dup := false
+		for _, j := range locked[:nl] {
+			dup = dup || j == i
 		}
-		s.mu.Unlock()
-		if found {
+		if !dup {
+			locked[nl] = i
+			nl++
+		}
+	}
+	sortSmall(locked[:nl])
+	for _, i := range locked[:nl] {
+		tr.shards[i].mu.Lock()
+	}
+	unlock := func() {
+		for _, i := range locked[:nl] {
+			tr.shards[i].mu.Unlock()
+		}
+	}
+
+	for _, m := range order {
+		// Once receipts clearly carry the resp's id as it is, the other
+		// readings are not tried: with decimal ids, the hex reading of an
+		// early receipt's id (100 -> "64") is another message's id, whose
+		// submit it would take. Exact is always tried, so a link that
+		// renders ids differently is never locked out.
+		if !have[m] || m != 0 && h[0] >= 50 && h[m]*4 < h[0] {
+			continue
+		}
+		s := &tr.shards[keys[m]%trackerShards]
+		if t, found := s.pending[keys[m]]; found {
+			delete(s.pending, keys[m])
+			unlock()
 			tr.modeHits[m].Add(1)
 			return t, true
 		}
 	}
 	if tr.orphans.Load() < maxOrphans {
-		s := &tr.shards[keys[0]%trackerShards]
-		s.mu.Lock()
-		if _, dup := s.orphans[keys[0]]; !dup {
-			s.orphans[keys[0]] = now
+		if o, dup := tr.shards[keys[0]%trackerShards].orphans[keys[0]]; !dup || o.taken.Load() {
+			// Filed under the id as written and, when the link renders
+			// resp ids another way, under that rendering too.
+			o := &orphan{at: now, keys: [2]uint64{keys[0]}, n: 1}
+			if m := order[0]; m != 0 && have[m] && h[m] > 0 {
+				o.keys[1], o.n = keys[m], 2
+			}
+			for _, k := range o.keys[:o.n] {
+				tr.shards[k%trackerShards].orphans[k] = o
+			}
 			tr.orphans.Add(1)
 		}
-		s.mu.Unlock()
 	}
+	unlock()
 	return 0, false
+}
+
+// sortSmall sorts up to three shard indexes.
+func sortSmall(a []int) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
 }
 
 func isHex(b []byte) bool {

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/smstext"
 )
 
 // Validate checks a scenario built in Go the way Parse checks a file: each
@@ -119,9 +119,7 @@ func CheckMO(m faults.MO) (field, msg string) {
 	}
 	enc, seg := m.Encoding, m.Segmentation
 	switch enc {
-	case "":
-		enc = "gsm7"
-	case "gsm7", "ucs2", "latin1", "auto":
+	case "", "gsm7", "ucs2", "latin1", "auto":
 	default:
 		return "encoding", fmt.Sprintf("want gsm7, ucs2, latin1 or auto, got %q", m.Encoding)
 	}
@@ -132,7 +130,16 @@ func CheckMO(m faults.MO) (field, msg string) {
 	default:
 		return "segmentation", fmt.Sprintf("want udh8, udh16, sar or payload, got %q", m.Segmentation)
 	}
-	if _, err := segment.Segment(m.Text, enc, seg, 1); err != nil {
+	// The operator's default alphabet (for "" and auto) is known only when
+	// the MO is sent; here the text must fit GSM 03.38 or, failing that,
+	// Latin-1, the alphabets operators use for data_coding 0.
+	_, err := smstext.Split(m.Text, enc, seg, smstext.AlphabetGSM7, 1)
+	if err != nil && (enc == "" || enc == "auto") {
+		if _, err1 := smstext.Split(m.Text, enc, seg, smstext.AlphabetLatin1, 1); err1 == nil {
+			err = nil
+		}
+	}
+	if err != nil {
 		return "text", strings.TrimPrefix(err.Error(), "text: ")
 	}
 	return "", ""

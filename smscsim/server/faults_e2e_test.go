@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"strings"
@@ -10,10 +11,10 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
-	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+	"github.com/smpp-connector/smpp-connector/smscsim/smstext"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
@@ -288,29 +289,50 @@ func TestMOFaultSegmentsAndReassembles(t *testing.T) {
 			rx := bound(t, addr, pdu.Receiver)
 			addFault(t, s, "mo", map[string]any{"rate": 50, "count": 1, "text": long, "encoding": "ucs2", "segmentation": seg,
 				"source": "447700900999", "destination": "ACME"}, faults.Match{})
-			re := segment.NewReassembler(10, time.Minute)
+			var parts []smstext.Part
 			for {
 				d := rx.Expect(data.DELIVER_SM, wait).(*pdu.DeliverSM)
 				rx.AckDeliver(d, 0)
 				part := partOf(d)
-				txt, done, err := re.Add(time.Now(), d.SourceAddr.Address(), d.DestAddr.Address(), part)
+				_, total, _, ok, err := smstext.Concat(part)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if done {
-					if txt != long {
-						t.Fatalf("reassembled %q", txt)
-					}
-					return
+				if parts = append(parts, part); ok && len(parts) < total {
+					continue
 				}
+				txt, err := smstext.Reassemble(parts, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if txt != long {
+					t.Fatalf("reassembled %q", txt)
+				}
+				return
 			}
 		})
 	}
 }
 
-// partOf turns a parsed deliver_sm back into the octets on the wire.
-func partOf(d *pdu.DeliverSM) segment.Part {
-	return segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters)
+// partOf turns a parsed deliver_sm back into the octets on the wire: gosmpp
+// strips the UDH from the text, so it is put back.
+func partOf(d *pdu.DeliverSM) smstext.Part {
+	msg, _ := d.Message.GetMessageData()
+	if udh := d.Message.UDH(); len(udh) > 0 {
+		if b, err := udh.MarshalBinary(); err == nil {
+			msg = append(b, msg...)
+		}
+	}
+	p := smstext.Part{EsmClass: d.EsmClass, Message: msg}
+	if enc := d.Message.Encoding(); enc != nil {
+		p.DataCoding = enc.DataCoding()
+	}
+	for _, tag := range []uint16{smstext.TagSarMsgRefNum, smstext.TagSarTotalSegments, smstext.TagSarSegmentSeqnum, smstext.TagMessagePayload} {
+		if f, ok := d.OptionalParameters[pdu.Tag(tag)]; ok {
+			p.TLVs = append(p.TLVs, smstext.TLV{Tag: tag, Value: f.Data})
+		}
+	}
+	return p
 }
 
 func TestMalformedFault(t *testing.T) {
@@ -321,5 +343,19 @@ func TestMalformedFault(t *testing.T) {
 	c.Conn.SetReadDeadline(time.Now().Add(wait))
 	if _, err := wire.ReadFrame(c.Conn, 0); !errors.Is(err, wire.ErrLengthOutOfRange) {
 		t.Fatalf("client read %v, want a broken command_length", err)
+	}
+}
+
+// An operator whose default alphabet is Latin-1 sends its handsets' MOs as
+// data_coding 0 holding Latin-1 octets (é is 0xE9, not the GSM septet 0x05).
+func TestMOInOperatorsDefaultAlphabet(t *testing.T) {
+	s, addr := start(t, profile.Profile{DataCoding0: "latin1"})
+	rx := bound(t, addr, pdu.Receiver)
+	addFault(t, s, "mo", map[string]any{"rate": 50, "count": 1, "text": "café ¿ñ", "source": "447700900999", "destination": "ACME"}, faults.Match{})
+	d := rx.Expect(data.DELIVER_SM, wait).(*pdu.DeliverSM)
+	rx.AckDeliver(d, 0)
+	p := partOf(d)
+	if want := []byte{'c', 'a', 'f', 0xE9, ' ', 0xBF, 0xF1}; p.DataCoding != 0 || !bytes.Equal(p.Message, want) {
+		t.Fatalf("data_coding %d, octets % X; want 0 and % X", p.DataCoding, p.Message, want)
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
-	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
+	"github.com/smpp-connector/smpp-connector/smscsim/smstext"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
@@ -118,20 +118,24 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 		return r
 	}
 
-	var part segment.Part
-	if f.isData {
-		part = segment.Part{EsmClass: f.esm, DataCoding: f.dataCoding}
-		for _, tag := range []uint16{segment.TagSarMsgRefNum, segment.TagSarTotalSegments, segment.TagSarSegmentSeqnum, segment.TagMessagePayload} {
-			if v, ok := f.tlvs[pdu.Tag(tag)]; ok {
-				part.TLVs = append(part.TLVs, segment.TLV{Tag: tag, Value: v.Data})
-			}
+	// The part is rebuilt from the raw fields: gosmpp strips the UDH from
+	// short_message, so it is put back before the simulator's own codec reads it.
+	part := smstext.Part{EsmClass: f.esm, DataCoding: f.dataCoding}
+	if !f.isData {
+		part.Message, _ = f.msg.GetMessageData()
+		if enc := f.msg.Encoding(); enc != nil { // nil for data_coding values gosmpp does not know
+			part.DataCoding = enc.DataCoding()
 		}
-	} else {
-		part = segment.FromShortMessage(f.esm, &f.msg, f.tlvs)
 		if udh := f.msg.UDH(); len(udh) > 0 {
 			if b, err := udh.MarshalBinary(); err == nil {
 				r.rec.UDH = hex.EncodeToString(b)
+				part.Message = append(b, part.Message...)
 			}
+		}
+	}
+	for _, tag := range []uint16{smstext.TagSarMsgRefNum, smstext.TagSarTotalSegments, smstext.TagSarSegmentSeqnum, smstext.TagMessagePayload} {
+		if v, ok := f.tlvs[pdu.Tag(tag)]; ok {
+			part.TLVs = append(part.TLVs, smstext.TLV{Tag: tag, Value: v.Data})
 		}
 	}
 	for _, t := range part.TLVs {
@@ -142,7 +146,7 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 		num: s.op.sim.msgNum.Add(1), account: acc.cfg.SystemID, src: f.src, dst: f.dst,
 		regDlr: f.regDlr, submitted: now, state: "ENROUTE", part: 1, total: 1,
 	}
-	if _, total, seq, ok, err := segment.Concat(part); err == nil && ok {
+	if _, total, seq, ok, err := smstext.Concat(part); err == nil && ok {
 		m.part, m.total = seq, total
 	}
 	m.text = textOf(part, s.op.prof.DataCoding0)
@@ -155,18 +159,15 @@ func (s *session) submit(st bindState, acc *account, now time.Time, f submitFiel
 	return r
 }
 
-func textOf(p segment.Part, dc0 string) string {
-	octets := p.Message
-	for _, t := range p.TLVs {
-		if t.Tag == uint16(pdu.TagMessagePayload) {
-			octets = t.Value
-		}
-	}
-	if _, _, _, ok, _ := segment.Concat(p); ok && p.EsmClass&0x40 != 0 && len(octets) > 0 && int(octets[0])+1 <= len(octets) {
-		octets = octets[int(octets[0])+1:]
-	}
-	txt, err := segment.Decode(p.DataCoding, octets, dc0)
+// textOf is the text of one part as the simulator reads it, or the hex of
+// its octets when it does not decode.
+func textOf(p smstext.Part, dc0 string) string {
+	txt, err := smstext.Text(p, dc0)
 	if err != nil {
+		octets, perr := smstext.Payload(p)
+		if perr != nil {
+			octets = p.Message
+		}
 		return hex.EncodeToString(octets)
 	}
 	return txt

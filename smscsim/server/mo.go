@@ -3,25 +3,23 @@ package server
 import (
 	"fmt"
 
-	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/smstext"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
-// segmentMO turns an MO message into deliver_sm parts.
-func segmentMO(m faults.MO, ref uint16) ([]wire.DeliverSM, error) {
+// segmentMO turns an MO message into deliver_sm parts. dc0 is the operator's
+// default alphabet: an MO with no encoding goes as data_coding 0 in it, as a
+// handset's text reaches an ESME from such an SMSC.
+func segmentMO(m faults.MO, ref uint16, dc0 string) ([]wire.DeliverSM, error) {
 	if m.Source == "" || m.Dest == "" {
 		return nil, fmt.Errorf("source and destination are required")
-	}
-	enc := m.Encoding
-	if enc == "" {
-		enc = "gsm7"
 	}
 	seg := m.Segmentation
 	if seg == "" {
 		seg = "udh8"
 	}
-	parts, err := segment.Segment(m.Text, enc, seg, ref)
+	parts, err := smstext.Split(m.Text, m.Encoding, seg, dc0, ref)
 	if err != nil {
 		return nil, err
 	}

@@ -224,7 +224,7 @@ func (op *Operator) injectMO(mo faults.MO) error {
 	if err != nil {
 		return err
 	}
-	parts, err := segmentMO(mo, uint16(op.sim.msgNum.Add(1)))
+	parts, err := segmentMO(mo, uint16(op.sim.msgNum.Add(1)), op.prof.DataCoding0)
 	if err != nil {
 		return fmt.Errorf("mo: %w", err)
 	}
