@@ -53,9 +53,14 @@ bench:
 load: build
 	./$(BIN)/smppload -addr 127.0.0.1:2775 -system-id test -password test -binds 1 -window 100 -n 1000000
 
-## lint: go vet + gofmt check
+## lint: go vet + gofmt check + the import rules (the simulator judges with its own code; the
+## production binary does not link the embedded NATS server of the tests)
 lint:
 	$(GO) vet ./...
+	@deps=$$($(GO) list -deps -test ./smscsim/... ./cmd/smscsim ./cmd/smppload | grep '/connector/'); \
+	if [ -n "$$deps" ]; then echo "the simulator imports connector code:"; echo "$$deps"; exit 1; fi
+	@if $(GO) list -deps ./cmd/smpp-connector | grep -q 'nats-server'; then \
+	echo "cmd/smpp-connector links nats-server (it belongs to scenarios/testenv)"; exit 1; fi
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
