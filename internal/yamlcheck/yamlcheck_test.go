@@ -184,3 +184,14 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestSuggest(t *testing.T) {
+	known := []string{"min", "max", "within", "expect", "tps"}
+	for key, want := range map[string]string{
+		"mni": "min", "tsp": "tps", "MAX": "max", "withn": "within", "expected": "expect", "colour": "",
+	} {
+		if got := yamlcheck.Suggest(key, known); got != want {
+			t.Errorf("Suggest(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
