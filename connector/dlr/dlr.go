@@ -54,6 +54,13 @@
 // zeros, so "00012D687" (hex) and "1234567" (decimal) are one message; raw
 // ids are only trimmed of white space and NULs; uuids are lower-cased and
 // written 8-4-4-4-12.
+//
+// # Files
+//
+// dlr.go reads a receipt's TLVs and decides its fields (Parse), text.go is
+// the receipt text grammar, status.go the status vocabulary (Status, the
+// stat and message_state mappings: the connector's one list of receipt
+// statuses, stored and published as they are), id.go the message id keys.
 package dlr
 
 import (
