@@ -19,6 +19,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/service"
+	"github.com/smpp-connector/smpp-connector/internal/logging"
 	"github.com/smpp-connector/smpp-connector/migrations"
 )
 
@@ -116,13 +117,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func newLogger(w io.Writer, svc config.Service) (*slog.Logger, error) {
-	level, err := svc.SlogLevel()
-	if err != nil {
-		return nil, err
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if svc.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return slog.New(slog.NewJSONHandler(w, opts)), nil
+	return logging.New(w, svc.LogLevel, svc.LogFormat)
 }

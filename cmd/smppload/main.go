@@ -12,11 +12,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/smpp-connector/smpp-connector/internal/logging"
 	"github.com/smpp-connector/smpp-connector/smscsim/load"
 )
 
@@ -27,11 +27,15 @@ func main() {
 	verbose := fs.Bool("v", false, "log progress to stderr")
 	_ = fs.Parse(os.Args[1:])
 
-	level := slog.LevelWarn
+	level := "warn"
 	if *verbose {
-		level = slog.LevelInfo
+		level = "info"
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger, err := logging.New(os.Stderr, level, "text")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "smppload:", err)
+		os.Exit(2)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

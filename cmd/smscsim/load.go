@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 
+	"github.com/smpp-connector/smpp-connector/internal/logging"
 	"github.com/smpp-connector/smpp-connector/smscsim/load"
 )
 
@@ -22,11 +22,14 @@ func (a *app) load(ctx context.Context, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("load: unexpected argument %q", pos[0])
 	}
-	level := slog.LevelWarn
+	level := "warn"
 	if *verbose {
-		level = slog.LevelInfo
+		level = "info"
 	}
-	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	logger, err := logging.New(a.stderr, level, "text")
+	if err != nil {
+		return err
+	}
 	res, err := load.Run(ctx, cfg, logger)
 	if res.Binds > 0 { // bound: report what was done, even on error
 		if cfg.JSON {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smpp-connector/smpp-connector/internal/logging"
 	"github.com/smpp-connector/smpp-connector/smscsim/control"
 	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -137,18 +138,14 @@ func checkControlAddr(addr, token string) error {
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	log, err := logging.New(w, level, format)
+	switch {
+	case errors.Is(err, logging.ErrLevel):
+		return nil, fmt.Errorf("--log-level: %w", err)
+	case errors.Is(err, logging.ErrFormat):
+		return nil, fmt.Errorf("--log-format: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	return log, err
 }
 
 // banner prints where the simulator listens and commands to try.

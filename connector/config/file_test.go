@@ -129,7 +129,7 @@ func TestParseErrors(t *testing.T) {
 		{"comment only", "# nothing\n", `empty operators file`},
 		{"two documents", minimal + "---\n" + minimal, `line 7: only one YAML document is allowed`},
 		{"invalid yaml", "operators:\n  - id: [\n", `invalid YAML`},
-		{"duplicate key", minimal + "    tps: 60\n", `line 7: operator "mno-b": tps: given twice`},
+		{"duplicate key", minimal + "    tps: 60\n", `line 7: operator "mno-b": tps: duplicate key (first on line 6)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := Parse([]byte(tc.yaml))

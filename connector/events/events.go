@@ -18,23 +18,24 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 )
 
 // Receipt is the receipt event (DESIGN.md section 3).
 type Receipt struct {
-	MessageID     string    `json:"messageId"`
-	OperatorID    string    `json:"operatorId"`
-	SMSCMessageID string    `json:"smscMessageId"`
-	Status        string    `json:"status"` // DELIVERED, UNDELIVERABLE, EXPIRED, REJECTED, DELETED, ACCEPTED, ENROUTE, UNKNOWN
-	Stat          string    `json:"stat"`
-	Err           string    `json:"err"`
-	PartNumber    int       `json:"partNumber,omitempty"`
-	PartCount     int       `json:"partCount"`
-	PartsReceived int       `json:"partsReceived,omitempty"` // receipts seen so far for a multipart message
-	SubmittedAt   time.Time `json:"submittedAt,omitzero"`
-	DoneAt        time.Time `json:"doneAt,omitzero"`
-	ReceivedAt    time.Time `json:"receivedAt"`
+	MessageID     string     `json:"messageId"`
+	OperatorID    string     `json:"operatorId"`
+	SMSCMessageID string     `json:"smscMessageId"`
+	Status        dlr.Status `json:"status"` // the receipt status vocabulary: connector/dlr
+	Stat          string     `json:"stat"`
+	Err           string     `json:"err"`
+	PartNumber    int        `json:"partNumber,omitempty"`
+	PartCount     int        `json:"partCount"`
+	PartsReceived int        `json:"partsReceived,omitempty"` // receipts seen so far for a multipart message
+	SubmittedAt   time.Time  `json:"submittedAt,omitzero"`
+	DoneAt        time.Time  `json:"doneAt,omitzero"`
+	ReceivedAt    time.Time  `json:"receivedAt"`
 }
 
 // Outcome kinds.

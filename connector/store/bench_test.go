@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
@@ -147,7 +148,7 @@ func lifecycle(ctx context.Context, s *store.Store, msg string, part int, early 
 	key := fmt.Sprintf("%s-%d", msg, part)
 	receipt := func() error {
 		m, err := s.MatchReceipt(ctx, store.Receipt{OperatorID: "mno-a", SMSCKey: key,
-			Status: store.ReceiptDelivered, Stat: "DELIVRD", Err: "000", Done: time.Now()})
+			Status: dlr.Delivered, Stat: "DELIVRD", Err: "000", Done: time.Now()})
 		if err == nil && m.Disposition != store.Applied && (!early || m.Disposition != store.Held) {
 			err = fmt.Errorf("%s: receipt %s", key, m.Disposition)
 		}

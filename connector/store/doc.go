@@ -27,6 +27,19 @@
 // Two requests for the same part (or the same SMSC key) go to consecutive
 // transactions, in order.
 //
+// # Where the code is
+//
+// writer.go collects and isolates batches; flush.go writes one (flushTx: a
+// txn sorts the batch by kind of request and sends two round trips, each a
+// list of steps that queue a statement and read its result). The steps are
+// built per kind of request: flush_prepare.go (insert and read the parts),
+// flush_outcome.go (store the outcomes; release an SMSC id an SMSC reused),
+// flush_receipt.go (round 1: take the receipts held for accepted keys, find
+// and lock the receipts' parts), flush_receipt_write.go (between the rounds
+// the receipt rules are applied in memory; round 2: count the parts of
+// multipart messages, store the receipt states, hold the unmatched). mo.go
+// stores MO parts, maintenance.go purges and expires.
+//
 // # Receipts before responses
 //
 // A receipt whose key no row holds yet is held in smpp.pending_receipts

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
 )
 
 // partColumns are the columns scanned by scanPart, for a table aliased mc.
@@ -106,7 +108,7 @@ func scanPart(row pgx.Row, lead ...any) (PartState, error) {
 		return st, err
 	}
 	st.Part, st.PartCount, st.Status = int(part), int(count), SubmitStatus(status)
-	st.SMSCMessageID, st.SMSCKey, st.ReceiptState = deref(raw), deref(key), deref(receipt)
+	st.SMSCMessageID, st.SMSCKey, st.ReceiptState = deref(raw), deref(key), dlr.Status(deref(receipt))
 	if cmdStatus != nil {
 		st.CommandStatus = uint32(*cmdStatus)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
@@ -97,11 +98,11 @@ func accept(t testing.TB, s *store.Store, op, msg string, part int, key string) 
 	}))
 }
 
-func receipt(t testing.TB, s *store.Store, op, key, status string) store.Matched {
+func receipt(t testing.TB, s *store.Store, op, key string, status dlr.Status) store.Matched {
 	t.Helper()
 	return must[store.Matched](t)(s.MatchReceipt(ctxT(t), store.Receipt{
-		OperatorID: op, SMSCKey: key, RawID: "raw-" + key, Status: status, Stat: status[:min(7, len(status))],
-		Err: "000", Done: time.Now().Truncate(time.Minute), Raw: "id:raw-" + key + " stat:" + status,
+		OperatorID: op, SMSCKey: key, RawID: "raw-" + key, Status: status, Stat: string(status)[:min(7, len(status))],
+		Err: "000", Done: time.Now().Truncate(time.Minute), Raw: "id:raw-" + key + " stat:" + string(status),
 	}))
 }
 
@@ -340,16 +341,16 @@ func check2(dsn, msg string, status *string) error {
 func TestReceiptBeforeResponseIsHeldThenMatchedByTheOutcome(t *testing.T) {
 	s, dsn := open(t, store.Options{})
 	prepare(t, s, "mno-a", "m1", 1)
-	m := receipt(t, s, "mno-a", "ABC", store.ReceiptEnroute)
+	m := receipt(t, s, "mno-a", "ABC", dlr.Enroute)
 	if m.Disposition != store.Held || m.HeldID == 0 || m.MessageID != "" {
 		t.Fatalf("early receipt: %+v", m)
 	}
-	m2 := receipt(t, s, "mno-a", "ABC", store.ReceiptDelivered)
+	m2 := receipt(t, s, "mno-a", "ABC", dlr.Delivered)
 	if m2.Disposition != store.Held {
 		t.Fatalf("second early receipt: %+v", m2)
 	}
 	// Another operator's id "ABC" is another message.
-	if receipt(t, s, "mno-b", "ABC", store.ReceiptDelivered).Disposition != store.Held {
+	if receipt(t, s, "mno-b", "ABC", dlr.Delivered).Disposition != store.Held {
 		t.Fatal("mno-b receipt not held")
 	}
 	held, err := s.PendingReceipts(ctxT(t))
@@ -362,11 +363,11 @@ func TestReceiptBeforeResponseIsHeldThenMatchedByTheOutcome(t *testing.T) {
 		t.Fatalf("outcome: %+v", res)
 	}
 	r0, r1 := res.Receipts[0], res.Receipts[1]
-	if r0.ID != m.HeldID || r0.Matched.Disposition != store.Applied || r0.Matched.State != store.ReceiptEnroute ||
+	if r0.ID != m.HeldID || r0.Matched.Disposition != store.Applied || r0.Matched.State != dlr.Enroute ||
 		r0.Receipt.Raw != "id:raw-ABC stat:ENROUTE" || r0.Receipt.RawID != "raw-ABC" || r0.Matched.MessageID != "m1" {
 		t.Errorf("first held receipt: %+v", r0)
 	}
-	if r1.ID != m2.HeldID || r1.Matched.Disposition != store.Applied || r1.Matched.State != store.ReceiptDelivered ||
+	if r1.ID != m2.HeldID || r1.Matched.Disposition != store.Applied || r1.Matched.State != dlr.Delivered ||
 		r1.Matched.PartsWithReceipt != 1 || r1.Matched.PartsFinal != 1 || r1.Matched.PartCount != 1 {
 		t.Errorf("second held receipt: %+v", r1)
 	}
@@ -379,7 +380,7 @@ func TestReceiptBeforeResponseIsHeldThenMatchedByTheOutcome(t *testing.T) {
 	ok(t, c.QueryRow(ctxT(t), `SELECT receipt_state, receipt_count FROM smpp.message_correlations
 		WHERE operator_id = 'mno-a' AND smsc_key = 'ABC'`).Scan(&state, &count))
 	ok(t, c.QueryRow(ctxT(t), `SELECT count(*) FROM smpp.pending_receipts`).Scan(&pending))
-	if state != store.ReceiptDelivered || count != 2 || pending != 1 {
+	if state != "DELIVERED" || count != 2 || pending != 1 {
 		t.Errorf("row %s/%d, %d held (want DELIVERED/2, 1 for mno-b)", state, count, pending)
 	}
 	if st := s.Stats(); st.Held != 3 || st.Released != 2 {
@@ -422,7 +423,7 @@ func TestReceiptAndResponseRacingFromTwoReplicasAlwaysMatch(t *testing.T) {
 			if i%2 == 1 {
 				time.Sleep(time.Duration(i%7) * time.Millisecond)
 			}
-			if receipt(t, s2, "mno-a", key, store.ReceiptDelivered).Disposition == store.Applied {
+			if receipt(t, s2, "mno-a", key, dlr.Delivered).Disposition == store.Applied {
 				mu.Lock()
 				direct++
 				mu.Unlock()
@@ -446,18 +447,18 @@ func TestDuplicateReceiptIsReportedNotCounted(t *testing.T) {
 	prepare(t, s, "mno-a", "m1", 2)
 	accept(t, s, "mno-a", "m1", 1, "K1")
 	accept(t, s, "mno-a", "m1", 2, "K2")
-	first := receipt(t, s, "mno-a", "K1", store.ReceiptDelivered)
+	first := receipt(t, s, "mno-a", "K1", dlr.Delivered)
 	if first.Disposition != store.Applied || first.PartsWithReceipt != 1 || first.PartsFinal != 1 ||
 		first.Part != 1 || first.PartCount != 2 || first.MessageID != "m1" || first.SubmittedAt.IsZero() {
 		t.Fatalf("first receipt: %+v", first)
 	}
-	for _, status := range []string{store.ReceiptDelivered, store.ReceiptUndeliverable} {
+	for _, status := range []dlr.Status{dlr.Delivered, dlr.Undeliverable} {
 		dup := receipt(t, s, "mno-a", "K1", status)
-		if dup.Disposition != store.Duplicate || dup.PartsWithReceipt != 1 || dup.State != store.ReceiptDelivered {
+		if dup.Disposition != store.Duplicate || dup.PartsWithReceipt != 1 || dup.State != dlr.Delivered {
 			t.Errorf("second final receipt %s: %+v", status, dup)
 		}
 	}
-	last := receipt(t, s, "mno-a", "K2", store.ReceiptDelivered)
+	last := receipt(t, s, "mno-a", "K2", dlr.Delivered)
 	if last.Disposition != store.Applied || last.PartsWithReceipt != 2 || last.PartsFinal != 2 || last.Part != 2 {
 		t.Errorf("second part's receipt: %+v", last)
 	}
@@ -473,16 +474,16 @@ func TestFinalReceiptOverridesIntermediateNotViceVersa(t *testing.T) {
 	prepare(t, s, "mno-a", "m1", 1)
 	accept(t, s, "mno-a", "m1", 1, "K")
 	steps := []struct {
-		status string
+		status dlr.Status
 		want   store.Disposition
-		state  string
+		state  dlr.Status
 	}{
-		{store.ReceiptAccepted, store.Applied, store.ReceiptAccepted},
-		{store.ReceiptAccepted, store.Duplicate, store.ReceiptAccepted},
-		{store.ReceiptEnroute, store.Applied, store.ReceiptEnroute},
-		{store.ReceiptUndeliverable, store.Applied, store.ReceiptUndeliverable},
-		{store.ReceiptEnroute, store.Stale, store.ReceiptUndeliverable},
-		{store.ReceiptDelivered, store.Duplicate, store.ReceiptUndeliverable},
+		{dlr.Accepted, store.Applied, dlr.Accepted},
+		{dlr.Accepted, store.Duplicate, dlr.Accepted},
+		{dlr.Enroute, store.Applied, dlr.Enroute},
+		{dlr.Undeliverable, store.Applied, dlr.Undeliverable},
+		{dlr.Enroute, store.Stale, dlr.Undeliverable},
+		{dlr.Delivered, store.Duplicate, dlr.Undeliverable},
 	}
 	for i, st := range steps {
 		m := receipt(t, s, "mno-a", "K", st.status)
@@ -495,7 +496,7 @@ func TestFinalReceiptOverridesIntermediateNotViceVersa(t *testing.T) {
 	}
 	var state, stat string
 	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT receipt_state, receipt_stat FROM smpp.message_correlations`).Scan(&state, &stat))
-	if state != store.ReceiptUndeliverable || stat != "UNDELIV" {
+	if state != "UNDELIVERABLE" || stat != "UNDELIV" {
 		t.Errorf("stored %s %s", state, stat)
 	}
 }
@@ -518,12 +519,12 @@ func TestUnknownOutcomeThenLateResponse(t *testing.T) {
 	if r := rec(store.Outcome{MessageID: "m1", Kind: store.Accepted, SMSCKey: "K"}); !r.Applied || r.State.Status != store.Accepted || r.State.SMSCKey != "K" || r.State.SequenceNumber != 7 {
 		t.Fatalf("late accepted: %+v", r)
 	}
-	if m := receipt(t, s, "mno-a", "K", store.ReceiptDelivered); m.Disposition != store.Applied || m.MessageID != "m1" {
+	if m := receipt(t, s, "mno-a", "K", dlr.Delivered); m.Disposition != store.Applied || m.MessageID != "m1" {
 		t.Fatalf("receipt: %+v", m)
 	}
 	// Nothing replaces accepted: not a timeout firing late, not a rejection.
 	for _, o := range []store.Outcome{{MessageID: "m1", Kind: store.Unknown}, {MessageID: "m1", Kind: store.Rejected, CommandStatus: 8}} {
-		if r := rec(o); r.Applied || r.State.Status != store.Accepted || r.State.ReceiptState != store.ReceiptDelivered {
+		if r := rec(o); r.Applied || r.State.Status != store.Accepted || r.State.ReceiptState != dlr.Delivered {
 			t.Errorf("%s after accepted: %+v", o.Kind, r)
 		}
 	}
@@ -543,8 +544,8 @@ func TestUnknownOutcomeThenLateResponse(t *testing.T) {
 
 func TestPendingReceiptsExpire(t *testing.T) {
 	s, _ := open(t, store.Options{})
-	a := receipt(t, s, "mno-a", "lost-1", store.ReceiptDelivered)
-	b := receipt(t, s, "mno-a", "lost-2", store.ReceiptExpired)
+	a := receipt(t, s, "mno-a", "lost-1", dlr.Delivered)
+	b := receipt(t, s, "mno-a", "lost-2", dlr.Expired)
 	if a.Disposition != store.Held || b.Disposition != store.Held {
 		t.Fatal("not held")
 	}
@@ -627,7 +628,7 @@ func TestMultipartReceiptCountsAreSerialised(t *testing.T) {
 				s = s2
 			}
 			wg.Go(func() {
-				r := receipt(t, s, "mno-a", fmt.Sprintf("m%d-%d", m, p), store.ReceiptDelivered)
+				r := receipt(t, s, "mno-a", fmt.Sprintf("m%d-%d", m, p), dlr.Delivered)
 				mu.Lock()
 				counts[m] = append(counts[m], r.PartsFinal)
 				mu.Unlock()
@@ -648,17 +649,17 @@ func TestReusedSMSCIDMovesToTheNewerPart(t *testing.T) {
 	prepare(t, s, "mno-a", "old", 1)
 	prepare(t, s, "mno-a", "new", 1)
 	accept(t, s, "mno-a", "old", 1, "K")
-	receipt(t, s, "mno-a", "K", store.ReceiptDelivered)
+	receipt(t, s, "mno-a", "K", dlr.Delivered)
 	if r := accept(t, s, "mno-a", "new", 1, "K"); !r.Applied || r.State.SMSCKey != "K" {
 		t.Fatalf("newer part: %+v", r)
 	}
-	if m := receipt(t, s, "mno-a", "K", store.ReceiptDelivered); m.MessageID != "new" || m.Disposition != store.Applied {
+	if m := receipt(t, s, "mno-a", "K", dlr.Delivered); m.MessageID != "new" || m.Disposition != store.Applied {
 		t.Fatalf("receipt after reuse: %+v", m)
 	}
 	var key *string
 	var state string
 	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT smsc_key, receipt_state FROM smpp.message_correlations WHERE message_id = 'old'`).Scan(&key, &state))
-	if key != nil || state != store.ReceiptDelivered {
+	if key != nil || state != "DELIVERED" {
 		t.Errorf("old part: key %v, state %s", key, state)
 	}
 	if st := s.Stats(); st.Displaced != 1 || st.Reuses != 1 {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
 )
 
 // SubmitStatus is a part's submit outcome (column submit_status).
@@ -31,32 +33,12 @@ func (s SubmitStatus) rank() int {
 	return 0
 }
 
-// Normalised receipt statuses (connector/dlr's Status values).
-const (
-	ReceiptDelivered     = "DELIVERED"
-	ReceiptUndeliverable = "UNDELIVERABLE"
-	ReceiptExpired       = "EXPIRED"
-	ReceiptRejected      = "REJECTED"
-	ReceiptDeleted       = "DELETED"
-	ReceiptAccepted      = "ACCEPTED"
-	ReceiptEnroute       = "ENROUTE"
-	ReceiptUnknown       = "UNKNOWN"
-)
-
-// ValidReceiptStatus reports whether s is a normalised receipt status.
-func ValidReceiptStatus(s string) bool {
-	switch s {
-	case ReceiptDelivered, ReceiptUndeliverable, ReceiptExpired, ReceiptRejected,
-		ReceiptDeleted, ReceiptAccepted, ReceiptEnroute, ReceiptUnknown:
-		return true
-	}
-	return false
-}
-
-// FinalReceiptStatus reports whether s ends a message's life: every status
-// but ENROUTE and ACCEPTED.
-func FinalReceiptStatus(s string) bool {
-	return s != "" && s != ReceiptEnroute && s != ReceiptAccepted
+// FinalReceiptStatus reports whether a part's receipt state s ends its
+// message's life: a receipt was applied ("" is none yet) and its status is
+// final (connector/dlr, the receipt status vocabulary: everything but
+// ENROUTE and ACCEPTED).
+func FinalReceiptStatus(s dlr.Status) bool {
+	return s != "" && s.Final()
 }
 
 // MessageRef names a message being prepared.
@@ -85,7 +67,7 @@ type PartState struct {
 	SequenceNumber uint32 // 0 when unknown
 	SubmittedAt    time.Time
 	RespAt         time.Time
-	ReceiptState   string // "" until a receipt is applied
+	ReceiptState   dlr.Status // "" until a receipt is applied
 	// Created is true when this PrepareParts call inserted the row.
 	Created bool
 }
@@ -120,10 +102,10 @@ type OutcomeResult struct {
 // Receipt is a delivery receipt to correlate.
 type Receipt struct {
 	OperatorID string
-	SMSCKey    string // canonical key; defaults to RawID
-	RawID      string // id as in the receipt
-	Status     string // normalised (DELIVERED, ...)
-	Stat, Err  string // raw stat: and err: fields
+	SMSCKey    string     // canonical key; defaults to RawID
+	RawID      string     // id as in the receipt
+	Status     dlr.Status // normalised (DELIVERED, ...)
+	Stat, Err  string     // raw stat: and err: fields
 	Done       time.Time
 	Received   time.Time // zero: now
 	Raw        string    // the receipt text as received (kept while held)
@@ -171,7 +153,7 @@ type Matched struct {
 	PartCount   int
 	SubmittedAt time.Time
 	// State is the part's receipt state after this receipt.
-	State string
+	State dlr.Status
 	// PartsWithReceipt and PartsFinal count the message's parts that have a
 	// receipt (a final one), this receipt included; for the caller's
 	// aggregation of multipart messages. Exactly one receipt of a message
@@ -301,7 +283,7 @@ func (r *Receipt) normalise() error {
 		r.RawID = r.SMSCKey
 	}
 	r.RawID = cleanText(r.RawID)
-	if !ValidReceiptStatus(r.Status) {
+	if !r.Status.Valid() {
 		return invalid("receipt status %q", r.Status)
 	}
 	r.Stat, r.Err = cleanText(r.Stat), cleanText(r.Err)

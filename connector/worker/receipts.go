@@ -45,7 +45,7 @@ func (w *Worker) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 		w.log.Warn("receipt id does not fit the operator's id format; matched as is", "id", r.ID, "err", err)
 		key = r.ID
 	}
-	rc := store.Receipt{OperatorID: w.op.ID, SMSCKey: key, RawID: r.ID, Status: string(r.Status), Stat: r.Stat, Err: r.Err,
+	rc := store.Receipt{OperatorID: w.op.ID, SMSCKey: key, RawID: r.ID, Status: r.Status, Stat: r.Stat, Err: r.Err,
 		Done: r.Done, Received: time.Now(), Raw: string(msg)}
 	matched, err := w.d.Store.MatchReceipt(ctx, rc)
 	if err != nil {

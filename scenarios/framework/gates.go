@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -10,7 +9,7 @@ import (
 	"strconv"
 	"sync"
 
-	"gopkg.in/yaml.v3"
+	"github.com/smpp-connector/smpp-connector/internal/yamlcheck"
 )
 
 // Threshold is one criterion of scenarios/gates.yaml. Exactly one of Min, Max,
@@ -114,12 +113,19 @@ type Gates struct {
 
 // ParseGates reads and checks a gates file's content: unknown keys, a
 // criterion without exactly one threshold, and a criterion name used twice are
-// errors.
+// errors (naming the line where the YAML is wrong).
 func ParseGates(data []byte) (*Gates, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	// Strict: unknown keys (with did-you-mean), wrong types and duplicate
+	// keys are errors with their line and field path.
+	root, err := yamlcheck.Document(data)
+	if err == nil && root == nil {
+		err = errors.New("empty file: want groups")
+	}
 	var g Gates
-	if err := dec.Decode(&g); err != nil {
+	if err == nil {
+		err = yamlcheck.Strict(root, &g)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("gates: %w", err)
 	}
 	seen := map[string]string{}

@@ -5,16 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/smpp-connector/smpp-connector/internal/yamlcheck"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 )
 
@@ -47,9 +46,9 @@ func Parse(b []byte) (*Scenario, error) {
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, &Error{Msg: "empty scenario: want a mapping with name, seed and steps"}
+		return nil, &Error{Msg: emptyMsg}
 	}
-	root, err := decodeYAML(b)
+	root, err := document(b)
 	if err != nil {
 		// JSON that YAML cannot read (\u surrogate escapes, say): normalise
 		// it and try again; line numbers are lost then.
@@ -67,7 +66,7 @@ func Parse(b []byte) (*Scenario, error) {
 		if merr != nil {
 			return nil, err
 		}
-		root, err = decodeYAML(norm)
+		root, err = document(norm)
 		if err != nil {
 			return nil, err
 		}
@@ -85,36 +84,17 @@ func Parse(b []byte) (*Scenario, error) {
 	return sc, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// emptyMsg is the error of a file without a scenario.
+const emptyMsg = "empty scenario: want a mapping with name, seed and steps"
 
-func decodeYAML(b []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Msg: "empty scenario: want a mapping with name, seed and steps"}
-		}
-		return nil, yamlError(err)
+// document reads the one YAML document of b (yamlcheck: syntax errors and a
+// second document have lines).
+func document(b []byte) (*yaml.Node, error) {
+	root, err := yamlcheck.Document(b)
+	if err == nil && root == nil {
+		err = &Error{Msg: emptyMsg}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, yamlError(err)
-		}
-		return nil, &Error{Line: extra.Line, Msg: "only one YAML document is allowed"}
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, &Error{Msg: "empty scenario: want a mapping with name, seed and steps"}
-	}
-	return doc.Content[0], nil
-}
-
-func yamlError(err error) error {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return &Error{Line: n, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	return root, err
 }
 
 func clearLines(n *yaml.Node, depth int) {
@@ -166,102 +146,27 @@ func (p *parser) visit(n *yaml.Node, field string) (*yaml.Node, error) {
 	return n, nil
 }
 
-func join(field, key string) string {
-	if key == "" {
-		return field
-	}
-	if field == "" {
-		return key
-	}
-	return field + "." + key
-}
+// join is the path of a key in field.
+func join(field, key string) string { return yamlcheck.Field(field, key) }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!null":
-			return "null"
-		case "!!bool":
-			return "a boolean"
-		case "!!int", "!!float":
-			return "a number"
-		}
-		return fmt.Sprintf("the string %q", n.Value)
-	}
-	return "something else"
-}
+// kindName says what a node holds ("the number 5").
+func kindName(n *yaml.Node) string { return yamlcheck.Describe(n) }
 
 // pairs returns a mapping's key/value pairs, merge keys (<<) expanded and
-// duplicate keys refused.
+// duplicate keys refused (yamlcheck.Pairs), and notes their lines.
 func (p *parser) pairs(n *yaml.Node, field string) ([]pair, error) {
-	return p.pairsDepth(n, field, 0)
-}
-
-func (p *parser) pairsDepth(n *yaml.Node, field string, depth int) ([]pair, error) {
 	n, err := p.visit(n, field)
 	if err != nil {
 		return nil, err
 	}
-	if n.Kind != yaml.MappingNode {
-		return nil, p.errf(n, field, "want a mapping, got %s", kindName(n))
+	ps, err := yamlcheck.Pairs(n, field)
+	if err != nil {
+		return nil, yamlcheck.AsErrors(err)[0]
 	}
-	if depth > 20 {
-		return nil, p.errf(n, field, "merge keys nested too deeply")
-	}
-	var explicit, merged []pair
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.AliasNode {
-			if k, err = p.visit(k, field); err != nil {
-				return nil, err
-			}
-		}
-		if k.Kind != yaml.ScalarNode {
-			return nil, p.errf(k, field, "keys must be strings, got %s", kindName(k))
-		}
-		if k.ShortTag() == "!!merge" {
-			var srcs []*yaml.Node
-			vv, err := p.visit(v, field)
-			if err != nil {
-				return nil, err
-			}
-			if vv.Kind == yaml.SequenceNode {
-				srcs = vv.Content
-			} else {
-				srcs = []*yaml.Node{vv}
-			}
-			for _, src := range srcs {
-				ps, err := p.pairsDepth(src, field, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				merged = append(merged, ps...)
-			}
-			continue
-		}
-		if first, dup := seen[k.Value]; dup {
-			return nil, p.errf(k, join(field, k.Value), "duplicate key (first on line %d)", first)
-		}
-		seen[k.Value] = k.Line
-		explicit = append(explicit, pair{key: k.Value, keyNode: k, valNode: v, explicit: true})
-	}
-	out := explicit
-	for _, m := range merged {
-		if _, ok := seen[m.key]; ok {
-			continue
-		}
-		seen[m.key] = m.keyNode.Line
-		m.explicit = false
-		out = append(out, m)
-	}
-	for _, pr := range out {
-		p.note(join(field, pr.key), pr.keyNode.Line)
+	out := make([]pair, len(ps))
+	for i, pr := range ps {
+		out[i] = pair{key: pr.Key, keyNode: pr.KeyNode, valNode: pr.Value, explicit: !pr.Merged}
+		p.note(join(field, pr.Key), pr.KeyNode.Line)
 	}
 	return out, nil
 }
@@ -272,8 +177,14 @@ func (p *parser) note(field string, line int) {
 	}
 }
 
-func unknownField(p *parser, pr pair, field string, known ...string) error {
-	return p.errf(pr.keyNode, join(field, pr.key), "unknown field (want %s)", strings.Join(known, ", "))
+// unknownField refuses a key: with the closest known one when there is one,
+// else with the list of known keys.
+func unknownField(p *parser, pr pair, field, known string) error {
+	msg := yamlcheck.Unknown(pr.key, strings.Split(known, ", "))
+	if msg == "unknown field" {
+		msg += " (want " + known + ")"
+	}
+	return p.errf(pr.keyNode, join(field, pr.key), "%s", msg)
 }
 
 func (p *parser) scalar(n *yaml.Node, field string) (*yaml.Node, error) {

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smpp-connector/smpp-connector/internal/yamlcheck"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 )
 
@@ -197,19 +198,4 @@ func secondsDuration(f float64) (Duration, error) {
 
 // Error is a problem in a scenario: the field path (steps[2].add.params.tps),
 // the line when known (0 otherwise) and what is wrong.
-type Error struct {
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *Error) Error() string {
-	s := e.Msg
-	if e.Field != "" {
-		s = e.Field + ": " + s
-	}
-	if e.Line > 0 {
-		s = fmt.Sprintf("line %d: %s", e.Line, s)
-	}
-	return s
-}
+type Error = yamlcheck.Error

@@ -1,0 +1,271 @@
+package dlr
+
+// The receipt text grammar (see the package comment): the lenient scanner
+// of "id:... stat:... text:..." and its dates and numbers.
+
+import "time"
+
+// textFields holds the raw values found in a receipt text.
+type textFields struct {
+	has                                           uint16
+	id, sub, dlvrd, submit, done, stat, err, text string
+}
+
+// Which keys were seen (bits of textFields.has).
+const (
+	hasID uint16 = 1 << iota
+	hasSub
+	hasDlvrd
+	hasSubmit
+	hasDone
+	hasStat
+	hasErr
+	hasText
+	hasOther
+)
+
+// parse scans s once: at each token boundary it tries to read a key
+// (word, optional spaces, colon); a value is the next token, or empty if a
+// known key follows; text: takes the rest. Words that are not keys are
+// skipped. The first occurrence of a key wins.
+func (t *textFields) parse(s string) {
+	i := 0
+	for i < len(s) {
+		i = skipSpace(s, i)
+		if i >= len(s) {
+			return
+		}
+		k, j := readKey(s, i)
+		if k == 0 {
+			i = skipToken(s, i)
+			continue
+		}
+		if k == hasText {
+			if t.has&hasText == 0 {
+				t.text = s[skipBlank(s, j):]
+				t.has |= hasText
+			}
+			return
+		}
+		v := ""
+		if j < len(s) && !isSpace(s[j]) {
+			e := skipToken(s, j)
+			v, i = s[j:e], e
+		} else {
+			// Tolerant spacing: "id: 123". If a known key follows, the value is empty.
+			j2 := skipSpace(s, j)
+			if k2, _ := readKey(s, j2); k2 != 0 && k2 != hasOther {
+				i = j2
+			} else {
+				e := skipToken(s, j2)
+				v, i = s[j2:e], e
+			}
+		}
+		if t.has&k != 0 {
+			continue
+		}
+		t.has |= k
+		switch k {
+		case hasID:
+			t.id = v
+		case hasSub:
+			t.sub = v
+		case hasDlvrd:
+			t.dlvrd = v
+		case hasSubmit:
+			t.submit = v
+		case hasDone:
+			t.done = v
+		case hasStat:
+			t.stat = v
+		case hasErr:
+			t.err = v
+		}
+	}
+}
+
+// readKey reads a key at s[i:]: a word of letters, digits, '_' and '-' that
+// starts with a letter ("submit"/"done" may be followed by spaces and
+// "date"), optional blanks, and a colon. It returns the key's bit (hasOther
+// for an unknown key, 0 if there is no key) and the index after the colon.
+func readKey(s string, i int) (uint16, int) {
+	if i >= len(s) || !isLetter(s[i]) {
+		return 0, 0
+	}
+	j := i + 1
+	for j < len(s) && (isLetter(s[j]) || s[j] >= '0' && s[j] <= '9' || s[j] == '_' || s[j] == '-') {
+		j++
+	}
+	word := s[i:j]
+	var k uint16
+	switch {
+	case eqFold(word, "id"):
+		k = hasID
+	case eqFold(word, "sub"):
+		k = hasSub
+	case eqFold(word, "dlvrd"), eqFold(word, "dlvr"):
+		k = hasDlvrd
+	case eqFold(word, "stat"):
+		k = hasStat
+	case eqFold(word, "err"), eqFold(word, "error"):
+		k = hasErr
+	case eqFold(word, "text"):
+		k = hasText
+	case eqFold(word, "submitdate"), eqFold(word, "submit_date"):
+		k = hasSubmit
+	case eqFold(word, "donedate"), eqFold(word, "done_date"):
+		k = hasDone
+	case eqFold(word, "submit"), eqFold(word, "done"):
+		d := skipBlank(s, j)
+		if d+4 <= len(s) && eqFold(s[d:d+4], "date") && (d+4 == len(s) || !isLetter(s[d+4])) {
+			j = d + 4
+			if word[0] == 's' || word[0] == 'S' {
+				k = hasSubmit
+			} else {
+				k = hasDone
+			}
+		} else {
+			k = hasOther
+		}
+	default:
+		k = hasOther
+	}
+	j = skipBlank(s, j)
+	if j >= len(s) || s[j] != ':' {
+		return 0, 0
+	}
+	return k, j + 1
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0 || c == '\v' || c == '\f'
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// skipBlank skips spaces and tabs only.
+func skipBlank(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func skipToken(s string, i int) int {
+	for i < len(s) && !isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// eqFold compares s with an upper- or lower-case ASCII word, ignoring case.
+func eqFold(s, word string) bool {
+	if len(s) != len(word) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		a, b := s[i], word[i]
+		if a == b {
+			continue
+		}
+		if a|0x20 != b|0x20 || !isLetter(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// upperASCII upper-cases ASCII letters only (stats are ASCII; other bytes
+// are kept as they are, invalid UTF-8 included). It allocates only when
+// there is something to change.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'a' && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'a' && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// trimBytes trims white space and NULs at both ends.
+func trimBytes(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
+}
+
+// atoi parses a non-negative decimal of up to 9 digits; anything else is 0.
+func atoi(s string) int {
+	if len(s) == 0 || len(s) > 9 {
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// parseDate parses YYMMDDhhmm, YYMMDDhhmmss or YYYYMMDDhhmmss as UTC; the
+// zero time if s is none of these or not a valid date.
+func parseDate(s string) time.Time {
+	var d [14]int
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' || i >= len(d) {
+			return time.Time{}
+		}
+		d[i] = int(s[i] - '0')
+	}
+	two := func(i int) int { return d[i]*10 + d[i+1] }
+	var y, p int // year and position of the month
+	switch len(s) {
+	case 10, 12:
+		y, p = 2000+two(0), 2
+	case 14:
+		y, p = two(0)*100+two(2), 4
+	default:
+		return time.Time{}
+	}
+	mo, day, h, mi, sec := two(p), two(p+2), two(p+4), two(p+6), 0
+	if len(s) > 10 {
+		sec = two(p + 8)
+	}
+	if mo < 1 || mo > 12 || day < 1 || day > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}
+	}
+	return time.Date(y, time.Month(mo), day, h, mi, sec, 0, time.UTC)
+}
+
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
