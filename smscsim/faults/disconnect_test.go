@@ -3,6 +3,7 @@ package faults
 import (
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/linxGnu/gosmpp/data"
@@ -46,38 +47,60 @@ func TestDisconnectAt(t *testing.T) {
 	}
 }
 
-// Removing the fault before "at" cancels the disconnect.
+// Removing the fault before "at" cancels the disconnect: in a synctest bubble
+// (fake clock) the hour passes and nothing happens.
 func TestDisconnectAtRemovedEarly(t *testing.T) {
-	env := newFakeEnv("acme")
-	r := NewRegistry(1, env)
-	add(t, r, spec("disconnect", `{"at":"1h"}`))
-	if err := r.Remove("disconnect"); err != nil {
-		t.Fatal(err)
-	}
-	if c := env.Calls(); len(c) != 0 {
-		t.Fatalf("calls = %v", c)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		env := newFakeEnv("acme")
+		r := NewRegistry(1, env)
+		in := add(t, r, spec("disconnect", `{"at":"1h"}`))
+		synctest.Wait() // the runner is waiting for its time
+		if err := r.Remove("disconnect"); err != nil {
+			t.Fatal(err)
+		}
+		if stillRunning(in) {
+			t.Fatal("Remove returned before the runner stopped")
+		}
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		if c := env.Calls(); len(c) != 0 {
+			t.Fatalf("calls = %v", c)
+		}
+	})
 }
 
+// every repeats on time until removed, and not once after. In a synctest
+// bubble the clock is fake and synctest.Wait is the barrier: it returns once
+// the runner is parked again, so the count is exact, and an hour after the
+// removal is an hour the runner had to misbehave in.
 func TestDisconnectEvery(t *testing.T) {
-	env := newFakeEnv("acme")
-	r := NewRegistry(1, env)
-	in := add(t, r, spec("disconnect", `{"every":"5ms"}`))
-	env.waitCalls(t, 3)
-	if !stillRunning(in) {
-		t.Fatal("every must repeat until removed")
-	}
-	if err := r.Remove("disconnect"); err != nil {
-		t.Fatal(err)
-	}
-	n := len(env.Calls())
-	time.Sleep(20 * time.Millisecond)
-	if len(env.Calls()) != n {
-		t.Fatal("still disconnecting after removal")
-	}
-	for _, c := range env.Calls() {
-		if c != "disconnect op= account=" {
-			t.Fatalf("unexpected call %q", c)
+	synctest.Test(t, func(t *testing.T) {
+		env := newFakeEnv("acme")
+		r := NewRegistry(1, env)
+		in := add(t, r, spec("disconnect", `{"every":"5ms"}`))
+		time.Sleep(17 * time.Millisecond)
+		synctest.Wait()
+		if n := len(env.Calls()); n != 3 || in.Hits() != 3 {
+			t.Fatalf("after 17ms: %d disconnects, %d hits; want 3 (every 5ms)", n, in.Hits())
 		}
-	}
+		if !stillRunning(in) {
+			t.Fatal("every must repeat until removed")
+		}
+		if err := r.Remove("disconnect"); err != nil {
+			t.Fatal(err)
+		}
+		if stillRunning(in) {
+			t.Fatal("Remove returned before the runner stopped")
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if n := len(env.Calls()); n != 3 {
+			t.Fatalf("%d disconnects an hour after removal, want still 3", n)
+		}
+		for _, c := range env.Calls() {
+			if c != "disconnect op= account=" {
+				t.Fatalf("unexpected call %q", c)
+			}
+		}
+	})
 }

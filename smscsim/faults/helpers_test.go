@@ -17,19 +17,26 @@ type fakeEnv struct {
 
 	mu       sync.Mutex
 	calls    []string
+	changed  chan struct{} // closed (and replaced) on every call recorded
 	mos      []MO
 	failDown map[string]bool // SetListenerDown(op, true) fails for these
 	moFail   map[string]bool // InjectMO fails for these
 }
 
 func newFakeEnv(ops ...string) *fakeEnv {
-	return &fakeEnv{ops: ops, failDown: map[string]bool{}, moFail: map[string]bool{}}
+	return &fakeEnv{ops: ops, failDown: map[string]bool{}, moFail: map[string]bool{}, changed: make(chan struct{})}
 }
 
 func (e *fakeEnv) record(s string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.recordLocked(s)
+}
+
+func (e *fakeEnv) recordLocked(s string) {
 	e.calls = append(e.calls, s)
+	close(e.changed)
+	e.changed = make(chan struct{})
 }
 
 func (e *fakeEnv) SetListenerDown(op string, down bool) error {
@@ -57,10 +64,10 @@ func (e *fakeEnv) InjectMO(op string, mo MO) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.moFail[op] {
-		e.calls = append(e.calls, "mo-failed "+op)
+		e.recordLocked("mo-failed " + op)
 		return errors.New("no receiver bound")
 	}
-	e.calls = append(e.calls, "mo "+op)
+	e.recordLocked("mo " + op)
 	e.mos = append(e.mos, mo)
 	return nil
 }
@@ -73,19 +80,24 @@ func (e *fakeEnv) Calls() []string {
 	return slices.Clone(e.calls)
 }
 
-// waitCalls polls until at least n calls were recorded.
+// waitCalls waits until at least n calls were recorded, woken by each call
+// rather than polling.
 func (e *fakeEnv) waitCalls(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
 	for {
-		c := e.Calls()
+		e.mu.Lock()
+		c, changed := slices.Clone(e.calls), e.changed
+		e.mu.Unlock()
 		if len(c) >= n {
 			return c
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited for %d env calls, got %v", n, c)
+		select {
+		case <-changed:
+		case <-timeout.C:
+			t.Fatalf("waited for %d env calls, got %v", n, e.Calls())
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

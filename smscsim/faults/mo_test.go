@@ -3,6 +3,7 @@ package faults
 import (
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -54,22 +55,30 @@ func TestMOErrorsDoNotStop(t *testing.T) {
 	}
 }
 
-// Without count the runner goes on until removed.
+// Without count the runner goes on until removed: in a synctest bubble (fake
+// clock, synctest.Wait as the barrier that the runner is parked) a second of
+// rate 1000 is 1000 attempts, and it is still running.
 func TestMOUntilRemoved(t *testing.T) {
-	env := newFakeEnv("acme")
-	env.moFail["acme"] = true // even if every injection fails
-	r := NewRegistry(1, env)
-	in := add(t, r, spec("mo", `{"rate":1000}`))
-	env.waitCalls(t, 5)
-	if !stillRunning(in) {
-		t.Fatal("stopped by itself")
-	}
-	if err := r.Remove("mo"); err != nil {
-		t.Fatal(err)
-	}
-	if in.Fault.(*MOFault).Errors() < 5 {
-		t.Fatal("errors not counted")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		env := newFakeEnv("acme")
+		env.moFail["acme"] = true // even if every injection fails
+		r := NewRegistry(1, env)
+		in := add(t, r, spec("mo", `{"rate":1000}`))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if !stillRunning(in) {
+			t.Fatal("stopped by itself")
+		}
+		if n := len(env.Calls()); n < 900 {
+			t.Fatalf("%d attempts in a second at rate 1000", n)
+		}
+		if err := r.Remove("mo"); err != nil {
+			t.Fatal(err)
+		}
+		if got, n := in.Fault.(*MOFault).Errors(), len(env.Calls()); got != uint64(n) {
+			t.Fatalf("%d errors counted for %d failed injections", got, n)
+		}
+	})
 }
 
 // count is a total across operators: it stops in the middle of a tick.

@@ -3,6 +3,7 @@ package faults
 import (
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -21,26 +22,35 @@ func TestOutageForDuration(t *testing.T) {
 	}
 }
 
+// An outage without duration lasts until removed: in a synctest bubble a day
+// of fake time passes (synctest.Wait is the barrier that the runner is parked,
+// not gone) and the listeners are still down.
 func TestOutageUntilRemoved(t *testing.T) {
-	env := newFakeEnv("acme", "globex")
-	r := NewRegistry(1, env)
-	in := add(t, r, spec("outage", `{}`))
-	env.waitCalls(t, 3)
-	time.Sleep(10 * time.Millisecond)
-	if !stillRunning(in) {
-		t.Fatal("an outage without duration must last until removed")
-	}
-	want := []string{"down acme", "down globex", "disconnect op= account="}
-	if got := env.Calls(); !slices.Equal(got, want) {
-		t.Fatalf("calls = %v, want %v", got, want)
-	}
-	if err := r.Remove("outage"); err != nil {
-		t.Fatal(err)
-	}
-	want = append(want, "up acme", "up globex")
-	if got := env.Calls(); !slices.Equal(got, want) {
-		t.Fatalf("after removal: %v, want %v", got, want)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		env := newFakeEnv("acme", "globex")
+		r := NewRegistry(1, env)
+		in := add(t, r, spec("outage", `{}`))
+		synctest.Wait()
+		want := []string{"down acme", "down globex", "disconnect op= account="}
+		if got := env.Calls(); !slices.Equal(got, want) {
+			t.Fatalf("calls = %v, want %v", got, want)
+		}
+		time.Sleep(24 * time.Hour)
+		synctest.Wait()
+		if !stillRunning(in) {
+			t.Fatal("an outage without duration must last until removed")
+		}
+		if got := env.Calls(); !slices.Equal(got, want) {
+			t.Fatalf("a day later: calls = %v, want %v", got, want)
+		}
+		if err := r.Remove("outage"); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "up acme", "up globex")
+		if got := env.Calls(); !slices.Equal(got, want) {
+			t.Fatalf("after removal: %v, want %v", got, want)
+		}
+	})
 }
 
 // Removing a timed outage early brings the listeners back at once.

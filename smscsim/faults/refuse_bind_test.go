@@ -3,6 +3,8 @@ package faults
 import (
 	"slices"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/linxGnu/gosmpp/data"
 )
@@ -53,18 +55,28 @@ func TestRefuseBindTCP(t *testing.T) {
 			if tc.failDown != "" {
 				env.failDown[tc.failDown] = true
 			}
-			r := NewRegistry(1, env)
-			add(t, r, Spec{Type: "refuse_bind", Params: []byte(`{"tcp":true}`), Match: tc.match})
-			if got := env.waitCalls(t, len(tc.wantDown)); !slices.Equal(got, tc.wantDown) {
-				t.Fatalf("while active: %v, want %v", got, tc.wantDown)
-			}
-			// the listener stays down until the fault is removed
-			if err := r.Remove("refuse_bind"); err != nil {
-				t.Fatal(err)
-			}
-			if got := env.Calls(); !slices.Equal(got, append(slices.Clone(tc.wantDown), tc.wantUp...)) {
-				t.Fatalf("after removal: %v, want %v then %v", got, tc.wantDown, tc.wantUp)
-			}
+			// A synctest bubble: fake clock, and synctest.Wait is the barrier
+			// that the runner is parked.
+			synctest.Test(t, func(t *testing.T) {
+				r := NewRegistry(1, env)
+				add(t, r, Spec{Type: "refuse_bind", Params: []byte(`{"tcp":true}`), Match: tc.match})
+				synctest.Wait()
+				if got := env.Calls(); !slices.Equal(got, tc.wantDown) {
+					t.Fatalf("while active: %v, want %v", got, tc.wantDown)
+				}
+				// the listener stays down until the fault is removed
+				time.Sleep(24 * time.Hour)
+				synctest.Wait()
+				if got := env.Calls(); !slices.Equal(got, tc.wantDown) {
+					t.Fatalf("a day later: %v, want still %v", got, tc.wantDown)
+				}
+				if err := r.Remove("refuse_bind"); err != nil {
+					t.Fatal(err)
+				}
+				if got := env.Calls(); !slices.Equal(got, append(slices.Clone(tc.wantDown), tc.wantUp...)) {
+					t.Fatalf("after removal: %v, want %v then %v", got, tc.wantDown, tc.wantUp)
+				}
+			})
 		})
 	}
 }

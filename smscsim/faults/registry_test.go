@@ -3,6 +3,7 @@ package faults
 import (
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -34,22 +35,31 @@ func TestRegistryAddRemoveReset(t *testing.T) {
 	}
 }
 
+// Running is true while the runner goes, false once it returned. In a
+// synctest bubble (fake clock, synctest.Wait as the barrier that the runner
+// is parked or gone) the 30ms outage is running at 29ms and over at 30ms.
 func TestRunningReflectsRunnerLifetime(t *testing.T) {
-	r := NewRegistry(1, newFakeEnv("a"))
-	out, err := r.Add(Spec{Type: "outage", Params: []byte(`{"duration":"30ms"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	drop, _ := r.Add(Spec{Type: "receipt_drop"})
-	if !out.Running() || drop.Running() {
-		t.Fatalf("running: outage %v receipt_drop %v", out.Running(), drop.Running())
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for out.Running() && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if out.Running() {
-		t.Fatal("timed outage still running")
-	}
-	r.Reset()
+	synctest.Test(t, func(t *testing.T) {
+		r := NewRegistry(1, newFakeEnv("a"))
+		out, err := r.Add(Spec{Type: "outage", Params: []byte(`{"duration":"30ms"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		drop, _ := r.Add(Spec{Type: "receipt_drop"})
+		synctest.Wait()
+		if !out.Running() || drop.Running() {
+			t.Fatalf("running: outage %v receipt_drop %v", out.Running(), drop.Running())
+		}
+		time.Sleep(29 * time.Millisecond)
+		synctest.Wait()
+		if !out.Running() {
+			t.Fatal("timed outage over before its duration")
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if out.Running() {
+			t.Fatal("timed outage still running after its duration")
+		}
+		r.Reset()
+	})
 }

@@ -77,10 +77,22 @@ func (s *testSMSC) serve() {
 }
 
 func (s *testSMSC) handle(c net.Conn) {
-	defer c.Close()
 	sc := &smscConn{out: make(chan []byte, 4096), closed: make(chan struct{})}
-	defer sc.closeMu.Do(func() { close(sc.closed) })
+	written := make(chan struct{}) // closed when the writer has returned
+	defer func() {
+		// The writer flushes what was queued (a bind_resp refusing the
+		// password, the answers before closeAfter, an unbind_resp) and
+		// returns; then the connection goes. Bounded: a client that does not
+		// read must not keep the connection.
+		sc.closeMu.Do(func() { close(sc.closed) })
+		select {
+		case <-written:
+		case <-time.After(time.Second):
+		}
+		c.Close()
+	}()
 	go func() { // writer: batches and flushes when idle
+		defer close(written)
 		bw := bufio.NewWriterSize(c, 64<<10)
 		for {
 			select {
@@ -92,7 +104,15 @@ func (s *testSMSC) handle(c net.Conn) {
 					}
 				}
 			case <-sc.closed:
-				return
+				for {
+					select {
+					case b := <-sc.out:
+						bw.Write(b)
+					default:
+						bw.Flush()
+						return
+					}
+				}
 			}
 		}
 	}()
@@ -123,8 +143,7 @@ func (s *testSMSC) handle(c net.Conn) {
 			if req.Password != s.password {
 				resp.CommandStatus = data.ESME_RINVPASWD
 				send(wire.Encode(resp))
-				time.Sleep(50 * time.Millisecond)
-				return
+				return // the deferred close flushes it first
 			}
 			send(wire.Encode(resp))
 			if h.CommandID != data.BIND_TRANSMITTER {
@@ -148,8 +167,7 @@ func (s *testSMSC) handle(c net.Conn) {
 				reg = p.(*pdu.SubmitSM).RegisteredDelivery
 			}
 			if s.closeAfter > 0 && n > s.closeAfter {
-				time.Sleep(50 * time.Millisecond) // let the writer flush the answers so far
-				return
+				return // the deferred close flushes the answers so far
 			}
 			switch {
 			case s.silent:
@@ -174,8 +192,7 @@ func (s *testSMSC) handle(c net.Conn) {
 			send(wire.HeaderOnly(data.ENQUIRE_LINK_RESP, 0, h.SequenceNumber))
 		case data.UNBIND:
 			send(wire.HeaderOnly(data.UNBIND_RESP, 0, h.SequenceNumber))
-			time.Sleep(20 * time.Millisecond) // let the writer flush
-			return
+			return // the deferred close flushes it
 		default:
 			if !wire.IsResponse(h.CommandID) {
 				send(wire.GenericNack(data.ESME_RINVCMDID, h.SequenceNumber))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -60,48 +61,57 @@ steps:
   - {at: 400ms, mo: {operator: acme, source: "447700900001", destination: ACME, text: hello}}
   - {at: 1200ms, reset: true}
 `)
-	r, err := Start(context.Background(), sim, sc, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
-	// Observe the simulator between the steps.
-	checks := []struct {
-		at     time.Duration
-		faults string
-	}{{200 * time.Millisecond, "first"}, {600 * time.Millisecond, "first,second"}, {1000 * time.Millisecond, "second"}}
-	start := r.Status().Started
-	for _, c := range checks {
-		time.Sleep(time.Until(start.Add(c.at)))
-		if got := faultNames(sim); got != c.faults {
-			t.Fatalf("at %s: faults %q, want %q", c.at, got, c.faults)
+	// The runner plays in a synctest bubble; the simulator (with its
+	// listeners) stays outside it, only the runner's clock is fake.
+	synctest.Test(t, func(t *testing.T) {
+		r, err := Start(context.Background(), sim, sc, quiet())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := r.Wait(ctxTimeout(t, 5*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if got := faultNames(sim); got != "" {
-		t.Fatalf("after reset: faults %q", got)
-	}
-	st := r.Status()
-	if st.State != StateFinished || st.Done != 5 || st.Pending != 0 || st.Failed != 0 || st.Seed != 7 || st.Name != "timeline" {
-		t.Fatalf("status: %+v", st)
-	}
-	wantOrder := []string{"add first", "add second", "mo acme", "remove first", "reset "}
-	for i, s := range st.Steps {
-		if got := s.Action + " " + s.Target; got != wantOrder[i] {
-			t.Errorf("step %d: %q, want %q", i, got, wantOrder[i])
+		defer r.Stop()
+		// Observe the simulator between the steps. The clock is the bubble's
+		// (fake) one, and synctest.Wait is the barrier that the runner has done
+		// every step due by now and is parked on its timer for the next: the
+		// observation is exact however slow the machine.
+		checks := []struct {
+			at     time.Duration
+			faults string
+		}{{0, "first"}, {399 * time.Millisecond, "first"}, {400 * time.Millisecond, "first,second"}, {799 * time.Millisecond, "first,second"}, {800 * time.Millisecond, "second"}}
+		start := r.Status().Started
+		for _, c := range checks {
+			time.Sleep(time.Until(start.Add(c.at)))
+			synctest.Wait()
+			if got := faultNames(sim); got != c.faults {
+				t.Fatalf("at %s: faults %q, want %q", c.at, got, c.faults)
+			}
 		}
-		if !s.Done || s.Ran.Before(st.Started.Add(s.At.D())) {
-			t.Errorf("step %d ran at %s, before its offset %s", i, s.Ran.Sub(st.Started), s.At)
+		if err := r.Wait(ctxTimeout(t, 5*time.Second)); err != nil {
+			t.Fatal(err)
 		}
-		if i > 0 && s.Ran.Before(st.Steps[i-1].Ran) {
-			t.Errorf("step %d ran before step %d", i, i-1)
+		if got := faultNames(sim); got != "" {
+			t.Fatalf("after reset: faults %q", got)
 		}
-	}
-	if st.Steps[0].Index != 2 || st.Steps[0].Line != 7 {
-		t.Errorf("first step reported as steps[%d] line %d, want steps[2] line 7", st.Steps[0].Index, st.Steps[0].Line)
-	}
+		st := r.Status()
+		if st.State != StateFinished || st.Done != 5 || st.Pending != 0 || st.Failed != 0 || st.Seed != 7 || st.Name != "timeline" {
+			t.Fatalf("status: %+v", st)
+		}
+		wantOrder := []string{"add first", "add second", "mo acme", "remove first", "reset "}
+		for i, s := range st.Steps {
+			if got := s.Action + " " + s.Target; got != wantOrder[i] {
+				t.Errorf("step %d: %q, want %q", i, got, wantOrder[i])
+			}
+			// On the fake clock a step runs exactly at its offset.
+			if !s.Done || !s.Ran.Equal(st.Started.Add(s.At.D())) {
+				t.Errorf("step %d ran at %s, not at its offset %s", i, s.Ran.Sub(st.Started), s.At)
+			}
+			if i > 0 && s.Ran.Before(st.Steps[i-1].Ran) {
+				t.Errorf("step %d ran before step %d", i, i-1)
+			}
+		}
+		if st.Steps[0].Index != 2 || st.Steps[0].Line != 7 {
+			t.Errorf("first step reported as steps[%d] line %d, want steps[2] line 7", st.Steps[0].Index, st.Steps[0].Line)
+		}
+	})
 }
 
 func TestRunnerMOAndStepErrors(t *testing.T) {
@@ -130,23 +140,31 @@ steps:
 func TestRunnerStop(t *testing.T) {
 	sim := startSim(t)
 	sc := mustParse(t, "steps:\n  - {at: 0s, add: {type: receipt_drop}}\n  - {at: 1h, reset: true}\n")
-	r, err := Start(context.Background(), sim, sc, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stepsDone := func() int { return r.Status().Done }
-	deadline := time.Now().Add(2 * time.Second)
-	for stepsDone() < 1 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	r.Stop()
-	st := r.Status()
-	if st.State != StateStopped || st.Done != 1 || st.Pending != 1 || st.Next == nil || st.Next.D() != time.Hour {
-		t.Fatalf("status after stop: %+v", st)
-	}
-	if faultNames(sim) != "receipt_drop" {
-		t.Fatalf("stop must not undo steps: %q", faultNames(sim))
-	}
+	// In a synctest bubble (the simulator stays outside): synctest.Wait is
+	// the barrier that the runner did the step due at 0s and is parked on
+	// its timer for the one due in an hour.
+	synctest.Test(t, func(t *testing.T) {
+		r, err := Start(context.Background(), sim, sc, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if st := r.Status(); st.Done != 1 || st.State != StateRunning {
+			t.Fatalf("status before stop: %+v", st)
+		}
+		t0 := time.Now()
+		r.Stop()
+		if d := time.Since(t0); d != 0 {
+			t.Fatalf("Stop took %s of the bubble's clock: it waited for the next step", d)
+		}
+		st := r.Status()
+		if st.State != StateStopped || st.Done != 1 || st.Pending != 1 || st.Next == nil || st.Next.D() != time.Hour {
+			t.Fatalf("status after stop: %+v", st)
+		}
+		if faultNames(sim) != "receipt_drop" {
+			t.Fatalf("stop must not undo steps: %q", faultNames(sim))
+		}
+	})
 }
 
 func TestCheckSim(t *testing.T) {

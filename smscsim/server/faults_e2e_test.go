@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -102,7 +103,11 @@ func TestErrorFaultByDestinationPrefix(t *testing.T) {
 	if r := c.Expect(data.SUBMIT_SM_RESP, wait); r.GetHeader().CommandStatus != 0 {
 		t.Fatal(status(r))
 	}
-	c.ExpectNothing(100 * time.Millisecond) // a rejected submit gets no receipt
+	// A rejected submit gets no receipt (and the second asked for none).
+	c.ExpectQuiet(wait)
+	if n := receiptsMade(s, ""); n != 0 {
+		t.Fatalf("%d receipts made", n)
+	}
 }
 
 func TestLatencyFault(t *testing.T) {
@@ -123,17 +128,26 @@ func TestBlackholeFault(t *testing.T) {
 	addFault(t, s, "blackhole", map[string]any{}, faults.Match{})
 	c.Submit("447700900123", "void", 1)
 	c.Send(pdu.NewEnquireLink())
-	c.ExpectNothing(300 * time.Millisecond)
+	// Both were read and swallowed before the fault goes.
+	smpptest.Eventually(t, wait, time.Millisecond, func() error {
+		if n := s.Stats().Sum("op", "test", "", "none"); n != 2 {
+			return fmt.Errorf("%d requests swallowed, want 2", n)
+		}
+		return nil
+	})
 	if err := s.Faults.Remove("blackhole"); err != nil {
 		t.Fatal(err)
 	}
-	c.Send(pdu.NewEnquireLink()) // TCP stayed open all along
-	c.Expect(data.ENQUIRE_LINK_RESP, wait)
-	// Binds too: a new bind gets no bind_resp.
+	// TCP stayed open all along, and the barrier's enquire_link_resp is the
+	// first thing on the wire: the submit and enquire_link before it were
+	// swallowed, not answered late.
+	c.ExpectQuiet(wait)
+	// Binds too: a new bind gets no bind_resp (the enquire_link after it,
+	// which the fault does not match, is answered and nothing else).
 	addFault(t, s, "blackhole", map[string]any{}, faults.Match{Command: "bind"})
 	n := smpptest.Dial(t, addr)
 	n.Send(pdu.NewBindRequest(pdu.Transceiver))
-	n.ExpectNothing(300 * time.Millisecond)
+	n.ExpectQuiet(wait)
 }
 
 func TestDisconnectAfterPDUs(t *testing.T) {
@@ -238,7 +252,10 @@ func TestReceiptDropDuplicateEarly(t *testing.T) {
 		c := bound(t, addr, pdu.Transceiver)
 		c.Submit("447700900123", "lost", 1)
 		c.Expect(data.SUBMIT_SM_RESP, wait)
-		c.ExpectNothing(300 * time.Millisecond)
+		c.ExpectQuiet(wait)
+		if made, dropped := receiptsMade(s, ""), s.Stats().Sum("op", "test", "receipt", "dropped_by_fault"); made != 0 || dropped != 1 {
+			t.Fatalf("%d receipts made, %d dropped by the fault; want 0 and 1", made, dropped)
+		}
 	})
 	t.Run("duplicate", func(t *testing.T) {
 		s, addr := start(t, profile.Profile{})
@@ -253,7 +270,11 @@ func TestReceiptDropDuplicateEarly(t *testing.T) {
 				t.Fatalf("copy %d is for %q", i, got)
 			}
 		}
-		c.ExpectNothing(200 * time.Millisecond)
+		// All copies were made before the barrier; a fourth would be counted.
+		c.ExpectQuiet(wait)
+		if n := receiptsMade(s, ""); n != 3 {
+			t.Fatalf("%d copies made, want 3", n)
+		}
 	})
 	t.Run("early on transceiver", func(t *testing.T) {
 		s, addr := start(t, profile.Profile{})

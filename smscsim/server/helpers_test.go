@@ -7,6 +7,8 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"testing"
 
+	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 )
 
@@ -37,3 +39,31 @@ func tlvString(d *pdu.DeliverSM, tag pdu.Tag) string {
 }
 
 func recorderFilter(cmd string) recorder.Filter { return recorder.Filter{Command: cmd} }
+
+// settle is the barrier before asserting that something did not happen: once
+// c's enquire_link is answered, every request c sent before has been handled to
+// the end (one reader handles a connection's requests one after another, and a
+// submit's receipts are planned and queued before the next request is read),
+// so the counters and queues say all they will ever say about those requests,
+// and whatever the server queued on c is among the PDUs returned.
+func settle(c *smpptest.Raw) []pdu.PDU { return c.Barrier(wait) }
+
+// receiptsMade counts the receipts the operator "op" produced for account
+// test with the given stat ("" for any, drops by fault excluded).
+func receiptsMade(s *Sim, stat string) uint64 {
+	n := s.Stats().Sum("op", "test", "receipt", stat)
+	if stat == "" {
+		n -= s.Stats().Sum("op", "test", "receipt", "dropped_by_fault")
+	}
+	return n
+}
+
+// queued is how many deliver_sm wait for a receiver of account test.
+func queued(t *testing.T, s *Sim) int {
+	t.Helper()
+	op, ok := s.Operator("op")
+	if !ok {
+		t.Fatal("no operator op")
+	}
+	return op.QueueDepth()["test"]
+}

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
@@ -117,7 +116,10 @@ func TestReceiptsPerPartPolicy(t *testing.T) {
 			for _, id := range receipted {
 				got = append(got, ids[id])
 			}
-			conn.ExpectNothing(200 * time.Millisecond)
+			conn.ExpectQuiet(wait)
+			if n := receiptsMade(s, ""); n != uint64(len(c.want)) {
+				t.Fatalf("%d receipts made, want %d", n, len(c.want))
+			}
 			for i := range c.want {
 				if got[i] != c.want[i] {
 					t.Fatalf("receipts for parts %v, want %v", got, c.want)

@@ -219,38 +219,71 @@ func TestSubmitAndReceiptOnTransceiver(t *testing.T) {
 	})
 }
 
+// Receipts of a transmitter's submits go to the receiver bind of the account,
+// never down the transmitter. Several receipts, so that a transmitter taking
+// its share of the queue would show.
 func TestReceiptsGoToReceiverNotTransmitter(t *testing.T) {
-	_, addr := start(t, profile.Profile{})
+	s, addr := start(t, profile.Profile{})
 	tx := bound(t, addr, pdu.Transmitter)
 	rx := bound(t, addr, pdu.Receiver)
-	tx.Submit("447700900123", "split binds", 1)
-	resp := tx.Expect(data.SUBMIT_SM_RESP, wait).(*pdu.SubmitSMResp)
-	d := rx.Expect(data.DELIVER_SM, wait).(*pdu.DeliverSM)
-	if v := tlvString(d, pdu.TagReceiptedMessageID); v != resp.MessageID {
-		t.Fatalf("receipt for %q, want %q", v, resp.MessageID)
+	const n = 5
+	ids := map[string]bool{}
+	for i := 0; i < n; i++ {
+		tx.Submit("447700900123", "split binds", 1)
+		ids[tx.Expect(data.SUBMIT_SM_RESP, wait).(*pdu.SubmitSMResp).MessageID] = true
 	}
-	tx.ExpectNothing(200 * time.Millisecond)
+	for i := 0; i < n; i++ {
+		d := rx.Expect(data.DELIVER_SM, wait).(*pdu.DeliverSM)
+		rx.AckDeliver(d, data.ESME_ROK)
+		if v := tlvString(d, pdu.TagReceiptedMessageID); !ids[v] {
+			t.Fatalf("receipt for %q, not one of %v", v, ids)
+		}
+		delete(ids, tlvString(d, pdu.TagReceiptedMessageID))
+	}
+	// Every receipt there will be was made (settle) and reached the receiver:
+	// the transmitter must have had none queued for it.
+	settle(tx)
+	if got := receiptsMade(s, ""); got != n {
+		t.Fatalf("%d receipts made, want %d", got, n)
+	}
+	tx.ExpectQuiet(wait)
 }
 
 func TestNoReceiptWithoutRegisteredDelivery(t *testing.T) {
-	_, addr := start(t, profile.Profile{})
+	s, addr := start(t, profile.Profile{})
 	c := bound(t, addr, pdu.Transceiver)
 	c.Submit("447700900123", "no receipt", 0)
 	c.Expect(data.SUBMIT_SM_RESP, wait)
-	c.ExpectNothing(200 * time.Millisecond)
+	c.ExpectQuiet(wait)
+	if n := receiptsMade(s, ""); n != 0 {
+		t.Fatalf("registered_delivery 0: %d receipts made", n)
+	}
 	c.Submit("447700900123", "failure only", 2)
 	c.Expect(data.SUBMIT_SM_RESP, wait)
-	c.ExpectNothing(200 * time.Millisecond)
+	c.ExpectQuiet(wait)
+	if n := receiptsMade(s, ""); n != 0 {
+		t.Fatalf("registered_delivery 2 (failure only) on a delivered message: %d receipts made", n)
+	}
 }
 
+// With only a transmitter bound the receipt waits in the account's queue (not
+// down the transmitter, not dropped) and goes out once a receiver binds.
 func TestReceiptHeldUntilReceiverBinds(t *testing.T) {
-	_, addr := start(t, profile.Profile{})
+	s, addr := start(t, profile.Profile{})
 	tx := bound(t, addr, pdu.Transmitter)
 	tx.Submit("447700900123", "later", 1)
 	tx.Expect(data.SUBMIT_SM_RESP, wait)
-	time.Sleep(50 * time.Millisecond)
+	tx.ExpectQuiet(wait)
+	if n := queued(t, s); n != 1 {
+		t.Fatalf("%d receipts queued with no receiver bound, want 1", n)
+	}
 	rx := bound(t, addr, pdu.Receiver)
-	rx.Expect(data.DELIVER_SM, wait)
+	rx.AckDeliver(rx.Expect(data.DELIVER_SM, wait), data.ESME_ROK)
+	settle(rx)
+	if n := queued(t, s); n != 0 {
+		t.Fatalf("%d receipts still queued after the receiver took it", n)
+	}
+	tx.ExpectQuiet(wait)
 }
 
 func TestUnackedReceiptRequeuedAfterDisconnect(t *testing.T) {
@@ -428,11 +461,18 @@ func TestReceiptBacklogRefusesInsteadOfDropping(t *testing.T) {
 	if got := submitMany(t, tx, 1, 0); got["ESME_ROK"] != 1 {
 		t.Fatalf("a submit without receipt is still accepted: %v", got)
 	}
+	settle(tx)
+	if n, q := receiptsMade(s, ""), queued(t, s); n != 9 || q != 9 {
+		t.Fatalf("%d receipts made and %d queued, want 9 and 9", n, q)
+	}
 	rx := bound(t, addr, pdu.Receiver)
 	for i := 0; i < 9; i++ {
 		rx.AckDeliver(rx.Expect(data.DELIVER_SM, wait), 0)
 	}
-	rx.ExpectNothing(100 * time.Millisecond)
+	rx.ExpectQuiet(wait)
+	if q := queued(t, s); q != 0 {
+		t.Fatalf("%d receipts left in the queue", q)
+	}
 	if n := s.Stats().Sum("op", "", "deliver_sm", "queue_full"); n != 0 {
 		t.Fatalf("%d receipts dropped", n)
 	}

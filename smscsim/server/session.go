@@ -48,6 +48,7 @@ type session struct {
 
 	out       chan []byte
 	done      chan struct{}
+	wdone     chan struct{} // closed when the writer has returned
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 
@@ -65,7 +66,7 @@ type session struct {
 func newSession(op *Operator, c net.Conn) *session {
 	return &session{
 		id: op.sim.session.Add(1), op: op, conn: c, remote: c.RemoteAddr().String(), since: time.Now(),
-		out: make(chan []byte, 1024), done: make(chan struct{}),
+		out: make(chan []byte, 1024), done: make(chan struct{}), wdone: make(chan struct{}),
 		dwin: make(chan struct{}, op.cfg.DeliverWindow), pending: map[int32]*outbound{},
 		unbindOK: make(chan struct{}, 1),
 	}
@@ -118,6 +119,7 @@ func (s *session) send(b []byte) bool {
 // writeLoop batches queued PDUs into as few writes as the peer lets us.
 func (s *session) writeLoop() {
 	defer s.wg.Done()
+	defer close(s.wdone)
 	bw := bufio.NewWriterSize(s.conn, 64<<10)
 	for {
 		select {
@@ -156,6 +158,10 @@ func (s *session) writeLoop() {
 	}
 }
 
+// closeFlushWait bounds how long a close waits for the writer to flush what
+// was queued before it: a peer that stops reading must not hold the close.
+const closeFlushWait = time.Second
+
 // close ends the session; queued output is flushed by the writer on its way out.
 func (s *session) close(reason string) {
 	s.closeOnce.Do(func() {
@@ -164,9 +170,16 @@ func (s *session) close(reason string) {
 		}
 		close(s.done)
 		go func() {
-			// Give the writer a moment to flush, then cut the connection so the
-			// reader unblocks.
-			time.Sleep(20 * time.Millisecond)
+			// Once the writer has flushed what was queued (an unbind_resp, the
+			// resp before a disconnect) and returned, cut the connection so the
+			// reader unblocks; cut it anyway if the writer is stuck on a peer
+			// that does not read (closing unblocks the writer too).
+			t := time.NewTimer(closeFlushWait)
+			defer t.Stop()
+			select {
+			case <-s.wdone:
+			case <-t.C:
+			}
 			s.conn.Close()
 		}()
 	})
