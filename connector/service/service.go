@@ -321,7 +321,7 @@ func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.
 			Operator: oc.ID, Addr: primary[0].Address, Backups: backups, BindType: bindType, Window: oc.Window,
 			EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
 			BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: log,
-			Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return t.worker.HandleDeliver(d) },
+			Deliver: session.DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType { return t.worker.HandleDeliver(d) }),
 		}
 		t.pool = session.NewPool(scfg, oc.Binds, creds)
 		if bindType == session.Transmitter {

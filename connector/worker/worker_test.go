@@ -104,7 +104,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	op, _ := sim.Operator("mno-a")
 	var w *Worker
 	r.pool = session.NewPool(session.Config{Operator: "mno-a", Addr: op.Addr(), Window: 10, ResponseTimeout: time.Second,
-		Log: quiet(), Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) }}, 1,
+		Log: quiet(), Deliver: session.DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) })}, 1,
 		func(context.Context) (session.Auth, error) {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
 		})
