@@ -17,8 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/linxGnu/gosmpp/data"
-	"github.com/linxGnu/gosmpp/pdu"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,14 +26,15 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/dispatch"
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/inbound"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/outbound"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/connector/throttle"
-	"github.com/smpp-connector/smpp-connector/connector/worker"
 	"github.com/smpp-connector/smpp-connector/migrations"
 )
 
@@ -80,7 +79,7 @@ type operatorRuntime struct {
 type term struct {
 	pool   *session.Pool
 	rx     *session.Pool // receivers, with transmitter+receiver binds
-	worker *worker.Worker
+	worker *outbound.Worker
 }
 
 func (rt *operatorRuntime) current() *term {
@@ -317,25 +316,27 @@ func newOperator(oc config.Operator, shadow bool, src secrets.Source, st *store.
 	}
 	rt.newTerm = func() *term {
 		t := &term{}
+		idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
+		in := inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule, ReceiptParts: oc.Quirks.ReceiptParts},
+			inbound.Deps{Store: st, Events: pub, Metrics: m, Log: log})
 		scfg := session.Config{
 			Operator: oc.ID, Addr: primary[0].Address, Backups: backups, BindType: bindType, Window: oc.Window,
 			EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
 			BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: log,
-			Deliver: session.DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType { return t.worker.HandleDeliver(d) }),
+			Deliver: in,
 		}
 		t.pool = session.NewPool(scfg, oc.Binds, creds)
 		if bindType == session.Transmitter {
 			scfg.BindType, scfg.Operator = session.Receiver, oc.ID+"-rx"
 			t.rx = session.NewPool(scfg, oc.Binds, creds)
 		}
-		t.worker = worker.New(worker.Operator{
+		t.worker = outbound.New(outbound.Operator{
 			ID: oc.ID,
 			Profile: dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
 				AllowLatin1: oc.Encoding.AllowLatin1, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
-			IDRule:       dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)},
-			ReceiptParts: oc.Quirks.ReceiptParts,
-			Concurrency:  max(oc.Binds*oc.Window*2, 8),
-		}, worker.Deps{Store: st, Pool: t.pool, Limiter: rt.limiter, Events: pub, JS: js, Names: names, Metrics: m, Log: log})
+			IDRule:      idRule,
+			Concurrency: max(oc.Binds*oc.Window*2, 8),
+		}, outbound.Deps{Store: st, Pool: t.pool, Limiter: rt.limiter, Receipts: in, Events: pub, JS: js, Names: names, Metrics: m, Log: log})
 		return t
 	}
 	return rt, nil

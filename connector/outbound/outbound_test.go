@@ -1,7 +1,6 @@
-package worker
+package outbound
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,16 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linxGnu/gosmpp/data"
-	"github.com/linxGnu/gosmpp/pdu"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/inbound"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
-	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/connector/throttle"
@@ -32,10 +28,9 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
-	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
-// The worker runs here against real PostgreSQL (container), a real NATS
+// The MT path runs here, with the inbound path for its receipts, against real PostgreSQL (container), a real NATS
 // server (embedded) and the simulator.
 
 var env *framework.TestEnv
@@ -49,6 +44,7 @@ type rig struct {
 	js   jetstream.JetStream
 	st   *store.Store
 	w    *Worker
+	in   *inbound.Handler
 	pool *session.Pool
 	cmp  *lockedWriter
 	// runErr receives what the worker's Run returned.
@@ -58,6 +54,7 @@ type rig struct {
 type rigOpts struct {
 	prof   profile.Profile
 	op     Operator
+	in     inbound.Operator
 	shadow bool
 	tps    int
 	store  store.Options
@@ -102,14 +99,17 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	}
 	r := &rig{sim: sim, js: js, st: st, cmp: &lockedWriter{w: &strings.Builder{}}}
 	op, _ := sim.Operator("mno-a")
-	var w *Worker
+	m, pub := metrics.New(), events.New(js, natscontract.DefaultNames(), o.shadow, r.cmp)
+	o.in.ID = "mno-a"
+	r.in = inbound.New(o.in, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: quiet()})
+	// The inbound handler exists before the binds that hand it deliver_sm.
 	r.pool = session.NewPool(session.Config{Operator: "mno-a", Addr: op.Addr(), Window: 10, ResponseTimeout: time.Second,
-		Log: quiet(), Deliver: session.DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) })}, 1,
+		Log: quiet(), Deliver: r.in}, 1,
 		func(context.Context) (session.Auth, error) {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
 		})
-	w = New(o.op, Deps{Store: st, Pool: r.pool, Limiter: throttle.New(o.tps), JS: js, Metrics: metrics.New(), Log: quiet(),
-		Events: events.New(js, natscontract.DefaultNames(), o.shadow, r.cmp)})
+	w := New(o.op, Deps{Store: st, Pool: r.pool, Limiter: throttle.New(o.tps), Receipts: r.in, JS: js, Metrics: m, Log: quiet(),
+		Events: pub})
 	r.w = w
 	r.pool.Start()
 	t.Cleanup(r.pool.Close)
@@ -217,54 +217,6 @@ func TestBadCommandsGoToDeadLetter(t *testing.T) {
 	}
 }
 
-func TestHexInRespDecimalInReceipt(t *testing.T) {
-	r := newRig(t, rigOpts{
-		prof: profile.Profile{MessageID: profile.IDFormat{Format: profile.IDHexUpper}, ReceiptMessageID: &profile.IDFormat{Format: profile.IDDecimal}},
-		op:   Operator{IDRule: dlr.IDRule{Resp: "hex", Receipt: "decimal"}},
-	})
-	for i := 0; i < 12; i++ {
-		r.publish(t, fmt.Sprintf("hx-%d", i), "hex quirk")
-	}
-	got := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 12)
-	if len(got) != 12 {
-		t.Fatalf("%d receipts matched of 12", len(got))
-	}
-}
-
-func TestReceiptBeforeResp(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	b, _ := json.Marshal(map[string]any{})
-	if _, err := r.sim.Faults.Add(faults.Spec{Type: "receipt_early", Params: b}); err != nil {
-		t.Fatal(err)
-	}
-	r.publish(t, "early-1", "receipt first")
-	rcpt := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 1)[0]
-	if rcpt["messageId"] != "early-1" {
-		t.Fatalf("%v", rcpt)
-	}
-}
-
-func TestMultipartReceiptPolicies(t *testing.T) {
-	long := strings.Repeat("multipart text ", 25) // 375 chars: 3 parts
-	for _, c := range []struct {
-		parts string
-		want  int // receipt events for the message
-	}{{"each", 3}, {"last", 1}, {"first", 1}} {
-		t.Run(c.parts, func(t *testing.T) {
-			r := newRig(t, rigOpts{op: Operator{ReceiptParts: c.parts}, prof: profile.Profile{Receipt: profile.Receipt{Parts: c.parts}}})
-			r.publish(t, "mp-"+c.parts, long)
-			got := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, c.want)
-			time.Sleep(300 * time.Millisecond)
-			if got = r.events(t, natscontract.ReceiptStream, natscontract.ReceiptSubject); len(got) != c.want {
-				t.Fatalf("%d receipt events, want %d", len(got), c.want)
-			}
-			if got[0]["partCount"].(float64) != 3 {
-				t.Fatalf("%v", got[0])
-			}
-		})
-	}
-}
-
 func TestRedeliveredCommandIsNotResubmitted(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.publish(t, "dup-1", "once only")
@@ -308,57 +260,6 @@ func TestShadowModePublishesNothing(t *testing.T) {
 	}
 	if n := len(r.events(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"))); n != 0 {
 		t.Fatalf("%d outcomes published in shadow mode", n)
-	}
-}
-
-// A receipt stored but not published (NATS refuses) is answered
-// ESME_RX_T_APPN: the SMSC delivers it again and it is published then.
-func TestReceiptNotPublishedIsDeliveredAgain(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	ctx := context.Background()
-	if err := r.js.DeleteStream(ctx, natscontract.ReceiptStream); err != nil {
-		t.Fatal(err)
-	}
-	r.publish(t, "lost-1", "publish fails first")
-	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
-		if n := r.sim.Stats().Sum("mno-a", "acme", "receipt_resp", "ESME_RX_T_APPN"); n == 0 {
-			return fmt.Errorf("no receipt refused yet")
-		}
-		return nil
-	})
-	if err := natscontract.EnsureStreams(ctx, r.js, natscontract.DefaultNames()); err != nil {
-		t.Fatal(err)
-	}
-	got := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 1)
-	if got[0]["messageId"] != "lost-1" {
-		t.Fatalf("%v", got[0])
-	}
-}
-
-// A multipart MO whose publish fails is published whole when the SMSC
-// delivers its last part again.
-func TestMultipartMOSurvivesAFailedPublish(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	ctx := context.Background()
-	if err := r.js.DeleteStream(ctx, natscontract.EventsStream); err != nil {
-		t.Fatal(err)
-	}
-	long := strings.Repeat("MO text in several parts. ", 12)
-	if err := r.sim.InjectMO("mno-a", faults.MO{Source: "447700900999", Dest: "ACME", Text: long}); err != nil {
-		t.Fatal(err)
-	}
-	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
-		if n := r.sim.Stats().Sum("mno-a", "acme", "mo_resp", "ESME_RX_T_APPN"); n == 0 {
-			return fmt.Errorf("no MO refused yet")
-		}
-		return nil
-	})
-	if err := natscontract.EnsureStreams(ctx, r.js, natscontract.DefaultNames()); err != nil {
-		t.Fatal(err)
-	}
-	got := r.waitEvents(t, natscontract.EventsStream, natscontract.MOSubject, 1)
-	if got[0]["text"] != long {
-		t.Fatalf("MO %v", got[0])
 	}
 }
 
@@ -410,59 +311,6 @@ func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
 		t.Fatalf("%d submit_sm for one message", n)
-	}
-}
-
-// The parts of a segmented MO are stored before they are answered: a
-// connector restarted mid-message publishes it whole when the rest arrives.
-func TestMultipartMOSurvivesARestart(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	long := strings.Repeat("Parts outlive the process. ", 14) // 3 GSM 7-bit parts
-	parts, err := segment.Segment(long, "gsm7", "udh16", 4242)
-	if err != nil || len(parts) != 3 {
-		t.Fatalf("%d parts, %v", len(parts), err)
-	}
-	deliver := func(w *Worker, p segment.Part) data.CommandStatusType {
-		d := wire.DeliverSM{SrcTON: 1, SrcNPI: 1, Src: "447700900777", DstTON: 5, Dst: "ACME",
-			EsmClass: p.EsmClass, DataCoding: p.DataCoding, Message: p.Message}
-		f, err := wire.ReadFrame(bytes.NewReader(d.Append(nil, 1)), 4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pd, err := wire.Decode(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return w.HandleDeliver(pd.(*pdu.DeliverSM))
-	}
-	if st := deliver(r.w, parts[0]); st != data.ESME_ROK {
-		t.Fatalf("part 1: %v", st)
-	}
-	if st := deliver(r.w, parts[2]); st != data.ESME_ROK {
-		t.Fatalf("part 3: %v", st)
-	}
-	// A new process: nothing of the first worker's memory is left.
-	restarted := New(Operator{ID: "mno-a"}, Deps{Store: r.st, Pool: r.pool, Limiter: throttle.New(10), JS: r.js,
-		Metrics: metrics.New(), Log: quiet(), Events: events.New(r.js, natscontract.DefaultNames(), false, nil)})
-	if st := deliver(restarted, parts[1]); st != data.ESME_ROK {
-		t.Fatalf("part 2: %v", st)
-	}
-	got := r.waitEvents(t, natscontract.EventsStream, natscontract.MOSubject, 1)
-	if len(got) != 1 || got[0]["text"] != long || got[0]["parts"] != 3.0 {
-		t.Fatalf("MO events %v", got)
-	}
-	// The SMSC sends a part again (its deliver_sm_resp was lost): dropped,
-	// not the start of a new message that would never complete.
-	if st := deliver(restarted, parts[2]); st != data.ESME_ROK {
-		t.Fatalf("late copy of part 3: %v", st)
-	}
-	var unpublished int
-	if err := r.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM smpp.mo_parts WHERE published_at IS NULL`).Scan(&unpublished); err != nil || unpublished != 0 {
-		t.Fatalf("%d MO parts not marked published (%v)", unpublished, err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	if got := r.events(t, natscontract.EventsStream, natscontract.MOSubject); len(got) != 1 {
-		t.Fatalf("%d MO events, want 1", len(got))
 	}
 }
 
