@@ -31,17 +31,17 @@ import (
 	"github.com/smpp-connector/smpp-connector/migrations"
 )
 
-// Options are what Run needs beyond the configuration.
+// Options are what Run and Start need beyond the configuration.
 type Options struct {
 	Log *slog.Logger
 	// Secrets overrides the credential source built from the configuration.
 	Secrets secrets.Source
 	// Migrate applies the schema migrations at start-up.
 	Migrate bool
-	// Ready, when set, is closed once every operator's worker runs and the
+	// Ready, when set, is closed by Run once every operator's runner runs and the
 	// HTTP endpoints listen.
 	Ready chan<- struct{}
-	// HTTPAddr receives the address the HTTP endpoints listen on.
+	// HTTPAddr receives (from Run) the address the HTTP endpoints listen on.
 	HTTPAddr func(string)
 	// CredentialPoll is how often credentials are checked for a new version
 	// (default 30s).
