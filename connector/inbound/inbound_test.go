@@ -49,11 +49,11 @@ type rig struct {
 	sim  *server.Sim
 	js   jetstream.JetStream
 	st   *store.Store
-	w    *outbound.Worker
+	w    *outbound.Consumer
 	in   *Handler
 	pool *session.Pool
 	cmp  *lockedWriter
-	// runErr receives what the worker's Run returned.
+	// runErr receives what the consumer's Run returned.
 	runErr chan error
 }
 

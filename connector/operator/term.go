@@ -18,7 +18,7 @@ type term struct {
 	pool     *session.Pool
 	rx       *session.Pool // receivers, with transmitter binds
 	inbound  *inbound.Handler
-	outbound *outbound.Worker
+	outbound *outbound.Consumer
 }
 
 // newTerm builds a term's parts in the order they need each other: the

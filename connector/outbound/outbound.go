@@ -36,7 +36,7 @@ type Limiter interface {
 	Throttled()
 }
 
-// Operator is what the worker needs to know about its operator.
+// Operator is what the consumer needs to know about its operator.
 type Operator struct {
 	ID      string
 	Profile dispatch.Profile
@@ -61,7 +61,7 @@ type ReceiptPublisher interface {
 	PublishReleased(ctx context.Context, held []store.HeldReceipt)
 }
 
-// Deps are the worker's collaborators.
+// Deps are the consumer's collaborators.
 type Deps struct {
 	Store    *store.Store
 	Pool     Submitter
@@ -74,8 +74,9 @@ type Deps struct {
 	Log      *slog.Logger
 }
 
-// Worker runs one operator.
-type Worker struct {
+// Consumer is one operator's MT path: it consumes the operator's dispatch
+// commands and works on each (Handle).
+type Consumer struct {
 	op  Operator
 	d   Deps
 	log *slog.Logger
@@ -85,10 +86,10 @@ type Worker struct {
 }
 
 // Consuming reports whether Run is consuming the operator's commands.
-func (w *Worker) Consuming() bool { return w.consuming.Load() }
+func (w *Consumer) Consuming() bool { return w.consuming.Load() }
 
-// New returns a worker.
-func New(op Operator, d Deps) *Worker {
+// New returns the operator's consumer.
+func New(op Operator, d Deps) *Consumer {
 	if op.Concurrency <= 0 {
 		op.Concurrency = 32
 	}
@@ -107,7 +108,7 @@ func New(op Operator, d Deps) *Worker {
 	if d.Names.DispatchStream == "" {
 		d.Names = natscontract.DefaultNames()
 	}
-	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID)}
+	return &Consumer{op: op, d: d, log: d.Log.With("operator", op.ID)}
 }
 
 // recordPatience is how long an answered part's outcome is retried against
@@ -119,7 +120,7 @@ const consumerCheck = 10 * time.Second
 
 // Run consumes commands until ctx ends, then lets the commands in hand finish
 // (their submits are answered and stored) before returning.
-func (w *Worker) Run(ctx context.Context) error {
+func (w *Consumer) Run(ctx context.Context) error {
 	subject := natscontract.For(w.d.Names.DispatchSubject, w.op.ID)
 	// AckWait is extended with InProgress while a command is worked on.
 	cons, err := w.d.JS.CreateOrUpdateConsumer(ctx, w.d.Names.DispatchStream,
@@ -152,7 +153,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					continue
 				}
 				if ctx.Err() != nil {
-					// Fetched but not started when the worker stops: hand it
+					// Fetched but not started when the consumer stops: hand it
 					// back now, for a standby replica (or this one restarted),
 					// rather than after the ack wait.
 					_ = msg.Nak()
@@ -201,7 +202,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // ask for it again later. It acks only when every part's outcome is durable.
 // The steps: parse, prepare, then per part pace, submit, record (which
 // publishes), and ack.
-func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
+func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 	defer w.keepAlive(msg)()
 	cmd, parts, ok := w.parse(ctx, msg)
 	if !ok {
@@ -231,7 +232,7 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 // goroutine while this one waits for the limiter, a bind or a response: a
 // second delivery would submit the same pending part twice. Call the
 // function it returns when done with the command.
-func (w *Worker) keepAlive(msg jetstream.Msg) (stop func()) {
+func (w *Consumer) keepAlive(msg jetstream.Msg) (stop func()) {
 	beat := make(chan struct{})
 	go func() {
 		t := time.NewTicker(w.op.AckWait / 3)
@@ -250,7 +251,7 @@ func (w *Worker) keepAlive(msg jetstream.Msg) (stop func()) {
 
 // parse reads the command and builds its parts for the operator; a command
 // that cannot be sent is dead-lettered (ok false).
-func (w *Worker) parse(ctx context.Context, msg jetstream.Msg) (dispatch.Command, []dispatch.Part, bool) {
+func (w *Consumer) parse(ctx context.Context, msg jetstream.Msg) (dispatch.Command, []dispatch.Part, bool) {
 	cmd, err := dispatch.ParseCommand(msg.Data(), w.op.ID)
 	var parts []dispatch.Part
 	if err == nil {
@@ -266,7 +267,7 @@ func (w *Worker) parse(ctx context.Context, msg jetstream.Msg) (dispatch.Command
 // prepare stores the message's parts (or finds them from an earlier
 // delivery) and returns their states; on failure the command is
 // dead-lettered or handed back (ok false).
-func (w *Worker) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.Command, parts []dispatch.Part) ([]store.PartState, bool) {
+func (w *Consumer) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.Command, parts []dispatch.Part) ([]store.PartState, bool) {
 	refs := make([]store.PartRef, len(parts))
 	for i, p := range parts {
 		refs[i] = store.PartRef{Number: p.Number, SequenceNumber: uint32(p.PDU.GetSequenceNumber())}
@@ -285,7 +286,7 @@ func (w *Worker) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.Co
 
 // send paces, submits and records one part. An error means the command must
 // be tried again later.
-func (w *Worker) send(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) error {
+func (w *Consumer) send(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) error {
 	if err := w.pace(ctx); err != nil {
 		return err
 	}
@@ -299,7 +300,7 @@ func (w *Worker) send(ctx context.Context, cmd dispatch.Command, p dispatch.Part
 }
 
 // pace waits for the operator's limiter to grant a submit.
-func (w *Worker) pace(ctx context.Context) error {
+func (w *Consumer) pace(ctx context.Context) error {
 	m := w.d.Metrics
 	t0 := time.Now()
 	if err := w.d.Limiter.Wait(ctx); err != nil {
@@ -315,7 +316,7 @@ func (w *Worker) pace(ctx context.Context) error {
 // submit sends one part and classifies the SMSC's answer into the outcome to
 // record (with its status text), or an error when nothing is to be recorded
 // and the command must be tried again later.
-func (w *Worker) submit(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) (store.Outcome, string, error) {
+func (w *Consumer) submit(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) (store.Outcome, string, error) {
 	m := w.d.Metrics
 	res, err := w.d.Pool.Submit(ctx, p.PDU)
 	out := store.Outcome{OperatorID: w.op.ID, MessageID: cmd.MessageID, Part: p.Number,
@@ -362,7 +363,7 @@ func (w *Worker) submit(ctx context.Context, cmd dispatch.Command, p dispatch.Pa
 }
 
 // ack acknowledges a command whose every part's outcome is durable.
-func (w *Worker) ack(msg jetstream.Msg, cmd dispatch.Command) {
+func (w *Consumer) ack(msg jetstream.Msg, cmd dispatch.Command) {
 	if err := msg.Ack(); err != nil {
 		w.log.Warn("ack failed; the command will be redelivered and its stored parts skipped", "message_id", cmd.MessageID, "err", err)
 	}
@@ -371,7 +372,7 @@ func (w *Worker) ack(msg jetstream.Msg, cmd dispatch.Command) {
 
 // record stores a part's outcome, publishes it, and has the receipts that
 // were waiting for it published.
-func (w *Worker) record(ctx context.Context, out store.Outcome, status string) error {
+func (w *Consumer) record(ctx context.Context, out store.Outcome, status string) error {
 	// The SMSC has answered: the outcome must be stored, or a redelivery
 	// would submit the part again. Retry for a while before giving up.
 	var res store.OutcomeResult
@@ -404,7 +405,7 @@ func outcomeFromState(st store.PartState) events.Outcome {
 }
 
 // publish publishes a part's stored outcome; a failure is counted and logged.
-func (w *Worker) publish(ctx context.Context, o events.Outcome) {
+func (w *Consumer) publish(ctx context.Context, o events.Outcome) {
 	if err := w.d.Events.Outcome(ctx, o); err != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("outcome").Inc()
 		w.log.Error("publish outcome", "message_id", o.MessageID, "part", o.PartNumber, "err", err)
@@ -412,9 +413,9 @@ func (w *Worker) publish(ctx context.Context, o events.Outcome) {
 }
 
 // retry asks JetStream for the command again after a growing delay, or at
-// once when the worker is stopping (ctx ended): then the parts not sent yet
+// once when the consumer is stopping (ctx ended): then the parts not sent yet
 // are for whoever consumes next.
-func (w *Worker) retry(ctx context.Context, msg jetstream.Msg, messageID string, reason error) {
+func (w *Consumer) retry(ctx context.Context, msg jetstream.Msg, messageID string, reason error) {
 	if ctx.Err() != nil {
 		w.log.Info("command handed back on shutdown", "message_id", messageID, "reason", reason)
 		if err := msg.Nak(); err != nil {
@@ -441,7 +442,7 @@ func deliveries(msg jetstream.Msg) int {
 
 // deadLetter publishes a bad command with its reason and acks it; if the
 // dead letter cannot be published the command is kept (nak) so nothing is lost.
-func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, err error) {
+func (w *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, err error) {
 	var bc *dispatch.BadCommand
 	if !errors.As(err, &bc) {
 		bc = &dispatch.BadCommand{Reason: err.Error()}

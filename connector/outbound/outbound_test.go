@@ -43,11 +43,11 @@ type rig struct {
 	sim  *server.Sim
 	js   jetstream.JetStream
 	st   *store.Store
-	w    *Worker
+	w    *Consumer
 	in   *inbound.Handler
 	pool *session.Pool
 	cmp  *lockedWriter
-	// runErr receives what the worker's Run returned.
+	// runErr receives what the consumer's Run returned.
 	runErr chan error
 }
 
@@ -314,7 +314,7 @@ func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
 	}
 }
 
-// A consumer deleted under the worker (by an operator, a stream reset) stops
+// A JetStream consumer deleted under the Consumer (by an operator, a stream reset) stops
 // deliveries: Run says so instead of idling, so the service can react.
 func TestRunReportsAConsumerThatStopsDelivering(t *testing.T) {
 	r := newRig(t, rigOpts{})

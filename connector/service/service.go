@@ -91,7 +91,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	defer st.Close() // last: flushes what the workers stored
+	defer st.Close() // last: flushes what the operators stored
 	m.ObserveStore(func() metrics.StoreStats {
 		s := st.Stats()
 		return metrics.StoreStats{Batches: s.Batches, Requests: s.Requests, Retries: s.Retries, Isolated: s.Isolated,
