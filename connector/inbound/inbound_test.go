@@ -36,8 +36,9 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
-// The inbound path runs here, behind the MT path that brings its receipts, against real PostgreSQL (container), a real NATS
-// server (embedded) and the simulator.
+// The inbound path runs here behind the MT path that brings its receipts,
+// against real PostgreSQL (container), a real NATS server (embedded) and the
+// simulator.
 
 var env *framework.TestEnv
 

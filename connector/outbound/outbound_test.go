@@ -30,8 +30,9 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
 )
 
-// The MT path runs here, with the inbound path for its receipts, against real PostgreSQL (container), a real NATS
-// server (embedded) and the simulator.
+// The MT path runs here, with the inbound path for its receipts, against
+// real PostgreSQL (container), a real NATS server (embedded) and the
+// simulator.
 
 var env *framework.TestEnv
 
