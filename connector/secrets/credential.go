@@ -219,14 +219,35 @@ type Source interface {
 // minWatchInterval bounds how hard a Watch polls.
 const minWatchInterval = 10 * time.Millisecond
 
-// send delivers c unless ctx ends first.
-func send(ctx context.Context, ch chan<- Credential, c Credential) bool {
-	select {
-	case ch <- c:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+// watch is the loop of every polling Watch: every interval (at least
+// minWatchInterval) it calls check, and sends the credential check reports
+// as a new version, until ctx ends; then it closes the channel. The caller
+// takes its baseline before calling watch; check keeps its own state (what
+// it last saw, what it logged).
+func watch(ctx context.Context, every time.Duration, check func() (Credential, bool)) <-chan Credential {
+	ch := make(chan Credential)
+	go func() {
+		defer close(ch)
+		t := time.NewTicker(max(every, minWatchInterval))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			c, changed := check()
+			if !changed {
+				continue
+			}
+			select {
+			case ch <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
 }
 
 // Router sends each operator to the source holding its credential (Vault for

@@ -218,8 +218,6 @@ func contentVersion(b []byte) string {
 // taken for a rotation caught half-way: nothing is sent and it is read again
 // at the next poll (and logged if it stays so).
 func (f *File) Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential {
-	every = max(every, minWatchInterval)
-	ch := make(chan Credential)
 	log := f.Logger
 	if log == nil {
 		log = slog.Default()
@@ -263,25 +261,13 @@ func (f *File) Watch(ctx context.Context, operatorID string, every time.Duration
 		return c, true
 	}
 	poll() // the baseline
-	go func() {
-		defer close(ch)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if c, changed := poll(); changed {
-				log.Info("secrets: new credential file version", "version", c.Version)
-				if !send(ctx, ch, c) {
-					return
-				}
-			}
+	return watch(ctx, every, func() (Credential, bool) {
+		c, changed := poll()
+		if changed {
+			log.Info("secrets: new credential file version", "version", c.Version)
 		}
-	}()
-	return ch
+		return c, changed
+	})
 }
 
 // racyWindow: a file modified less than this before it was read may be

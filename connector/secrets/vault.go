@@ -180,8 +180,6 @@ func (v *Vault) currentVersion(ctx context.Context, operatorID string) (int, err
 // reading <mount>/data/... but not <mount>/metadata/... makes it poll the
 // secret itself instead.
 func (v *Vault) Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential {
-	every = max(every, minWatchInterval)
-	ch := make(chan Credential)
 	log := v.log.With("operator", operatorID, "path", v.Path(operatorID))
 	useData := false
 	poll := func() (int, Credential, error) {
@@ -204,41 +202,28 @@ func (v *Vault) Watch(ctx context.Context, operatorID string, every time.Duratio
 	if err != nil && ctx.Err() == nil {
 		log.Warn("vault: watch: current version unknown; the first one read will be sent", "error", err)
 	}
-	go func() {
-		defer close(ch)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		var lastErr string
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			ver, c, err := poll()
-			if err == nil && ver != last && c.Version == "" {
-				c, err = v.read(ctx, operatorID, ver)
-			}
-			if err != nil {
-				// Logged once per distinct problem, retried at every tick.
-				if msg := err.Error(); msg != lastErr && ctx.Err() == nil {
-					log.Warn("vault: watch", "error", err)
-					lastErr = msg
-				}
-				continue
-			}
-			lastErr = ""
-			if ver == last {
-				continue
-			}
-			log.Info("vault: new credential version", "version", ver, "previous", last)
-			if !send(ctx, ch, c) {
-				return
-			}
-			last = ver
+	var lastErr string
+	return watch(ctx, every, func() (Credential, bool) {
+		ver, c, err := poll()
+		if err == nil && ver != last && c.Version == "" {
+			c, err = v.read(ctx, operatorID, ver)
 		}
-	}()
-	return ch
+		if err != nil {
+			// Logged once per distinct problem, retried at every tick.
+			if msg := err.Error(); msg != lastErr && ctx.Err() == nil {
+				log.Warn("vault: watch", "error", err)
+				lastErr = msg
+			}
+			return Credential{}, false
+		}
+		lastErr = ""
+		if ver == last {
+			return Credential{}, false
+		}
+		log.Info("vault: new credential version", "version", ver, "previous", last)
+		last = ver
+		return c, true
+	})
 }
 
 // vaultError turns a vault/api error into one that names the problem in a

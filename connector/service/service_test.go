@@ -238,37 +238,36 @@ type replica struct {
 }
 
 // startConnector runs the connector in this process until the test ends (or
-// stop): o's Ready, HTTPAddr and Migrate are set here, Log and Lease default
-// to quiet and fastLease. It returns once the connector runs; stop fails the
-// test unless it shuts down cleanly within 30 s.
+// stop): o's Migrate is set here, Log and Lease default to quiet and
+// fastLease. It returns once the connector runs; stop fails the test unless
+// it shuts down cleanly within 30 s.
 func startConnector(tb testing.TB, svc config.Service, ops *config.File, o Options) *replica {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	addr := make(chan string, 1)
-	o.Ready, o.Migrate, o.HTTPAddr = ready, true, func(a string) { addr <- a }
+	o.Migrate = true
 	if o.Log == nil {
 		o.Log = quiet()
 	}
 	if o.Lease == (lease.Options{}) {
 		o.Lease = fastLease
 	}
-	go func() { done <- Run(ctx, svc, ops, o) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
+	ctx, cancel := context.WithCancel(context.Background())
+	slow := time.AfterFunc(30*time.Second, cancel) // a start-up that hangs is ended, and fails below
+	c, err := Start(ctx, svc, ops, o)
+	if err != nil {
 		tb.Fatalf("connector stopped at start-up: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
+	}
+	if !slow.Stop() {
+		_ = c.Stop()
 		tb.Fatal("connector not running after 30s")
 	}
 	var once sync.Once
-	r := &replica{http: <-addr, stop: func() {
+	r := &replica{http: c.HTTPAddr(), stop: func() {
 		once.Do(func() {
-			cancel()
+			defer cancel()
+			stopped := make(chan error, 1)
+			go func() { stopped <- c.Stop() }()
 			select {
-			case err := <-done:
+			case err := <-stopped:
 				if err != nil {
 					tb.Errorf("shutdown: %v", err)
 				}

@@ -351,7 +351,7 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 		go func() {
 			defer func() { <-b.workers; b.delivers.Done() }()
 			resp := v.GetResponse()
-			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver(v)
+			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver.HandleDeliver(v)
 			if s := sess.Load(); s != nil {
 				_ = s.Transceiver().Submit(resp)
 			}

@@ -73,7 +73,7 @@ type Config struct {
 	CredentialRecheck time.Duration
 	// Deliver handles deliver_sm (receipts, MO); its status is sent back in
 	// deliver_sm_resp once it returns. Nil answers ESME_ROK at once.
-	Deliver func(d *pdu.DeliverSM) data.CommandStatusType
+	Deliver DeliverHandler
 	// DeliverWorkers bounds concurrent Deliver calls per bind (default 256).
 	DeliverWorkers int
 	// Dial opens the TCP connection (default net.DialTimeout on "tcp"): a
@@ -119,6 +119,20 @@ func (c *Config) defaults() {
 		c.BindType = Transceiver
 	}
 }
+
+// DeliverHandler handles the deliver_sm a bind receives (receipts and MO):
+// the status it returns goes back in deliver_sm_resp, so it returns only once
+// what it was given is safe (stored or published), and asks the SMSC to
+// deliver it again (ESME_RX_T_APPN) when it could not.
+type DeliverHandler interface {
+	HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType
+}
+
+// DeliverFunc adapts a function to a DeliverHandler.
+type DeliverFunc func(d *pdu.DeliverSM) data.CommandStatusType
+
+// HandleDeliver calls f.
+func (f DeliverFunc) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType { return f(d) }
 
 // BindType is the kind of bind. (gosmpp's pdu.BindingType has Receiver as
 // its zero value, which makes a poor default.)

@@ -99,11 +99,11 @@ func TestSubmitAndReceiptAnsweredAfterHandler(t *testing.T) {
 	release := make(chan struct{})
 	var got atomic.Pointer[pdu.DeliverSM]
 	cfg := fastConfig(addr)
-	cfg.Deliver = func(d *pdu.DeliverSM) data.CommandStatusType {
+	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType {
 		got.Store(d)
 		<-release // the receipt is being stored
 		return data.ESME_ROK
-	}
+	})
 	b := NewBind(cfg, "b1", good().get)
 	b.Start()
 	t.Cleanup(b.Close)
@@ -549,12 +549,12 @@ func TestCloseWaitsForDeliverHandlers(t *testing.T) {
 	started := make(chan struct{}, 1)
 	var finished atomic.Bool
 	cfg := fastConfig(addr)
-	cfg.Deliver = func(d *pdu.DeliverSM) data.CommandStatusType {
+	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType {
 		started <- struct{}{}
 		time.Sleep(300 * time.Millisecond) // storing the receipt
 		finished.Store(true)
 		return data.ESME_ROK
-	}
+	})
 	b := NewBind(cfg, "b1", good().get)
 	b.Start()
 	waitState(t, b, StateBound)

@@ -1,4 +1,4 @@
-package worker
+package inbound
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/outbound"
 	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
@@ -35,8 +36,9 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
-// The worker runs here against real PostgreSQL (container), a real NATS
-// server (embedded) and the simulator.
+// The inbound path runs here behind the MT path that brings its receipts,
+// against real PostgreSQL (container), a real NATS server (embedded) and the
+// simulator.
 
 var env *framework.TestEnv
 
@@ -48,16 +50,18 @@ type rig struct {
 	sim  *server.Sim
 	js   jetstream.JetStream
 	st   *store.Store
-	w    *Worker
+	w    *outbound.Consumer
+	in   *Handler
 	pool *session.Pool
 	cmp  *lockedWriter
-	// runErr receives what the worker's Run returned.
+	// runErr receives what the consumer's Run returned.
 	runErr chan error
 }
 
 type rigOpts struct {
 	prof   profile.Profile
-	op     Operator
+	op     outbound.Operator
+	in     Operator
 	shadow bool
 	tps    int
 	store  store.Options
@@ -102,14 +106,17 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	}
 	r := &rig{sim: sim, js: js, st: st, cmp: &lockedWriter{w: &strings.Builder{}}}
 	op, _ := sim.Operator("mno-a")
-	var w *Worker
+	m, pub := metrics.New(), events.New(js, natscontract.DefaultNames(), o.shadow, r.cmp)
+	o.in.ID = "mno-a"
+	r.in = New(o.in, Deps{Store: st, Events: pub, Metrics: m, Log: quiet()})
+	// The inbound handler exists before the binds that hand it deliver_sm.
 	r.pool = session.NewPool(session.Config{Operator: "mno-a", Addr: op.Addr(), Window: 10, ResponseTimeout: time.Second,
-		Log: quiet(), Deliver: func(d *pdu.DeliverSM) data.CommandStatusType { return w.HandleDeliver(d) }}, 1,
+		Log: quiet(), Deliver: r.in}, 1,
 		func(context.Context) (session.Auth, error) {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
 		})
-	w = New(o.op, Deps{Store: st, Pool: r.pool, Limiter: throttle.New(o.tps), JS: js, Metrics: metrics.New(), Log: quiet(),
-		Events: events.New(js, natscontract.DefaultNames(), o.shadow, r.cmp)})
+	w := outbound.New(o.op, outbound.Deps{Store: st, Pool: r.pool, Limiter: throttle.New(o.tps), Receipts: r.in, JS: js, Metrics: m, Log: quiet(),
+		Events: pub})
 	r.w = w
 	r.pool.Start()
 	t.Cleanup(r.pool.Close)
@@ -191,36 +198,11 @@ func (r *rig) waitEvents(t *testing.T, stream, subject string, n int) []map[stri
 	return got
 }
 
-func TestRoundTripSubmitReceiptAndOutcome(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.publish(t, "m-1", "Hello receipt")
-	rcpt := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 1)[0]
-	if rcpt["messageId"] != "m-1" || rcpt["status"] != "DELIVERED" || rcpt["stat"] != "DELIVRD" {
-		t.Fatalf("receipt event %v", rcpt)
-	}
-	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)[0]
-	if out["outcome"] != "accepted" || out["smscMessageId"] != rcpt["smscMessageId"] {
-		t.Fatalf("outcome %v", out)
-	}
-}
-
-func TestBadCommandsGoToDeadLetter(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.publishRaw(t, `{"messageId":`)
-	r.publishRaw(t, `{"messageId":"x","operatorId":"mno-a","source":{"addr":"ACME","ton":5},"destination":{"addr":"44"},"text":"😀","encoding":"gsm7"}`)
-	dl := r.waitEvents(t, natscontract.EventsStream, natscontract.DeadLetterSubjectFor("mno-a"), 2)
-	if !strings.Contains(dl[0]["reason"].(string), "not JSON") || dl[1]["field"] != "text" {
-		t.Fatalf("%v", dl)
-	}
-	if n := len(r.sim.Stats().Counts()); n != 0 && r.sim.Stats().Sum("mno-a", "", "submit_sm", "") != 0 {
-		t.Fatal("a bad command reached the SMSC")
-	}
-}
-
 func TestHexInRespDecimalInReceipt(t *testing.T) {
 	r := newRig(t, rigOpts{
 		prof: profile.Profile{MessageID: profile.IDFormat{Format: profile.IDHexUpper}, ReceiptMessageID: &profile.IDFormat{Format: profile.IDDecimal}},
-		op:   Operator{IDRule: dlr.IDRule{Resp: "hex", Receipt: "decimal"}},
+		op:   outbound.Operator{IDRule: dlr.IDRule{Resp: "hex", Receipt: "decimal"}},
+		in:   Operator{IDRule: dlr.IDRule{Resp: "hex", Receipt: "decimal"}},
 	})
 	for i := 0; i < 12; i++ {
 		r.publish(t, fmt.Sprintf("hx-%d", i), "hex quirk")
@@ -251,7 +233,7 @@ func TestMultipartReceiptPolicies(t *testing.T) {
 		want  int // receipt events for the message
 	}{{"each", 3}, {"last", 1}, {"first", 1}} {
 		t.Run(c.parts, func(t *testing.T) {
-			r := newRig(t, rigOpts{op: Operator{ReceiptParts: c.parts}, prof: profile.Profile{Receipt: profile.Receipt{Parts: c.parts}}})
+			r := newRig(t, rigOpts{in: Operator{ReceiptParts: c.parts}, prof: profile.Profile{Receipt: profile.Receipt{Parts: c.parts}}})
 			r.publish(t, "mp-"+c.parts, long)
 			got := r.waitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, c.want)
 			time.Sleep(300 * time.Millisecond)
@@ -262,52 +244,6 @@ func TestMultipartReceiptPolicies(t *testing.T) {
 				t.Fatalf("%v", got[0])
 			}
 		})
-	}
-}
-
-func TestRedeliveredCommandIsNotResubmitted(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.publish(t, "dup-1", "once only")
-	r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
-	// The orchestrator (or a replay) sends the same command again.
-	r.publish(t, "dup-1", "once only")
-	time.Sleep(500 * time.Millisecond)
-	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
-		t.Fatalf("%d submit_sm for one message", n)
-	}
-}
-
-func TestThrottledAnswersAreRetriedNotLost(t *testing.T) {
-	r := newRig(t, rigOpts{op: Operator{RetryDelay: 100 * time.Millisecond}})
-	b, _ := json.Marshal(map[string]any{"tps": 5})
-	if _, err := r.sim.Faults.Add(faults.Spec{Type: "throttle", Params: b}); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 12; i++ {
-		r.publish(t, fmt.Sprintf("th-%d", i), "slow down")
-	}
-	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 12)
-	for _, o := range out {
-		if o["outcome"] != "accepted" {
-			t.Fatalf("%v", o)
-		}
-	}
-}
-
-func TestShadowModePublishesNothing(t *testing.T) {
-	r := newRig(t, rigOpts{shadow: true})
-	r.publish(t, "sh-1", "shadow")
-	smpptest.Eventually(t, 5*time.Second, 50*time.Millisecond, func() error {
-		if !strings.Contains(r.cmp.String(), `"kind":"receipt"`) {
-			return fmt.Errorf("comparison log: %s", r.cmp.String())
-		}
-		return nil
-	})
-	if n := len(r.events(t, natscontract.ReceiptStream, natscontract.ReceiptSubject)); n != 0 {
-		t.Fatalf("%d receipts published in shadow mode", n)
-	}
-	if n := len(r.events(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"))); n != 0 {
-		t.Fatalf("%d outcomes published in shadow mode", n)
 	}
 }
 
@@ -362,57 +298,6 @@ func TestMultipartMOSurvivesAFailedPublish(t *testing.T) {
 	}
 }
 
-// A command that takes longer than the ack wait (here paced by the TPS) is
-// not redelivered to another goroutine meanwhile, which would submit its
-// pending parts a second time.
-func TestSlowCommandKeepsItsDeliveryAlive(t *testing.T) {
-	r := newRig(t, rigOpts{tps: 2, op: Operator{AckWait: time.Second}})
-	r.publish(t, "slow-1", strings.Repeat("paced ", 150)) // 900 characters: 6 parts at 2 TPS
-	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 6)
-	time.Sleep(1500 * time.Millisecond) // a redelivery would have come by now
-	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 6 {
-		t.Fatalf("%d submit_sm for a 6-part message (outcomes: %v)", n, out)
-	}
-}
-
-// When the store fails after the SMSC has answered, the outcome is stored
-// on a retry instead of the command being handed back: a redelivery would
-// find the part pending and submit it again.
-func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
-	r := newRig(t, rigOpts{op: Operator{RetryDelay: 100 * time.Millisecond}, store: store.Options{FlushTimeout: 500 * time.Millisecond}})
-	b, _ := json.Marshal(map[string]any{"distribution": map[string]any{"kind": "fixed", "value": "500ms"}})
-	if _, err := r.sim.Faults.Add(faults.Spec{Type: "latency", Params: b, Match: faults.Match{Command: "submit_sm"}}); err != nil {
-		t.Fatal(err)
-	}
-	db := r.st.Pool()
-	r.publish(t, "outage-1", "stored late")
-	smpptest.Eventually(t, 5*time.Second, 5*time.Millisecond, func() error {
-		var n int
-		if err := db.QueryRow(context.Background(), `SELECT count(*) FROM smpp.message_correlations WHERE message_id = 'outage-1'`).Scan(&n); err != nil || n != 1 {
-			return fmt.Errorf("part not prepared yet (%d, %v)", n, err)
-		}
-		return nil
-	})
-	// The submit is on its way: take the table away for longer than a flush may last.
-	tx, err := db.Begin(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(context.Background(), `LOCK TABLE smpp.message_correlations IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2500 * time.Millisecond)
-	_ = tx.Rollback(context.Background())
-	out := r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
-	if out[0]["outcome"] != "accepted" {
-		t.Fatalf("outcome %v", out[0])
-	}
-	time.Sleep(500 * time.Millisecond)
-	if n := r.sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
-		t.Fatalf("%d submit_sm for one message", n)
-	}
-}
-
 // The parts of a segmented MO are stored before they are answered: a
 // connector restarted mid-message publishes it whole when the rest arrives.
 func TestMultipartMOSurvivesARestart(t *testing.T) {
@@ -422,7 +307,7 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 	if err != nil || len(parts) != 3 {
 		t.Fatalf("%d parts, %v", len(parts), err)
 	}
-	deliver := func(w *Worker, p segment.Part) data.CommandStatusType {
+	deliver := func(h *Handler, p segment.Part) data.CommandStatusType {
 		d := wire.DeliverSM{SrcTON: 1, SrcNPI: 1, Src: "447700900777", DstTON: 5, Dst: "ACME",
 			EsmClass: p.EsmClass, DataCoding: p.DataCoding, Message: p.Message}
 		f, err := wire.ReadFrame(bytes.NewReader(d.Append(nil, 1)), 4096)
@@ -433,17 +318,17 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return w.HandleDeliver(pd.(*pdu.DeliverSM))
+		return h.HandleDeliver(pd.(*pdu.DeliverSM))
 	}
-	if st := deliver(r.w, parts[0]); st != data.ESME_ROK {
+	if st := deliver(r.in, parts[0]); st != data.ESME_ROK {
 		t.Fatalf("part 1: %v", st)
 	}
-	if st := deliver(r.w, parts[2]); st != data.ESME_ROK {
+	if st := deliver(r.in, parts[2]); st != data.ESME_ROK {
 		t.Fatalf("part 3: %v", st)
 	}
-	// A new process: nothing of the first worker's memory is left.
-	restarted := New(Operator{ID: "mno-a"}, Deps{Store: r.st, Pool: r.pool, Limiter: throttle.New(10), JS: r.js,
-		Metrics: metrics.New(), Log: quiet(), Events: events.New(r.js, natscontract.DefaultNames(), false, nil)})
+	// A new process: nothing of the first handler's memory is left.
+	restarted := New(Operator{ID: "mno-a"}, Deps{Store: r.st, Metrics: metrics.New(), Log: quiet(),
+		Events: events.New(r.js, natscontract.DefaultNames(), false, nil)})
 	if st := deliver(restarted, parts[1]); st != data.ESME_ROK {
 		t.Fatalf("part 2: %v", st)
 	}
@@ -466,21 +351,22 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 	}
 }
 
-// A consumer deleted under the worker (by an operator, a stream reset) stops
-// deliveries: Run says so instead of idling, so the service can react.
-func TestRunReportsAConsumerThatStopsDelivering(t *testing.T) {
-	r := newRig(t, rigOpts{})
-	r.publish(t, "before", "consumed")
-	r.waitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
-	if err := r.js.DeleteConsumer(context.Background(), natscontract.DispatchStream, natscontract.ConsumerName("mno-a")); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-r.runErr:
-		if err == nil || !strings.Contains(err.Error(), "stopped delivering") {
-			t.Fatalf("Run returned %v", err)
+// An operator whose data_coding 0 is Latin-1 sends MO in Latin-1: the
+// simulator encodes them with its own code (smscsim/smstext), and the
+// connector decodes them with the operator's alphabet, single and
+// segmented, instead of dropping them as bad GSM septets.
+func TestLatin1OperatorMO(t *testing.T) {
+	r := newRig(t, rigOpts{prof: profile.Profile{DataCoding0: "latin1"}, in: Operator{DataCoding0: "latin1"}})
+	short := "café ¿ñ? Grüße"
+	long := strings.Repeat("Ça coûte 5 £? Non: 5 ¥, señor. ", 6) // 186 characters: segmented
+	for _, text := range []string{short, long} {
+		if err := r.sim.InjectMO("mno-a", faults.MO{Source: "447700900999", Dest: "ACME", Text: text}); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run still idling after its consumer was deleted")
+	}
+	got := r.waitEvents(t, natscontract.EventsStream, natscontract.MOSubject, 2)
+	texts := map[any]bool{got[0]["text"]: true, got[1]["text"]: true}
+	if !texts[short] || !texts[long] {
+		t.Fatalf("MO texts %q and %q, want %q and %q", got[0]["text"], got[1]["text"], short, long)
 	}
 }

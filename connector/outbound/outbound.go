@@ -1,8 +1,8 @@
-// Package worker runs one operator: it consumes the operator's dispatch
-// commands from JetStream, submits their parts through the operator's binds
-// within its TPS, stores every outcome before acking, and correlates the
-// delivery receipts and MO messages the SMSC sends back.
-package worker
+// Package outbound is one operator's MT path: it consumes the operator's
+// dispatch commands from JetStream, submits their parts through the
+// operator's binds within its TPS, and stores and publishes every outcome
+// before acking. What the SMSC sends back (receipts, MO) is connector/inbound's.
+package outbound
 
 import (
 	"context"
@@ -36,14 +36,11 @@ type Limiter interface {
 	Throttled()
 }
 
-// Operator is what the worker needs to know about its operator.
+// Operator is what the consumer needs to know about its operator.
 type Operator struct {
 	ID      string
 	Profile dispatch.Profile
 	IDRule  dlr.IDRule
-	// ReceiptParts: each, first or last: which parts' receipts report a
-	// multipart message (the others are stored but not published).
-	ReceiptParts string
 	// Concurrency is how many commands are worked on at once (default 32):
 	// enough to keep every bind's window full.
 	Concurrency int
@@ -58,20 +55,28 @@ type Operator struct {
 	AckWait time.Duration
 }
 
-// Deps are the worker's collaborators.
-type Deps struct {
-	Store   *store.Store
-	Pool    Submitter
-	Limiter Limiter
-	Events  *events.Publisher
-	JS      jetstream.JetStream
-	Names   natscontract.Names
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
+// ReceiptPublisher publishes the receipts a stored outcome releases: those
+// that came before their submit_sm_resp and were held (inbound.Handler).
+type ReceiptPublisher interface {
+	PublishReleased(ctx context.Context, held []store.HeldReceipt)
 }
 
-// Worker runs one operator.
-type Worker struct {
+// Deps are the consumer's collaborators.
+type Deps struct {
+	Store    *store.Store
+	Pool     Submitter
+	Limiter  Limiter
+	Receipts ReceiptPublisher
+	Events   *events.Publisher
+	JS       jetstream.JetStream
+	Names    natscontract.Names
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+}
+
+// Consumer is one operator's MT path: it consumes the operator's dispatch
+// commands and works on each (Handle).
+type Consumer struct {
 	op  Operator
 	d   Deps
 	log *slog.Logger
@@ -81,10 +86,10 @@ type Worker struct {
 }
 
 // Consuming reports whether Run is consuming the operator's commands.
-func (w *Worker) Consuming() bool { return w.consuming.Load() }
+func (w *Consumer) Consuming() bool { return w.consuming.Load() }
 
-// New returns a worker.
-func New(op Operator, d Deps) *Worker {
+// New returns the operator's consumer.
+func New(op Operator, d Deps) *Consumer {
 	if op.Concurrency <= 0 {
 		op.Concurrency = 32
 	}
@@ -103,7 +108,7 @@ func New(op Operator, d Deps) *Worker {
 	if d.Names.DispatchStream == "" {
 		d.Names = natscontract.DefaultNames()
 	}
-	return &Worker{op: op, d: d, log: d.Log.With("operator", op.ID)}
+	return &Consumer{op: op, d: d, log: d.Log.With("operator", op.ID)}
 }
 
 // recordPatience is how long an answered part's outcome is retried against
@@ -115,7 +120,7 @@ const consumerCheck = 10 * time.Second
 
 // Run consumes commands until ctx ends, then lets the commands in hand finish
 // (their submits are answered and stored) before returning.
-func (w *Worker) Run(ctx context.Context) error {
+func (w *Consumer) Run(ctx context.Context) error {
 	subject := natscontract.For(w.d.Names.DispatchSubject, w.op.ID)
 	// AckWait is extended with InProgress while a command is worked on.
 	cons, err := w.d.JS.CreateOrUpdateConsumer(ctx, w.d.Names.DispatchStream,
@@ -148,7 +153,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					continue
 				}
 				if ctx.Err() != nil {
-					// Fetched but not started when the worker stops: hand it
+					// Fetched but not started when the consumer stops: hand it
 					// back now, for a standby replica (or this one restarted),
 					// rather than after the ack wait.
 					_ = msg.Nak()
@@ -195,13 +200,40 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // Handle works on one command: dead-letter it, submit what is missing, or
 // ask for it again later. It acks only when every part's outcome is durable.
-func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
-	m := w.d.Metrics
-	// Keep JetStream from redelivering the command to another goroutine while
-	// this one waits for the limiter, a bind or a response: a second delivery
-	// would submit the same pending part twice.
+// The steps: parse, prepare, then per part pace, submit, record (which
+// publishes), and ack.
+func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
+	defer w.keepAlive(msg)()
+	cmd, parts, ok := w.parse(ctx, msg)
+	if !ok {
+		return
+	}
+	states, ok := w.prepare(ctx, msg, cmd, parts)
+	if !ok {
+		return
+	}
+	attempt := deliveries(msg)
+	for i, p := range parts {
+		if states[i].Status != store.Pending {
+			// Done on an earlier delivery: never resubmit; publish its outcome
+			// again in case the crash came between storing and publishing.
+			w.publish(context.WithoutCancel(ctx), outcomeFromState(states[i]))
+			continue
+		}
+		if err := w.send(ctx, cmd, p, attempt); err != nil {
+			w.retry(ctx, msg, cmd.MessageID, err)
+			return
+		}
+	}
+	w.ack(msg, cmd)
+}
+
+// keepAlive keeps JetStream from redelivering the command to another
+// goroutine while this one waits for the limiter, a bind or a response: a
+// second delivery would submit the same pending part twice. Call the
+// function it returns when done with the command.
+func (w *Consumer) keepAlive(msg jetstream.Msg) (stop func()) {
 	beat := make(chan struct{})
-	defer close(beat)
 	go func() {
 		t := time.NewTicker(w.op.AckWait / 3)
 		defer t.Stop()
@@ -214,6 +246,12 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 			}
 		}
 	}()
+	return func() { close(beat) }
+}
+
+// parse reads the command and builds its parts for the operator; a command
+// that cannot be sent is dead-lettered (ok false).
+func (w *Consumer) parse(ctx context.Context, msg jetstream.Msg) (dispatch.Command, []dispatch.Part, bool) {
 	cmd, err := dispatch.ParseCommand(msg.Data(), w.op.ID)
 	var parts []dispatch.Part
 	if err == nil {
@@ -221,8 +259,15 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	if err != nil {
 		w.deadLetter(ctx, msg, err)
-		return
+		return cmd, nil, false
 	}
+	return cmd, parts, true
+}
+
+// prepare stores the message's parts (or finds them from an earlier
+// delivery) and returns their states; on failure the command is
+// dead-lettered or handed back (ok false).
+func (w *Consumer) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.Command, parts []dispatch.Part) ([]store.PartState, bool) {
 	refs := make([]store.PartRef, len(parts))
 	for i, p := range parts {
 		refs[i] = store.PartRef{Number: p.Number, SequenceNumber: uint32(p.PDU.GetSequenceNumber())}
@@ -230,60 +275,61 @@ func (w *Worker) Handle(ctx context.Context, msg jetstream.Msg) {
 	states, err := w.d.Store.PrepareParts(ctx, store.MessageRef{OperatorID: w.op.ID, MessageID: cmd.MessageID, PartCount: len(parts)}, refs)
 	if errors.Is(err, store.ErrMismatch) {
 		w.deadLetter(ctx, msg, &dispatch.BadCommand{Field: "messageId", Reason: err.Error()})
-		return
+		return nil, false
 	}
 	if err != nil {
 		w.retry(ctx, msg, cmd.MessageID, fmt.Errorf("prepare: %w", err))
-		return
+		return nil, false
 	}
-	attempt := deliveries(msg)
-	for i, p := range parts {
-		st := states[i]
-		if st.Status != store.Pending {
-			// Done on an earlier delivery: never resubmit; publish its outcome
-			// again in case the crash came between storing and publishing.
-			w.publishOutcome(context.WithoutCancel(ctx), outcomeFromState(st))
-			continue
-		}
-		done, err := w.submitPart(ctx, cmd, p, attempt)
-		if err != nil || !done {
-			w.retry(ctx, msg, cmd.MessageID, err)
-			return
-		}
-	}
-	if err := msg.Ack(); err != nil {
-		w.log.Warn("ack failed; the command will be redelivered and its stored parts skipped", "message_id", cmd.MessageID, "err", err)
-	}
-	m.Commands.WithLabelValues(w.op.ID, "done").Inc()
+	return states, true
 }
 
-// submitPart sends one part and stores its outcome. It reports done=false
-// (with the reason) when the command must be tried again later.
-func (w *Worker) submitPart(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) (bool, error) {
+// send paces, submits and records one part. An error means the command must
+// be tried again later.
+func (w *Consumer) send(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) error {
+	if err := w.pace(ctx); err != nil {
+		return err
+	}
+	out, status, err := w.submit(ctx, cmd, p, attempt)
+	if err != nil {
+		return err
+	}
+	// From here on the SMSC may have the message: record it even if we are
+	// shutting down.
+	return w.record(context.WithoutCancel(ctx), out, status)
+}
+
+// pace waits for the operator's limiter to grant a submit.
+func (w *Consumer) pace(ctx context.Context) error {
 	m := w.d.Metrics
 	t0 := time.Now()
 	if err := w.d.Limiter.Wait(ctx); err != nil {
-		return false, fmt.Errorf("throttle: %w", err)
+		return fmt.Errorf("throttle: %w", err)
 	}
 	if waited := time.Since(t0); waited > time.Millisecond {
 		m.ThrottleWaits.WithLabelValues(w.op.ID).Inc()
 		m.ThrottleWaitSec.WithLabelValues(w.op.ID).Add(waited.Seconds())
 	}
+	return nil
+}
+
+// submit sends one part and classifies the SMSC's answer into the outcome to
+// record (with its status text), or an error when nothing is to be recorded
+// and the command must be tried again later.
+func (w *Consumer) submit(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) (store.Outcome, string, error) {
+	m := w.d.Metrics
 	res, err := w.d.Pool.Submit(ctx, p.PDU)
-	// From here on the SMSC may have the message: record it even if we are
-	// shutting down.
-	sctx := context.WithoutCancel(ctx)
 	out := store.Outcome{OperatorID: w.op.ID, MessageID: cmd.MessageID, Part: p.Number,
 		SequenceNumber: uint32(p.PDU.GetSequenceNumber()), SubmittedAt: res.Sent, At: time.Now()}
 	switch {
 	case errors.Is(err, session.ErrNotSent):
-		return false, err
+		return out, "", err
 	case errors.Is(err, session.ErrUnknown):
 		out.Kind = store.Unknown
 		m.Submits.WithLabelValues(w.op.ID, "unknown", "timeout").Inc()
-		return w.record(sctx, out, p, err.Error())
+		return out, err.Error(), nil
 	case err != nil:
-		return false, err
+		return out, "", err
 	}
 	m.SubmitLatency.WithLabelValues(w.op.ID).Observe(res.Resp.Sub(res.Sent).Seconds())
 	status := res.Status.String()
@@ -299,7 +345,7 @@ func (w *Worker) submitPart(ctx context.Context, cmd dispatch.Command, p dispatc
 		}
 		out.Kind, out.SMSCMessageID, out.SMSCKey = store.Accepted, res.MessageID, key
 		m.Submits.WithLabelValues(w.op.ID, "accepted", status).Inc()
-		return w.record(sctx, out, p, status)
+		return out, status, nil
 	case dispatch.Temporary:
 		if dispatch.Throttling(res) {
 			w.d.Limiter.Throttled()
@@ -307,18 +353,26 @@ func (w *Worker) submitPart(ctx context.Context, cmd dispatch.Command, p dispatc
 		}
 		if attempt < w.op.MaxAttempts {
 			m.Submits.WithLabelValues(w.op.ID, "retry", status).Inc()
-			return false, fmt.Errorf("%s: temporary, retrying", status)
+			return out, "", fmt.Errorf("%s: temporary, retrying", status)
 		}
 		w.log.Warn("giving up after repeated temporary failures", "message_id", cmd.MessageID, "part", p.Number, "attempts", attempt, "status", status)
 	}
 	out.Kind, out.CommandStatus = store.Rejected, uint32(res.Status)
 	m.Submits.WithLabelValues(w.op.ID, "rejected", status).Inc()
-	return w.record(sctx, out, p, status)
+	return out, status, nil
 }
 
-// record stores a part's outcome, publishes it, and publishes the receipts
-// that were waiting for it.
-func (w *Worker) record(ctx context.Context, out store.Outcome, p dispatch.Part, status string) (bool, error) {
+// ack acknowledges a command whose every part's outcome is durable.
+func (w *Consumer) ack(msg jetstream.Msg, cmd dispatch.Command) {
+	if err := msg.Ack(); err != nil {
+		w.log.Warn("ack failed; the command will be redelivered and its stored parts skipped", "message_id", cmd.MessageID, "err", err)
+	}
+	w.d.Metrics.Commands.WithLabelValues(w.op.ID, "done").Inc()
+}
+
+// record stores a part's outcome, publishes it, and has the receipts that
+// were waiting for it published.
+func (w *Consumer) record(ctx context.Context, out store.Outcome, status string) error {
 	// The SMSC has answered: the outcome must be stored, or a redelivery
 	// would submit the part again. Retry for a while before giving up.
 	var res store.OutcomeResult
@@ -332,16 +386,13 @@ func (w *Worker) record(ctx context.Context, out store.Outcome, p dispatch.Part,
 	}
 	if err != nil {
 		w.log.Error("outcome not stored: the part may be submitted again", "message_id", out.MessageID, "part", out.Part, "err", err)
-		return false, fmt.Errorf("store outcome: %w", err)
+		return fmt.Errorf("store outcome: %w", err)
 	}
 	ev := outcomeFromState(res.State)
 	ev.Status = status
-	w.publishOutcome(ctx, ev)
-	for _, h := range res.Receipts {
-		w.d.Metrics.Receipts.WithLabelValues(w.op.ID, "late_matched").Inc()
-		w.publishReceipt(ctx, h.Matched, h.Receipt)
-	}
-	return true, nil
+	w.publish(ctx, ev)
+	w.d.Receipts.PublishReleased(ctx, res.Receipts)
+	return nil
 }
 
 func outcomeFromState(st store.PartState) events.Outcome {
@@ -353,7 +404,8 @@ func outcomeFromState(st store.PartState) events.Outcome {
 	return o
 }
 
-func (w *Worker) publishOutcome(ctx context.Context, o events.Outcome) {
+// publish publishes a part's stored outcome; a failure is counted and logged.
+func (w *Consumer) publish(ctx context.Context, o events.Outcome) {
 	if err := w.d.Events.Outcome(ctx, o); err != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("outcome").Inc()
 		w.log.Error("publish outcome", "message_id", o.MessageID, "part", o.PartNumber, "err", err)
@@ -361,9 +413,9 @@ func (w *Worker) publishOutcome(ctx context.Context, o events.Outcome) {
 }
 
 // retry asks JetStream for the command again after a growing delay, or at
-// once when the worker is stopping (ctx ended): then the parts not sent yet
+// once when the consumer is stopping (ctx ended): then the parts not sent yet
 // are for whoever consumes next.
-func (w *Worker) retry(ctx context.Context, msg jetstream.Msg, messageID string, reason error) {
+func (w *Consumer) retry(ctx context.Context, msg jetstream.Msg, messageID string, reason error) {
 	if ctx.Err() != nil {
 		w.log.Info("command handed back on shutdown", "message_id", messageID, "reason", reason)
 		if err := msg.Nak(); err != nil {
@@ -390,7 +442,7 @@ func deliveries(msg jetstream.Msg) int {
 
 // deadLetter publishes a bad command with its reason and acks it; if the
 // dead letter cannot be published the command is kept (nak) so nothing is lost.
-func (w *Worker) deadLetter(ctx context.Context, msg jetstream.Msg, err error) {
+func (w *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, err error) {
 	var bc *dispatch.BadCommand
 	if !errors.As(err, &bc) {
 		bc = &dispatch.BadCommand{Reason: err.Error()}

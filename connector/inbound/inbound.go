@@ -1,0 +1,245 @@
+// Package inbound handles what an operator's SMSC sends the connector: the
+// deliver_sm that carry delivery receipts (correlated with the submitted
+// parts in the store, then published) and MO messages (segmented ones stored
+// part by part until complete, then published). It answers each deliver_sm
+// only once what it carries is safe, so the SMSC delivers it again otherwise.
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/linxGnu/gosmpp/data"
+	"github.com/linxGnu/gosmpp/pdu"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/segment"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+)
+
+// Operator is what the handler needs to know about its operator.
+type Operator struct {
+	ID string
+	// IDRule reads the SMSC's message ids (receipts carry them in the
+	// operator's receipt format) into the key the store matches on.
+	IDRule dlr.IDRule
+	// ReceiptParts: each, first or last: which parts' receipts report a
+	// multipart message (the others are stored but not published).
+	ReceiptParts string
+	// DataCoding0 is the operator's default alphabet (what data_coding 0
+	// means in the MO it sends: gsm7, latin1, ...).
+	DataCoding0 string
+}
+
+// Deps are the handler's collaborators.
+type Deps struct {
+	Store   *store.Store
+	Events  *events.Publisher
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+}
+
+// Handler handles one operator's deliver_sm (a session.DeliverHandler).
+type Handler struct {
+	op  Operator
+	d   Deps
+	log *slog.Logger
+}
+
+// New returns a handler.
+func New(op Operator, d Deps) *Handler {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Handler{op: op, d: d, log: d.Log.With("operator", op.ID)}
+}
+
+// storeTimeout bounds the work done for one deliver_sm before it is answered.
+const storeTimeout = 10 * time.Second
+
+// HandleDeliver is the session's deliver_sm handler: it stores a receipt (or
+// publishes an MO) before the deliver_sm_resp goes back, and answers
+// ESME_RX_T_APPN when it could not, so the SMSC delivers it again.
+func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	tlvs := make(map[uint16][]byte, len(d.OptionalParameters))
+	for tag, f := range d.OptionalParameters {
+		tlvs[uint16(tag)] = f.Data
+	}
+	msg, _ := d.Message.GetMessageData()
+	if !dlr.IsReceipt(d.EsmClass, tlvs) {
+		return h.handleMO(ctx, d)
+	}
+	m := h.d.Metrics
+	r, err := dlr.Parse(dlr.Input{EsmClass: d.EsmClass, ShortMessage: msg, TLVs: tlvs})
+	if err != nil {
+		// Retrying cannot fix it: count it, log it, and let the SMSC move on.
+		m.Receipts.WithLabelValues(h.op.ID, "invalid").Inc()
+		h.log.Warn("unreadable receipt", "err", err, "text", string(msg))
+		return data.ESME_ROK
+	}
+	key, err := h.op.IDRule.Key(r.ID, true)
+	if err != nil {
+		h.log.Warn("receipt id does not fit the operator's id format; matched as is", "id", r.ID, "err", err)
+		key = r.ID
+	}
+	rc := store.Receipt{OperatorID: h.op.ID, SMSCKey: key, RawID: r.ID, Status: r.Status, Stat: r.Stat, Err: r.Err,
+		Done: r.Done, Received: time.Now(), Raw: string(msg)}
+	matched, err := h.d.Store.MatchReceipt(ctx, rc)
+	if err != nil {
+		h.log.Error("store receipt; asking the SMSC to deliver it again", "id", r.ID, "err", err)
+		return data.ESME_RX_T_APPN
+	}
+	switch matched.Disposition {
+	case store.Applied, store.Duplicate:
+		// A duplicate is published again: the first attempt may have failed
+		// after the store. The event's message id lets JetStream drop repeats.
+		result := "matched"
+		if matched.Disposition == store.Duplicate {
+			result = "duplicate"
+		}
+		m.Receipts.WithLabelValues(h.op.ID, result).Inc()
+		if err := h.publishReceipt(ctx, matched, rc); err != nil {
+			return data.ESME_RX_T_APPN // stored but not published: the SMSC delivers it again
+		}
+	case store.Held:
+		m.Receipts.WithLabelValues(h.op.ID, "held").Inc()
+		h.log.Debug("receipt before its submit_sm_resp: held", "id", r.ID)
+	default:
+		m.Receipts.WithLabelValues(h.op.ID, "stale").Inc()
+	}
+	return data.ESME_ROK
+}
+
+// PublishReleased publishes the receipts that were held because they came
+// before their submit_sm_resp, now that the part's stored outcome has
+// matched them (store.OutcomeResult.Receipts). The outbound path calls it
+// when it records an outcome, so receipts are published in one place. A
+// failed publish is counted and logged (publishReceipt); the held receipt's
+// deliver_sm was answered when it was held.
+func (h *Handler) PublishReleased(ctx context.Context, held []store.HeldReceipt) {
+	for _, r := range held {
+		h.d.Metrics.Receipts.WithLabelValues(h.op.ID, "late_matched").Inc()
+		_ = h.publishReceipt(ctx, r.Matched, r.Receipt)
+	}
+}
+
+// publishReceipt publishes a matched receipt, following the operator's rule
+// for multipart messages: every part's receipt (each), or only the first or
+// the last part's, which then stands for the message.
+func (h *Handler) publishReceipt(ctx context.Context, mt store.Matched, rc store.Receipt) error {
+	if mt.PartCount > 1 {
+		switch h.op.ReceiptParts {
+		case "first":
+			if mt.Part != 1 {
+				return nil
+			}
+		case "last":
+			if mt.Part != mt.PartCount {
+				return nil
+			}
+		}
+	}
+	ev := events.Receipt{MessageID: mt.MessageID, OperatorID: h.op.ID, SMSCMessageID: rc.RawID, Status: rc.Status,
+		Stat: rc.Stat, Err: rc.Err, PartNumber: mt.Part, PartCount: mt.PartCount, PartsReceived: mt.PartsWithReceipt,
+		SubmittedAt: mt.SubmittedAt, DoneAt: rc.Done, ReceivedAt: rc.Received.UTC()}
+	if !mt.SubmittedAt.IsZero() {
+		h.d.Metrics.ReceiptLatency.WithLabelValues(h.op.ID).Observe(rc.Received.Sub(mt.SubmittedAt).Seconds())
+	}
+	if err := h.d.Events.Receipt(ctx, ev); err != nil {
+		h.d.Metrics.PublishErrors.WithLabelValues("receipt").Inc()
+		h.log.Error("publish receipt", "message_id", mt.MessageID, "err", err)
+		return err
+	}
+	return nil
+}
+
+// handleMO publishes an MO message. The parts of a segmented one are stored
+// before they are answered, so a restart mid-message loses none, and the
+// message is published when its last part arrives; its parts are kept until
+// the publish succeeds (the SMSC delivers the last part again meanwhile).
+func (h *Handler) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandStatusType {
+	part := segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters)
+	src, dst := d.SourceAddr.Address(), d.DestAddr.Address()
+	ref, total, seq, segmented, err := segment.Concat(part)
+	var payload []byte
+	if err == nil {
+		payload, err = segment.Payload(part)
+	}
+	if err != nil {
+		// Redelivering it cannot help: count, log, move on.
+		h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
+		h.log.Warn("unreadable MO part", "from", src, "err", err)
+		return data.ESME_ROK
+	}
+	ev := events.MO{OperatorID: h.op.ID, Source: src, Destination: dst, Parts: 1, ReceivedAt: time.Now().UTC()}
+	var msg store.MOMessage
+	if segmented && total > 1 {
+		key := store.MOKey{OperatorID: h.op.ID, Source: src, Destination: dst, Ref: ref, Total: total}
+		res, err := h.d.Store.AddMOPart(ctx, key, store.MOPart{Seq: seq, DataCoding: part.DataCoding, Octets: payload})
+		if errors.Is(err, store.ErrInvalid) {
+			h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
+			h.log.Warn("MO part cannot be stored", "from", src, "ref", ref, "part", seq, "err", err)
+			return data.ESME_ROK
+		}
+		if err != nil {
+			h.log.Error("store MO part; asking the SMSC to deliver it again", "from", src, "ref", ref, "part", seq, "err", err)
+			return data.ESME_RX_T_APPN
+		}
+		if res.Abandoned > 0 {
+			h.d.Metrics.MOIncomplete.WithLabelValues(h.op.ID).Inc()
+			h.log.Warn("MO message never completed: a new one reuses its reference", "from", src, "to", dst, "ref", ref,
+				"parts_received", res.Abandoned, "parts", total)
+		}
+		if res.Duplicate {
+			h.log.Debug("MO part of a message already published: dropped", "from", src, "ref", ref, "part", seq)
+			return data.ESME_ROK
+		}
+		if !res.Complete {
+			return data.ESME_ROK
+		}
+		msg = res.Message
+		frags := make([]segment.Fragment, len(msg.Parts))
+		for i, p := range msg.Parts {
+			frags[i] = segment.Fragment{DataCoding: p.DataCoding, Octets: p.Octets}
+		}
+		ev.Text, err = segment.Join(frags, h.op.DataCoding0)
+		if err != nil {
+			h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
+			h.log.Warn("undecodable MO message dropped", "from", src, "ref", ref, "parts", total, "err", err)
+			h.markPublished(ctx, msg)
+			return data.ESME_ROK
+		}
+		ev.Parts = total
+		ev.ID = fmt.Sprintf("mo:%s:%s:%s:%d:%d:%d", h.op.ID, src, dst, ref, total, msg.FirstReceipt.UnixMicro())
+	} else if ev.Text, err = segment.Decode(part.DataCoding, payload, h.op.DataCoding0); err != nil {
+		h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
+		h.log.Warn("undecodable MO dropped", "from", src, "err", err)
+		return data.ESME_ROK
+	}
+	if err := h.d.Events.MO(ctx, ev); err != nil {
+		h.d.Metrics.PublishErrors.WithLabelValues("mo").Inc()
+		h.log.Error("publish MO; asking the SMSC to deliver it again", "from", src, "err", err)
+		return data.ESME_RX_T_APPN
+	}
+	if ev.ID != "" {
+		h.markPublished(ctx, msg)
+	}
+	h.d.Metrics.MO.WithLabelValues(h.op.ID).Inc()
+	return data.ESME_ROK
+}
+
+// markPublished marks a published message's parts, so that late copies of
+// them are dropped. If that fails a late copy starts a message that never
+// completes: expired later, and counted then.
+func (h *Handler) markPublished(ctx context.Context, m store.MOMessage) {
+	if err := h.d.Store.MarkMOPublished(ctx, m); err != nil {
+		h.log.Warn("MO published but not marked so", "from", m.Key.Source, "ref", m.Key.Ref, "err", err)
+	}
+}

@@ -1,0 +1,216 @@
+// Package operator runs one operator's lifecycle on this replica: it stands
+// by while another replica holds the operator's lease, and while this one
+// does (a term) it binds (a receiver pool too for transmitter binds),
+// consumes the operator's dispatch commands (connector/outbound), handles
+// what the SMSC sends back (connector/inbound), renews the binds when the
+// credential rotates, and keeps the bind gauges current.
+package operator
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/secrets"
+	"github.com/smpp-connector/smpp-connector/connector/session"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+	"github.com/smpp-connector/smpp-connector/connector/throttle"
+)
+
+// Config is one operator as this replica runs it.
+type Config struct {
+	Operator config.Operator
+	// Shadow selects the operator's shadow endpoints (and events.Publisher
+	// writes the comparison log instead of publishing).
+	Shadow bool
+	// CredentialPoll is how often the credential is checked for a new
+	// version (default 30s).
+	CredentialPoll time.Duration
+}
+
+// Deps are what every operator shares: the credential source, the store,
+// JetStream, the event publisher, the metrics and the log.
+type Deps struct {
+	Secrets secrets.Source
+	Store   *store.Store
+	JS      jetstream.JetStream
+	Names   natscontract.Names
+	Events  *events.Publisher
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+}
+
+// Runner is one operator: its settings, its limiter, and its binds, consumer
+// and inbound handler while this replica owns it (a term); no term: standby.
+type Runner struct {
+	cfg     Config
+	d       Deps
+	limiter *throttle.Limiter
+	// primary and backup endpoints for this mode, and the bind type.
+	addr     string
+	backups  []string
+	bindType session.BindType
+
+	mu   sync.Mutex
+	term *term
+	// notConsuming holds why the operator's consumer could not start.
+	notConsuming atomic.Value
+}
+
+// New returns the operator's runner, standing by until Run acquires its lease.
+func New(cfg Config, d Deps) (*Runner, error) {
+	oc := cfg.Operator
+	primary, backup := oc.Endpoints.For(cfg.Shadow)
+	if len(primary) == 0 {
+		return nil, fmt.Errorf("operator %q: no endpoint for this mode (shadow=%v)", oc.ID, cfg.Shadow)
+	}
+	cfg.CredentialPoll = cmp.Or(cfg.CredentialPoll, 30*time.Second)
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	r := &Runner{cfg: cfg, d: d, limiter: throttle.New(oc.TPS), addr: primary[0].Address, bindType: session.Transceiver}
+	if oc.BindType != config.BindTransceiver {
+		r.bindType = session.Transmitter
+	}
+	for _, e := range append(primary[1:], backup...) {
+		r.backups = append(r.backups, e.Address)
+	}
+	d.Metrics.Prepare(oc.ID)
+	return r, nil
+}
+
+// ID is the operator's id.
+func (r *Runner) ID() string { return r.cfg.Operator.ID }
+
+func (r *Runner) current() *term {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.term
+}
+
+func (r *Runner) set(t *term) {
+	r.mu.Lock()
+	r.term = t
+	r.mu.Unlock()
+}
+
+// Run runs the operator while this replica owns it, and stands by while
+// another does: only the owner binds and sends, so the operator's TPS holds
+// across replicas (and its bind limit, but for the old owner's binds waiting
+// for answers to what it sent before it let go). It returns when ctx ends,
+// once the term's in-flight submits are answered and stored and its binds
+// closed.
+func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
+	id, m, log := r.ID(), r.d.Metrics, r.d.Log
+	for {
+		m.Owner.WithLabelValues(id).Set(0)
+		owned, release, err := l.Acquire(ctx)
+		if err != nil {
+			return // ctx ended
+		}
+		log.Info("this replica owns the operator: binding and sending", "operator", id)
+		m.Owner.WithLabelValues(id).Set(1)
+		runErr := r.runTerm(owned)
+		m.Owner.WithLabelValues(id).Set(0)
+		lost := lease.Lost(owned)
+		release()
+		if ctx.Err() != nil {
+			return
+		}
+		if runErr == nil {
+			log.Warn("this replica lost the operator: standing by", "operator", id, "err", lost)
+		}
+	}
+}
+
+// runTerm binds and sends for the operator until owned ends, or gives the
+// operator up after a while if its consumer fails: then another replica, or
+// this one again, tries (holding it doing nothing would stop the operator).
+func (r *Runner) runTerm(owned context.Context) error {
+	id, m, log := r.ID(), r.d.Metrics, r.d.Log
+	ctx, end := context.WithCancel(owned)
+	defer end()
+	t := r.newTerm()
+	r.set(t)
+	t.start()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
+	go func() { defer wg.Done(); observeBinds(ctx, id, t, m) }()
+	err := t.outbound.Run(ctx)
+	if err != nil {
+		// Without its consumer the operator sends nothing: make it loud.
+		log.Error("operator not consuming", "operator", id, "err", err)
+		m.ConsumerFailures.WithLabelValues(id).Inc()
+		// Kept until a term consumes again (readiness shows it meanwhile).
+		r.notConsuming.Store(err.Error())
+		select {
+		case <-ctx.Done():
+		case <-time.After(notConsumingBackoff):
+		}
+	}
+	end()
+	wg.Wait()
+	t.close() // unbind once in-flight submits are answered
+	// This replica's binds are gone: dashboards summing across replicas
+	// must not count them.
+	m.BindState.DeletePartialMatch(prometheus.Labels{"operator": id})
+	m.WindowInUse.DeletePartialMatch(prometheus.Labels{"operator": id})
+	r.set(nil)
+	if err == nil {
+		r.notConsuming.Store("")
+	}
+	return err
+}
+
+// notConsumingBackoff is how long an owner whose consumer failed keeps the
+// operator before giving it up to be tried again.
+const notConsumingBackoff = 5 * time.Second
+
+// Status is what readiness reports of an operator.
+type Status struct {
+	// Standby: another replica owns the operator (that is ready too).
+	Standby bool
+	// NotConsuming says why the consumer failed, while no term consumes.
+	NotConsuming string
+	// Unbound lists the binds' states (with their errors) when no bind of
+	// a pool is up; empty when the operator can send.
+	Unbound []string
+}
+
+// Status reports whether the operator can do its job on this replica.
+func (r *Runner) Status() Status {
+	var s Status
+	t := r.current()
+	if why, _ := r.notConsuming.Load().(string); why != "" && (t == nil || !t.outbound.Consuming()) {
+		s.NotConsuming = why
+	}
+	if t == nil {
+		s.Standby = true
+		return s
+	}
+	if t.pool.Ready() && (t.rx == nil || t.rx.Ready()) {
+		return s
+	}
+	for _, b := range t.binds() {
+		st, err := b.State()
+		w := string(st)
+		if err != nil {
+			w += ": " + err.Error()
+		}
+		s.Unbound = append(s.Unbound, w)
+	}
+	return s
+}

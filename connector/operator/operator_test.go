@@ -1,0 +1,224 @@
+package operator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/secrets"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
+	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
+	"github.com/smpp-connector/smpp-connector/smscsim/server"
+	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+)
+
+// The operator runs here against real PostgreSQL (container: the store and
+// the lease), a real NATS server (embedded) and the simulator.
+
+var env *framework.TestEnv
+
+func TestMain(m *testing.M) {
+	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// rig is one simulated operator, its credential file, and what the
+// operator's runners share.
+type rig struct {
+	sim  *server.Sim
+	dsn  string
+	js   jetstream.JetStream
+	cred string
+	cfg  Config
+	deps Deps
+}
+
+func newRig(t *testing.T, bindType string) *rig {
+	t.Helper()
+	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}}}}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	ns, err := testenv.StartNATS("127.0.0.1", -1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
+		t.Fatal(err)
+	}
+	dsn := env.FreshDatabase(t, true)
+	st, err := store.Open(context.Background(), dsn, store.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	cred := filepath.Join(t.TempDir(), "mno-a.json")
+	if err := os.WriteFile(cred, []byte(`{"system_id":"acme","password":"pw1"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := sim.Operator("mno-a")
+	ops, err := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n    bindType: %s\n",
+		op.Addr(), bindType)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, _ := ops.Operator("mno-a")
+	return &rig{sim: sim, dsn: dsn, js: js, cred: cred,
+		cfg: Config{Operator: oc, CredentialPoll: 50 * time.Millisecond},
+		deps: Deps{Secrets: &secrets.File{Paths: map[string]string{"mno-a": cred}, Logger: quiet()}, Store: st, JS: js,
+			Names: natscontract.DefaultNames(), Events: events.New(js, natscontract.DefaultNames(), false, nil),
+			Metrics: metrics.New(), Log: quiet()}}
+}
+
+// run runs a runner for the operator until stop; stop returns once Run has.
+func (r *rig) run(t *testing.T) (*Runner, func()) {
+	t.Helper()
+	rn, err := New(r.cfg, r.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	l := lease.New(r.dsn, "operator/mno-a", lease.Options{Poll: 50 * time.Millisecond, Grace: 200 * time.Millisecond, Log: quiet()})
+	go func() { defer close(done); rn.Run(ctx, l) }()
+	stop := func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("Run still running 30s after its context ended")
+		}
+	}
+	t.Cleanup(stop)
+	return rn, stop
+}
+
+func owning(rn *Runner) func() error {
+	return func() error {
+		if s := rn.Status(); s.Standby || len(s.Unbound) > 0 || s.NotConsuming != "" {
+			return fmt.Errorf("not owning with every pool bound: %+v", s)
+		}
+		return nil
+	}
+}
+
+func (r *rig) send(t *testing.T, id string) {
+	t.Helper()
+	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},`+
+		`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"hello","registeredDelivery":true}`, id)
+	if _, err := r.js.Publish(context.Background(), natscontract.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitReceipt waits for the receipt of message id on the receipt stream.
+func (r *rig) waitReceipt(t *testing.T, id string) {
+	t.Helper()
+	c, err := r.js.OrderedConsumer(context.Background(), natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
+		msgs, err := c.FetchNoWait(100)
+		if err != nil {
+			return err
+		}
+		for m := range msgs.Messages() {
+			var v map[string]any
+			_ = json.Unmarshal(m.Data(), &v)
+			if v["messageId"] == id {
+				return nil
+			}
+		}
+		return fmt.Errorf("no receipt for %s yet", id)
+	})
+}
+
+func (r *rig) successfulBinds(command string) int {
+	n := 0
+	for _, rec := range r.sim.Recorder.Query(recorder.Filter{Operator: "mno-a", Command: command}) {
+		if rec.Status == "ESME_ROK" {
+			n++
+		}
+	}
+	return n
+}
+
+// With transmitter+receiver binds the term runs two pools: submits go out
+// on the transmitter, receipts come back on the receiver and reach the
+// inbound handler; a rotated credential renews both.
+func TestTransmitterReceiverTerm(t *testing.T) {
+	r := newRig(t, config.BindTransmitterReceiver)
+	rn, _ := r.run(t)
+	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(rn))
+	r.send(t, "txrx-1")
+	r.waitReceipt(t, "txrx-1")
+	if tx, rx := r.successfulBinds("bind_transmitter"), r.successfulBinds("bind_receiver"); tx != 1 || rx != 1 {
+		t.Fatalf("%d transmitter and %d receiver binds, want one each", tx, rx)
+	}
+
+	// The credential file is re-rendered: the runner's watch renews both pools.
+	op, _ := r.sim.Operator("mno-a")
+	_ = op.SetPasswords("acme", []string{"pw1", "pw2"})
+	if err := os.WriteFile(r.cred, []byte(`{"system_id":"acme","password":"pw2"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
+		if tx, rx := r.successfulBinds("bind_transmitter"), r.successfulBinds("bind_receiver"); tx < 2 || rx < 2 {
+			return fmt.Errorf("%d transmitter and %d receiver binds after the rotation", tx, rx)
+		}
+		return nil
+	})
+	r.send(t, "txrx-2")
+	r.waitReceipt(t, "txrx-2")
+}
+
+// Two runners for one operator (two replicas): one owns it, the other
+// stands by and takes over when the owner stops.
+func TestStandbyTakesOverWhenTheOwnerStops(t *testing.T) {
+	r := newRig(t, config.BindTransceiver)
+	a, stopA := r.run(t)
+	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(a))
+	b, _ := r.run(t)
+	r.send(t, "before")
+	r.waitReceipt(t, "before")
+	if s := b.Status(); !s.Standby {
+		t.Fatalf("second runner %+v while the first owns the operator", s)
+	}
+	stopA()
+	if s := a.Status(); !s.Standby {
+		t.Fatalf("stopped runner still reports a term: %+v", s)
+	}
+	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(b))
+	r.send(t, "after")
+	r.waitReceipt(t, "after")
+}

@@ -1,0 +1,132 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/smpp-connector/smpp-connector/connector/dispatch"
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/inbound"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/outbound"
+	"github.com/smpp-connector/smpp-connector/connector/session"
+)
+
+// term is what runs while this replica owns the operator.
+type term struct {
+	pool     *session.Pool
+	rx       *session.Pool // receivers, with transmitter binds
+	inbound  *inbound.Handler
+	outbound *outbound.Consumer
+}
+
+// newTerm builds a term's parts in the order they need each other: the
+// inbound handler, the binds that hand it what the SMSC sends, and the MT
+// consumer that submits through them.
+func (r *Runner) newTerm() *term {
+	oc, d := r.cfg.Operator, r.d
+	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
+	t := &term{}
+	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule, ReceiptParts: oc.Quirks.ReceiptParts,
+		DataCoding0: oc.Encoding.DefaultAlphabet},
+		inbound.Deps{Store: d.Store, Events: d.Events, Metrics: d.Metrics, Log: d.Log})
+	scfg := session.Config{
+		Operator: oc.ID, Addr: r.addr, Backups: r.backups, BindType: r.bindType, Window: oc.Window,
+		EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
+		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: d.Log,
+		Deliver: t.inbound,
+	}
+	t.pool = session.NewPool(scfg, oc.Binds, r.credentials)
+	if r.bindType == session.Transmitter {
+		scfg.BindType, scfg.Operator = session.Receiver, oc.ID+"-rx"
+		t.rx = session.NewPool(scfg, oc.Binds, r.credentials)
+	}
+	t.outbound = outbound.New(outbound.Operator{
+		ID: oc.ID,
+		Profile: dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
+			AllowLatin1: oc.Encoding.AllowLatin1, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
+		IDRule:      idRule,
+		Concurrency: max(oc.Binds*oc.Window*2, 8),
+	}, outbound.Deps{Store: d.Store, Pool: t.pool, Limiter: r.limiter, Receipts: t.inbound, Events: d.Events, JS: d.JS,
+		Names: d.Names, Metrics: d.Metrics, Log: d.Log})
+	return t
+}
+
+// credentials is what the operator's binds present, read at each bind.
+func (r *Runner) credentials(ctx context.Context) (session.Auth, error) {
+	c, err := r.d.Secrets.Get(ctx, r.ID())
+	if err != nil {
+		return session.Auth{}, err
+	}
+	return session.Auth{SystemID: c.SystemID, Password: c.Password, SystemType: c.SystemType, Version: c.Version}, nil
+}
+
+// pools are the term's bind pools, receivers included.
+func (t *term) pools() []*session.Pool {
+	if t.rx == nil {
+		return []*session.Pool{t.pool}
+	}
+	return []*session.Pool{t.pool, t.rx}
+}
+
+func (t *term) start() {
+	for _, p := range t.pools() {
+		p.Start()
+	}
+}
+
+// close drains and unbinds every bind.
+func (t *term) close() {
+	for _, p := range t.pools() {
+		p.Close()
+	}
+}
+
+// binds are the term's binds, receivers included.
+func (t *term) binds() []*session.Bind {
+	var bs []*session.Bind
+	for _, p := range t.pools() {
+		bs = append(bs, p.Binds()...)
+	}
+	return bs
+}
+
+// watchCredentials renews the term's binds when a new credential version
+// appears (a rotation in Vault or a re-rendered file).
+func (r *Runner) watchCredentials(ctx context.Context, t *term) {
+	id, log := r.ID(), r.d.Log
+	for c := range r.d.Secrets.Watch(ctx, id, r.cfg.CredentialPoll) {
+		log.Info("new credential version: renewing binds", "operator", id, "version", c.Version)
+		for _, p := range t.pools() {
+			if err := p.Renew(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("renewing binds with the new credential", "operator", id, "err", err)
+			}
+		}
+	}
+}
+
+// observeBinds keeps the bind gauges current.
+func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	states := []session.State{session.StateConnecting, session.StateBound, session.StateBackoff, session.StateAuthFailed, session.StateClosed}
+	for {
+		for _, b := range t.binds() {
+			st, _ := b.State()
+			for _, s := range states {
+				v := 0.0
+				if s == st {
+					v = 1
+				}
+				m.BindState.WithLabelValues(id, b.Name(), string(s)).Set(v)
+			}
+			m.WindowInUse.WithLabelValues(id, b.Name()).Set(float64(b.Outstanding()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
