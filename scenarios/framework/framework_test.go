@@ -233,26 +233,6 @@ func TestOperatorCredentialHidesPassword(t *testing.T) {
 	}
 }
 
-func TestPoll(t *testing.T) {
-	n := 0
-	if err := Poll(context.Background(), time.Second, time.Millisecond, func() error {
-		if n++; n < 3 {
-			return errors.New("not yet")
-		}
-		return nil
-	}); err != nil || n != 3 {
-		t.Errorf("Poll: %v after %d calls", err, n)
-	}
-	t0 := time.Now()
-	err := Poll(context.Background(), 50*time.Millisecond, 10*time.Millisecond, func() error { return errors.New("never") })
-	if err == nil || !strings.Contains(err.Error(), "never") {
-		t.Errorf("Poll timeout: %v", err)
-	}
-	if d := time.Since(t0); d > time.Second {
-		t.Errorf("Poll took %s for a 50ms timeout", d)
-	}
-}
-
 func TestCheckDockerNamesTheBuildCommandForAMissingLocalImage(t *testing.T) {
 	if os.Getenv(EnvProvider) == ProviderExternal {
 		t.Skip("SMPP_TEST_ENV=external: no Docker expected")
