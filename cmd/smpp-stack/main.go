@@ -29,7 +29,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/service"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/control"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -109,14 +108,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	say("smscsim     control API http://127.0.0.1:8775 (bin/smscsim faults add ..., /openapi.json)")
 
 	// 3. PostgreSQL (and Vault when its image exists) in local containers.
-	images := framework.ImagesFromEnv()
-	withVault := framework.CheckDocker(ctx, images.Vault) == nil
-	p, err := framework.ProviderFromEnv(framework.NewSessionID())
+	images := testenv.ImagesFromEnv()
+	withVault := testenv.CheckDocker(ctx, images.Vault) == nil
+	p, err := testenv.ProviderFromEnv(testenv.NewSessionID())
 	if err != nil {
 		return err
 	}
 	say("containers  starting PostgreSQL%s ...", map[bool]string{true: " and Vault", false: ""}[withVault])
-	ep, err := p.Start(ctx, framework.Services{Postgres: true, Vault: withVault})
+	ep, err := p.Start(ctx, testenv.Services{Postgres: true, Vault: withVault})
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -180,9 +179,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // credentials seeds Vault with the demo accounts, or renders them to files
 // the way Vault Agent would when there is no Vault image.
-func credentials(ctx context.Context, ep framework.Endpoints, withVault bool, log *slog.Logger) (secrets.Source, string, error) {
+func credentials(ctx context.Context, ep testenv.Endpoints, withVault bool, log *slog.Logger) (secrets.Source, string, error) {
 	if withVault {
-		c, err := framework.NewVaultClient(ep.VaultAddr, ep.VaultToken)
+		c, err := testenv.NewVaultClient(ep.VaultAddr, ep.VaultToken)
 		if err != nil {
 			return nil, "", err
 		}

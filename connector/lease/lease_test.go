@@ -11,13 +11,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smpp-connector/smpp-connector/connector/lease"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
-var env *framework.TestEnv
+var env *testenv.TestEnv
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
 }
 
 func fast() lease.Options {

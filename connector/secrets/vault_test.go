@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/smpp-connector/smpp-connector/internal/testutil"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 // These tests run against a real Vault (see main_test.go). Each one works
@@ -30,7 +30,7 @@ func randomID(prefix string) string {
 // admin is a client with the environment's (root) token.
 func admin(t *testing.T) *api.Client {
 	t.Helper()
-	c, err := framework.NewVaultClient(env.VaultAddr, env.VaultToken)
+	c, err := testenv.NewVaultClient(env.VaultAddr, env.VaultToken)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
-// Package connectorfix runs the connector inside a scenario suite, on the
-// suite's services. It is apart from framework because the connector's own
-// package tests use framework: together they would import each other.
-package connectorfix
+package framework
+
+// The connector fixture: the connector running inside a scenario suite, on
+// the suite's services. (The connector's own package tests use testenv, not
+// this package, so it may import the connector.)
 
 import (
 	"context"
@@ -16,25 +17,24 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/service"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
 
 // Start runs the connector with the given operators file (YAML) on
 // the suite's PostgreSQL, Vault and NATS, credentials read from Vault, until
 // the calling node's scope ends; it returns once the connector is running.
-func Start(ctx context.Context, e *framework.Env, operatorsYAML string) {
+func Start(ctx context.Context, e *Env, operatorsYAML string) {
 	GinkgoHelper()
 	start(ctx, e, operatorsYAML, false)
 }
 
 // StartShadow is Start in shadow mode (Phase 2): only endpoints marked
 // shadow are used, and receipts and outcomes are not published.
-func StartShadow(ctx context.Context, e *framework.Env, operatorsYAML string) {
+func StartShadow(ctx context.Context, e *Env, operatorsYAML string) {
 	GinkgoHelper()
 	start(ctx, e, operatorsYAML, true)
 }
 
-func start(ctx context.Context, e *framework.Env, operatorsYAML string, shadow bool) {
+func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) {
 	GinkgoHelper()
 	file, err := config.Parse([]byte(operatorsYAML))
 	Expect(err).NotTo(HaveOccurred(), "operators file:\n%s", operatorsYAML)
@@ -66,13 +66,13 @@ func start(ctx context.Context, e *framework.Env, operatorsYAML string, shadow b
 
 // PublishCommand publishes a dispatch command for operatorID with a receipt
 // requested.
-func PublishCommand(ctx context.Context, e *framework.Env, operatorID, messageID, text string) {
+func PublishCommand(ctx context.Context, e *Env, operatorID, messageID, text string) {
 	GinkgoHelper()
 	PublishCommandTo(ctx, e, operatorID, messageID, "447700900123", text)
 }
 
 // PublishCommandTo is PublishCommand to a given destination.
-func PublishCommandTo(ctx context.Context, e *framework.Env, operatorID, messageID, destination, text string) {
+func PublishCommandTo(ctx context.Context, e *Env, operatorID, messageID, destination, text string) {
 	GinkgoHelper()
 	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
 		`"destination":{"addr":%q,"ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, messageID, operatorID, destination, text)
