@@ -1,9 +1,5 @@
 package framework
 
-// The connector fixture: the connector running inside a scenario suite, on
-// the suite's services. (The connector's own package tests use testenv, not
-// this package, so it may import the connector.)
-
 import (
 	"context"
 	"fmt"
@@ -19,17 +15,20 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/service"
 )
 
-// Start runs the connector with the given operators file (YAML) on
-// the suite's PostgreSQL, Vault and NATS, credentials read from Vault, until
-// the calling node's scope ends; it returns once the connector is running.
-func Start(ctx context.Context, e *Env, operatorsYAML string) {
+// StartConnector runs the connector inside the suite with the given
+// operators file (YAML) on the suite's PostgreSQL, Vault and NATS,
+// credentials read from Vault, until the calling node's scope ends; it returns
+// once the connector is running. (This fixture is why the connector's own
+// package tests use testenv, not framework: framework imports the connector.)
+func StartConnector(ctx context.Context, e *Env, operatorsYAML string) {
 	GinkgoHelper()
 	start(ctx, e, operatorsYAML, false)
 }
 
-// StartShadow is Start in shadow mode (Phase 2): only endpoints marked
-// shadow are used, and receipts and outcomes are not published.
-func StartShadow(ctx context.Context, e *Env, operatorsYAML string) {
+// StartShadowConnector is StartConnector in shadow mode (Phase 2): only
+// endpoints marked shadow are used, and receipts and outcomes are not
+// published.
+func StartShadowConnector(ctx context.Context, e *Env, operatorsYAML string) {
 	GinkgoHelper()
 	start(ctx, e, operatorsYAML, true)
 }

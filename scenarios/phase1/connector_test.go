@@ -29,7 +29,7 @@ var _ = Describe("Phase 1 connector", func() {
 			yaml += fmt.Sprintf("  - id: %s\n    endpoints: {primary: [{address: %q}]}\n    tps: 50\n", op.OperatorID, smsc.Addr(op.OperatorID))
 		}
 		By("starting the connector on the suite's PostgreSQL, Vault and NATS")
-		framework.Start(ctx, env, yaml)
+		framework.StartConnector(ctx, env, yaml)
 
 		By("publishing one dispatch command per operator")
 		js := env.JetStream()

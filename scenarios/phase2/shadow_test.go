@@ -24,7 +24,7 @@ var _ = Describe("Phase 2 shadow run", func() {
 				Match: faults.Match{Command: "submit_sm"}})
 
 		By("starting the connector in shadow mode: the live endpoint is never dialled")
-		framework.StartShadow(ctx, env, fmt.Sprintf(`operators:
+		framework.StartShadowConnector(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: "127.0.0.1:1"}, {address: %q, shadow: true}]}
     tps: %d

@@ -25,7 +25,7 @@ var _ = Describe("Phase 3 cutover", func() {
 			faults.Spec{Name: "twice", Type: "receipt_duplicate", Probability: 0.1},
 			faults.Spec{Name: "early", Type: "receipt_early", Probability: 0.05},
 			faults.Spec{Name: "late", Type: "receipt_delay", Params: json.RawMessage(`{"distribution":{"kind":"uniform","min":"0s","max":"500ms"}}`)})
-		framework.Start(ctx, env, fmt.Sprintf(`operators:
+		framework.StartConnector(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: %q}]}
     tps: %d

@@ -26,7 +26,7 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 			{ID: "backup", Listen: "127.0.0.1:0", Accounts: acct},
 		}})
 		By("starting the connector with its credentials in Vault")
-		framework.Start(ctx, env, fmt.Sprintf(`operators:
+		framework.StartConnector(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: %q}], backup: [{address: %q}]}
     tps: 100
