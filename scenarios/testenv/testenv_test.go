@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -86,5 +87,21 @@ func TestCheckDockerNamesTheBuildCommandForAMissingLocalImage(t *testing.T) {
 	if !strings.Contains(err.Error(), "make images") || !strings.Contains(err.Error(), "smpp-ci/does-not-exist:0") ||
 		strings.Contains(err.Error(), "registry.invalid") {
 		t.Errorf("message: %v", err)
+	}
+}
+
+// TestImportsNeitherGinkgoNorTheConnector: the connector's own package tests
+// use testenv, so testenv must not import the connector's service (an import
+// cycle) nor pull Ginkgo into plain `go test` packages.
+func TestImportsNeitherGinkgoNorTheConnector(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Skipf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/onsi/") || strings.HasPrefix(dep, "github.com/smpp-connector/smpp-connector/connector/service") ||
+			strings.HasPrefix(dep, "github.com/smpp-connector/smpp-connector/scenarios/framework") {
+			t.Errorf("testenv depends on %s", dep)
+		}
 	}
 }
