@@ -20,7 +20,7 @@
 #   DEBIAN_MIRROR   Debian mirror for debootstrap (default: the machine's apt sources)
 #   SMPP_CI_FORCE=1 same as --force: rebuild even when the hashes match
 #
-# The tags are also the defaults of scenarios/framework (images.go): change both together.
+# The tags are also the defaults of scenarios/testenv (images.go): change both together.
 set -Eeuo pipefail
 
 readonly POSTGRES_TAG=smpp-ci/postgres:15

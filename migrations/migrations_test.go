@@ -28,7 +28,7 @@ var _ = Describe("Apply", func() {
 	})
 
 	It("brings a fresh database to the newest version, and is a no-op the second time", func(ctx SpecContext) {
-		dsn := env.NewDatabase(ctx)
+		dsn := env.FreshDatabase(GinkgoT(), false)
 		res, err := migrations.Apply(ctx, dsn)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Version).To(Equal(latest))
@@ -42,7 +42,7 @@ var _ = Describe("Apply", func() {
 	})
 
 	It("serialises replicas that migrate at the same time", func(ctx SpecContext) {
-		dsn := env.NewDatabase(ctx)
+		dsn := env.FreshDatabase(GinkgoT(), false)
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
 		applied := make([]int, 4)
@@ -66,7 +66,7 @@ var _ = Describe("Apply", func() {
 	})
 
 	It("rolls the newest migration back and forward again", func(ctx SpecContext) {
-		dsn := env.NewDatabase(ctx)
+		dsn := env.FreshDatabase(GinkgoT(), false)
 		_, err := migrations.Apply(ctx, dsn)
 		Expect(err).NotTo(HaveOccurred())
 		db, err := sql.Open("pgx", dsn)
@@ -93,9 +93,9 @@ var _ = Describe("smpp.message_correlations", func() {
 	)
 
 	BeforeEach(func(ctx SpecContext) {
-		// The suite's database, migrated by the framework.
+		// The suite's database, migrated before the first spec.
 		var err error
-		conn, err = pgx.Connect(ctx, env.DatabaseDSN)
+		conn, err = pgx.Connect(ctx, suiteDSN)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() { conn.Close(context.Background()) })
 		p = fmt.Sprintf("t%d-", time.Now().UnixNano())

@@ -29,7 +29,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/service"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/control"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -109,14 +108,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	say("smscsim     control API http://127.0.0.1:8775 (bin/smscsim faults add ..., /openapi.json)")
 
 	// 3. PostgreSQL (and Vault when its image exists) in local containers.
-	images := framework.ImagesFromEnv()
-	withVault := framework.CheckDocker(ctx, images.Vault) == nil
-	p, err := framework.ProviderFromEnv(framework.NewSessionID())
+	images := testenv.ImagesFromEnv()
+	withVault := testenv.CheckDocker(ctx, images.Vault) == nil
+	p, err := testenv.ProviderFromEnv(testenv.NewSessionID())
 	if err != nil {
 		return err
 	}
 	say("containers  starting PostgreSQL%s ...", map[bool]string{true: " and Vault", false: ""}[withVault])
-	ep, err := p.Start(ctx, framework.Services{Postgres: true, Vault: withVault})
+	ep, err := p.Start(ctx, testenv.Services{Postgres: true, Vault: withVault})
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -142,17 +141,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	svc := config.DefaultService()
 	svc.NATS.URL, svc.NATS.CreateStreams = ns.URL(), true
 	svc.PostgresDSN, svc.HTTPListen = ep.PostgresDSN, "127.0.0.1:8080"
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	runCtx, stopConnector := context.WithCancel(context.Background())
-	go func() {
-		done <- service.Run(runCtx, svc, ops, service.Options{Log: log, Secrets: src, Migrate: true, Ready: ready,
-			Lease: lease.Options{Poll: 250 * time.Millisecond, Grace: 750 * time.Millisecond}})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		stopConnector()
+	conn, err := service.Start(context.WithoutCancel(ctx), svc, ops, service.Options{Log: log, Secrets: src, Migrate: true,
+		Lease: lease.Options{Poll: 250 * time.Millisecond, Grace: 750 * time.Millisecond}})
+	if err != nil {
 		return fmt.Errorf("connector: %w", err)
 	}
 	say("connector   http://127.0.0.1:8080/metrics /healthz /readyz   (logs: %s)", *logFile)
@@ -160,7 +151,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	// 6. The demo batch and live figures.
 	nc, err := nats.Connect(ns.URL())
 	if err != nil {
-		stopConnector()
+		_ = conn.Stop()
 		return err
 	}
 	defer nc.Close()
@@ -170,8 +161,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	figures(ctx, out, sim, js, ops.IDs(), *every)
 
 	say("\nstopping: the connector finishes what is in flight ...")
-	stopConnector()
-	if err := <-done; err != nil {
+	if err := conn.Stop(); err != nil {
 		return err
 	}
 	say("stopped")
@@ -180,9 +170,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // credentials seeds Vault with the demo accounts, or renders them to files
 // the way Vault Agent would when there is no Vault image.
-func credentials(ctx context.Context, ep framework.Endpoints, withVault bool, log *slog.Logger) (secrets.Source, string, error) {
+func credentials(ctx context.Context, ep testenv.Endpoints, withVault bool, log *slog.Logger) (secrets.Source, string, error) {
 	if withVault {
-		c, err := framework.NewVaultClient(ep.VaultAddr, ep.VaultToken)
+		c, err := testenv.NewVaultClient(ep.VaultAddr, ep.VaultToken)
 		if err != nil {
 			return nil, "", err
 		}

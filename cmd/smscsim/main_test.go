@@ -8,36 +8,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/smscsim/control"
 	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the serve goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -61,7 +43,7 @@ operators:
 `
 
 type served struct {
-	out    *syncBuffer
+	out    *testutil.LogBuffer
 	api    string
 	smpp   map[string]string
 	cancel context.CancelFunc
@@ -72,8 +54,8 @@ type served struct {
 func serveInBackground(t *testing.T, args ...string) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{out: &syncBuffer{}, smpp: map[string]string{}, cancel: cancel, done: make(chan error, 1)}
-	errOut := &syncBuffer{}
+	s := &served{out: &testutil.LogBuffer{}, smpp: map[string]string{}, cancel: cancel, done: make(chan error, 1)}
+	errOut := &testutil.LogBuffer{}
 	go func() { s.done <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), s.out, errOut) }()
 	t.Cleanup(func() {
 		cancel()

@@ -27,7 +27,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/connector/throttle"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
@@ -40,10 +39,10 @@ import (
 // against real PostgreSQL (container), a real NATS server (embedded) and the
 // simulator.
 
-var env *framework.TestEnv
+var env *testenv.TestEnv
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
 }
 
 type rig struct {

@@ -11,13 +11,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smpp-connector/smpp-connector/connector/lease"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
-var env *framework.TestEnv
+var env *testenv.TestEnv
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
 }
 
 func fast() lease.Options {
@@ -29,6 +29,19 @@ type acquired struct {
 	release func()
 }
 
+// mustAcquire takes the lease, failing the test when Acquire gives up (its
+// context ends) rather than waiting for ever on a channel nobody sends to.
+func mustAcquire(t *testing.T, ctx context.Context, l *lease.Lease) acquired {
+	t.Helper()
+	owned, release, err := l.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire: %v", err)
+	}
+	return acquired{owned, release}
+}
+
+// acquire takes the lease in the background; the channel receives it once
+// owned, and nothing if Acquire gives up (callers wait with a timeout).
 func acquire(ctx context.Context, l *lease.Lease) <-chan acquired {
 	ch := make(chan acquired, 1)
 	go func() {
@@ -44,9 +57,9 @@ func TestOneOwnerAtATimeAndTheStandbyTakesOver(t *testing.T) {
 	dsn := env.FreshDatabase(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	first := <-acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	first := mustAcquire(t, ctx, lease.New(dsn, "mno-a", fast()))
 	standby := acquire(ctx, lease.New(dsn, "mno-a", fast()))
-	other := <-acquire(ctx, lease.New(dsn, "mno-b", fast())) // another operator is independent
+	other := mustAcquire(t, ctx, lease.New(dsn, "mno-b", fast())) // another operator is independent
 	defer other.release()
 	select {
 	case <-standby:
@@ -69,7 +82,7 @@ func TestOwnershipEndsWhenItsSessionDies(t *testing.T) {
 	dsn := env.FreshDatabase(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	first := <-acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	first := mustAcquire(t, ctx, lease.New(dsn, "mno-a", fast()))
 	defer first.release()
 	standby := acquire(ctx, lease.New(dsn, "mno-a", fast()))
 	// The owner's database session is killed (a failover, a network cut).
@@ -123,7 +136,7 @@ func TestLossDuringTheGracePeriodMeansStandingBy(t *testing.T) {
 	if killed != 1 {
 		t.Fatal("the first lease never took its lock")
 	}
-	second := <-acquire(ctx, lease.New(dsn, "mno-a", fast()))
+	second := mustAcquire(t, ctx, lease.New(dsn, "mno-a", fast()))
 	select {
 	case a := <-first:
 		a.release()

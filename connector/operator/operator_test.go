@@ -21,7 +21,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/store"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -31,10 +30,10 @@ import (
 // The operator runs here against real PostgreSQL (container: the store and
 // the lease), a real NATS server (embedded) and the simulator.
 
-var env *framework.TestEnv
+var env *testenv.TestEnv
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -22,7 +22,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 // Kubernetes auth is tested against the real Vault and its real kubernetes
@@ -50,7 +50,7 @@ func (f *fakeKubeAPI) reviewed() []string {
 // skips the test where the Vault container cannot reach this process.
 func startFakeKubeAPI(t *testing.T) *fakeKubeAPI {
 	t.Helper()
-	if os.Getenv(framework.EnvProvider) == framework.ProviderExternal {
+	if os.Getenv(testenv.EnvProvider) == testenv.ProviderExternal {
 		t.Skip("kubernetes auth tests need the containers provider: they enable an auth method in Vault and serve a Kubernetes API it must reach")
 	}
 	// Opt-in: the Vault container calls back to this process on the Docker

@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,13 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/vault/api"
 
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 // These tests run against a real Vault (see main_test.go). Each one works
@@ -31,7 +30,7 @@ func randomID(prefix string) string {
 // admin is a client with the environment's (root) token.
 func admin(t *testing.T) *api.Client {
 	t.Helper()
-	c, err := framework.NewVaultClient(env.VaultAddr, env.VaultToken)
+	c, err := testenv.NewVaultClient(env.VaultAddr, env.VaultToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,26 +81,9 @@ func readPolicy(paths ...string) string {
 	return b.String()
 }
 
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newVault(t *testing.T, cfg VaultConfig) (*Vault, *logBuffer) {
+func newVault(t *testing.T, cfg VaultConfig) (*Vault, *testutil.LogBuffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testutil.LogBuffer{}
 	if cfg.Address == "" && cfg.Client == nil {
 		cfg.Address = env.VaultAddr
 	}
@@ -331,10 +313,7 @@ func TestVaultTokenMaxTTLIsReported(t *testing.T) {
 		r.Renewable = ptr(true)
 	})
 	_, logs := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
-	deadline := time.Now().Add(8 * time.Second)
-	for time.Now().Before(deadline) && !strings.Contains(logs.String(), "token has expired") {
-		time.Sleep(100 * time.Millisecond)
-	}
+	_ = logs.WaitFor("token has expired", 8*time.Second) // the checks below show the logs
 	l := logs.String()
 	if !strings.Contains(l, "the token reaches its max TTL and cannot be renewed further: give the service a new one") ||
 		!strings.Contains(l, "vault: the token has expired: give the service a new one") {

@@ -25,6 +25,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 )
 
@@ -244,7 +245,7 @@ func startConnectorProcess(b *testing.B, operators string, svc config.Service) *
 	}
 	httpAddr := ln.Addr().String()
 	ln.Close()
-	logs := &lockedBuffer{}
+	logs := &testutil.LogBuffer{}
 	cmd := exec.Command(bin, "run", "-migrate")
 	cmd.Env = append(os.Environ(), "SMPP_OPERATORS_FILE="+opsFile, "SMPP_NATS_URL="+svc.NATS.URL, "SMPP_NATS_CREATE_STREAMS=true",
 		"SMPP_POSTGRES_DSN="+svc.PostgresDSN, "SMPP_HTTP_LISTEN="+httpAddr, "SMPP_LOG_LEVEL=warn", "SMPP_PPROF=true")

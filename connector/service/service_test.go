@@ -24,7 +24,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
@@ -32,10 +32,10 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
 )
 
-var env *framework.TestEnv
+var env *testenv.TestEnv
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env))
+	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -166,7 +166,7 @@ func TestServiceEndToEnd(t *testing.T) {
 func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 	sim, ops := oneOperator(t, 0, 100)
 	svc := testService(t)
-	var logs lockedBuffer
+	var logs testutil.LogBuffer
 	startConnector(t, svc, ops, Options{Log: slog.New(slog.NewJSONHandler(&logs, nil)),
 		Secrets:          staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
 		MaintenanceEvery: 50 * time.Millisecond, UnmatchedAfter: 100 * time.Millisecond})
@@ -192,20 +192,6 @@ func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 		return nil
 	})
 }
-
-// lockedBuffer collects logs written from other goroutines (or a process's
-// output, which exec copies from its own).
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // The profiler is served only when asked for: it reveals internals.
 func TestProfilerOnlyWhenEnabled(t *testing.T) {

@@ -1,11 +1,13 @@
 package throttle
 
 import (
-	"runtime"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -96,20 +98,16 @@ func (f *fakeClock) pending() int {
 	return len(f.timers)
 }
 
-// waitFor polls cond (real time) and fails the test after 5 s.
+// waitFor polls cond (real time, briefly, since the fake clock's users are
+// goroutines that only need to be scheduled) and fails the test after 5 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for i := 0; !cond(); i++ {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testutil.WaitFor(t, 5*time.Second, 50*time.Microsecond, func() error {
+		if cond() {
+			return nil
 		}
-		if i < 100 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+		return fmt.Errorf("waiting for %s", what)
+	})
 }
 
 // WaitTimers waits until n timers are pending.

@@ -2,41 +2,20 @@ package framework
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2" //nolint:revive
 	. "github.com/onsi/gomega"    //nolint:revive
+
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 )
 
-// Poll calls f every interval until it returns nil, and returns nil then; when
-// timeout passes (or ctx ends) first, it returns f's last error. Like
-// nats-server's checkFor, but returning the error instead of failing a test.
-func Poll(ctx context.Context, timeout, interval time.Duration, f func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	start := time.Now()
-	for {
-		err := f()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("still failing after %s: %w", time.Since(start).Round(time.Millisecond), err)
-		case <-t.C:
-		}
-	}
-}
-
 // CheckFor fails the current spec unless f returns nil within timeout, polling
-// every interval; the failure shows f's last error. The counterpart of
+// every interval (testutil.Poll); the failure shows f's last error. The counterpart of
 // nats-server's checkFor(t, timeout, interval, f) in Ginkgo suites.
 func CheckFor(timeout, interval time.Duration, f func() error) {
 	GinkgoHelper()
-	if err := Poll(context.Background(), timeout, interval, f); err != nil {
+	if err := testutil.Poll(context.Background(), timeout, interval, f); err != nil {
 		Fail(err.Error())
 	}
 }

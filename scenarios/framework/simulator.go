@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/client"
 	"github.com/smpp-connector/smpp-connector/smscsim/control"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -29,7 +30,7 @@ type Simulator struct {
 // SimulatorConfig makes a simulator configuration with one operator per
 // credential, each on a random loopback port, accepting exactly that
 // system_id, password and system_type (as seeded into Vault).
-func SimulatorConfig(creds ...OperatorCredential) server.Config {
+func SimulatorConfig(creds ...testenv.OperatorCredential) server.Config {
 	var cfg server.Config
 	for _, c := range creds {
 		cfg.Operators = append(cfg.Operators, server.OperatorConfig{

@@ -11,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	. "github.com/onsi/ginkgo/v2" //nolint:revive // the Ginkgo DSL reads best unqualified
+
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 // Env is a suite's environment: where the services are and which fixtures were
@@ -22,7 +24,7 @@ type Env struct {
 	// Session labels the containers (smpp-connector.session); empty for external.
 	Session string `json:"session,omitempty"`
 	// Endpoints reach the services themselves (PostgresDSN is the admin DSN).
-	Endpoints Endpoints `json:"endpoints"`
+	Endpoints testenv.Endpoints `json:"endpoints"`
 
 	// Database is the suite's own database, migrated to SchemaVersion, and
 	// DatabaseDSN reaches it.
@@ -31,7 +33,7 @@ type Env struct {
 	SchemaVersion int64  `json:"schemaVersion,omitempty"`
 
 	// Operators are the credentials in Vault (as stored, when they existed).
-	Operators []OperatorCredential `json:"operators,omitempty"`
+	Operators []testenv.OperatorCredential `json:"operators,omitempty"`
 	// Streams maps each of the contract's streams (natscontract) to the
 	// stream in use: the same name, or the one an external server already
 	// had for its subjects.
@@ -40,7 +42,7 @@ type Env struct {
 
 // Operator returns the credential of operator id, failing the spec if the
 // suite did not seed it.
-func (e *Env) Operator(id string) OperatorCredential {
+func (e *Env) Operator(id string) testenv.OperatorCredential {
 	GinkgoHelper()
 	for _, op := range e.Operators {
 		if op.OperatorID == id {
@@ -48,7 +50,7 @@ func (e *Env) Operator(id string) OperatorCredential {
 		}
 	}
 	Fail(fmt.Sprintf("operator %q was not seeded (framework.WithOperators)", id))
-	return OperatorCredential{}
+	return testenv.OperatorCredential{}
 }
 
 // Stream returns the name of the stream in use for one of the contract's
@@ -81,7 +83,7 @@ func (e *Env) Vault() *vault.Client {
 	if e.Endpoints.VaultAddr == "" {
 		Fail("this suite has no Vault (framework.WithServices)")
 	}
-	c, err := NewVaultClient(e.Endpoints.VaultAddr, e.Endpoints.VaultToken)
+	c, err := testenv.NewVaultClient(e.Endpoints.VaultAddr, e.Endpoints.VaultToken)
 	if err != nil {
 		Fail(err.Error())
 	}
@@ -101,7 +103,7 @@ func (e *Env) NATS() *nats.Conn {
 	if e.Endpoints.NATSURL == "" {
 		Fail("this suite has no NATS (framework.WithServices)")
 	}
-	nc, err := connectNATS(e.Endpoints.NATSURL, e.Suite+"-"+fmt.Sprint(GinkgoParallelProcess()))
+	nc, err := testenv.ConnectNATS(e.Endpoints.NATSURL, e.Suite+"-"+fmt.Sprint(GinkgoParallelProcess()))
 	if err != nil {
 		Fail(err.Error())
 	}
@@ -123,18 +125,18 @@ func (e *Env) JetStream() jetstream.JetStream {
 type Option func(*suiteConfig)
 
 type suiteConfig struct {
-	services     Services
-	operators    []OperatorCredential
+	services     testenv.Services
+	operators    []testenv.OperatorCredential
 	gates        string
 	startTimeout time.Duration
-	provider     func(session string) (Provider, error)
+	provider     func(session string) (testenv.Provider, error)
 }
 
-// WithServices selects the services (default AllServices).
-func WithServices(s Services) Option { return func(c *suiteConfig) { c.services = s } }
+// WithServices selects the services (default testenv.AllServices).
+func WithServices(s testenv.Services) Option { return func(c *suiteConfig) { c.services = s } }
 
 // WithOperators seeds these operator credentials into Vault.
-func WithOperators(ops ...OperatorCredential) Option {
+func WithOperators(ops ...testenv.OperatorCredential) Option {
 	return func(c *suiteConfig) { c.operators = append(c.operators, ops...) }
 }
 
@@ -147,7 +149,7 @@ func WithStartTimeout(d time.Duration) Option { return func(c *suiteConfig) { c.
 
 // WithProvider overrides the provider chosen from SMPP_TEST_ENV (for tests of
 // the framework itself).
-func WithProvider(f func(session string) (Provider, error)) Option {
+func WithProvider(f func(session string) (testenv.Provider, error)) Option {
 	return func(c *suiteConfig) { c.provider = f }
 }
 
@@ -158,14 +160,17 @@ func WithProvider(f func(session string) (Provider, error)) Option {
 // specs use.
 func SetupSuite(name string, opts ...Option) *Env {
 	cfg := suiteConfig{
-		services:     AllServices,
+		services:     testenv.AllServices,
 		gates:        name,
 		startTimeout: 5 * time.Minute,
-		provider:     ProviderFromEnv,
+		provider:     testenv.ProviderFromEnv,
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// The environment's progress lines belong with the spec output, shown
+	// when a spec fails or with -v.
+	testenv.SetLogOutput(GinkgoWriter)
 	env := &Env{}
 	SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		e, err := startEnv(ctx, name, cfg)
@@ -196,7 +201,7 @@ const cleanupTimeout = 2 * time.Minute
 // deferCleanup registers a teardown step that runs at the end of the suite (it
 // is called from SynchronizedBeforeSuite's first function), even after an
 // interrupt: the context is then replaced by a fresh bounded one.
-func deferCleanup(what string, f cleanupFunc) {
+func deferCleanup(what string, f testenv.CleanupFunc) {
 	DeferCleanup(func(ctx SpecContext) error {
 		c := context.Context(ctx)
 		if c.Err() != nil {
@@ -216,16 +221,16 @@ func deferCleanup(what string, f cleanupFunc) {
 // startEnv starts the provider and makes the fixtures, registering their
 // teardown first, so that a failure half-way still releases what was made.
 func startEnv(ctx context.Context, name string, cfg suiteConfig) (*Env, error) {
-	session := NewSessionID()
+	session := testenv.NewSessionID()
 	p, err := cfg.provider(session)
 	if err != nil {
 		return nil, err
 	}
 	e := &Env{Suite: name, Provider: p.Name()}
-	if p.Name() == ProviderContainers {
+	if p.Name() == testenv.ProviderContainers {
 		e.Session = session
 		logf("session %s (containers labelled %s=%s; ci/cleanup-containers.sh %s removes them)",
-			session, LabelKeySession, session, session)
+			session, testenv.LabelKeySession, session, session)
 	}
 	deferCleanup("environment ("+p.Name()+")", p.Stop)
 
@@ -241,11 +246,11 @@ func startEnv(ctx context.Context, name string, cfg suiteConfig) (*Env, error) {
 		}
 	}
 	if cfg.services.Vault && len(cfg.operators) > 0 {
-		vc, err := NewVaultClient(e.Endpoints.VaultAddr, e.Endpoints.VaultToken)
+		vc, err := testenv.NewVaultClient(e.Endpoints.VaultAddr, e.Endpoints.VaultToken)
 		if err != nil {
 			return nil, err
 		}
-		ops, cleanup, err := seedVault(ctx, vc, e.Endpoints.VaultKVMount, cfg.operators)
+		ops, cleanup, err := testenv.SeedVault(ctx, vc, e.Endpoints.VaultKVMount, cfg.operators)
 		deferCleanup("vault credentials", cleanup)
 		if err != nil {
 			return nil, err
@@ -253,7 +258,7 @@ func startEnv(ctx context.Context, name string, cfg suiteConfig) (*Env, error) {
 		e.Operators = ops
 	}
 	if cfg.services.NATS {
-		nc, err := connectNATS(e.Endpoints.NATSURL, name+"-fixtures")
+		nc, err := testenv.ConnectNATS(e.Endpoints.NATSURL, name+"-fixtures")
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +267,7 @@ func startEnv(ctx context.Context, name string, cfg suiteConfig) (*Env, error) {
 		if err != nil {
 			return nil, fmt.Errorf("jetstream: %w", err)
 		}
-		streams, cleanup, err := ensureStreams(ctx, js)
+		streams, cleanup, err := testenv.EnsureStreams(ctx, js)
 		deferCleanup("jetstream streams", cleanup)
 		if err != nil {
 			return nil, err
@@ -272,12 +277,12 @@ func startEnv(ctx context.Context, name string, cfg suiteConfig) (*Env, error) {
 	return e, nil
 }
 
-func (e *Env) setupPostgres(ctx context.Context, p Provider) error {
-	if ext, ok := p.(*ExternalProvider); ok && ext.ReuseDatabase() {
+func (e *Env) setupPostgres(ctx context.Context, p testenv.Provider) error {
+	if ext, ok := p.(*testenv.ExternalProvider); ok && ext.ReuseDatabase() {
 		e.DatabaseDSN = e.Endpoints.PostgresDSN
 	} else {
-		e.Database = databaseName(e.Suite)
-		dsn, drop, err := createDatabase(ctx, e.Endpoints.PostgresDSN, e.Database)
+		e.Database = testenv.DatabaseName(e.Suite)
+		dsn, drop, err := testenv.CreateDatabase(ctx, e.Endpoints.PostgresDSN, e.Database)
 		if drop != nil {
 			deferCleanup("database "+e.Database, drop)
 		}
@@ -286,7 +291,7 @@ func (e *Env) setupPostgres(ctx context.Context, p Provider) error {
 		}
 		e.DatabaseDSN = dsn
 	}
-	res, err := applyMigrations(ctx, e.DatabaseDSN)
+	res, err := testenv.ApplyMigrations(ctx, e.DatabaseDSN)
 	if err != nil {
 		return err
 	}
@@ -306,8 +311,8 @@ func (e *Env) NewDatabase(ctx context.Context) string {
 	if e.Endpoints.PostgresDSN == "" {
 		Fail("this suite has no PostgreSQL (framework.WithServices)")
 	}
-	name := databaseName(e.Suite + "_extra")
-	dsn, drop, err := createDatabase(ctx, e.Endpoints.PostgresDSN, name)
+	name := testenv.DatabaseName(e.Suite + "_extra")
+	dsn, drop, err := testenv.CreateDatabase(ctx, e.Endpoints.PostgresDSN, name)
 	if drop != nil {
 		DeferCleanup(func(ctx SpecContext) error { return drop(context.WithoutCancel(ctx)) })
 	}

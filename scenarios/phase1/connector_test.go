@@ -10,32 +10,32 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
-	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 var _ = Describe("Phase 1 connector", func() {
 	It("binds every configured operator with Vault credentials and round-trips submit, receipt and sms.dlr.inbound", func(ctx SpecContext) {
 		met := framework.GateCondition("connector_roundtrip")
-		ops := []framework.OperatorCredential{operatorA, operatorB}
+		ops := []testenv.OperatorCredential{operatorA, operatorB}
 		smsc := framework.StartSimulator(ctx, framework.SimulatorConfig(env.Operator(operatorA.OperatorID), env.Operator(operatorB.OperatorID)))
 
 		By("telling each simulated MNO the password Vault holds now (a rotation may have happened)")
 		yaml := "operators:\n"
 		for _, op := range ops {
-			secret, err := env.KV().Get(ctx, framework.OperatorSecretPath(op.OperatorID))
+			secret, err := env.KV().Get(ctx, testenv.OperatorSecretPath(op.OperatorID))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(smsc.Client.SetPasswords(ctx, op.OperatorID, op.SystemID, op.Password, secret.Data["password"].(string))).To(Succeed())
 			yaml += fmt.Sprintf("  - id: %s\n    endpoints: {primary: [{address: %q}]}\n    tps: 50\n", op.OperatorID, smsc.Addr(op.OperatorID))
 		}
 		By("starting the connector on the suite's PostgreSQL, Vault and NATS")
-		connectorfix.Start(ctx, env, yaml)
+		framework.StartConnector(ctx, env, yaml)
 
 		By("publishing one dispatch command per operator")
 		js := env.JetStream()
 		start := time.Now()
 		for _, op := range ops {
-			connectorfix.PublishCommand(ctx, env, op.OperatorID, fmt.Sprintf("p1-%s-%d", op.OperatorID, start.UnixNano()), "phase 1")
+			framework.PublishCommand(ctx, env, op.OperatorID, fmt.Sprintf("p1-%s-%d", op.OperatorID, start.UnixNano()), "phase 1")
 		}
 
 		By("reading a DELIVERED receipt event for each on " + natscontract.ReceiptSubject)

@@ -13,13 +13,14 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 // Operators seeded into Vault. SMPP 3.4 limits system_id to 15 and password to
 // 8 characters (C-Octet Strings of 16 and 9).
 var (
-	operatorA = framework.OperatorCredential{OperatorID: "mno-a", SystemID: "acme_mno_a", Password: "pa55wdA1"}
-	operatorB = framework.OperatorCredential{OperatorID: "mno-b", SystemID: "acme_mno_b", Password: "pa55wdB1", SystemType: "SMS"}
+	operatorA = testenv.OperatorCredential{OperatorID: "mno-a", SystemID: "acme_mno_a", Password: "pa55wdA1"}
+	operatorB = testenv.OperatorCredential{OperatorID: "mno-b", SystemID: "acme_mno_b", Password: "pa55wdB1", SystemType: "SMS"}
 )
 
 var env = framework.SetupSuite("phase1", framework.WithOperators(operatorA, operatorB))

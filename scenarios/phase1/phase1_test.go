@@ -18,6 +18,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/migrations"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/api"
 )
 
@@ -98,32 +99,32 @@ var _ = Describe("Phase 1 infrastructure", func() {
 			kv := env.KV()
 
 			By("reading the seeded credentials of both operators")
-			a, err := kv.Get(ctx, framework.OperatorSecretPath(operatorA.OperatorID))
+			a, err := kv.Get(ctx, testenv.OperatorSecretPath(operatorA.OperatorID))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(a.Data).To(HaveKeyWithValue("system_id", operatorA.SystemID))
 			Expect(a.Data).To(HaveKeyWithValue("password", operatorA.Password))
 			Expect(a.Data).NotTo(HaveKey("system_type"))
 			Expect(env.Operator(operatorA.OperatorID).String()).NotTo(ContainSubstring(operatorA.Password))
 
-			b, err := kv.Get(ctx, framework.OperatorSecretPath(operatorB.OperatorID))
+			b, err := kv.Get(ctx, testenv.OperatorSecretPath(operatorB.OperatorID))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(b.Data).To(HaveKeyWithValue("system_type", "SMS"))
 
 			By("keeping the previous version when a credential is rotated")
-			rotated, err := kv.Put(ctx, framework.OperatorSecretPath(operatorB.OperatorID), map[string]any{
+			rotated, err := kv.Put(ctx, testenv.OperatorSecretPath(operatorB.OperatorID), map[string]any{
 				"system_id": operatorB.SystemID, "password": "n3wPassB", "system_type": "SMS",
 			})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rotated.VersionMetadata.Version).To(Equal(b.VersionMetadata.Version + 1))
-			latest, err := kv.Get(ctx, framework.OperatorSecretPath(operatorB.OperatorID))
+			latest, err := kv.Get(ctx, testenv.OperatorSecretPath(operatorB.OperatorID))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(latest.Data).To(HaveKeyWithValue("password", "n3wPassB"))
-			previous, err := kv.GetVersion(ctx, framework.OperatorSecretPath(operatorB.OperatorID), b.VersionMetadata.Version)
+			previous, err := kv.GetVersion(ctx, testenv.OperatorSecretPath(operatorB.OperatorID), b.VersionMetadata.Version)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(previous.Data).To(HaveKeyWithValue("password", operatorB.Password))
 
 			By("answering 'not found' for an operator without credentials")
-			_, err = kv.Get(ctx, framework.OperatorSecretPath("mno-unknown"))
+			_, err = kv.Get(ctx, testenv.OperatorSecretPath("mno-unknown"))
 			Expect(errors.Is(err, vault.ErrSecretNotFound)).To(BeTrue(), "got %v", err)
 			met(fmt.Sprintf("2 operators, rotation to v%d", rotated.VersionMetadata.Version))
 		})
@@ -202,9 +203,9 @@ var _ = Describe("Phase 1 infrastructure", func() {
 		It("binds to every operator's SMSC with the credentials read from Vault and round-trips a submit and its receipt", func(ctx SpecContext) {
 			met := framework.GateCondition("smsc_bind_roundtrip")
 			smsc := framework.StartSimulator(ctx, framework.SimulatorConfig(env.Operator(operatorA.OperatorID), env.Operator(operatorB.OperatorID)))
-			for _, op := range []framework.OperatorCredential{operatorA, operatorB} {
+			for _, op := range []testenv.OperatorCredential{operatorA, operatorB} {
 				By("reading " + op.OperatorID + "'s credentials from Vault")
-				secret, err := env.KV().Get(ctx, framework.OperatorSecretPath(op.OperatorID))
+				secret, err := env.KV().Get(ctx, testenv.OperatorSecretPath(op.OperatorID))
 				Expect(err).NotTo(HaveOccurred())
 				password, _ := secret.Data["password"].(string)
 				systemType, _ := secret.Data["system_type"].(string)

@@ -9,23 +9,22 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 )
 
 var _ = Describe("Phase 2 shadow run", func() {
 	It("gets submits accepted like the legacy dispatcher, within the operator's TPS, publishing no receipt", func(ctx SpecContext) {
-		const n, tps = connectorfix.GateMessages, connectorfix.GateTPS
+		const n, tps = framework.GateMessages, framework.GateTPS
 		baseline := framework.LoadBaseline()
 		mix := baseline.Mix(n)
 		By("shaping the SMSC to the baseline's outcomes, and making it push back and answer slowly")
-		smsc := connectorfix.StartBaselineSMSC(ctx, env, operatorA.OperatorID, "shadow-smsc", tps, connectorfix.PushBack,
+		smsc := framework.StartBaselineSMSC(ctx, env, operatorA.OperatorID, "shadow-smsc", tps, framework.PushBack,
 			faults.Spec{Name: "slow", Type: "latency", Params: json.RawMessage(`{"distribution":{"kind":"uniform","min":"1ms","max":"30ms"}}`),
 				Match: faults.Match{Command: "submit_sm"}})
 
 		By("starting the connector in shadow mode: the live endpoint is never dialled")
-		connectorfix.StartShadow(ctx, env, fmt.Sprintf(`operators:
+		framework.StartShadowConnector(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: "127.0.0.1:1"}, {address: %q, shadow: true}]}
     tps: %d
@@ -33,8 +32,8 @@ var _ = Describe("Phase 2 shadow run", func() {
 
 		prefix := fmt.Sprintf("p2-%d", time.Now().UnixNano())
 		By(fmt.Sprintf("shadowing %d dispatch commands (%d to rejected destinations)", n, mix.Rejected))
-		connectorfix.PublishMix(ctx, env, "mno-a", prefix, mix)
-		outcomes := connectorfix.StoredOutcomes(ctx, env, prefix, n, 2*time.Minute)
+		framework.PublishMix(ctx, env, "mno-a", prefix, mix)
+		outcomes := framework.StoredOutcomes(ctx, env, prefix, n, 2*time.Minute)
 		success := 100 * float64(outcomes["accepted"]) / float64(n)
 		GinkgoWriter.Printf("outcomes %v: %.2f%% accepted, baseline %.2f%%\n", outcomes, success, baseline.SubmitSuccess)
 		var breaches uint64
@@ -47,8 +46,8 @@ var _ = Describe("Phase 2 shadow run", func() {
 		Expect(successGate.Pass).To(BeTrue(), "accepted %.2f%% of submits, the baseline %.2f%% (%v)", success, baseline.SubmitSuccess, outcomes)
 		Expect(breachGate.Pass).To(BeTrue(), "TPS breaches: %d", breaches)
 		// The SMSC's push-back must be retried, never turned into a rejection.
-		Expect(connectorfix.ThrottleRejections(ctx, env, prefix)).To(BeZero(), "messages given up on ESME_RTHROTTLED")
+		Expect(framework.ThrottleRejections(ctx, env, prefix)).To(BeZero(), "messages given up on ESME_RTHROTTLED")
 
-		Expect(connectorfix.ReceiptEvents(ctx, env, prefix)).To(BeEmpty(), "receipts published in shadow mode")
+		Expect(framework.ReceiptEvents(ctx, env, prefix)).To(BeEmpty(), "receipts published in shadow mode")
 	})
 })

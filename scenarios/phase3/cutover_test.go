@@ -11,22 +11,21 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 )
 
 var _ = Describe("Phase 3 cutover", func() {
 	It("publishes the receipts of as many messages as the legacy dispatcher did, each once", func(ctx SpecContext) {
-		const n, tps = connectorfix.GateMessages, connectorfix.GateTPS
+		const n, tps = framework.GateMessages, framework.GateTPS
 		baseline := framework.LoadBaseline()
 		mix := baseline.Mix(n)
 		By("shaping the SMSC to the baseline, with duplicate, early and late receipts and push-back")
-		smsc := connectorfix.StartBaselineSMSC(ctx, env, operatorA.OperatorID, "mno-a-smsc", tps, connectorfix.PushBack,
+		smsc := framework.StartBaselineSMSC(ctx, env, operatorA.OperatorID, "mno-a-smsc", tps, framework.PushBack,
 			faults.Spec{Name: "twice", Type: "receipt_duplicate", Probability: 0.1},
 			faults.Spec{Name: "early", Type: "receipt_early", Probability: 0.05},
 			faults.Spec{Name: "late", Type: "receipt_delay", Params: json.RawMessage(`{"distribution":{"kind":"uniform","min":"0s","max":"500ms"}}`)})
-		connectorfix.Start(ctx, env, fmt.Sprintf(`operators:
+		framework.StartConnector(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: %q}]}
     tps: %d
@@ -34,8 +33,8 @@ var _ = Describe("Phase 3 cutover", func() {
 
 		prefix := fmt.Sprintf("p3-%d", time.Now().UnixNano())
 		By(fmt.Sprintf("dispatching %d commands (%d rejected, %d whose receipt the SMSC loses)", n, mix.Rejected, mix.NoReceipt))
-		connectorfix.PublishMix(ctx, env, "mno-a", prefix, mix)
-		outcomes := connectorfix.StoredOutcomes(ctx, env, prefix, n, 2*time.Minute)
+		framework.PublishMix(ctx, env, "mno-a", prefix, mix)
+		outcomes := framework.StoredOutcomes(ctx, env, prefix, n, 2*time.Minute)
 		accepted := outcomes["accepted"]
 		Expect(accepted).To(BeNumerically(">", 0), "outcomes %v", outcomes)
 
@@ -45,13 +44,13 @@ var _ = Describe("Phase 3 cutover", func() {
 		// the gate reports the shortfall).
 		receipts := map[string]int{}
 		for last, grew := 0, time.Now(); len(receipts) < want && time.Since(grew) < 5*time.Second; time.Sleep(500 * time.Millisecond) {
-			receipts = connectorfix.ReceiptEvents(ctx, env, prefix)
+			receipts = framework.ReceiptEvents(ctx, env, prefix)
 			if len(receipts) > last {
 				last, grew = len(receipts), time.Now()
 			}
 		}
 		time.Sleep(time.Second) // late extras would show now
-		receipts = connectorfix.ReceiptEvents(ctx, env, prefix)
+		receipts = framework.ReceiptEvents(ctx, env, prefix)
 		twice, misattributed := 0, 0
 		for id, c := range receipts {
 			if c > 1 {

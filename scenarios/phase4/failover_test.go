@@ -10,7 +10,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
-	"github.com/smpp-connector/smpp-connector/scenarios/connectorfix"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/api"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -27,7 +26,7 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 			{ID: "backup", Listen: "127.0.0.1:0", Accounts: acct},
 		}})
 		By("starting the connector with its credentials in Vault")
-		connectorfix.Start(ctx, env, fmt.Sprintf(`operators:
+		framework.StartConnector(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: %q}], backup: [{address: %q}]}
     tps: 100
@@ -39,7 +38,7 @@ var _ = Describe("Phase 4 failover", Label(framework.LabelSlow), func() {
 		js := env.JetStream()
 		start := time.Now()
 		for i := 0; i < n; i++ {
-			connectorfix.PublishCommand(ctx, env, "mno-a", fmt.Sprintf("p4-%d-%d", start.UnixNano(), i), fmt.Sprintf("failover %d", i))
+			framework.PublishCommand(ctx, env, "mno-a", fmt.Sprintf("p4-%d-%d", start.UnixNano(), i), fmt.Sprintf("failover %d", i))
 		}
 
 		By("taking the primary SMSC down once traffic flows")

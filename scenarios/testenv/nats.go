@@ -1,7 +1,3 @@
-// Package testenv is the environment the tests run in: real NATS (embedded,
-// as a library), and the helpers the unit tests, the gate suites and the demo
-// stack share. The production connector imports none of it, so it does not
-// link nats-server.
 package testenv
 
 import (

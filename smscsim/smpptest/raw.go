@@ -12,6 +12,7 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
@@ -140,16 +141,8 @@ func (r *Raw) AckDeliver(d pdu.PDU, status data.CommandStatusType) {
 }
 
 // Eventually polls f until it returns nil or fails the test after d (like
-// nats-server's checkFor).
+// nats-server's checkFor); it is testutil.WaitFor, kept for its callers.
 func Eventually(t testing.TB, d, every time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(every)
-	}
-	t.Fatalf("not true within %v: %v", d, err)
+	testutil.WaitFor(t, d, every, f)
 }

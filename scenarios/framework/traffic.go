@@ -1,4 +1,4 @@
-package connectorfix
+package framework
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/api"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -34,10 +33,10 @@ var PushBack = faults.Spec{Name: "pushback", Type: "throttle", Params: json.RawM
 // StartBaselineSMSC starts a simulated SMSC, operator id, for the suite's
 // operator credential at a contracted tps, shaped to produce a Mix
 // (BaselineFaults) and given the extra faults.
-func StartBaselineSMSC(ctx context.Context, e *framework.Env, operatorID, id string, tps int, extra ...faults.Spec) *framework.Simulator {
+func StartBaselineSMSC(ctx context.Context, e *Env, operatorID, id string, tps int, extra ...faults.Spec) *Simulator {
 	GinkgoHelper()
 	cred := e.Operator(operatorID)
-	smsc := framework.StartSimulator(ctx, server.Config{Operators: []server.OperatorConfig{{ID: id, Listen: "127.0.0.1:0",
+	smsc := StartSimulator(ctx, server.Config{Operators: []server.OperatorConfig{{ID: id, Listen: "127.0.0.1:0",
 		Accounts: []server.AccountConfig{{SystemID: cred.SystemID, Password: cred.Password, TPS: tps}}}}})
 	for _, f := range append(BaselineFaults(id), extra...) {
 		_, err := smsc.Client.AddFault(ctx, api.Spec{Name: f.Name, Type: f.Type, Probability: f.Probability, Params: f.Params,
@@ -48,20 +47,20 @@ func StartBaselineSMSC(ctx context.Context, e *framework.Env, operatorID, id str
 }
 
 // BaselineFaults make the simulated SMSC of operator produce a Mix: it
-// rejects the submits to framework.RejectPrefix and never sends the receipts
-// of framework.NoReceiptPrefix.
+// rejects the submits to RejectPrefix and never sends the receipts
+// of NoReceiptPrefix.
 func BaselineFaults(operator string) []faults.Spec {
 	return []faults.Spec{
 		{Name: "baseline-rejects", Type: "error", Params: json.RawMessage(`{"status":"ESME_RINVDSTADR"}`),
-			Match: faults.Match{Operator: operator, Command: "submit_sm", DestinationPrefix: framework.RejectPrefix}},
+			Match: faults.Match{Operator: operator, Command: "submit_sm", DestinationPrefix: RejectPrefix}},
 		{Name: "baseline-lost-receipts", Type: "receipt_drop",
-			Match: faults.Match{Operator: operator, DestinationPrefix: framework.NoReceiptPrefix}},
+			Match: faults.Match{Operator: operator, DestinationPrefix: NoReceiptPrefix}},
 	}
 }
 
 // PublishMix publishes the Mix's messages for operatorID, ids prefix-0 ..
 // prefix-(N-1).
-func PublishMix(ctx context.Context, e *framework.Env, operatorID, prefix string, m framework.Mix) {
+func PublishMix(ctx context.Context, e *Env, operatorID, prefix string, m Mix) {
 	GinkgoHelper()
 	for i := range m.N {
 		PublishCommandTo(ctx, e, operatorID, fmt.Sprintf("%s-%d", prefix, i), m.Destination(i), fmt.Sprintf("gate message %d", i))
@@ -71,7 +70,7 @@ func PublishMix(ctx context.Context, e *framework.Env, operatorID, prefix string
 // StoredOutcomes waits until every one of the n messages prefix-* has a
 // stored submit outcome and returns their count by status (accepted,
 // rejected, unknown).
-func StoredOutcomes(ctx context.Context, e *framework.Env, prefix string, n int, timeout time.Duration) map[string]int {
+func StoredOutcomes(ctx context.Context, e *Env, prefix string, n int, timeout time.Duration) map[string]int {
 	GinkgoHelper()
 	conn, err := pgx.Connect(ctx, e.DatabaseDSN)
 	Expect(err).NotTo(HaveOccurred())
@@ -107,7 +106,7 @@ func StoredOutcomes(ctx context.Context, e *framework.Env, prefix string, n int,
 
 // ReceiptEvents counts the receipt events on sms.dlr.inbound for messages
 // prefix-*, by message id.
-func ReceiptEvents(ctx context.Context, e *framework.Env, prefix string) map[string]int {
+func ReceiptEvents(ctx context.Context, e *Env, prefix string) map[string]int {
 	GinkgoHelper()
 	cons, err := e.JetStream().OrderedConsumer(ctx, natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
 	Expect(err).NotTo(HaveOccurred())
@@ -134,7 +133,7 @@ func ReceiptEvents(ctx context.Context, e *framework.Env, prefix string) map[str
 // ThrottleRejections counts the messages prefix-* whose stored outcome is a
 // rejection for going too fast (ESME_RTHROTTLED, ESME_RMSGQFUL): the
 // connector must retry those, never give them up.
-func ThrottleRejections(ctx context.Context, e *framework.Env, prefix string) int {
+func ThrottleRejections(ctx context.Context, e *Env, prefix string) int {
 	GinkgoHelper()
 	conn, err := pgx.Connect(ctx, e.DatabaseDSN)
 	Expect(err).NotTo(HaveOccurred())

@@ -1,4 +1,4 @@
-package framework
+package testenv
 
 import (
 	"context"
@@ -19,8 +19,8 @@ type TestEnv struct {
 // RunWithServices starts the services, runs the package's tests and stops the
 // services whatever happens. Use it as:
 //
-//	var env *framework.TestEnv
-//	func TestMain(m *testing.M) { os.Exit(framework.RunWithServices(m, framework.Services{Postgres: true}, &env)) }
+//	var env *testenv.TestEnv
+//	func TestMain(m *testing.M) { os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env)) }
 //
 // With no Docker engine it fails at once, saying what to do.
 func RunWithServices(m *testing.M, s Services, env **TestEnv) int {
@@ -48,16 +48,30 @@ func RunWithServices(m *testing.M, s Services, env **TestEnv) int {
 	return m.Run()
 }
 
+// cleanupTimeout bounds dropping a test database.
+const cleanupTimeout = 2 * time.Minute
+
+// TB is the part of testing.TB that FreshDatabase needs; Ginkgo's GinkgoT()
+// has it too, so Ginkgo specs run by `go test` (the migrations suite) get
+// their databases the same way.
+type TB interface {
+	Helper()
+	Name() string
+	Fatal(args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+}
+
 // FreshDatabase creates an empty database for one test, with the project's
 // migrations applied when migrate is true; it is dropped when the test ends.
-func (e *TestEnv) FreshDatabase(t testing.TB, migrate bool) string {
+func (e *TestEnv) FreshDatabase(t TB, migrate bool) string {
 	t.Helper()
 	if e == nil || e.PostgresDSN == "" {
 		t.Fatal("no PostgreSQL in this test environment: start it with RunWithServices(Services{Postgres: true})")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dsn, drop, err := createDatabase(ctx, e.PostgresDSN, databaseName(t.Name()))
+	dsn, drop, err := CreateDatabase(ctx, e.PostgresDSN, DatabaseName(t.Name()))
 	if drop != nil {
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
@@ -71,7 +85,7 @@ func (e *TestEnv) FreshDatabase(t testing.TB, migrate bool) string {
 		t.Fatal(err)
 	}
 	if migrate {
-		if _, err := applyMigrations(ctx, dsn); err != nil {
+		if _, err := ApplyMigrations(ctx, dsn); err != nil {
 			t.Fatal(err)
 		}
 	}

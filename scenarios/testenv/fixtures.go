@@ -1,4 +1,4 @@
-package framework
+package testenv
 
 import (
 	"context"
@@ -47,13 +47,13 @@ func (c OperatorCredential) data() map[string]any {
 	return d
 }
 
-// cleanupFunc releases one fixture.
-type cleanupFunc func(context.Context) error
+// CleanupFunc releases one fixture.
+type CleanupFunc func(context.Context) error
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
 
-// databaseName is a fresh database name for a suite: smpp_<suite>_<random>.
-func databaseName(suite string) string {
+// DatabaseName is a fresh database name for a suite: smpp_<suite>_<random>.
+func DatabaseName(suite string) string {
 	s := nonIdent.ReplaceAllString(strings.ToLower(suite), "_")
 	if len(s) > 40 {
 		s = s[:40]
@@ -86,9 +86,10 @@ func redactURLError(err error) error {
 	return err
 }
 
-// createDatabase makes database name through adminDSN, applies the migrations
-// and returns the new database's DSN and how to drop it.
-func createDatabase(ctx context.Context, adminDSN, name string) (dsn string, drop cleanupFunc, err error) {
+// CreateDatabase makes the empty database name through adminDSN (a role that
+// may CREATE DATABASE) and returns the new database's DSN and how to drop it
+// (also after a failure half-way, when drop is not nil).
+func CreateDatabase(ctx context.Context, adminDSN, name string) (dsn string, drop CleanupFunc, err error) {
 	conn, err := pgx.Connect(ctx, adminDSN)
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -116,8 +117,8 @@ func createDatabase(ctx context.Context, adminDSN, name string) (dsn string, dro
 	return dsn, drop, nil
 }
 
-// applyMigrations runs the project's migrations on dsn.
-func applyMigrations(ctx context.Context, dsn string) (migrations.Result, error) {
+// ApplyMigrations runs the project's migrations on dsn.
+func ApplyMigrations(ctx context.Context, dsn string) (migrations.Result, error) {
 	res, err := migrations.Apply(ctx, dsn)
 	if err != nil {
 		return res, fmt.Errorf("apply migrations: %w", err)
@@ -138,11 +139,11 @@ func NewVaultClient(addr, token string) (*vault.Client, error) {
 	return c, nil
 }
 
-// seedVault writes each operator's credential into the KV v2 mount, unless a
+// SeedVault writes each operator's credential into the KV v2 mount, unless a
 // secret is already there (an external Vault's own credentials are never
 // overwritten: the stored one is returned instead). The cleanup deletes only
 // the secrets written here, with all their versions.
-func seedVault(ctx context.Context, c *vault.Client, mount string, ops []OperatorCredential) ([]OperatorCredential, cleanupFunc, error) {
+func SeedVault(ctx context.Context, c *vault.Client, mount string, ops []OperatorCredential) ([]OperatorCredential, CleanupFunc, error) {
 	kv := c.KVv2(mount)
 	var written []string
 	cleanup := func(ctx context.Context) error {
@@ -161,7 +162,7 @@ func seedVault(ctx context.Context, c *vault.Client, mount string, ops []Operato
 		switch {
 		case err == nil:
 			stored := credentialFromData(op.OperatorID, existing.Data)
-			logf("vault: %s/%s exists already; using it as it is", mount, path)
+			Logf("vault: %s/%s exists already; using it as it is", mount, path)
 			out = append(out, stored)
 			continue
 		case !errors.Is(err, vault.ErrSecretNotFound):
@@ -182,11 +183,11 @@ func credentialFromData(operatorID string, d map[string]any) OperatorCredential 
 	return OperatorCredential{OperatorID: operatorID, SystemID: s("system_id"), Password: s("password"), SystemType: s("system_type")}
 }
 
-// ensureStreams provisions the contract's streams (natscontract) that the
+// EnsureStreams provisions the contract's streams (natscontract) that the
 // server does not already have (an external one provisioned by ops keeps
 // its own) and returns, for each contract stream, the stream in use; the
 // cleanup deletes the streams it created.
-func ensureStreams(ctx context.Context, js jetstream.JetStream) (map[string]string, cleanupFunc, error) {
+func EnsureStreams(ctx context.Context, js jetstream.JetStream) (map[string]string, CleanupFunc, error) {
 	names := natscontract.DefaultNames()
 	created, err := natscontract.ProvisionMissing(ctx, js, names)
 	cleanup := func(ctx context.Context) error {
@@ -208,15 +209,15 @@ func ensureStreams(ctx context.Context, js jetstream.JetStream) (map[string]stri
 			return nil, cleanup, fmt.Errorf("look up the stream for %s: %w", s.Subjects[0], err)
 		}
 		if n != s.Name {
-			logf("nats: stream %s already captures %s; using it", n, s.Subjects[0])
+			Logf("nats: stream %s already captures %s; using it", n, s.Subjects[0])
 		}
 		inUse[s.Name] = n
 	}
 	return inUse, cleanup, nil
 }
 
-// connectNATS connects to the NATS server at url, naming the connection.
-func connectNATS(url, name string) (*nats.Conn, error) {
+// ConnectNATS connects to the NATS server at url, naming the connection.
+func ConnectNATS(url, name string) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.Timeout(5*time.Second),
 		nats.RetryOnFailedConnect(false), nats.MaxReconnects(10))
 	if err != nil {

@@ -1,4 +1,4 @@
-package framework
+package testenv
 
 import (
 	"context"
@@ -49,6 +49,6 @@ func configureContainerHost(ctx context.Context) {
 		return // the engine's bridge is not here: a container of its own; keep testcontainers' choice
 	}
 	os.Setenv(EnvHostOverride, "127.0.0.1")
-	logf("the Docker engine shares this network namespace (%s is local): reaching containers at 127.0.0.1 (%s)",
+	Logf("the Docker engine shares this network namespace (%s is local): reaching containers at 127.0.0.1 (%s)",
 		name, EnvHostOverride)
 }

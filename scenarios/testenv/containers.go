@@ -1,4 +1,4 @@
-package framework
+package testenv
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	tcvault "github.com/testcontainers/testcontainers-go/modules/vault"
 )
 
-// Container labels: every container the framework starts carries both, so that
+// Container labels: every container testenv starts carries them, so that
 // ci/cleanup-containers.sh can remove whatever a killed test run left behind.
 const (
 	LabelKeyProject = "smpp-connector.project"
@@ -46,7 +46,7 @@ func NewContainersProvider(session string, images Images) *ContainersProvider {
 }
 
 // Ryuk, testcontainers' reaper, cannot be pulled here: it is off unless the
-// environment says otherwise (cleanup is the framework's and CI's job). This
+// environment says otherwise (cleanup is the provider's and CI's job). This
 // must happen before testcontainers-go reads its configuration, once, which
 // any Docker call (CheckDocker too) may trigger: hence init.
 func init() {
@@ -96,7 +96,7 @@ func (p *ContainersProvider) Start(ctx context.Context, s Services) (Endpoints, 
 				mu.Unlock()
 				return
 			}
-			logf("started %s in %s", name, time.Since(t0).Round(10*time.Millisecond))
+			Logf("started %s in %s", name, time.Since(t0).Round(10*time.Millisecond))
 		}()
 	}
 	if s.Postgres {

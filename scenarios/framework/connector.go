@@ -1,0 +1,71 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/service"
+)
+
+// StartConnector runs the connector inside the suite with the given
+// operators file (YAML) on the suite's PostgreSQL, Vault and NATS,
+// credentials read from Vault, until the calling node's scope ends; it returns
+// once the connector is running. (This fixture is why the connector's own
+// package tests use testenv, not framework: framework imports the connector.)
+func StartConnector(ctx context.Context, e *Env, operatorsYAML string) {
+	GinkgoHelper()
+	start(ctx, e, operatorsYAML, false)
+}
+
+// StartShadowConnector is StartConnector in shadow mode (Phase 2): only
+// endpoints marked shadow are used, and receipts and outcomes are not
+// published.
+func StartShadowConnector(ctx context.Context, e *Env, operatorsYAML string) {
+	GinkgoHelper()
+	start(ctx, e, operatorsYAML, true)
+}
+
+func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) {
+	GinkgoHelper()
+	file, err := config.Parse([]byte(operatorsYAML))
+	Expect(err).NotTo(HaveOccurred(), "operators file:\n%s", operatorsYAML)
+	svc := config.DefaultService()
+	svc.NATS.URL, svc.NATS.CreateStreams = e.Endpoints.NATSURL, true
+	svc.PostgresDSN, svc.HTTPListen, svc.Shadow = e.DatabaseDSN, "127.0.0.1:0", shadow
+	svc.Vault.Address, svc.Vault.Token, svc.Vault.KVMount = e.Endpoints.VaultAddr, e.Endpoints.VaultToken, e.Endpoints.VaultKVMount
+	log := slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The connector runs until the cleanup stops it, not until the spec's
+	// context ends.
+	c, err := service.Start(context.WithoutCancel(ctx), svc, file, service.Options{Log: log,
+		// One replica: take the operators at once rather than after the
+		// production grace period.
+		Lease: lease.Options{Poll: 100 * time.Millisecond, Grace: 300 * time.Millisecond}})
+	Expect(err).NotTo(HaveOccurred(), "connector stopped at start-up")
+	DeferCleanup(func() {
+		Expect(c.Stop()).To(Succeed(), "the connector did not stop cleanly")
+	})
+}
+
+// PublishCommand publishes a dispatch command for operatorID with a receipt
+// requested.
+func PublishCommand(ctx context.Context, e *Env, operatorID, messageID, text string) {
+	GinkgoHelper()
+	PublishCommandTo(ctx, e, operatorID, messageID, "447700900123", text)
+}
+
+// PublishCommandTo is PublishCommand to a given destination.
+func PublishCommandTo(ctx context.Context, e *Env, operatorID, messageID, destination, text string) {
+	GinkgoHelper()
+	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
+		`"destination":{"addr":%q,"ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, messageID, operatorID, destination, text)
+	_, err := e.JetStream().Publish(ctx, natscontract.DispatchSubjectFor(operatorID), []byte(cmd))
+	Expect(err).NotTo(HaveOccurred())
+}
