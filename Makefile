@@ -1,7 +1,7 @@
 # smpp-connector: the two commands that matter are `make run` and `make test`.
 GO       ?= go
 BIN      ?= bin
-PKGS_RACE = ./smscsim/... ./connector/... ./cmd/...
+PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
 .PHONY: all build run sim connector-load test unit scenarios gates images bench load lint fmt fuzz clean

@@ -14,7 +14,7 @@ import (
 )
 
 // moText decodes an MO's parts the way the connector's MO handler does
-// (connector/worker handleMO; the store only keeps the fragments in order):
+// (connector/inbound handleMO; the store only keeps the fragments in order):
 // Concat and Payload for each part, then Join, or Decode for a lone part,
 // with the operator's data_coding 0 alphabet dc0.
 func moText(parts []segment.Part, dc0 string) (string, error) {
