@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -56,22 +55,9 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// joinErrors sorts errors by line (file order) and joins them: one per line
-// of the message, each reachable with errors.As.
-func joinErrors(errs []*Error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	sort.SliceStable(errs, func(i, j int) bool {
-		li, lj := errs[i].Line, errs[j].Line
-		return li != 0 && (lj == 0 || li < lj)
-	})
-	out := make([]error, len(errs))
-	for i, e := range errs {
-		out[i] = e
-	}
-	return errors.Join(out...)
-}
+// LineNumber is the line the error is about, 0 when unknown
+// (yamlcheck.Join sorts by it).
+func (e *Error) LineNumber() int { return e.Line }
 
 // Load reads, parses and validates an operators file. Errors name the file
 // and line.
@@ -124,7 +110,7 @@ func Parse(b []byte) (*File, error) {
 	w := &walker{lines: map[string]int{}, ids: operatorIDs(root)}
 	w.check(root)
 	if len(w.errs) > 0 {
-		return nil, joinErrors(w.errs)
+		return nil, yamlcheck.Join(w.errs)
 	}
 
 	// The walk has refused unknown fields and mistyped values, so plain
@@ -172,7 +158,7 @@ func (f *File) Validate() error {
 			seen[o.ID] = true
 		}
 	}
-	return joinErrors(errs)
+	return yamlcheck.Join(errs)
 }
 
 // Operator returns the operator with that id.

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smpp-connector/smpp-connector/internal/yamlcheck"
 )
 
 // Bind types.
@@ -344,7 +346,7 @@ func (f *File) CheckMode(shadow bool) error {
 			errs = append(errs, &Error{Operator: o.ID, Field: "endpoints.primary", Msg: msg})
 		}
 	}
-	return joinErrors(errs)
+	return yamlcheck.Join(errs)
 }
 
 func oneOf(add func(string, string, ...any), field, v string, allowed []string) {

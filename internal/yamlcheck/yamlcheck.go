@@ -46,14 +46,24 @@ func (e *Error) Error() string {
 	return s
 }
 
+// Lined is an error that knows the line it is about (0 when unknown):
+// *Error, and the richer errors of the files built on this package.
+type Lined interface {
+	error
+	LineNumber() int
+}
+
+// LineNumber is the line the error is about, 0 when unknown.
+func (e *Error) LineNumber() int { return e.Line }
+
 // Join sorts errors by line (file order; errors without a line last) and
 // joins them, each reachable with errors.As. Nil when there are none.
-func Join(errs []*Error) error {
+func Join[E Lined](errs []E) error {
 	if len(errs) == 0 {
 		return nil
 	}
 	sort.SliceStable(errs, func(i, j int) bool {
-		li, lj := errs[i].Line, errs[j].Line
+		li, lj := errs[i].LineNumber(), errs[j].LineNumber()
 		return li != 0 && (lj == 0 || li < lj)
 	})
 	out := make([]error, len(errs))
