@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
@@ -17,20 +16,7 @@ import (
 // startJS runs a real (embedded) nats-server with the connector's streams.
 func startJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	srv, err := testenv.StartNATS("127.0.0.1", -1, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.JetStream(t)
 	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}

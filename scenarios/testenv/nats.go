@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // NATS is a nats-server with JetStream running inside this process.
@@ -53,4 +55,26 @@ func (e *NATS) Shutdown() {
 	if e.dir != "" {
 		os.RemoveAll(e.dir)
 	}
+}
+
+// JetStream starts an embedded server for one test, on a free port, and
+// returns it with a JetStream context on a connection of its own; both end
+// with the test. Streams are the test's to create (natscontract).
+func JetStream(t TB) (*NATS, jetstream.JetStream) {
+	t.Helper()
+	srv, err := StartNATS("127.0.0.1", -1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(fmt.Errorf("connect to the embedded NATS: %w", err))
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(fmt.Errorf("jetstream: %w", err))
+	}
+	return srv, js
 }
