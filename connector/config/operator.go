@@ -114,8 +114,11 @@ type Operator struct {
 	// Rebind is the backoff between attempts to bind again (1s doubling to 60s).
 	Rebind Backoff `yaml:"rebind" json:"rebind"`
 	// LongMessageStrategy is udh8 (default), udh16, sar or payload.
-	LongMessageStrategy string   `yaml:"longMessageStrategy" json:"longMessageStrategy"`
-	Encoding            Encoding `yaml:"encoding" json:"encoding"`
+	LongMessageStrategy string `yaml:"longMessageStrategy" json:"longMessageStrategy"`
+	// MaxParts caps the submit_sm of one message (default 10, at most 255):
+	// a longer text goes to the dead letter instead of out in many parts.
+	MaxParts int      `yaml:"maxParts" json:"maxParts"`
+	Encoding Encoding `yaml:"encoding" json:"encoding"`
 	// Source holds the TON/NPI used when a dispatch command gives none.
 	Source      Address     `yaml:"source" json:"source"`
 	Quirks      Quirks      `yaml:"quirks" json:"quirks"`
@@ -207,6 +210,7 @@ func DefaultOperator(id string) Operator {
 		BindTimeout:         5 * time.Second,
 		Rebind:              Backoff{Initial: time.Second, Max: 60 * time.Second},
 		LongMessageStrategy: LongUDH8,
+		MaxParts:            10,
 		Encoding:            Encoding{DefaultAlphabet: AlphabetGSM7, UCS2: true},
 		Quirks: Quirks{
 			MessageIDResp:    IDRaw,
@@ -305,6 +309,9 @@ func (o *Operator) validate(where string) []*Error {
 		add("rebind.max", "must be >= rebind.initial (%s), got %s", o.Rebind.Initial, o.Rebind.Max)
 	}
 	oneOf(add, "longMessageStrategy", o.LongMessageStrategy, longStrats)
+	if o.MaxParts < 1 || o.MaxParts > 255 {
+		add("maxParts", "must be 1-255, got %d", o.MaxParts)
+	}
 	oneOf(add, "encoding.defaultAlphabet", o.Encoding.DefaultAlphabet, alphabets)
 	if o.Source.TON > 6 {
 		add("source.ton", "must be 0-6 (SMPP 3.4 type of number), got %d", o.Source.TON)

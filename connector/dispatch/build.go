@@ -20,9 +20,15 @@ type Profile struct {
 	// AllowLatin1 sends texts that fit Latin-1 but not GSM 7-bit as
 	// data_coding 3 instead of UCS2 (half the parts).
 	AllowLatin1 bool
+	// MaxParts caps the submit_sm of one message (0: DefaultMaxParts): a
+	// longer text is a bad command, not hundreds of billed parts.
+	MaxParts int
 	// Defaults for addresses whose ton/npi the command leaves out.
 	SourceTON, SourceNPI, DestTON, DestNPI byte
 }
+
+// DefaultMaxParts is the cap of parts of one message when the profile sets none.
+const DefaultMaxParts = 10
 
 // Part is one submit_sm of a message.
 type Part struct {
@@ -47,6 +53,14 @@ func Build(c Command, p Profile) ([]Part, error) {
 	segs, err := segment.Segment(c.Text, enc, strategy, Ref(c.MessageID))
 	if err != nil {
 		return nil, bad("text", "%v", err)
+	}
+	maxParts := p.MaxParts
+	if maxParts <= 0 {
+		maxParts = DefaultMaxParts
+	}
+	if len(segs) > maxParts {
+		return nil, bad("text", "%d characters make %d parts (%s), more than the operator's maxParts %d",
+			len([]rune(c.Text)), len(segs), enc, maxParts)
 	}
 	validity, err := c.ValidityPeriod()
 	if err != nil {

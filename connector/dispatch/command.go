@@ -69,6 +69,9 @@ var (
 // operatorID. Every error is a *BadCommand naming the field.
 func ParseCommand(data []byte, operatorID string) (Command, error) {
 	var c Command
+	if err := checkUTF8(data); err != nil {
+		return c, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&c); err != nil {
 		var se *json.SyntaxError

@@ -45,7 +45,7 @@ func (r *Runner) newTerm() *term {
 	t.outbound = outbound.New(outbound.Operator{
 		ID: oc.ID,
 		Profile: dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
-			AllowLatin1: oc.Encoding.AllowLatin1, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
+			AllowLatin1: oc.Encoding.AllowLatin1, MaxParts: oc.MaxParts, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
 		IDRule:      idRule,
 		Concurrency: max(oc.Binds*oc.Window*2, 8),
 	}, outbound.Deps{Store: d.Store, Pool: t.pool, Limiter: r.limiter, Receipts: t.inbound, Events: d.Events, JS: d.JS,

@@ -1,0 +1,84 @@
+package dispatch
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// encoding/json turns invalid UTF-8 into U+FFFD: the command must be refused
+// before that, with the offset of the first invalid byte in the text.
+func TestParseCommandRefusesInvalidUTF8WithItsOffset(t *testing.T) {
+	for name, c := range map[string]struct {
+		text   string // the raw bytes between the quotes of "text"
+		offset int    // of the first invalid byte in the decoded text
+	}{
+		"lone continuation byte": {"Hello \x80 world", 6},
+		"truncated sequence":     {"ab\xc3", 2},
+		"after an escape":        {"\\n\\u00e9x\xff", 4}, // "\n" is 1 byte, "é" 2, "x" 1
+		"overlong encoding":      {"\xc0\xafpath", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			data := bytes.Replace([]byte(good), []byte(`"text":"Hello"`), []byte(`"text":"`+c.text+`"`), 1)
+			_, err := ParseCommand(data, "mno-a")
+			var bc *BadCommand
+			if !errors.As(err, &bc) {
+				t.Fatalf("want a BadCommand, got %v", err)
+			}
+			if bc.Field != "text" || !strings.Contains(bc.Reason, "invalid UTF-8") ||
+				!strings.Contains(bc.Reason, "byte "+itoa(c.offset)+" of the text") {
+				t.Fatalf("field %q reason %q: want text, invalid UTF-8 at byte %d of the text", bc.Field, bc.Reason, c.offset)
+			}
+		})
+	}
+	// Valid UTF-8, escaped or not, still goes through untouched.
+	ok := strings.Replace(good, `"text":"Hello"`, `"text":"Grüße \u20ac \ud83d\ude00"`, 1)
+	c, err := ParseCommand([]byte(ok), "mno-a")
+	if err != nil || c.Text != "Grüße € 😀" {
+		t.Fatalf("%q %v", c.Text, err)
+	}
+}
+
+// Invalid bytes outside the text are refused too (they would be replaced
+// in an address just as well), with their offset in the command.
+func TestParseCommandRefusesInvalidUTF8OutsideTheText(t *testing.T) {
+	data := bytes.Replace([]byte(good), []byte(`"ACME"`), []byte("\"AC\xffE\""), 1)
+	_, err := ParseCommand(data, "mno-a")
+	if err == nil || !IsBad(err) || !strings.Contains(err.Error(), "invalid UTF-8 at byte "+itoa(bytes.IndexByte(data, 0xff))+" of the command") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// A text longer than the operator's cap of parts goes to the dead letter,
+// naming the text, the part count and the cap; the default cap is 10.
+func TestBuildCapsTheParts(t *testing.T) {
+	long := strings.Repeat("a", 153*11) // 11 GSM 7-bit parts with an 8-bit UDH
+	for _, c := range []struct {
+		p    Profile
+		cap  int
+		want int
+	}{
+		{Profile{}, 10, 11},
+		{Profile{MaxParts: 3}, 3, 11},
+	} {
+		_, err := Build(command(long, "auto"), c.p)
+		var bc *BadCommand
+		if !errors.As(err, &bc) || bc.Field != "text" ||
+			!strings.Contains(bc.Reason, itoa(c.want)+" parts") || !strings.Contains(bc.Reason, "maxParts "+itoa(c.cap)) {
+			t.Fatalf("profile %+v: got %v", c.p, err)
+		}
+	}
+	// At the cap it goes.
+	parts, err := Build(command(strings.Repeat("a", 153*10), "auto"), Profile{})
+	if err != nil || len(parts) != 10 {
+		t.Fatalf("%d parts, %v", len(parts), err)
+	}
+	parts, err = Build(command(strings.Repeat("a", 153*11), "auto"), Profile{MaxParts: 255})
+	if err != nil || len(parts) != 11 {
+		t.Fatalf("%d parts, %v", len(parts), err)
+	}
+}
