@@ -82,3 +82,40 @@ func TestBuildCapsTheParts(t *testing.T) {
 		t.Fatalf("%d parts, %v", len(parts), err)
 	}
 }
+
+// The fingerprint follows what is sent, not how the JSON is written.
+func TestFingerprint(t *testing.T) {
+	base, err := ParseCommand([]byte(good), "mno-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := `{"priority":0,"validity":"P1D","text":"H\u0065llo","operatorId":"mno-a","messageId":"0b9f",
+	 "destination":{"npi":1,"ton":1,"addr":"447700900123"},"source":{"addr":"ACME","ton":5,"npi":0},
+	 "registeredDelivery":true,"encoding":"auto"}`
+	c, err := ParseCommand([]byte(same), "mno-a")
+	if err != nil || !bytes.Equal(c.Fingerprint(), base.Fingerprint()) {
+		t.Fatalf("re-serialised command: %v, fingerprints differ", err)
+	}
+	for name, change := range map[string]func(*Command){
+		"text":               func(c *Command) { c.Text = "Hello!" },
+		"destination":        func(c *Command) { c.Destination.Addr = "447700900124" },
+		"destination.ton":    func(c *Command) { c.Destination.TON = nil },
+		"source":             func(c *Command) { c.Source.Addr = "ACMF" },
+		"source.npi":         func(c *Command) { one := 1; c.Source.NPI = &one },
+		"encoding":           func(c *Command) { c.Encoding = "ucs2" },
+		"registeredDelivery": func(c *Command) { c.RegisteredDelivery = false },
+		"validity":           func(c *Command) { c.Validity = "PT1H" },
+		"priority":           func(c *Command) { c.Priority = 1 },
+		"operator":           func(c *Command) { c.OperatorID = "mno-b" },
+		"text moved":         func(c *Command) { c.Source.Addr, c.Text = "ACMEH", "ello" },
+	} {
+		c := base
+		change(&c)
+		if bytes.Equal(c.Fingerprint(), base.Fingerprint()) {
+			t.Errorf("%s changed, fingerprint did not", name)
+		}
+	}
+	if len(base.Fingerprint()) != 32 {
+		t.Fatal("not a SHA-256")
+	}
+}

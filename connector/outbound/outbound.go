@@ -272,9 +272,17 @@ func (w *Consumer) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.
 	for i, p := range parts {
 		refs[i] = store.PartRef{Number: p.Number, SequenceNumber: uint32(p.PDU.GetSequenceNumber())}
 	}
-	states, err := w.d.Store.PrepareParts(ctx, store.MessageRef{OperatorID: w.op.ID, MessageID: cmd.MessageID, PartCount: len(parts)}, refs)
-	if errors.Is(err, store.ErrMismatch) {
+	// The fingerprint tells a redelivery (same content: skip the parts done)
+	// from a messageId reused for other content (a conflict).
+	states, err := w.d.Store.PrepareParts(ctx, store.MessageRef{OperatorID: w.op.ID, MessageID: cmd.MessageID,
+		PartCount: len(parts), Fingerprint: cmd.Fingerprint()}, refs)
+	switch {
+	case errors.Is(err, store.ErrMismatch):
 		w.deadLetter(ctx, msg, &dispatch.BadCommand{Field: "messageId", Reason: err.Error()})
+		return nil, false
+	case errors.Is(err, store.ErrConflict):
+		w.deadLetter(ctx, msg, &dispatch.BadCommand{Field: "messageId", Reason: "conflict: the content differs from " +
+			"the command first received with this messageId (text, addresses or options); nothing sent (" + err.Error() + ")"})
 		return nil, false
 	}
 	if err != nil {

@@ -20,17 +20,18 @@ func (t *txn) prepareSteps() []step {
 		ops, msgs     []string
 		parts, counts []int16
 		seqs          []int32
+		shas          [][]byte // nil: NULL
 	)
 	for _, i := range t.preps {
 		p := t.batch[i].prepare
 		for _, part := range p.parts {
 			ops, msgs = append(ops, p.msg.OperatorID), append(msgs, p.msg.MessageID)
 			parts, counts = append(parts, int16(part.Number)), append(counts, int16(p.msg.PartCount))
-			seqs = append(seqs, int32(part.SequenceNumber))
+			seqs, shas = append(seqs, int32(part.SequenceNumber)), append(shas, p.msg.Fingerprint)
 		}
 	}
 	created := map[partKey]bool{}
-	insert := step{sql: prepareInsertSQL, args: []any{ops, msgs, parts, counts, seqs}, read: func(br pgx.BatchResults) error {
+	insert := step{sql: prepareInsertSQL, args: []any{ops, msgs, parts, counts, seqs, shas}, read: func(br pgx.BatchResults) error {
 		rows, _ := br.Query()
 		for rows.Next() {
 			var k partKey
@@ -48,30 +49,33 @@ func (t *txn) prepareSteps() []step {
 	read := step{sql: prepareSelectSQL, args: []any{msgs, parts}, read: func(br pgx.BatchResults) error {
 		rows, _ := br.Query()
 		states := map[partKey]PartState{}
+		shas := map[partKey][]byte{}
 		for rows.Next() {
-			st, err := scanPart(rows)
+			var sha []byte
+			st, err := scanPart(rows, &sha)
 			if err != nil {
 				rows.Close()
 				return fmt.Errorf("read prepared parts: %w", err)
 			}
 			k := partKey{st.MessageID, int16(st.Part)}
 			st.Created = created[k]
-			states[k] = st
+			states[k], shas[k] = st, sha
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read prepared parts: %w", err)
 		}
 		for _, i := range t.preps {
 			p := t.batch[i].prepare
-			out := make([]PartState, len(p.parts))
+			out, fps := make([]PartState, len(p.parts)), make([][]byte, len(p.parts))
 			for j, part := range p.parts {
-				st, ok := states[partKey{p.msg.MessageID, int16(part.Number)}]
+				k := partKey{p.msg.MessageID, int16(part.Number)}
+				st, ok := states[k]
 				if !ok {
 					return fmt.Errorf("prepare %s: part %d neither inserted nor found", p.msg.MessageID, part.Number)
 				}
-				out[j] = st
+				out[j], fps[j] = st, shas[k]
 			}
-			t.res[i].parts = out
+			t.res[i].parts, t.res[i].fingerprints = out, fps
 		}
 		return nil
 	}}

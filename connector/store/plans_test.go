@@ -58,7 +58,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		args  []any
 		index []string // indexes the plan must use
 	}{
-		{"prepareInsert", []any{ops, msgs, parts, parts, seqs}, []string{"message_correlations_message_part_key"}},
+		{"prepareInsert", []any{ops, msgs, parts, parts, seqs, make([][]byte, len(ops))}, []string{"message_correlations_message_part_key"}},
 		{"prepareSelect", []any{msgs, parts}, []string{"message_correlations_message_part_key"}},
 		{"steal", []any{ops, keys, raws, msgs, parts},
 			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_operator_smsc_key", "message_correlations_message_part_key"}},

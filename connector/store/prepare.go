@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -27,17 +28,18 @@ const partColumnsBare = `operator_id, message_id, part_number, part_count, submi
 // each other in a cycle.)
 const prepareInsertSQL = `
 INSERT INTO smpp.message_correlations AS mc
-	(operator_id, message_id, part_number, part_count, sequence_number, submitted_at)
-SELECT i.op, i.msg, i.part, i.count, nullif(i.seq, 0), now()
-FROM unnest($1::text[], $2::text[], $3::int2[], $4::int2[], $5::int4[]) AS i(op, msg, part, count, seq)
+	(operator_id, message_id, part_number, part_count, sequence_number, submitted_at, content_sha256)
+SELECT i.op, i.msg, i.part, i.count, nullif(i.seq, 0), now(), i.sha
+FROM unnest($1::text[], $2::text[], $3::int2[], $4::int2[], $5::int4[], $6::bytea[]) AS i(op, msg, part, count, seq, sha)
 ORDER BY i.msg, i.part
 ON CONFLICT (message_id, part_number) DO NOTHING
 RETURNING mc.message_id, mc.part_number`
 
 // prepareSelectSQL reads the parts (a statement of its own, after the
-// insert: its snapshot sees the rows other transactions inserted meanwhile).
+// insert: its snapshot sees the rows other transactions inserted meanwhile),
+// each with the content fingerprint it was stored with.
 const prepareSelectSQL = `
-SELECT ` + partColumns + `
+SELECT mc.content_sha256, ` + partColumns + `
 FROM unnest($1::text[], $2::int2[]) AS i(msg, part)
 JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part`
 
@@ -51,7 +53,10 @@ type prepareRequest struct {
 // existing row is left as it is) and returns every part's state in the order
 // of parts. A redelivered command finds its parts again: skip those whose
 // Status is Accepted (they have an SMSC id), send the others. When rows exist
-// with another operator or part count, the states come with ErrMismatch.
+// with another operator or part count, the states come with ErrMismatch;
+// when they exist with another msg.Fingerprint (the message id was reused
+// for other content), with ErrConflict. Rows stored without a fingerprint
+// are not checked.
 //
 // Like RecordOutcome it goes through the writer: the messages prepared at
 // about the same time share one statement and one commit.
@@ -83,10 +88,14 @@ func (s *Store) PrepareParts(ctx context.Context, msg MessageRef, parts []PartRe
 		return nil, err
 	}
 	var mismatch error
-	for _, st := range r.parts {
-		if st.OperatorID != msg.OperatorID || st.PartCount != msg.PartCount {
+	for i, st := range r.parts {
+		switch {
+		case st.OperatorID != msg.OperatorID || st.PartCount != msg.PartCount:
 			mismatch = fmt.Errorf("%w: %s part %d is stored for operator %s with %d parts",
 				ErrMismatch, msg.MessageID, st.Part, st.OperatorID, st.PartCount)
+		case mismatch == nil && msg.Fingerprint != nil && r.fingerprints[i] != nil && !bytes.Equal(r.fingerprints[i], msg.Fingerprint):
+			mismatch = fmt.Errorf("%w: %s part %d is stored with content fingerprint %.12x, this command's is %.12x",
+				ErrConflict, msg.MessageID, st.Part, r.fingerprints[i], msg.Fingerprint)
 		}
 	}
 	return r.parts, mismatch

@@ -39,6 +39,10 @@ var (
 	// ErrMismatch is returned by PrepareParts, with the states, when rows
 	// already exist for the message with another operator or part count.
 	ErrMismatch = errors.New("store: message already stored with another operator or part count")
+	// ErrConflict is returned by PrepareParts, with the states, when the
+	// message's parts are stored with another content fingerprint: the same
+	// message id was reused for a different message.
+	ErrConflict = errors.New("store: message already stored with different content")
 )
 
 // Options tune a Store. Zero values take the defaults.

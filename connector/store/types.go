@@ -46,6 +46,11 @@ type MessageRef struct {
 	OperatorID string
 	MessageID  string // the orchestrator's messageId
 	PartCount  int    // 1 for a single-part message
+	// Fingerprint identifies the content (a SHA-256 of what is sent, e.g.
+	// dispatch.Command.Fingerprint), stored with the parts: a later prepare
+	// of the same message id with another fingerprint is ErrConflict. Nil
+	// skips the check (and stores none).
+	Fingerprint []byte
 }
 
 // PartRef is one part of a message being prepared.

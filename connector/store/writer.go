@@ -22,10 +22,12 @@ type request struct {
 }
 
 type response struct {
-	parts   []PartState
-	outcome OutcomeResult
-	matched Matched
-	err     error
+	parts []PartState
+	// fingerprints are the parts' stored content fingerprints (prepare).
+	fingerprints [][]byte
+	outcome      OutcomeResult
+	matched      Matched
+	err          error
 }
 
 // RecordOutcome stores a part's submit outcome and returns once it is
