@@ -143,7 +143,7 @@ func (v *Vault) read(ctx context.Context, operatorID string, version int) (Crede
 		return err
 	})
 	if err != nil {
-		return Credential{}, v.fail(operatorID, "read", vaultError(err))
+		return Credential{}, v.fail(operatorID, "read", vaultError(err, v.c.Token()))
 	}
 	if s == nil || s.Data == nil {
 		// The version is deleted or destroyed.
@@ -170,7 +170,7 @@ func (v *Vault) currentVersion(ctx context.Context, operatorID string) (int, err
 	})
 	if err != nil {
 		return 0, &Error{Source: "vault", Operator: operatorID, Op: "read metadata of",
-			Path: v.Path(operatorID), Err: vaultError(err)}
+			Path: v.Path(operatorID), Err: vaultError(err, v.c.Token())}
 	}
 	return md.CurrentVersion, nil
 }
@@ -227,8 +227,13 @@ func (v *Vault) Watch(ctx context.Context, operatorID string, every time.Duratio
 }
 
 // vaultError turns a vault/api error into one that names the problem in a
-// line, without URLs or response bodies.
-func vaultError(err error) error {
+// line, without URLs or response bodies: the status code and Vault's own
+// error strings when the body was Vault's JSON, each redacted (secrets, the
+// token and JWT in use, and anything token-like) and capped.
+func vaultError(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, api.ErrSecretNotFound) {
 		return ErrNotFound
 	}
@@ -242,9 +247,18 @@ func vaultError(err error) error {
 		}
 		msg := http.StatusText(re.StatusCode)
 		if len(re.Errors) > 0 && !re.RawError {
-			msg = strings.Join(re.Errors, "; ")
+			details := make([]string, len(re.Errors))
+			for i, e := range re.Errors {
+				details[i] = capText(redact(e, secrets...), maxDetail)
+			}
+			msg = capText(strings.Join(details, "; "), maxDetails)
 		}
 		return fmt.Errorf("HTTP %d: %s", re.StatusCode, msg)
+	}
+	// Not an answer from Vault (a transport error, say): its text should
+	// hold no body, but it is redacted all the same.
+	if msg := err.Error(); redact(msg, secrets...) != msg {
+		return &redactedError{msg: capText(redact(msg, secrets...), maxDetails), err: err}
 	}
 	return err
 }

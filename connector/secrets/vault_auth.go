@@ -41,7 +41,7 @@ func (a TokenAuth) authenticate(ctx context.Context, c *api.Client) (*api.Secret
 	c.SetToken(a.Token)
 	s, err := c.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("check token (auth/token/lookup-self): %w", vaultError(err))
+		return nil, fmt.Errorf("check token (auth/token/lookup-self): %w", vaultError(err, a.Token))
 	}
 	ttl, _ := s.TokenTTL()
 	renewable, _ := s.TokenIsRenewable()
@@ -106,7 +106,7 @@ func (a KubernetesAuth) authenticate(ctx context.Context, c *api.Client) (*api.S
 	lc.ClearToken()
 	s, err := k.Login(ctx, lc)
 	if err != nil {
-		err = vaultError(err)
+		err = vaultError(err, jwt, c.Token())
 		if errors.Is(err, ErrPermissionDenied) {
 			return nil, fmt.Errorf("%s: %w (the service-account token was refused, or no kubernetes auth method is mounted there)", where, err)
 		}
@@ -254,7 +254,7 @@ func (v *Vault) keepAlive(ctx context.Context, s *api.Secret) {
 				v.log.Warn("vault: token renewal refused (revoked or expired?)")
 				l.expires, relogin = time.Now(), true
 			default:
-				v.log.Warn("vault: token renewal failed; retrying", "error", err, "expires_in", time.Until(l.expires).Round(time.Second))
+				v.log.Warn("vault: token renewal failed; retrying", "error", vaultError(err, v.c.Token()), "expires_in", time.Until(l.expires).Round(time.Second))
 				relogin = !time.Now().Before(l.expires)
 			}
 		}
