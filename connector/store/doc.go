@@ -6,7 +6,8 @@
 // For each dispatch command the connector calls PrepareParts before sending:
 // it inserts one row per part idempotently and returns every part's current
 // state, so that a redelivered command skips the parts that already have an
-// SMSC message id. After each submit_sm_resp (or response timeout) it calls
+// SMSC message id. The rows keep the command's content fingerprint: the same
+// message id with other content is ErrConflict, not a redelivery. After each submit_sm_resp (or response timeout) it calls
 // RecordOutcome, which returns once the outcome is durable; the command is
 // acked when every part's outcome is. Each deliver_sm receipt goes through
 // MatchReceipt, keyed by (operator, canonical SMSC id) as computed by
