@@ -104,21 +104,6 @@ func TestFileGetErrors(t *testing.T) {
 	}
 }
 
-// TestFileGetRidesOutAPartialWrite: a Get that catches a file half-written
-// tries again and returns the complete credential.
-func TestFileGetRidesOutAPartialWrite(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "cred")
-	writeFile(t, p, `{"system_id":"acme","pass`)
-	go func() {
-		time.Sleep(fileGetPause / 2)
-		os.WriteFile(p, []byte(`{"system_id":"acme","password":"s3cret"}`), 0o600)
-	}()
-	c, err := (&File{Paths: map[string]string{"mno-a": p}}).Get(context.Background(), "mno-a")
-	if err != nil || c.Password != "s3cret" {
-		t.Fatalf("got %v %v", c, err)
-	}
-}
-
 // next returns the next credential or fails after wait.
 func next(t *testing.T, ch <-chan Credential, wait time.Duration) Credential {
 	t.Helper()

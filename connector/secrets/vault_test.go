@@ -295,14 +295,22 @@ func TestVaultTokenRenewal(t *testing.T) {
 		r.TTL = "2s"
 		r.Renewable = ptr(true)
 	})
+	issued := time.Now()
 	v, logs := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
-	time.Sleep(5 * time.Second)
-	if _, err := v.Get(context.Background(), op); err != nil {
-		t.Fatalf("after the first TTL: %v\n%s", err, logs.String())
+	// Barrier: the renewal itself, then reads until well past the first TTL
+	// (each must succeed), instead of one read after a fixed sleep.
+	if err := logs.WaitFor("token renewed", 10*time.Second); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), "token renewed") {
-		t.Errorf("no renewal logged:\n%s", logs.String())
-	}
+	testutil.WaitFor(t, 15*time.Second, 200*time.Millisecond, func() error {
+		if _, err := v.Get(context.Background(), op); err != nil {
+			t.Fatalf("%s after the token was issued: %v\n%s", time.Since(issued), err, logs.String())
+		}
+		if since := time.Since(issued); since < 5*time.Second {
+			return fmt.Errorf("only %s since the token was issued with a 2s TTL", since)
+		}
+		return nil
+	})
 }
 
 // TestVaultTokenMaxTTLIsReported: a given token that reaches its max TTL
