@@ -2,6 +2,8 @@ package lease_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smpp-connector/smpp-connector/connector/lease"
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
@@ -22,6 +25,17 @@ func TestMain(m *testing.M) {
 
 func fast() lease.Options {
 	return lease.Options{Poll: 50 * time.Millisecond, Grace: 100 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// sessions is how many sessions the test's database has had: every try
+// for a lease opens one.
+func sessions(t *testing.T, ctx context.Context, admin *pgx.Conn) int64 {
+	t.Helper()
+	var n int64
+	if err := admin.QueryRow(ctx, `SELECT sessions FROM pg_stat_database WHERE datname = current_database()`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 type acquired struct {
@@ -61,11 +75,26 @@ func TestOneOwnerAtATimeAndTheStandbyTakesOver(t *testing.T) {
 	standby := acquire(ctx, lease.New(dsn, "mno-a", fast()))
 	other := mustAcquire(t, ctx, lease.New(dsn, "mno-b", fast())) // another operator is independent
 	defer other.release()
-	select {
-	case <-standby:
-		t.Fatal("two owners of mno-a at once")
-	case <-time.After(500 * time.Millisecond):
+	// Barrier: the standby has tried for the lock, and been refused, twice
+	// (each try is a new session: a third session means two ended without
+	// the lock), rather than a pause after which it merely had not tried yet.
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer admin.Close(ctx)
+	base := sessions(t, ctx, admin)
+	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		select {
+		case <-standby:
+			t.Fatal("two owners of mno-a at once")
+		default:
+		}
+		if n := sessions(t, ctx, admin) - base; n < 3 {
+			return fmt.Errorf("the standby opened %d sessions", n)
+		}
+		return nil
+	})
 	first.release()
 	if err := lease.Lost(first.owned); err != nil || first.owned.Err() == nil {
 		t.Fatalf("released lease: ended=%v lost=%v", first.owned.Err(), err)
@@ -119,6 +148,8 @@ func TestLossDuringTheGracePeriodMeansStandingBy(t *testing.T) {
 	defer cancel()
 	slow := fast()
 	slow.Poll, slow.Grace = 100*time.Millisecond, 800*time.Millisecond
+	var logs testutil.LogBuffer
+	slow.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -126,23 +157,31 @@ func TestLossDuringTheGracePeriodMeansStandingBy(t *testing.T) {
 	defer admin.Close(ctx)
 	first := acquire(ctx, lease.New(dsn, "mno-a", slow))
 	// Its lock is taken: kill its session while it waits out the grace period.
-	var killed int
-	for i := 0; i < 100 && killed == 0; i++ {
-		time.Sleep(10 * time.Millisecond)
+	testutil.WaitFor(t, time.Second, 10*time.Millisecond, func() error {
+		var killed int
 		if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&killed); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if killed != 1 {
-		t.Fatal("the first lease never took its lock")
-	}
+		if killed != 1 {
+			return errors.New("the first lease has not taken its lock")
+		}
+		return nil
+	})
 	second := mustAcquire(t, ctx, lease.New(dsn, "mno-a", fast()))
-	select {
-	case a := <-first:
-		a.release()
-		t.Fatal("the first lease started although it lost its lock during the grace period")
-	case <-time.After(1500 * time.Millisecond):
-	}
+	// Barrier: the first lease says it stands by (at the end of its grace
+	// period), instead of a pause it might merely not have finished.
+	testutil.WaitFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		select {
+		case a := <-first:
+			a.release()
+			t.Fatal("the first lease started although it lost its lock during the grace period")
+		default:
+		}
+		if !logs.Contains("lease: lost before the grace period ended; standing by") {
+			return fmt.Errorf("the first lease has not stood by; logs:\n%s", logs.String())
+		}
+		return nil
+	})
 	second.release()
 	select {
 	case a := <-first:

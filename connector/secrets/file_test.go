@@ -1,10 +1,8 @@
 package secrets
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,21 +102,6 @@ func TestFileGetErrors(t *testing.T) {
 	}
 }
 
-// TestFileGetRidesOutAPartialWrite: a Get that catches a file half-written
-// tries again and returns the complete credential.
-func TestFileGetRidesOutAPartialWrite(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "cred")
-	writeFile(t, p, `{"system_id":"acme","pass`)
-	go func() {
-		time.Sleep(fileGetPause / 2)
-		os.WriteFile(p, []byte(`{"system_id":"acme","password":"s3cret"}`), 0o600)
-	}()
-	c, err := (&File{Paths: map[string]string{"mno-a": p}}).Get(context.Background(), "mno-a")
-	if err != nil || c.Password != "s3cret" {
-		t.Fatalf("got %v %v", c, err)
-	}
-}
-
 // next returns the next credential or fails after wait.
 func next(t *testing.T, ch <-chan Credential, wait time.Duration) Credential {
 	t.Helper()
@@ -134,19 +117,6 @@ func next(t *testing.T, ch <-chan Credential, wait time.Duration) Credential {
 	return Credential{}
 }
 
-// quiet fails if anything is sent within wait.
-func quiet(t *testing.T, ch <-chan Credential, wait time.Duration) {
-	t.Helper()
-	select {
-	case c, ok := <-ch:
-		if ok {
-			t.Fatalf("unexpected credential: %v", c)
-		}
-		t.Fatal("watch channel closed")
-	case <-time.After(wait):
-	}
-}
-
 func closed(t *testing.T, ch <-chan Credential) {
 	t.Helper()
 	select {
@@ -157,111 +127,6 @@ func closed(t *testing.T, ch <-chan Credential) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("channel not closed when the context ended")
 	}
-}
-
-func TestFileWatch(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "cred")
-	writeFile(t, p, "system_id=acme\npassword=old\n")
-	var logs bytes.Buffer
-	f := &File{Paths: map[string]string{"mno-a": p}, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	const every = 20 * time.Millisecond
-	ch := f.Watch(ctx, "mno-a", every)
-	first, err := f.Get(ctx, "mno-a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet(t, ch, 10*every) // the baseline is not sent
-
-	// Touched, same content: no new version.
-	later := time.Now().Add(time.Second)
-	if err := os.Chtimes(p, later, later); err != nil {
-		t.Fatal(err)
-	}
-	quiet(t, ch, 10*every)
-
-	// Rotated: sent once.
-	writeFile(t, p, "system_id=acme\npassword=new\n")
-	c := next(t, ch, time.Second)
-	if c.Password != "new" || c.Version == first.Version || c.Version == "" {
-		t.Fatalf("rotation: %#v (password %q), first %s", c, c.Password, first.Version)
-	}
-	quiet(t, ch, 10*every)
-
-	// Caught half-written: nothing sent, then the complete file is.
-	writeFile(t, p, `{"system_id":"acme","passw`)
-	quiet(t, ch, 10*every)
-	writeFile(t, p, `{"system_id":"acme","password":"newer"}`)
-	if c := next(t, ch, time.Second); c.Password != "newer" {
-		t.Fatalf("after partial write: %q", c.Password)
-	}
-	if !strings.Contains(logs.String(), "credential file unusable") || strings.Contains(logs.String(), "newer") {
-		t.Errorf("logs:\n%s", logs.String())
-	}
-
-	// Rewritten with the same size and mtime (coarse timestamps): still seen.
-	st, _ := os.Stat(p)
-	writeFile(t, p, `{"system_id":"acme","password":"newes"}`)
-	os.Chtimes(p, st.ModTime(), st.ModTime())
-	if c := next(t, ch, time.Second); c.Password != "newes" {
-		t.Fatalf("same size and mtime: %q", c.Password)
-	}
-
-	// Deleted: nothing sent; back again with new content: sent.
-	os.Remove(p)
-	quiet(t, ch, 10*every)
-	writeFile(t, p, "system_id=acme\npassword=back\n")
-	if c := next(t, ch, time.Second); c.Password != "back" {
-		t.Fatalf("after delete: %q", c.Password)
-	}
-
-	cancel()
-	closed(t, ch)
-}
-
-// TestFileWatchKubernetesSymlinkSwap rotates the way the kubelet (Secret
-// volumes) and the CSI driver do: the file is a symlink into "..data", a
-// symlink to a timestamped directory that is swapped atomically.
-func TestFileWatchKubernetesSymlinkSwap(t *testing.T) {
-	dir := t.TempDir()
-	mkdata := func(name, content string) {
-		if err := os.Mkdir(filepath.Join(dir, name), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(dir, name, "mno-a"), content)
-	}
-	swap := func(name string) {
-		tmp := filepath.Join(dir, "..data_tmp")
-		if err := os.Symlink(name, tmp); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mkdata("..2026_04_01_00_00_00.1", "system_id=acme\npassword=v1\n")
-	swap("..2026_04_01_00_00_00.1")
-	if err := os.Symlink("..data/mno-a", filepath.Join(dir, "mno-a")); err != nil {
-		t.Fatal(err)
-	}
-	f := &File{Paths: map[string]string{"mno-a": filepath.Join(dir, "mno-a")}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch := f.Watch(ctx, "mno-a", 20*time.Millisecond)
-	if c, err := f.Get(ctx, "mno-a"); err != nil || c.Password != "v1" {
-		t.Fatalf("%v %v", c, err)
-	}
-	// Same size, and the new directory's file may carry any mtime.
-	mkdata("..2026_04_02_00_00_00.2", "system_id=acme\npassword=v2\n")
-	old := time.Now().Add(-time.Hour)
-	os.Chtimes(filepath.Join(dir, "..2026_04_02_00_00_00.2", "mno-a"), old, old)
-	swap("..2026_04_02_00_00_00.2")
-	os.RemoveAll(filepath.Join(dir, "..2026_04_01_00_00_00.1"))
-	if c := next(t, ch, time.Second); c.Password != "v2" {
-		t.Fatalf("after swap: %q", c.Password)
-	}
-	quiet(t, ch, 200*time.Millisecond)
 }
 
 func TestRouter(t *testing.T) {

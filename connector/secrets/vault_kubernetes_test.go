@@ -22,6 +22,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
@@ -198,13 +199,21 @@ func TestKubernetesAuthRenewsAndLogsInAgain(t *testing.T) {
 	jwt2 := serviceAccountJWT(t)
 	writeFile(t, jwtPath, jwt2)
 
-	deadline := time.Now().Add(9 * time.Second) // more than twice the max TTL
-	for time.Now().Before(deadline) {
+	// Read throughout, until the events the test is about have happened (two
+	// logins after the first, the last with the rotated JWT, and a renewal)
+	// rather than for a fixed time that a slow machine may not fill.
+	start := time.Now()
+	testutil.WaitFor(t, 30*time.Second, 200*time.Millisecond, func() error {
 		if _, err := v.Get(ctx, op); err != nil {
-			t.Fatalf("read failed at %s: %v\n%s", time.Until(deadline), err, logs.String())
+			t.Fatalf("read failed after %s: %v\n%s", time.Since(start), err, logs.String())
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		seen := kube.reviewed()
+		if len(seen) < 3 || seen[len(seen)-1] != jwt2 || !logs.Contains("token renewed") {
+			return fmt.Errorf("%d logins, last with the rotated JWT: %v, renewed: %v",
+				len(seen), len(seen) > 0 && seen[len(seen)-1] == jwt2, logs.Contains("token renewed"))
+		}
+		return nil
+	})
 	seen := kube.reviewed()
 	if len(seen) < 3 || seen[len(seen)-1] != jwt2 {
 		t.Fatalf("%d logins, last with the rotated JWT: %v\n%s", len(seen), len(seen) > 0 && seen[len(seen)-1] == jwt2, logs.String())

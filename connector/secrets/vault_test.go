@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,6 +104,62 @@ func newVault(t *testing.T, cfg VaultConfig) (*Vault, *testutil.LogBuffer) {
 	}
 	t.Cleanup(v.Close)
 	return v, logs
+}
+
+// readCounter counts the requests for one operator's secret (its metadata
+// or its data) that a Vault client sends: the real Vault answers them, the
+// test only learns that the watch has polled.
+type readCounter struct {
+	base http.RoundTripper
+	op   string
+	n    atomic.Int64
+}
+
+func (r *readCounter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/"+r.op) {
+		r.n.Add(1)
+	}
+	return r.base.RoundTrip(req)
+}
+
+// countingClient is a Vault client for the test's Vault whose reads of op's
+// secret are counted.
+func countingClient(t *testing.T, op string) (*api.Client, *readCounter) {
+	t.Helper()
+	conf := api.DefaultConfig()
+	conf.Address = env.VaultAddr
+	rc := &readCounter{base: conf.HttpClient.Transport, op: op}
+	conf.HttpClient.Transport = rc
+	c, err := api.NewClient(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, rc
+}
+
+// polled is the barrier before asserting that a watch sent nothing: it
+// waits until the watch has read the secret at least four times since the
+// call (a poll reads it once or twice, so at least two polls began after it,
+// and the first finished, including any send: the watch sends and polls in
+// one goroutine, on an unbuffered channel), failing at once on anything
+// sent. A pause instead passes when the watch had merely not polled yet.
+func polled(t *testing.T, ch <-chan Credential, rc *readCounter) {
+	t.Helper()
+	base := rc.n.Load()
+	testutil.WaitFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+		select {
+		case c, ok := <-ch:
+			if ok {
+				t.Fatalf("unexpected credential: %v", c)
+			}
+			t.Fatal("watch channel closed")
+		default:
+		}
+		if n := rc.n.Load() - base; n < 4 {
+			return fmt.Errorf("the watch read the secret %d times", n)
+		}
+		return nil
+	})
 }
 
 func TestVaultGet(t *testing.T) {
@@ -204,7 +262,8 @@ func TestVaultWatchRotation(t *testing.T) {
 	path := DefaultVaultPath(op)
 	put(t, path, map[string]any{"system_id": "acme", "password": "v1"})
 	kv := admin(t).KVv2(env.VaultKVMount)
-	v, logs := newVault(t, VaultConfig{})
+	client, reads := countingClient(t, op)
+	v, logs := newVault(t, VaultConfig{Client: client})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -214,7 +273,7 @@ func TestVaultWatchRotation(t *testing.T) {
 	if err != nil || c.Version != "1" {
 		t.Fatalf("%v %v", c, err)
 	}
-	quiet(t, ch, 6*every) // the baseline is not sent
+	polled(t, ch, reads) // the baseline is not sent
 
 	if _, err := kv.Put(ctx, path, map[string]any{"system_id": "acme", "password": "v2"}); err != nil {
 		t.Fatal(err)
@@ -223,13 +282,13 @@ func TestVaultWatchRotation(t *testing.T) {
 	if c.Version != "2" || c.Password != "v2" || c.SystemID != "acme" {
 		t.Fatalf("rotation: %v (password %q)", c, c.Password)
 	}
-	quiet(t, ch, 6*every) // once
+	polled(t, ch, reads) // once
 
 	// A broken new version is not sent, and is logged once without secrets.
 	if _, err := kv.Put(ctx, path, map[string]any{"system_id": "acme", "password": "hunter2hunter2"}); err != nil {
 		t.Fatal(err)
 	}
-	quiet(t, ch, 8*every)
+	polled(t, ch, reads)
 	if n := strings.Count(logs.String(), "password: longer than SMPP"); n != 1 {
 		t.Errorf("broken version logged %d times:\n%s", n, logs.String())
 	}
@@ -254,18 +313,19 @@ func TestVaultWatchWithoutMetadataAccess(t *testing.T) {
 	path := DefaultVaultPath(op)
 	put(t, path, map[string]any{"system_id": "acme", "password": "v1"})
 	tok := policyToken(t, fmt.Sprintf("path %q { capabilities = [\"read\"] }\n", env.VaultKVMount+"/data/"+path))
-	v, logs := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
+	client, reads := countingClient(t, op)
+	v, logs := newVault(t, VaultConfig{Client: client, Auth: TokenAuth{Token: tok}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch := v.Watch(ctx, op, 50*time.Millisecond)
-	quiet(t, ch, 300*time.Millisecond)
+	polled(t, ch, reads)
 	if _, err := admin(t).KVv2(env.VaultKVMount).Put(ctx, path, map[string]any{"system_id": "acme", "password": "v2"}); err != nil {
 		t.Fatal(err)
 	}
 	if c := next(t, ch, 5*time.Second); c.Version != "2" || c.Password != "v2" {
 		t.Fatalf("got %v", c)
 	}
-	quiet(t, ch, 300*time.Millisecond)
+	polled(t, ch, reads)
 	if !strings.Contains(logs.String(), "metadata not readable, watching the secret itself") {
 		t.Errorf("logs:\n%s", logs.String())
 	}
@@ -275,11 +335,12 @@ func TestVaultWatchWithoutMetadataAccess(t *testing.T) {
 // when it is created.
 func TestVaultWatchMissingThenCreated(t *testing.T) {
 	op := randomID("mno")
-	v, _ := newVault(t, VaultConfig{})
+	client, reads := countingClient(t, op)
+	v, _ := newVault(t, VaultConfig{Client: client})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch := v.Watch(ctx, op, 50*time.Millisecond)
-	quiet(t, ch, 200*time.Millisecond)
+	polled(t, ch, reads)
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "v1"})
 	if c := next(t, ch, 5*time.Second); c.Version != "1" {
 		t.Fatalf("got %v", c)
@@ -295,14 +356,22 @@ func TestVaultTokenRenewal(t *testing.T) {
 		r.TTL = "2s"
 		r.Renewable = ptr(true)
 	})
+	issued := time.Now()
 	v, logs := newVault(t, VaultConfig{Auth: TokenAuth{Token: tok}})
-	time.Sleep(5 * time.Second)
-	if _, err := v.Get(context.Background(), op); err != nil {
-		t.Fatalf("after the first TTL: %v\n%s", err, logs.String())
+	// Barrier: the renewal itself, then reads until well past the first TTL
+	// (each must succeed), instead of one read after a fixed sleep.
+	if err := logs.WaitFor("token renewed", 10*time.Second); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), "token renewed") {
-		t.Errorf("no renewal logged:\n%s", logs.String())
-	}
+	testutil.WaitFor(t, 15*time.Second, 200*time.Millisecond, func() error {
+		if _, err := v.Get(context.Background(), op); err != nil {
+			t.Fatalf("%s after the token was issued: %v\n%s", time.Since(issued), err, logs.String())
+		}
+		if since := time.Since(issued); since < 5*time.Second {
+			return fmt.Errorf("only %s since the token was issued with a 2s TTL", since)
+		}
+		return nil
+	})
 }
 
 // TestVaultTokenMaxTTLIsReported: a given token that reaches its max TTL

@@ -23,3 +23,14 @@ var Queries = map[string]string{
 	"expire":        expireSQL,
 	"purge":         purgeSQL,
 }
+
+// Queued is how many requests wait in the queue, not yet taken by the
+// collector: accepted by the store, not yet written.
+func (s *Store) Queued() int { return len(s.queue) }
+
+// Closing reports whether Close has begun (new requests get ErrClosed).
+func (s *Store) Closing() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}

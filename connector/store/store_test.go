@@ -17,6 +17,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/store"
+	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
@@ -543,7 +544,7 @@ func TestUnknownOutcomeThenLateResponse(t *testing.T) {
 }
 
 func TestPendingReceiptsExpire(t *testing.T) {
-	s, _ := open(t, store.Options{})
+	s, dsn := open(t, store.Options{})
 	a := receipt(t, s, "mno-a", "lost-1", dlr.Delivered)
 	b := receipt(t, s, "mno-a", "lost-2", dlr.Expired)
 	if a.Disposition != store.Held || b.Disposition != store.Held {
@@ -552,8 +553,11 @@ func TestPendingReceiptsExpire(t *testing.T) {
 	if got := must[[]store.HeldReceipt](t)(s.ExpirePendingReceipts(ctxT(t), time.Hour)); len(got) != 0 {
 		t.Fatalf("expired too early: %+v", got)
 	}
-	time.Sleep(20 * time.Millisecond)
-	got := must[[]store.HeldReceipt](t)(s.ExpirePendingReceipts(ctxT(t), 10*time.Millisecond))
+	// Age them in the table rather than sleeping past a short expiry: the
+	// hour-long check above then cannot pass merely because the machine was
+	// slow, and this one does not depend on how long anything took.
+	ok(t, second(connect(t, dsn).Exec(ctxT(t), `UPDATE smpp.pending_receipts SET created_at = now() - interval '2 hours'`)))
+	got := must[[]store.HeldReceipt](t)(s.ExpirePendingReceipts(ctxT(t), time.Hour))
 	ids := []int64{}
 	for _, h := range got {
 		ids = append(ids, h.ID)
@@ -669,9 +673,17 @@ func TestReusedSMSCIDMovesToTheNewerPart(t *testing.T) {
 
 func TestCloseWritesWhatWasAccepted(t *testing.T) {
 	dsn := env.FreshDatabase(t, true)
-	s := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{Linger: 50 * time.Millisecond, BatchSize: 1000}))
-	const n = 200
+	// The queue holds 4*batch = n requests: a caller never waits for room
+	// in it (while holding the lock Close takes).
+	const n, batch = 200, 50
+	s := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{Linger: time.Millisecond, BatchSize: batch, Flushers: 1}))
 	prepareMany(t, s, "mno-a", "m", n)
+	// Barrier: the writer's first transaction waits for these row locks, so
+	// nothing accepted can be written before Close, whatever the timing.
+	c := connect(t, dsn)
+	tx := must[pgx.Tx](t)(c.Begin(ctxT(t)))
+	defer tx.Rollback(context.Background())
+	ok(t, second(tx.Exec(ctxT(t), `SELECT 1 FROM smpp.message_correlations FOR UPDATE`)))
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -691,11 +703,37 @@ func TestCloseWritesWhatWasAccepted(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(20 * time.Millisecond) // within the linger: nothing written yet
-	s.Close()
-	wg.Wait()
-	if len(stored) == 0 {
-		t.Fatal("nothing was accepted before Close")
+	// Wait until requests are accepted but not written: with the one
+	// flusher and the collector each holding at most one batch, at least
+	// n-2*batch wait in the queue.
+	var queued int
+	testutil.WaitFor(t, 10*time.Second, time.Millisecond, func() error {
+		if queued = s.Queued(); queued < n-2*batch {
+			return fmt.Errorf("%d requests queued", queued)
+		}
+		return nil
+	})
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	// Close has refused new requests; only now may the writer go on.
+	testutil.WaitFor(t, 10*time.Second, time.Millisecond, func() error {
+		if !s.Closing() {
+			return errors.New("not closed yet")
+		}
+		return nil
+	})
+	ok(t, tx.Rollback(ctxT(t)))
+	answered := make(chan struct{})
+	go func() { wg.Wait(); <-closed; close(answered) }()
+	select {
+	case <-answered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close or its callers still wait after 20s: accepted requests were not answered")
+	}
+	// Every request in the queue, and the batches ahead of them, were
+	// accepted before Close.
+	if len(stored) <= queued {
+		t.Fatalf("%d outcomes accepted, but %d were queued at Close (plus the batch being written)", len(stored), queued)
 	}
 	rows, _ := connect(t, dsn).Query(ctxT(t), `SELECT message_id FROM smpp.message_correlations WHERE submit_status = 'unknown'`)
 	got := must[[]string](t)(pgx.CollectRows(rows, pgx.RowTo[string]))
@@ -707,5 +745,5 @@ func TestCloseWritesWhatWasAccepted(t *testing.T) {
 	if _, err := s.MatchReceipt(context.Background(), store.Receipt{OperatorID: "a", SMSCKey: "k", Status: "DELIVERED"}); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("after Close: %v", err)
 	}
-	t.Logf("%d of %d outcomes accepted before Close, all written", len(stored), n)
+	t.Logf("%d of %d outcomes accepted before Close (%d queued), all written", len(stored), n, queued)
 }

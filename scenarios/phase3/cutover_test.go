@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 )
@@ -38,19 +39,27 @@ var _ = Describe("Phase 3 cutover", func() {
 		accepted := outcomes["accepted"]
 		Expect(accepted).To(BeNumerically(">", 0), "outcomes %v", outcomes)
 
+		By("waiting until neither the SMSC nor the connector has a receipt left to send or publish")
+		// The barrier, instead of waiting for the count to stop growing and
+		// then sleeping for late extras. What is ordered: the connector
+		// publishes a matched receipt (JetStream acks it) before it answers
+		// the deliver_sm, and publishes the receipts held for a part before
+		// it acks that part's command. So once the SMSC has nothing queued,
+		// scheduled or in flight and has had an ESME_ROK for every receipt
+		// it generated (one answered ESME_RX_T_APPN is sent again), and the
+		// connector has acked every command, no publication is still to
+		// come: the stream holds all the receipts it will ever hold.
+		settled(ctx, smsc, "mno-a-smsc")
+		Eventually(func(g Gomega) {
+			info, err := env.JetStream().Consumer(ctx, natscontract.DispatchStream, natscontract.ConsumerName("mno-a"))
+			g.Expect(err).NotTo(HaveOccurred())
+			ci, err := info.Info(ctx)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(ci.NumPending+uint64(ci.NumAckPending)).To(BeZero(), "commands not yet acked")
+		}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).Should(Succeed())
+
 		By("collecting the receipts published on sms.dlr.inbound")
-		want := accepted - mix.NoReceipt
-		// Until every expected receipt is in, or none has come for 5 s (then
-		// the gate reports the shortfall).
-		receipts := map[string]int{}
-		for last, grew := 0, time.Now(); len(receipts) < want && time.Since(grew) < 5*time.Second; time.Sleep(500 * time.Millisecond) {
-			receipts = framework.ReceiptEvents(ctx, env, prefix)
-			if len(receipts) > last {
-				last, grew = len(receipts), time.Now()
-			}
-		}
-		time.Sleep(time.Second) // late extras would show now
-		receipts = framework.ReceiptEvents(ctx, env, prefix)
+		receipts := framework.ReceiptEvents(ctx, env, prefix)
 		twice, misattributed := 0, 0
 		for id, c := range receipts {
 			if c > 1 {
@@ -74,3 +83,48 @@ var _ = Describe("Phase 3 cutover", func() {
 		Expect(misattributed).To(BeZero(), "receipts published for messages that have none")
 	})
 })
+
+// settled waits until the simulated SMSC operator has no receipt queued,
+// scheduled or awaiting its deliver_sm_resp, and has had an ESME_ROK for
+// every receipt it generated (an unexpected deliver_sm_resp, the answer to
+// an early receipt sent past a full window, counts too). Two snapshots in a
+// row must agree, so that a receipt between being generated and counted
+// cannot slip through.
+func settled(ctx SpecContext, smsc *framework.Simulator, operator string) {
+	GinkgoHelper()
+	agreed := 0
+	Eventually(func(g Gomega) {
+		snap, err := smsc.Client.Stats(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		var generated, answered uint64
+		for _, c := range snap.Counts {
+			switch {
+			case c.Operator != operator:
+			case c.Command == "receipt" && c.Outcome != "dropped_by_fault":
+				generated += c.Count
+			case c.Command == "receipt_resp" && c.Outcome == "ESME_ROK",
+				(c.Command == "deliver_sm_resp" || c.Command == "generic_nack") && c.Outcome == "unexpected":
+				answered += c.Count
+			}
+		}
+		queued := 0
+		for _, n := range snap.Queues[operator] {
+			queued += n
+		}
+		outstanding := 0
+		for _, ss := range snap.Sessions {
+			if ss.Operator == operator {
+				outstanding += ss.Outstanding
+			}
+		}
+		ok := generated > 0 && queued == 0 && snap.Scheduled[operator] == 0 && outstanding == 0 && answered >= generated
+		if !ok {
+			agreed = 0
+		} else {
+			agreed++
+		}
+		g.Expect(agreed).To(BeNumerically(">=", 2), "receipts generated %d, answered %d; queued %d, scheduled %d, in flight %d",
+			generated, answered, queued, snap.Scheduled[operator], outstanding)
+		GinkgoWriter.Printf("SMSC settled: %d receipts generated, %d answered\n", generated, answered)
+	}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(100 * time.Millisecond).Should(Succeed())
+}
