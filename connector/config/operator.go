@@ -102,8 +102,8 @@ type Operator struct {
 	// Window is the number of submit_sm awaiting their resp, per bind
 	// (default 10).
 	Window int `yaml:"window" json:"window"`
-	// EnquireLinkInterval is how often an idle session sends enquire_link
-	// (default 30s).
+	// EnquireLinkInterval is how often a session sends enquire_link (default
+	// 30s); one unanswered within responseTimeout makes the bind dead.
 	EnquireLinkInterval time.Duration `yaml:"enquireLinkInterval" json:"enquireLinkInterval"`
 	// ResponseTimeout bounds the wait for any *_resp (default 10s).
 	ResponseTimeout time.Duration `yaml:"responseTimeout" json:"responseTimeout"`

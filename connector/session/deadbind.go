@@ -72,7 +72,7 @@ func withDead(err, dead error) error {
 	if dead == nil {
 		return err
 	}
-	return fmt.Errorf("%w (the bind before was dead: %v)", err, dead)
+	return fmt.Errorf("%w (the bind before was dead: %w)", err, dead)
 }
 
 // admit registers a submit as pending on sess, or waits while the bind is

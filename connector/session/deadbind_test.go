@@ -200,6 +200,9 @@ func TestDeadBindStateNamesTheReason(t *testing.T) {
 		if st == StateBound || err == nil || !strings.Contains(err.Error(), "consecutive response timeouts") {
 			return fmt.Errorf("state %s (%v), want not bound and naming the response timeouts", st, err)
 		}
+		if !errors.Is(err, ErrDeadBind) {
+			return fmt.Errorf("state error %v does not say the bind was dead (the operator's /readyz looks for ErrDeadBind)", err)
+		}
 		if p.Ready() {
 			return errors.New("pool ready with its only bind dead")
 		}

@@ -11,6 +11,10 @@
 //     full window blocks the caller instead of dropping the PDU), matches
 //     submit_sm_resp and generic_nack to the request by sequence number, and
 //     turns a missing response into ErrUnknown after the response timeout;
+//   - gosmpp's enquire_link never checks for its resp, and an SMSC that keeps
+//     TCP open but answers nothing kept the bind "bound" for ever: Bind sends
+//     its own enquire_link and declares a bind dead on a missing resp or on
+//     consecutive response timeouts, then drops and renews it (deadbind.go);
 //   - deliver_sm is answered only after the handler has stored it (OnAllPDU,
 //     with the response sent from a worker), and handlers run off gosmpp's
 //     single reader goroutine so a slow store does not stall reading.
