@@ -102,8 +102,8 @@ type Operator struct {
 	// Window is the number of submit_sm awaiting their resp, per bind
 	// (default 10).
 	Window int `yaml:"window" json:"window"`
-	// EnquireLinkInterval is how often an idle session sends enquire_link
-	// (default 30s).
+	// EnquireLinkInterval is how often a session sends enquire_link (default
+	// 30s); one unanswered within responseTimeout makes the bind dead.
 	EnquireLinkInterval time.Duration `yaml:"enquireLinkInterval" json:"enquireLinkInterval"`
 	// ResponseTimeout bounds the wait for any *_resp (default 10s).
 	ResponseTimeout time.Duration `yaml:"responseTimeout" json:"responseTimeout"`
@@ -113,6 +113,8 @@ type Operator struct {
 	BindTimeout time.Duration `yaml:"bindTimeout" json:"bindTimeout"`
 	// Rebind is the backoff between attempts to bind again (1s doubling to 60s).
 	Rebind Backoff `yaml:"rebind" json:"rebind"`
+	// DeadBind says when a bind that answers nothing is dropped and renewed.
+	DeadBind DeadBind `yaml:"deadBind" json:"deadBind"`
 	// LongMessageStrategy is udh8 (default), udh16, sar or payload.
 	LongMessageStrategy string `yaml:"longMessageStrategy" json:"longMessageStrategy"`
 	// MaxParts caps the submit_sm of one message (default 10, at most 255):
@@ -211,6 +213,7 @@ func DefaultOperator(id string) Operator {
 		Rebind:              Backoff{Initial: time.Second, Max: 60 * time.Second},
 		LongMessageStrategy: LongUDH8,
 		MaxParts:            10,
+		DeadBind:            DeadBind{ResponseTimeouts: 3},
 		Encoding:            Encoding{DefaultAlphabet: AlphabetGSM7, UCS2: true},
 		Quirks: Quirks{
 			MessageIDResp:    IDRaw,
@@ -307,6 +310,9 @@ func (o *Operator) validate(where string) []*Error {
 	positiveDuration(add, "rebind.max", o.Rebind.Max)
 	if o.Rebind.Initial > 0 && o.Rebind.Max > 0 && o.Rebind.Max < o.Rebind.Initial {
 		add("rebind.max", "must be >= rebind.initial (%s), got %s", o.Rebind.Initial, o.Rebind.Max)
+	}
+	if o.DeadBind.ResponseTimeouts < 0 {
+		add("deadBind.responseTimeouts", "must be >= 0 (0: the default, 3), got %d", o.DeadBind.ResponseTimeouts)
 	}
 	oneOf(add, "longMessageStrategy", o.LongMessageStrategy, longStrats)
 	if o.MaxParts < 1 || o.MaxParts > 255 {
@@ -418,4 +424,12 @@ func joinField(a, b string) string {
 		return a
 	}
 	return a + "." + b
+}
+
+// DeadBind is when a bind is declared dead: ResponseTimeouts submit_sm in a
+// row without their resp (default 3, capped at the window so that a black
+// hole costs at most one window), or an enquire_link without its resp within
+// responseTimeout (always on).
+type DeadBind struct {
+	ResponseTimeouts int `yaml:"responseTimeouts" json:"responseTimeouts"`
 }

@@ -12,6 +12,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	Submits          *prometheus.CounterVec   // operator, outcome (accepted|rejected|unknown|retry), status
+	DeadBinds        *prometheus.CounterVec   // operator, reason (response_timeouts|enquire_link)
 	SubmitLatency    *prometheus.HistogramVec // operator: submit_sm -> submit_sm_resp
 	ThrottleWaits    *prometheus.CounterVec   // operator
 	ThrottleWaitSec  *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
@@ -42,6 +43,8 @@ func New() *Metrics {
 		Registry: r,
 		Submits: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_submits_total",
 			Help: "submit_sm answered, by outcome and command_status."}, []string{"operator", "outcome", "status"})).(*prometheus.CounterVec),
+		DeadBinds: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_dead_binds_total",
+			Help: "Binds declared dead (the SMSC stopped answering) and renewed, by reason: response_timeouts, enquire_link."}, []string{"operator", "reason"})).(*prometheus.CounterVec),
 		SubmitLatency: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smpp_submit_latency_seconds",
 			Help: "submit_sm to submit_sm_resp.", Buckets: latency}, []string{"operator"})).(*prometheus.HistogramVec),
 		ThrottleWaits: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_throttle_waits_total",
@@ -109,6 +112,9 @@ func (m *Metrics) ObserveStore(stats func() StoreStats) {
 // sees their first event (a series born at 1 has no increase).
 func (m *Metrics) Prepare(operator string) {
 	m.Submits.WithLabelValues(operator, "unknown", "timeout")
+	m.Submits.WithLabelValues(operator, "unknown", "dead_bind")
+	m.DeadBinds.WithLabelValues(operator, "response_timeouts")
+	m.DeadBinds.WithLabelValues(operator, "enquire_link")
 	m.Receipts.WithLabelValues(operator, "unmatched")
 	m.Commands.WithLabelValues(operator, "bad")
 	m.MOIncomplete.WithLabelValues(operator)

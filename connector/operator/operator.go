@@ -9,6 +9,7 @@ package operator
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -188,6 +189,9 @@ type Status struct {
 	// Unbound lists the binds' states (with their errors) when no bind of
 	// a pool is up; empty when the operator can send.
 	Unbound []string
+	// Dead names the binds declared dead (the SMSC stopped answering) and
+	// not bound again yet, also while other binds carry the traffic.
+	Dead []string
 }
 
 // Status reports whether the operator can do its job on this replica.
@@ -200,6 +204,11 @@ func (r *Runner) Status() Status {
 	if t == nil {
 		s.Standby = true
 		return s
+	}
+	for _, b := range t.binds() {
+		if st, err := b.State(); errors.Is(err, session.ErrDeadBind) {
+			s.Dead = append(s.Dead, fmt.Sprintf("%s %s: %v", b.Name(), st, err))
+		}
 	}
 	if t.pool.Ready() && (t.rx == nil || t.rx.Ready()) {
 		return s

@@ -35,7 +35,8 @@ func (r *Runner) newTerm() *term {
 		Operator: oc.ID, Addr: r.addr, Backups: r.backups, BindType: r.bindType, Window: oc.Window,
 		EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
 		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: d.Log,
-		Deliver: t.inbound,
+		Deliver: t.inbound, DeadAfterTimeouts: oc.DeadBind.ResponseTimeouts,
+		OnDead: func(_, reason string) { d.Metrics.DeadBinds.WithLabelValues(oc.ID, reason).Inc() },
 	}
 	t.pool = session.NewPool(scfg, oc.Binds, r.credentials)
 	if r.bindType == session.Transmitter {
@@ -110,7 +111,7 @@ func (r *Runner) watchCredentials(ctx context.Context, t *term) {
 func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	states := []session.State{session.StateConnecting, session.StateBound, session.StateBackoff, session.StateAuthFailed, session.StateClosed}
+	states := []session.State{session.StateConnecting, session.StateBound, session.StateBackoff, session.StateAuthFailed, session.StateClosed, session.StateDead}
 	for {
 		for _, b := range t.binds() {
 			st, _ := b.State()

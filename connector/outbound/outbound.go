@@ -334,7 +334,7 @@ func (w *Consumer) submit(ctx context.Context, cmd dispatch.Command, p dispatch.
 		return out, "", err
 	case errors.Is(err, session.ErrUnknown):
 		out.Kind = store.Unknown
-		m.Submits.WithLabelValues(w.op.ID, "unknown", "timeout").Inc()
+		m.Submits.WithLabelValues(w.op.ID, "unknown", session.UnknownReason(err)).Inc()
 		return out, err.Error(), nil
 	case err != nil:
 		return out, "", err

@@ -210,10 +210,11 @@ func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log
 // readiness reports whether the connector can do its job: the database and
 // NATS answer and every operator this replica owns has a bind up. Operators
 // another replica owns are listed as standby: that is ready too. The body
-// says what is wrong.
-func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner) func(context.Context) (bool, map[string]string, []string) {
-	return func(ctx context.Context) (bool, map[string]string, []string) {
-		problems := map[string]string{}
+// says what is wrong, and names dead binds (degraded) even while other binds
+// of their operator carry the traffic.
+func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner) func(context.Context) (bool, map[string]string, []string, map[string]string) {
+	return func(ctx context.Context) (bool, map[string]string, []string, map[string]string) {
+		problems, degraded := map[string]string{}, map[string]string{}
 		var standby []string
 		if err := st.Pool().Ping(ctx); err != nil {
 			problems["postgres"] = err.Error()
@@ -231,8 +232,11 @@ func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner) func(
 			} else if len(s.Unbound) > 0 {
 				problems["operator "+r.ID()] = fmt.Sprint(s.Unbound)
 			}
+			if len(s.Dead) > 0 {
+				degraded["operator "+r.ID()] = fmt.Sprint(s.Dead)
+			}
 		}
-		return len(problems) == 0, problems, standby
+		return len(problems) == 0, problems, standby, degraded
 	}
 }
 
@@ -244,7 +248,7 @@ func (c comparisonLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string, []string)) (*http.Server, string, error) {
+func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string, []string, map[string]string)) (*http.Server, string, error) {
 	mux := http.NewServeMux()
 	if profiling {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
@@ -257,12 +261,16 @@ func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(conte
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		ok, problems, standby := ready(ctx)
+		ok, problems, standby, degraded := ready(ctx)
 		w.Header().Set("Content-Type", "application/json")
 		if !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		writeJSON(w, map[string]any{"ready": ok, "problems": problems, "standby": standby})
+		body := map[string]any{"ready": ok, "problems": problems, "standby": standby}
+		if len(degraded) > 0 {
+			body["degraded"] = degraded
+		}
+		writeJSON(w, body)
 	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

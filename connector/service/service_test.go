@@ -195,7 +195,9 @@ func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 
 // The profiler is served only when asked for: it reveals internals.
 func TestProfilerOnlyWhenEnabled(t *testing.T) {
-	ready := func(context.Context) (bool, map[string]string, []string) { return true, nil, nil }
+	ready := func(context.Context) (bool, map[string]string, []string, map[string]string) {
+		return true, nil, nil, nil
+	}
 	for _, enabled := range []bool{false, true} {
 		srv, addr, err := serveHTTP("127.0.0.1:0", enabled, metrics.New(), ready)
 		if err != nil {

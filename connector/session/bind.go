@@ -38,6 +38,10 @@ type Bind struct {
 	pmu      sync.Mutex
 	pending  map[int32]*call
 
+	inRow      atomic.Int32 // submit_sm timed out since the last resp
+	elAnswered atomic.Int32 // sequence number of the last enquire_link_resp
+	dead       chan *deadError
+
 	kick      chan struct{}
 	renew     chan struct{}
 	stop      chan struct{}
@@ -50,6 +54,8 @@ type Bind struct {
 // Stats are a bind's counters.
 type Stats struct {
 	Binds, BindFailures, Failovers, Submits, Timeouts, NotSent, LateResponses, Delivers atomic.Uint64
+	// Dead binds by reason: consecutive response timeouts, unanswered enquire_link.
+	DeadTimeouts, DeadEnquireLink atomic.Uint64
 }
 
 type call struct {
@@ -67,7 +73,7 @@ func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error))
 		cfg: cfg, creds: creds, name: name, state: StateConnecting,
 		bound: make(chan struct{}), changed: make(chan struct{}),
 		window: make(chan struct{}, cfg.Window), workers: make(chan struct{}, cfg.DeliverWorkers),
-		pending: map[int32]*call{}, kick: make(chan struct{}, 1), renew: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		pending: map[int32]*call{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
@@ -103,6 +109,10 @@ func (b *Bind) Kick() {
 func (b *Bind) setState(s State, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.setStateLocked(s, err)
+}
+
+func (b *Bind) setStateLocked(s State, err error) {
 	if b.state == StateBound && s != StateBound {
 		b.bound = make(chan struct{})
 	}
@@ -140,6 +150,7 @@ func (b *Bind) run() {
 	backoff := b.cfg.BackoffInitial
 	addrs := append([]string{b.cfg.Addr}, b.cfg.Backups...)
 	at, failures := 0, 0
+	var deadErr error // why the last session was declared dead, until bound again
 	for {
 		select {
 		case <-b.stop:
@@ -173,7 +184,7 @@ func (b *Bind) run() {
 		b.mu.Lock()
 		b.addr = addrs[at]
 		b.mu.Unlock()
-		b.setState(StateConnecting, nil)
+		b.setState(StateConnecting, deadErr)
 		sess, closed, err := b.connect(auth, addrs[at])
 		if err != nil {
 			b.Stats.BindFailures.Add(1)
@@ -187,7 +198,7 @@ func (b *Bind) run() {
 					"operator", b.cfg.Operator, "bind", b.name, "addr", addrs[at], "status", be.CommandStatus.String(), "credential", auth)
 				continue
 			}
-			b.setState(StateBackoff, err)
+			b.setState(StateBackoff, withDead(err, deadErr))
 			b.cfg.Log.Warn("bind failed", "operator", b.cfg.Operator, "bind", b.name, "addr", addrs[at], "err", err, "retry_in", backoff)
 			if failures++; len(addrs) > 1 && failures >= b.cfg.FailoverAfter {
 				at, failures = (at+1)%len(addrs), 0
@@ -202,16 +213,38 @@ func (b *Bind) run() {
 			backoff = min(2*backoff, b.cfg.BackoffMax)
 			continue
 		}
-		backoff, failures = b.cfg.BackoffInitial, 0
+		backoff, failures, deadErr = b.cfg.BackoffInitial, 0, nil
 		b.Stats.Binds.Add(1)
+		b.inRow.Store(0)
+		select {
+		case <-b.dead: // a stale verdict on the previous session
+		default:
+		}
 		b.mu.Lock()
 		b.sess, b.rejected = sess, ""
 		b.mu.Unlock()
 		b.setState(StateBound, nil)
 		logInfo("bound", "credential", auth)
+		stopWatch := make(chan struct{})
+		go b.watchLink(sess, stopWatch)
 
 		select {
+		case de := <-b.dead:
+			close(stopWatch)
+			deadErr = de
+			b.deadDrop(sess, de)
+			if len(addrs) > 1 {
+				// A black hole answers no bind either: go to the next endpoint now.
+				at = (at + 1) % len(addrs)
+				b.Stats.Failovers.Add(1)
+				b.cfg.Log.Warn("failing over", "operator", b.cfg.Operator, "bind", b.name, "to", addrs[at])
+				continue
+			}
+			if !b.sleep(jitter(b.cfg.BackoffInitial)) {
+				return
+			}
 		case <-b.renew:
+			close(stopWatch)
 			// New credentials: finish what is in flight, unbind, bind again.
 			b.mu.Lock()
 			b.closing = true
@@ -226,6 +259,7 @@ func (b *Bind) run() {
 			logInfo("renewing bind with new credentials")
 			continue
 		case reason := <-closed:
+			close(stopWatch)
 			b.dropped(fmt.Errorf("bind lost: %s", reason))
 			logInfo("bind lost, rebinding", "reason", reason)
 			at = 0 // the primary first again
@@ -233,6 +267,7 @@ func (b *Bind) run() {
 				return
 			}
 		case <-b.stop:
+			close(stopWatch)
 			b.drain()
 			sess.Close()
 			// Receipts being stored finish before the caller closes the store.
@@ -253,7 +288,7 @@ func (b *Bind) dropped(err error) {
 	for seq, c := range b.pending {
 		delete(b.pending, seq)
 		if c.written.Load() {
-			c.err = fmt.Errorf("%w: %v", ErrUnknown, err)
+			c.err = fmt.Errorf("%w: %w", ErrUnknown, err) // the cause stays readable: UnknownReason
 		} else {
 			// Still queued inside gosmpp, which discards its queue when the
 			// connection dies: never on the wire, so safe to send again.
@@ -305,8 +340,9 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 	sess, err := gosmpp.NewSession(conn, gosmpp.Settings{
 		ReadTimeout:  b.cfg.EnquireLink * 5 / 2,
 		WriteTimeout: b.cfg.WriteTimeout,
-		EnquireLink:  b.cfg.EnquireLink,
-		OnAllPDU:     func(p pdu.PDU) (pdu.PDU, bool) { return b.onPDU(&sessRef, p) },
+		// gosmpp's enquire_link never looks for the resp: watchLink sends ours.
+		EnquireLink: 0,
+		OnAllPDU:    func(p pdu.PDU) (pdu.PDU, bool) { return b.onPDU(&sessRef, p) },
 		OnSubmitError: func(p pdu.PDU, err error) {
 			if _, ok := p.(*pdu.SubmitSM); ok {
 				b.complete(p.GetSequenceNumber(), Result{}, b.writeFailed(p.GetSequenceNumber(), err))
@@ -337,9 +373,11 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, bool) {
 	switch v := p.(type) {
 	case *pdu.SubmitSMResp:
+		b.inRow.Store(0) // even late: the SMSC is answering
 		b.complete(v.SequenceNumber, Result{Status: v.CommandStatus, MessageID: v.MessageID, Resp: time.Now()}, nil)
 	case *pdu.GenericNack:
 		// gosmpp does not match generic_nack to its request; we do.
+		b.inRow.Store(0)
 		b.complete(v.SequenceNumber, Result{Status: v.CommandStatus, GenericNack: true, Resp: time.Now()}, nil)
 	case *pdu.DeliverSM:
 		b.Stats.Delivers.Add(1)
@@ -360,7 +398,9 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 		return p.GetResponse(), false
 	case *pdu.Unbind:
 		return p.GetResponse(), true
-	case *pdu.EnquireLinkResp, *pdu.UnbindResp, *pdu.DeliverSMResp:
+	case *pdu.EnquireLinkResp:
+		b.elAnswered.Store(v.SequenceNumber)
+	case *pdu.UnbindResp, *pdu.DeliverSMResp:
 	default:
 		if p.CanResponse() {
 			nack := pdu.NewGenericNack()
@@ -380,7 +420,7 @@ func (b *Bind) writeFailed(seq int32, err error) error {
 	c := b.pending[seq]
 	b.pmu.Unlock()
 	if c != nil && c.written.Load() {
-		return fmt.Errorf("%w: write failed part-way: %v", ErrUnknown, err)
+		return fmt.Errorf("%w: %w: %v", ErrUnknown, errWritePartway, err)
 	}
 	b.Stats.NotSent.Add(1)
 	return fmt.Errorf("%w: %v", ErrNotSent, err)
@@ -448,9 +488,9 @@ func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 	}
 	seq := sm.GetSequenceNumber()
 	c := &call{done: make(chan struct{})}
-	b.pmu.Lock()
-	b.pending[seq] = c
-	b.pmu.Unlock()
+	if err := b.admit(ctx, sess, seq, c); err != nil {
+		return Result{}, err
+	}
 	sent := time.Now()
 	b.Stats.Submits.Add(1)
 	if err := sess.Transceiver().Submit(sm); err != nil {
@@ -464,11 +504,9 @@ func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 		c.res.Sent = sent
 		return c.res, c.err
 	case <-t.C:
-		b.pmu.Lock()
-		delete(b.pending, seq)
-		b.pmu.Unlock()
 		b.Stats.Timeouts.Add(1)
-		return Result{Sent: sent}, fmt.Errorf("%w: no submit_sm_resp within %v", ErrUnknown, b.cfg.ResponseTimeout)
+		b.responseTimedOut(sess, seq)
+		return Result{Sent: sent}, fmt.Errorf("%w: %w within %v", ErrUnknown, errNoResp, b.cfg.ResponseTimeout)
 	}
 }
 

@@ -11,6 +11,10 @@
 //     full window blocks the caller instead of dropping the PDU), matches
 //     submit_sm_resp and generic_nack to the request by sequence number, and
 //     turns a missing response into ErrUnknown after the response timeout;
+//   - gosmpp's enquire_link never checks for its resp, and an SMSC that keeps
+//     TCP open but answers nothing kept the bind "bound" for ever: Bind sends
+//     its own enquire_link and declares a bind dead on a missing resp or on
+//     consecutive response timeouts, then drops and renews it (deadbind.go);
 //   - deliver_sm is answered only after the handler has stored it (OnAllPDU,
 //     with the response sent from a worker), and handlers run off gosmpp's
 //     single reader goroutine so a slow store does not stall reading.
@@ -59,8 +63,9 @@ type Config struct {
 	BindType BindType
 	// Window is the most submit_sm a bind has outstanding (default 10).
 	Window int
-	// EnquireLink is the keep-alive interval (default 30s); the connection is
-	// declared dead when nothing is read for 2.5 intervals.
+	// EnquireLink is the keep-alive interval (default 30s): our enquire_link
+	// unanswered within ResponseTimeout makes the bind dead (see deadbind.go),
+	// and the connection is dropped when nothing is read for 2.5 intervals.
 	EnquireLink     time.Duration
 	ResponseTimeout time.Duration // submit_sm -> submit_sm_resp (default 10s)
 	DialTimeout     time.Duration // TCP connect (default 5s)
@@ -71,6 +76,12 @@ type Config struct {
 	// CredentialRecheck is how often a bind stopped by a permanent bind error
 	// looks for new credentials (default 30s); Kick makes it look at once.
 	CredentialRecheck time.Duration
+	// DeadAfterTimeouts submit_sm in a row with no resp make the bind dead
+	// (default 3, at most Window, so a black hole costs at most one window).
+	DeadAfterTimeouts int
+	// OnDead, when set, hears of every bind declared dead (for metrics);
+	// reason is DeadResponseTimeouts or DeadEnquireLink.
+	OnDead func(bind, reason string)
 	// Deliver handles deliver_sm (receipts, MO); its status is sent back in
 	// deliver_sm_resp once it returns. Nil answers ESME_ROK at once.
 	Deliver DeliverHandler
@@ -99,6 +110,10 @@ func (c *Config) defaults() {
 	def(&c.BackoffInitial, time.Second)
 	def(&c.BackoffMax, time.Minute)
 	def(&c.CredentialRecheck, 30*time.Second)
+	if c.DeadAfterTimeouts <= 0 {
+		c.DeadAfterTimeouts = 3
+	}
+	c.DeadAfterTimeouts = min(c.DeadAfterTimeouts, c.Window)
 	if c.FailoverAfter <= 0 {
 		c.FailoverAfter = 2
 	}
@@ -173,6 +188,7 @@ const (
 	StateBound      State = "bound"
 	StateBackoff    State = "backoff"
 	StateAuthFailed State = "auth_failed" // permanent bind error: waiting for new credentials
+	StateDead       State = "dead"        // no answers (see deadbind.go): being dropped and renewed
 	StateClosed     State = "closed"
 )
 
