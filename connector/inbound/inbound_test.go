@@ -76,19 +76,39 @@ func TestReceiptBeforeResp(t *testing.T) {
 func TestMultipartReceiptPolicies(t *testing.T) {
 	long := strings.Repeat("multipart text ", 25) // 375 chars: 3 parts
 	for _, c := range []struct {
-		parts string
-		want  int // receipt events for the message
-	}{{"each", 3}, {"last", 1}, {"first", 1}} {
-		t.Run(c.parts, func(t *testing.T) {
-			r := newRig(t, pipelinetest.Options{Inbound: inbound.Operator{ReceiptParts: c.parts}, Profile: profile.Profile{Receipt: profile.Receipt{Parts: c.parts}}})
+		parts string // the connector's policy
+		sent  string // which parts the SMSC sends receipts for
+		want  int    // receipt events for the message
+	}{{"each", "each", 3}, {"last", "last", 1}, {"first", "first", 1},
+		// An SMSC sending every part's receipt: the policy alone picks.
+		{"last", "each", 1}, {"first", "each", 1}} {
+		t.Run(c.parts+"/sent-"+c.sent, func(t *testing.T) {
+			r := newRig(t, pipelinetest.Options{Inbound: inbound.Operator{ReceiptParts: c.parts}, Profile: profile.Profile{Receipt: profile.Receipt{Parts: c.sent}}})
 			r.Publish(t, "mp-"+c.parts, long)
-			got := r.WaitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, c.want)
-			time.Sleep(300 * time.Millisecond)
-			if got = r.Events(t, natscontract.ReceiptStream, natscontract.ReceiptSubject); len(got) != c.want {
+			r.WaitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, c.want)
+			// Barrier: the connector answered every receipt the simulator
+			// sends, and it answers only after storing and publishing.
+			sent := uint64(1)
+			if c.sent == "each" {
+				sent = 3
+			}
+			smpptest.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
+				if n := r.Sim.Stats().Sum("mno-a", "acme", "receipt_resp", "ESME_ROK"); n < sent {
+					return fmt.Errorf("%d receipts answered of %d", n, sent)
+				}
+				return nil
+			})
+			got := r.Events(t, natscontract.ReceiptStream, natscontract.ReceiptSubject)
+			if len(got) != c.want {
 				t.Fatalf("%d receipt events, want %d", len(got), c.want)
 			}
 			if got[0]["partCount"].(float64) != 3 {
 				t.Fatalf("%v", got[0])
+			}
+			if c.parts != "each" {
+				if want := map[string]float64{"first": 1, "last": 3}[c.parts]; got[0]["partNumber"] != want {
+					t.Fatalf("receipt of part %v, want part %v", got[0]["partNumber"], want)
+				}
 			}
 		})
 	}
@@ -192,7 +212,8 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 	if err := r.Store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM smpp.mo_parts WHERE published_at IS NULL`).Scan(&unpublished); err != nil || unpublished != 0 {
 		t.Fatalf("%d MO parts not marked published (%v)", unpublished, err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	// HandleDeliver returned, and it publishes synchronously (with the
+	// stream's ack) before returning: a second MO would be on the stream now.
 	if got := r.Events(t, natscontract.EventsStream, natscontract.MOSubject); len(got) != 1 {
 		t.Fatalf("%d MO events, want 1", len(got))
 	}

@@ -3,6 +3,7 @@ package outbound_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -51,13 +52,23 @@ func TestRoundTripSubmitReceiptAndOutcome(t *testing.T) {
 func TestBadCommandsGoToDeadLetter(t *testing.T) {
 	r := newRig(t, pipelinetest.Options{})
 	r.PublishRaw(t, `{"messageId":`)
-	r.PublishRaw(t, `{"messageId":"x","operatorId":"mno-a","source":{"addr":"ACME","ton":5},"destination":{"addr":"44"},"text":"😀","encoding":"gsm7"}`)
+	seq := r.PublishRaw(t, `{"messageId":"x","operatorId":"mno-a","source":{"addr":"ACME","ton":5},"destination":{"addr":"44"},"text":"😀","encoding":"gsm7"}`)
 	dl := r.WaitEvents(t, natscontract.EventsStream, natscontract.DeadLetterSubjectFor("mno-a"), 2)
-	if !strings.Contains(dl[0]["reason"].(string), "not JSON") || dl[1]["field"] != "text" {
+	// The commands are worked on concurrently: their dead letters come in
+	// either order.
+	var notJSON, badText bool
+	for _, d := range dl {
+		reason, _ := d["reason"].(string)
+		notJSON = notJSON || strings.Contains(reason, "not JSON")
+		badText = badText || d["field"] == "text"
+	}
+	if !notJSON || !badText {
 		t.Fatalf("%v", dl)
 	}
-	if n := len(r.Sim.Stats().Counts()); n != 0 && r.Sim.Stats().Sum("mno-a", "", "submit_sm", "") != 0 {
-		t.Fatal("a bad command reached the SMSC")
+	// Barrier: both commands are acked, their handling over.
+	r.WaitHandled(t, seq)
+	if n := r.Submits(); n != 0 {
+		t.Fatalf("%d bad commands reached the SMSC", n)
 	}
 }
 
@@ -66,8 +77,9 @@ func TestRedeliveredCommandIsNotResubmitted(t *testing.T) {
 	r.Publish(t, "dup-1", "once only")
 	r.WaitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
 	// The orchestrator (or a replay) sends the same command again.
-	r.Publish(t, "dup-1", "once only")
-	time.Sleep(500 * time.Millisecond)
+	seq := r.Publish(t, "dup-1", "once only")
+	// Barrier: the copy is acked, so its handling is over.
+	r.WaitHandled(t, seq)
 	if n := r.Sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
 		t.Fatalf("%d submit_sm for one message", n)
 	}
@@ -112,9 +124,19 @@ func TestShadowModePublishesNothing(t *testing.T) {
 // pending parts a second time.
 func TestSlowCommandKeepsItsDeliveryAlive(t *testing.T) {
 	r := newRig(t, pipelinetest.Options{TPS: 2, Outbound: outbound.Operator{AckWait: time.Second}})
-	r.Publish(t, "slow-1", strings.Repeat("paced ", 150)) // 900 characters: 6 parts at 2 TPS
+	start := time.Now()
+	seq := r.Publish(t, "slow-1", strings.Repeat("paced ", 150)) // 900 characters: 6 parts at 2 TPS
 	out := r.WaitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 6)
-	time.Sleep(1500 * time.Millisecond) // a redelivery would have come by now
+	// Barrier: the command is acked. Its handling outlasted the ack wait, so
+	// a delivery left to expire would have been redelivered meanwhile, and
+	// the consumer counts every delivery, redeliveries included.
+	info := r.WaitHandled(t, seq)
+	if d := time.Since(start); d < 2*time.Second {
+		t.Fatalf("the command took %v, not past the 1s ack wait: the test proves nothing", d)
+	}
+	if info.Delivered.Consumer != 1 || info.NumRedelivered != 0 {
+		t.Fatalf("%d deliveries (%d redelivered) of one command", info.Delivered.Consumer, info.NumRedelivered)
+	}
 	if n := r.Sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 6 {
 		t.Fatalf("%d submit_sm for a 6-part message (outcomes: %v)", n, out)
 	}
@@ -130,7 +152,7 @@ func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := r.Store.Pool()
-	r.Publish(t, "outage-1", "stored late")
+	seq := r.Publish(t, "outage-1", "stored late")
 	smpptest.Eventually(t, 5*time.Second, 5*time.Millisecond, func() error {
 		var n int
 		if err := db.QueryRow(context.Background(), `SELECT count(*) FROM smpp.message_correlations WHERE message_id = 'outage-1'`).Scan(&n); err != nil || n != 1 {
@@ -146,13 +168,35 @@ func TestOutcomeStoredAfterAStoreOutageNotResubmitted(t *testing.T) {
 	if _, err := tx.Exec(context.Background(), `LOCK TABLE smpp.message_correlations IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2500 * time.Millisecond)
+	// Barrier: a flush blocks on the lock and gives up (its 500ms timeout)
+	// while the lock is held: the store has failed after the SMSC answered.
+	waiters := func() (n int) {
+		if err := db.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = 'message_correlations' AND NOT l.granted`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	smpptest.Eventually(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if waiters() == 0 {
+			return errors.New("no flush waiting on the locked table yet")
+		}
+		return nil
+	})
+	smpptest.Eventually(t, 10*time.Second, 5*time.Millisecond, func() error {
+		if waiters() != 0 {
+			return errors.New("the flush is still waiting")
+		}
+		return nil
+	})
 	_ = tx.Rollback(context.Background())
 	out := r.WaitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"), 1)
 	if out[0]["outcome"] != "accepted" {
 		t.Fatalf("outcome %v", out[0])
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Barrier: the command is acked; a copy handed back would have been
+	// submitted again before that.
+	r.WaitHandled(t, seq)
 	if n := r.Sim.Stats().Sum("mno-a", "acme", "submit_sm", ""); n != 1 {
 		t.Fatalf("%d submit_sm for one message", n)
 	}

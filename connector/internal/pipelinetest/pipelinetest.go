@@ -147,20 +147,47 @@ func (l *LockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// Publish sends a dispatch command for one text message asking a receipt.
-func (r *Rig) Publish(t testing.TB, id, text string) {
+// Publish sends a dispatch command for one text message asking a receipt;
+// it returns the command's stream sequence (see WaitHandled).
+func (r *Rig) Publish(t testing.TB, id, text string) uint64 {
 	t.Helper()
 	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},
 		"destination":{"addr":"447700900123","ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, id, Operator, text)
-	r.PublishRaw(t, cmd)
+	return r.PublishRaw(t, cmd)
 }
 
-// PublishRaw sends cmd as it is on the operator's dispatch subject.
-func (r *Rig) PublishRaw(t testing.TB, cmd string) {
+// PublishRaw sends cmd as it is on the operator's dispatch subject and
+// returns its stream sequence.
+func (r *Rig) PublishRaw(t testing.TB, cmd string) uint64 {
 	t.Helper()
-	if _, err := r.JS.Publish(context.Background(), natscontract.DispatchSubjectFor(Operator), []byte(cmd)); err != nil {
+	ack, err := r.JS.Publish(context.Background(), natscontract.DispatchSubjectFor(Operator), []byte(cmd))
+	if err != nil {
 		t.Fatal(err)
 	}
+	return ack.Sequence
+}
+
+// WaitHandled waits until the consumer has acked every command up to the
+// stream sequence seq (the ack floor covers it): the consumer acks only
+// once a command's outcomes are stored and published, so whatever handling
+// it caused has happened. It returns the consumer's info read then.
+func (r *Rig) WaitHandled(t testing.TB, seq uint64) *jetstream.ConsumerInfo {
+	t.Helper()
+	var info *jetstream.ConsumerInfo
+	smpptest.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		c, err := r.JS.Consumer(context.Background(), natscontract.DispatchStream, natscontract.ConsumerName(Operator))
+		if err != nil {
+			return fmt.Errorf("consumer: %w", err)
+		}
+		if info, err = c.Info(context.Background()); err != nil {
+			return fmt.Errorf("consumer info: %w", err)
+		}
+		if info.AckFloor.Stream < seq {
+			return fmt.Errorf("ack floor at stream sequence %d, want %d", info.AckFloor.Stream, seq)
+		}
+		return nil
+	})
+	return info
 }
 
 // Events reads every message on a subject of a stream, decoded.
