@@ -33,6 +33,7 @@ type Bind struct {
 	closing  bool
 
 	window   chan struct{}
+	freed    chan struct{} // a token each time a submit leaves the window: drain looks again
 	workers  chan struct{}
 	delivers sync.WaitGroup // deliver_sm handlers still running
 	pmu      sync.Mutex
@@ -72,7 +73,7 @@ func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error))
 	return &Bind{
 		cfg: cfg, creds: creds, name: name, state: StateConnecting,
 		bound: make(chan struct{}), changed: make(chan struct{}),
-		window: make(chan struct{}, cfg.Window), workers: make(chan struct{}, cfg.DeliverWorkers),
+		window: make(chan struct{}, cfg.Window), freed: make(chan struct{}, 1), workers: make(chan struct{}, cfg.DeliverWorkers),
 		pending: map[int32]*call{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -300,11 +301,19 @@ func (b *Bind) dropped(err error) {
 	b.pmu.Unlock()
 }
 
-// drain waits for outstanding submits to be answered (or time out).
+// drain waits for outstanding submits to be answered (or time out), woken
+// each time one leaves the window rather than polling. The token channel has
+// room for one, so a submit leaving between the length check and the wait is
+// not missed; a stale token only costs one more check.
 func (b *Bind) drain() {
-	deadline := time.Now().Add(b.cfg.ResponseTimeout)
-	for len(b.window) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	t := time.NewTimer(b.cfg.ResponseTimeout)
+	defer t.Stop()
+	for len(b.window) > 0 {
+		select {
+		case <-b.freed:
+		case <-t.C:
+			return
+		}
 	}
 }
 
@@ -476,7 +485,13 @@ func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("%w: %v", ErrNotSent, ctx.Err())
 	}
-	defer func() { <-b.window }()
+	defer func() {
+		<-b.window
+		select {
+		case b.freed <- struct{}{}:
+		default: // a token is already waiting for drain
+		}
+	}()
 	b.mu.Lock()
 	sess, closing := b.sess, b.closing
 	b.mu.Unlock()

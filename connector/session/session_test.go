@@ -55,11 +55,13 @@ func fault(t *testing.T, sim *server.Sim, typ string, params any, m faults.Match
 
 // creds is a credential source whose answer the test can change.
 type creds struct {
-	mu   sync.Mutex
-	auth Auth
+	mu    sync.Mutex
+	auth  Auth
+	calls atomic.Int64 // how often the bind asked: one per loop turn
 }
 
 func (c *creds) get(context.Context) (Auth, error) {
+	c.calls.Add(1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.auth, nil
@@ -97,6 +99,8 @@ func newSubmit(t *testing.T, text string) *pdu.SubmitSM {
 func TestSubmitAndReceiptAnsweredAfterHandler(t *testing.T) {
 	sim, addr := startSim(t, profile.Profile{})
 	release := make(chan struct{})
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
 	var got atomic.Pointer[pdu.DeliverSM]
 	cfg := fastConfig(addr)
 	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType {
@@ -107,6 +111,7 @@ func TestSubmitAndReceiptAnsweredAfterHandler(t *testing.T) {
 	b := NewBind(cfg, "b1", good().get)
 	b.Start()
 	t.Cleanup(b.Close)
+	t.Cleanup(free) // runs first: a failed test does not leave Close waiting on the handler
 	waitState(t, b, StateBound)
 
 	r, err := b.Submit(context.Background(), newSubmit(t, "hello"))
@@ -119,11 +124,17 @@ func TestSubmitAndReceiptAnsweredAfterHandler(t *testing.T) {
 		}
 		return nil
 	})
-	time.Sleep(100 * time.Millisecond)
+	// Barrier: a submit_sm (asking no receipt) written after the receipt
+	// arrived, on the same connection. The simulator reads a connection in
+	// order and counts a deliver_sm_resp as it reads it, so once this submit
+	// is answered a resp written before it has been counted.
+	if r, err := b.Submit(context.Background(), smpptest.NewSubmit(t, "ACME", "447700900123", "barrier", 0)); err != nil || !r.OK() {
+		t.Fatalf("barrier submit: %+v %v", r, err)
+	}
 	if n := sim.Stats().Sum("op", "acme", "receipt_resp", ""); n != 0 {
 		t.Fatalf("deliver_sm_resp sent before the handler returned (%d)", n)
 	}
-	close(release)
+	free()
 	smpptest.Eventually(t, 2*time.Second, 10*time.Millisecond, func() error {
 		if n := sim.Stats().Sum("op", "acme", "receipt_resp", "ESME_ROK"); n != 1 {
 			return fmt.Errorf("%d deliver_sm_resp", n)
@@ -161,7 +172,16 @@ func TestWrongPasswordIsNotRetriedUntilCredentialsChange(t *testing.T) {
 	if err := waitState(t, b, StateAuthFailed); err == nil || !strings.Contains(err.Error(), "ESME_RINVPASWD") {
 		t.Fatalf("auth_failed error %v", err)
 	}
-	time.Sleep(500 * time.Millisecond) // 10 recheck periods
+	// Barrier: the bind loop asks for the credentials once per recheck
+	// period; ten more asks are ten decisions not to bind, each taken after
+	// the previous attempt (if any) was answered and recorded.
+	asked := c.calls.Load()
+	smpptest.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if n := c.calls.Load() - asked; n < 10 {
+			return fmt.Errorf("credentials asked %d times since the refusal", n)
+		}
+		return nil
+	})
 	attempts := len(sim.Recorder.Query(recorder.Filter{Command: "bind_transceiver"}))
 	if attempts != 1 {
 		t.Fatalf("%d bind attempts with a refused password, want 1", attempts)
@@ -186,13 +206,21 @@ func TestRebindBacksOffOnRefusedTCP(t *testing.T) {
 		return nil
 	})
 	b := NewBind(fastConfig(addr), "b1", good().get)
+	start := time.Now()
 	b.Start()
 	t.Cleanup(b.Close)
-	time.Sleep(time.Second)
-	// 20ms doubling to a 200ms cap: about 9 attempts in a second; a fixed
-	// 20ms interval would make 50.
-	if n := b.Stats.BindFailures.Load(); n < 3 || n > 15 {
-		t.Fatalf("%d bind attempts in 1s", n)
+	// Count attempts rather than sleep and count: 9 refused attempts wait 8
+	// backoffs of 20ms doubling to a 200ms cap, jittered to no less than
+	// half: at least 10+20+40+80+100*4 = 550ms. A fixed 20ms interval would
+	// take at most 8*20ms plus the dials. A slow machine only adds time.
+	smpptest.Eventually(t, 10*time.Second, time.Millisecond, func() error {
+		if n := b.Stats.BindFailures.Load(); n < 9 {
+			return fmt.Errorf("%d bind attempts", n)
+		}
+		return nil
+	})
+	if d := time.Since(start); d < 550*time.Millisecond {
+		t.Fatalf("9 bind attempts in %v: not backing off", d)
 	}
 	_ = sim.Faults.Remove("tcp")
 	waitState(t, b, StateBound)
@@ -405,7 +433,15 @@ func TestPoolRenewsBindsOneByOneWithoutLosingSubmits(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = op.SetPasswords("acme", []string{"secret2"})
-	time.Sleep(100 * time.Millisecond)
+	// Barrier: submits keep succeeding on the renewed binds, which accept
+	// only the new password now.
+	after := sent.Load()
+	smpptest.Eventually(t, 5*time.Second, time.Millisecond, func() error {
+		if n := sent.Load() - after; n < 20 {
+			return fmt.Errorf("%d submits after the rotation", n)
+		}
+		return nil
+	})
 	close(stop)
 	wg.Wait()
 	if failed.Load() != 0 || sent.Load() == 0 {
@@ -457,18 +493,19 @@ func TestFailoverToBackupDuringOutage(t *testing.T) {
 	}
 }
 
-// breakingConn fails the second submit_sm written on it, after a pause in
-// which more submits queue up inside gosmpp behind it; with partial set, the
-// failing write lets the first 10 bytes of the PDU out.
+// breakingConn fails the second submit_sm written on it once release is
+// closed, so the test can queue more submits inside gosmpp behind it first;
+// with partial set, the failing write lets the first 10 bytes of the PDU out.
 type breakingConn struct {
 	net.Conn
 	partial bool
 	submits atomic.Int32
+	release chan struct{}
 }
 
 func (c *breakingConn) Write(p []byte) (int, error) {
 	if len(p) >= 8 && binary.BigEndian.Uint32(p[4:8]) == uint32(data.SUBMIT_SM) && c.submits.Add(1) == 2 {
-		time.Sleep(300 * time.Millisecond)
+		<-c.release
 		if c.partial {
 			n, _ := c.Conn.Write(p[:10])
 			return n, errors.New("injected: write timeout part-way")
@@ -485,12 +522,16 @@ func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
 			cfg := fastConfig(addr)
 			cfg.Window = 20
 			var broken atomic.Pointer[breakingConn]
+			release := make(chan struct{})
+			var releaseOnce sync.Once
+			free := func() { releaseOnce.Do(func() { close(release) }) }
+			t.Cleanup(free) // a failed test does not leave gosmpp's writer stuck
 			cfg.Dial = func(addr string, timeout time.Duration) (net.Conn, error) {
 				c, err := net.DialTimeout("tcp", addr, timeout)
 				if err != nil || broken.Load() != nil {
 					return c, err // the rebind gets a sound connection
 				}
-				bc := &breakingConn{Conn: c, partial: partial}
+				bc := &breakingConn{Conn: c, partial: partial, release: release}
 				broken.Store(bc)
 				return bc, nil
 			}
@@ -520,6 +561,17 @@ func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
 					errs <- err
 				}()
 			}
+			// Every queued submit is registered (and so handed to gosmpp, or
+			// about to be) before the wire breaks under them.
+			smpptest.Eventually(t, 5*time.Second, time.Millisecond, func() error {
+				b.pmu.Lock()
+				defer b.pmu.Unlock()
+				if len(b.pending) < n+1 {
+					return fmt.Errorf("%d submits pending", len(b.pending))
+				}
+				return nil
+			})
+			free()
 			for i := 0; i < n; i++ {
 				if err := <-errs; !errors.Is(err, ErrNotSent) {
 					t.Errorf("a submit that never reached the wire: %v, want ErrNotSent (safe to send again)", err)
@@ -545,17 +597,31 @@ func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
 // storing when Close returned would find the store closed and the receipt
 // would go unanswered.
 func TestCloseWaitsForDeliverHandlers(t *testing.T) {
-	_, addr := startSim(t, profile.Profile{})
+	sim, addr := startSim(t, profile.Profile{})
 	started := make(chan struct{}, 1)
 	var finished atomic.Bool
 	cfg := fastConfig(addr)
+	var b *Bind
 	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType {
 		started <- struct{}{}
-		time.Sleep(300 * time.Millisecond) // storing the receipt
+		// Still storing the receipt when Close has stopped the bind and its
+		// unbind has reached the SMSC: a Close that did not wait for us
+		// would have returned by then.
+		// (Polled here rather than with Eventually: this is not the test's
+		// goroutine, which alone may call t.Fatal.)
+		<-b.stop
+		poll := time.NewTicker(time.Millisecond)
+		defer poll.Stop()
+		for deadline := time.Now().Add(5 * time.Second); sim.Stats().Sum("op", "acme", "unbind", "") == 0; <-poll.C {
+			if time.Now().After(deadline) {
+				t.Error("the SMSC saw no unbind after Close")
+				break
+			}
+		}
 		finished.Store(true)
 		return data.ESME_ROK
 	})
-	b := NewBind(cfg, "b1", good().get)
+	b = NewBind(cfg, "b1", good().get)
 	b.Start()
 	waitState(t, b, StateBound)
 	if r, err := b.Submit(context.Background(), newSubmit(t, "hello")); err != nil || !r.OK() {

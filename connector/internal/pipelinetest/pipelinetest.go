@@ -1,0 +1,238 @@
+// Package pipelinetest is the test rig of the MT and inbound paths: the
+// simulator, the store on a real PostgreSQL database, an embedded NATS
+// server with the contract's streams, one operator's bind pool, its inbound
+// handler and its outbound consumer, wired as the service wires them.
+// connector/outbound and connector/inbound test through it; nothing else
+// imports it.
+package pipelinetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/inbound"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/outbound"
+	"github.com/smpp-connector/smpp-connector/connector/session"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+	"github.com/smpp-connector/smpp-connector/connector/throttle"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
+	"github.com/smpp-connector/smpp-connector/smscsim/profile"
+	"github.com/smpp-connector/smpp-connector/smscsim/server"
+	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+)
+
+// Operator is the one operator the rig runs, on the simulator and in the
+// connector.
+const Operator = "mno-a"
+
+// Rig is one running pipeline.
+type Rig struct {
+	Sim      *server.Sim
+	JS       jetstream.JetStream
+	Store    *store.Store
+	Consumer *outbound.Consumer
+	Inbound  *inbound.Handler
+	Pool     *session.Pool
+	// Comparison is the shadow mode's comparison log.
+	Comparison *LockedWriter
+	// RunErr receives what the consumer's Run returned.
+	RunErr chan error
+}
+
+// Options shape a rig; the zero value is a plain operator at 1000 TPS.
+type Options struct {
+	// DSN is a fresh, migrated database (TestEnv.FreshDatabase).
+	DSN      string
+	Profile  profile.Profile // the simulator's
+	Outbound outbound.Operator
+	Inbound  inbound.Operator
+	Shadow   bool
+	TPS      int
+	Store    store.Options
+}
+
+// Quiet is a logger that discards.
+func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// New starts a rig; t's cleanups stop it.
+func New(t testing.TB, o Options) *Rig {
+	t.Helper()
+	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: Operator, Listen: "127.0.0.1:0", Profile: o.Profile,
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1", TPS: o.TPS}}}}}, Quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	ns, err := testenv.StartNATS("127.0.0.1", -1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), o.DSN, o.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+
+	o.Outbound.ID = Operator
+	if o.TPS == 0 {
+		o.TPS = 1000
+	}
+	r := &Rig{Sim: sim, JS: js, Store: st, Comparison: &LockedWriter{}}
+	op, _ := sim.Operator(Operator)
+	m, pub := metrics.New(), events.New(js, natscontract.DefaultNames(), o.Shadow, r.Comparison)
+	o.Inbound.ID = Operator
+	r.Inbound = inbound.New(o.Inbound, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: Quiet()})
+	// The inbound handler exists before the binds that hand it deliver_sm.
+	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: time.Second,
+		Log: Quiet(), Deliver: r.Inbound}, 1,
+		func(context.Context) (session.Auth, error) {
+			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
+		})
+	r.Consumer = outbound.New(o.Outbound, outbound.Deps{Store: st, Pool: r.Pool, Limiter: throttle.New(o.TPS), Receipts: r.Inbound,
+		JS: js, Metrics: m, Log: Quiet(), Events: pub})
+	r.Pool.Start()
+	t.Cleanup(r.Pool.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	r.RunErr = make(chan error, 1)
+	go func() { r.RunErr <- r.Consumer.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r
+}
+
+// LockedWriter is a strings.Builder safe for concurrent writers.
+type LockedWriter struct {
+	mu sync.Mutex
+	w  strings.Builder
+}
+
+func (l *LockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}
+
+func (l *LockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// Publish sends a dispatch command for one text message asking a receipt;
+// it returns the command's stream sequence (see WaitHandled).
+func (r *Rig) Publish(t testing.TB, id, text string) uint64 {
+	t.Helper()
+	cmd := fmt.Sprintf(`{"messageId":%q,"operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},
+		"destination":{"addr":"447700900123","ton":1,"npi":1},"text":%q,"registeredDelivery":true}`, id, Operator, text)
+	return r.PublishRaw(t, cmd)
+}
+
+// PublishRaw sends cmd as it is on the operator's dispatch subject and
+// returns its stream sequence.
+func (r *Rig) PublishRaw(t testing.TB, cmd string) uint64 {
+	t.Helper()
+	ack, err := r.JS.Publish(context.Background(), natscontract.DispatchSubjectFor(Operator), []byte(cmd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ack.Sequence
+}
+
+// WaitHandled waits until the consumer has acked every command up to the
+// stream sequence seq (the ack floor covers it): the consumer acks only
+// once a command's outcomes are stored and published, so whatever handling
+// it caused has happened. It returns the consumer's info read then.
+func (r *Rig) WaitHandled(t testing.TB, seq uint64) *jetstream.ConsumerInfo {
+	t.Helper()
+	var info *jetstream.ConsumerInfo
+	smpptest.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		c, err := r.JS.Consumer(context.Background(), natscontract.DispatchStream, natscontract.ConsumerName(Operator))
+		if err != nil {
+			return fmt.Errorf("consumer: %w", err)
+		}
+		if info, err = c.Info(context.Background()); err != nil {
+			return fmt.Errorf("consumer info: %w", err)
+		}
+		if info.AckFloor.Stream < seq {
+			return fmt.Errorf("ack floor at stream sequence %d, want %d", info.AckFloor.Stream, seq)
+		}
+		return nil
+	})
+	return info
+}
+
+// Events reads every message on a subject of a stream, decoded.
+func (r *Rig) Events(t testing.TB, stream, subject string) []map[string]any {
+	t.Helper()
+	c, err := r.JS.OrderedConsumer(context.Background(), stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for {
+		msgs, err := c.FetchNoWait(100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range msgs.Messages() {
+			n++
+			var v map[string]any
+			if err := json.Unmarshal(m.Data(), &v); err != nil {
+				t.Fatalf("event on %s is not JSON: %v", subject, err)
+			}
+			out = append(out, v)
+		}
+		if n == 0 {
+			return out
+		}
+	}
+}
+
+// WaitEvents waits until a subject holds at least n messages and returns
+// them all.
+func (r *Rig) WaitEvents(t testing.TB, stream, subject string, n int) []map[string]any {
+	t.Helper()
+	var got []map[string]any
+	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+		got = r.Events(t, stream, subject)
+		if len(got) < n {
+			return fmt.Errorf("%d events on %s, want %d", len(got), subject, n)
+		}
+		return nil
+	})
+	return got
+}
+
+// Submits is how many submit_sm the simulator has answered for the rig's
+// account, whatever the outcome.
+func (r *Rig) Submits() uint64 { return r.Sim.Stats().Sum(Operator, "acme", "submit_sm", "") }
