@@ -16,10 +16,7 @@ import (
 // startJS runs a real (embedded) nats-server with the connector's streams.
 func startJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	_, js := testenv.JetStream(t)
-	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.ContractJetStream(t)
 	return js
 }
 

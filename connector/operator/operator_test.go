@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
@@ -60,20 +59,7 @@ func newRig(t *testing.T, bindType string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	ns, err := testenv.StartNATS("127.0.0.1", -1, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.ContractJetStream(t)
 	dsn := env.FreshDatabase(t, true)
 	st, err := store.Open(context.Background(), dsn, store.Options{Logger: quiet()})
 	if err != nil {

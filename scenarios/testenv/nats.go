@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 )
 
 // NATS is a nats-server with JetStream running inside this process.
@@ -75,6 +78,17 @@ func JetStream(t TB) (*NATS, jetstream.JetStream) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(fmt.Errorf("jetstream: %w", err))
+	}
+	return srv, js
+}
+
+// ContractJetStream is JetStream with the contract's streams provisioned the
+// way the connector provisions them (natscontract.EnsureStreams).
+func ContractJetStream(t TB) (*NATS, jetstream.JetStream) {
+	t.Helper()
+	srv, js := JetStream(t)
+	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
+		t.Fatal(err)
 	}
 	return srv, js
 }

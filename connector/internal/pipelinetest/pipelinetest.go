@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/events"
@@ -79,23 +78,7 @@ func New(t testing.TB, o Options) *Rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
-	ns, err := testenv.StartNATS("127.0.0.1", -1, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := natscontract.EnsureStreams(context.Background(), js, natscontract.DefaultNames()); err != nil {
-		t.Fatal(err)
-	}
+	_, js := testenv.ContractJetStream(t)
 	st, err := store.Open(context.Background(), o.DSN, o.Store)
 	if err != nil {
 		t.Fatal(err)
