@@ -119,3 +119,43 @@ func TestFingerprint(t *testing.T) {
 		t.Fatal("not a SHA-256")
 	}
 }
+
+// A lone surrogate written as a JSON escape is valid JSON but no character:
+// encoding/json would decode it to U+FFFD, so it is refused like invalid
+// bytes, with its offset. Escaped pairs, escaped backslashes before a "u"
+// and a literal U+FFFD go through.
+func TestParseCommandRefusesLoneSurrogateEscapes(t *testing.T) {
+	for name, c := range map[string]struct {
+		text   string // the raw JSON between the quotes of "text"
+		offset int    // in the decoded text
+	}{
+		"high alone":           {`a\ud800b`, 1},
+		"low alone":            {`ab\udc00`, 2},
+		"high then high":       {`\ud83d\ud83d\ude00`, 0},
+		"after a good pair":    {`\ud83d\ude00x\uDBFF`, 5}, // the emoji is 4 bytes, "x" 1
+		"high at the very end": {`é\ud800`, 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			data := strings.Replace(good, `"text":"Hello"`, `"text":"`+c.text+`"`, 1)
+			_, err := ParseCommand([]byte(data), "mno-a")
+			var bc *BadCommand
+			if !errors.As(err, &bc) {
+				t.Fatalf("want a BadCommand, got %v", err)
+			}
+			if bc.Field != "text" || !strings.Contains(bc.Reason, "surrogate") || !strings.Contains(bc.Reason, "byte "+itoa(c.offset)+" of the text") {
+				t.Fatalf("field %q reason %q: want text, a lone surrogate at byte %d of the text", bc.Field, bc.Reason, c.offset)
+			}
+		})
+	}
+	for raw, want := range map[string]string{
+		`\ud83d\ude00 \\ud800`: "😀 \\ud800", // an escaped backslash, then "ud800" as text
+		`� \ufffd`:             "� �",
+		`\u00e9\u20ac`:         "é€",
+	} {
+		data := strings.Replace(good, `"text":"Hello"`, `"text":"`+raw+`"`, 1)
+		c, err := ParseCommand([]byte(data), "mno-a")
+		if err != nil || c.Text != want {
+			t.Errorf("%s: %q %v, want %q", raw, c.Text, err, want)
+		}
+	}
+}

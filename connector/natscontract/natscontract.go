@@ -134,7 +134,7 @@ func ConsumerName(operatorID string) string { return "smpp-connector-" + operato
 
 // DispatchConsumer is the durable consumer through which a replica takes an
 // operator's commands: explicit acks (a command is acked once its outcome is
-// durable), an ack wait the worker extends while it works on a command, and
+// durable), an ack wait the outbound consumer extends while it works on a command, and
 // no delivery limit (attempts are counted by the connector, so a final
 // failure is recorded rather than dropped).
 func DispatchConsumer(n Names, operatorID string, ackWait time.Duration, maxAckPending int) jetstream.ConsumerConfig {

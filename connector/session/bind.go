@@ -347,7 +347,11 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 	closed := make(chan string, 1)
 	var sessRef atomic.Pointer[gosmpp.Session]
 	sess, err := gosmpp.NewSession(conn, gosmpp.Settings{
-		ReadTimeout:  b.cfg.EnquireLink * 5 / 2,
+		// A live link reads at least our enquire_link's answer every
+		// EnquireLink + ResponseTimeout (watchLink waits for it before the
+		// next); silence beyond twice the interval plus that wait is a dead
+		// connection that watchLink has not caught.
+		ReadTimeout:  2*b.cfg.EnquireLink + b.cfg.ResponseTimeout,
 		WriteTimeout: b.cfg.WriteTimeout,
 		// gosmpp's enquire_link never looks for the resp: watchLink sends ours.
 		EnquireLink: 0,
@@ -385,8 +389,11 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 		b.inRow.Store(0) // even late: the SMSC is answering
 		b.complete(v.SequenceNumber, Result{Status: v.CommandStatus, MessageID: v.MessageID, Resp: time.Now()}, nil)
 	case *pdu.GenericNack:
-		// gosmpp does not match generic_nack to its request; we do.
+		// gosmpp does not match generic_nack to its request; we do. Some
+		// SMSCs answer an ESME's enquire_link with generic_nack
+		// (ESME_RINVCMDID): an answer all the same, so the link is alive.
 		b.inRow.Store(0)
+		b.elAnswered.Store(v.SequenceNumber)
 		b.complete(v.SequenceNumber, Result{Status: v.CommandStatus, GenericNack: true, Resp: time.Now()}, nil)
 	case *pdu.DeliverSM:
 		b.Stats.Delivers.Add(1)

@@ -85,7 +85,7 @@ func (b *Bind) admit(ctx context.Context, sess *gosmpp.Session, seq int32, c *ca
 		// dead under mu is never admitted into after.
 		b.mu.Lock()
 		cur, st, changed := b.sess, b.state, b.changed
-		if cur != sess || st != StateBound {
+		if cur != sess || st != StateBound || b.closing { // closing: a renewal drains this session
 			b.mu.Unlock()
 			return fmt.Errorf("%w: bind %s %s", ErrNotSent, b.name, st)
 		}

@@ -192,8 +192,11 @@ func TestDeadBindStateNamesTheReason(t *testing.T) {
 	b := p.Binds()[0]
 	waitState(t, b, StateBound)
 	fault(t, sim, "blackhole", map[string]any{}, faults.Match{Operator: "op"})
+	// The submits end with the test (p.Close answers them too).
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	for i := 0; i < cfg.Window; i++ {
-		go func() { _, _ = p.Submit(context.Background(), newSubmit(t, "into the hole")) }()
+		go func() { _, _ = p.Submit(ctx, newSubmit(t, "into the hole")) }()
 	}
 	smpptest.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
 		st, err := b.State()
@@ -208,4 +211,33 @@ func TestDeadBindStateNamesTheReason(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Some SMSCs refuse an ESME's enquire_link with generic_nack
+// (ESME_RINVCMDID): that is an answer, so the bind stays up. The barrier:
+// several of our enquire_link have been refused, each within its response
+// timeout, and the bind was never declared dead.
+func TestEnquireLinkAnsweredWithGenericNackKeepsTheBind(t *testing.T) {
+	sim, primary, _ := startSimPair(t, profile.Profile{})
+	cfg := fastConfig(primary)
+	cfg.EnquireLink = 100 * time.Millisecond
+	cfg.ResponseTimeout = 300 * time.Millisecond
+	b := NewBind(cfg, "b1", good().get)
+	b.Start()
+	t.Cleanup(b.Close)
+	waitState(t, b, StateBound)
+	fault(t, sim, "error", map[string]any{"status": "ESME_RINVCMDID", "genericNack": true},
+		faults.Match{Operator: "op", Command: "enquire_link"})
+	smpptest.Eventually(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if n := sim.Stats().Sum("op", "acme", "enquire_link", ""); n < 5 {
+			return fmt.Errorf("%d enquire_link seen by the SMSC, want 5", n)
+		}
+		return nil
+	})
+	if n, binds := b.Stats.DeadEnquireLink.Load(), b.Stats.Binds.Load(); n != 0 || binds != 1 {
+		t.Fatalf("bound %d times, declared dead %d times, although every enquire_link was answered (generic_nack)", binds, n)
+	}
+	if st, err := b.State(); st != StateBound {
+		t.Fatalf("state %s (%v), want bound", st, err)
+	}
 }

@@ -95,7 +95,7 @@ func New(t testing.TB, o Options) *Rig {
 	o.Inbound.ID = Operator
 	r.Inbound = inbound.New(o.Inbound, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: Quiet()})
 	// The inbound handler exists before the binds that hand it deliver_sm.
-	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: time.Second,
+	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: 5 * time.Second,
 		Log: Quiet(), Deliver: r.Inbound}, 1,
 		func(context.Context) (session.Auth, error) {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
