@@ -21,6 +21,8 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
+	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
@@ -48,9 +50,13 @@ type rig struct {
 	deps Deps
 }
 
-func newRig(t *testing.T, bindType string) *rig {
+// newRig builds the rig; dataCoding0 is the operator's default alphabet
+// (what data_coding 0 means), in the simulator's profile and the operators
+// file alike; "" keeps the default.
+func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
 	t.Helper()
 	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
+		Profile:  profile.Profile{DataCoding0: dataCoding0},
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}}}}, quiet())
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +77,12 @@ func newRig(t *testing.T, bindType string) *rig {
 		t.Fatal(err)
 	}
 	op, _ := sim.Operator("mno-a")
-	ops, err := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n    bindType: %s\n",
-		op.Addr(), bindType)))
+	yaml := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 100\n    bindType: %s\n",
+		op.Addr(), bindType)
+	if dataCoding0 != "" {
+		yaml += "    encoding: {defaultAlphabet: " + dataCoding0 + "}\n"
+	}
+	ops, err := config.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +172,7 @@ func (r *rig) successfulBinds(command string) int {
 // on the transmitter, receipts come back on the receiver and reach the
 // inbound handler; a rotated credential renews both.
 func TestTransmitterReceiverTerm(t *testing.T) {
-	r := newRig(t, config.BindTransmitterReceiver)
+	r := newRig(t, config.BindTransmitterReceiver, "")
 	rn, _ := r.run(t)
 	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(rn))
 	r.send(t, "txrx-1")
@@ -190,7 +200,7 @@ func TestTransmitterReceiverTerm(t *testing.T) {
 // Two runners for one operator (two replicas): one owns it, the other
 // stands by and takes over when the owner stops.
 func TestStandbyTakesOverWhenTheOwnerStops(t *testing.T) {
-	r := newRig(t, config.BindTransceiver)
+	r := newRig(t, config.BindTransceiver, "")
 	a, stopA := r.run(t)
 	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(a))
 	b, _ := r.run(t)
@@ -206,4 +216,37 @@ func TestStandbyTakesOverWhenTheOwnerStops(t *testing.T) {
 	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(b))
 	r.send(t, "after")
 	r.waitReceipt(t, "after")
+}
+
+// The operator's default alphabet reaches the inbound handler the term
+// builds: a Latin-1 operator's MO (data_coding 0) is published in Latin-1,
+// not dropped as bad GSM septets.
+func TestLatin1OperatorMOThroughTheTerm(t *testing.T) {
+	r := newRig(t, config.BindTransceiver, config.AlphabetLatin1)
+	rn, _ := r.run(t)
+	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(rn))
+	const text = "Grüße, señor: ¿qué tal?"
+	if err := r.sim.InjectMO("mno-a", faults.MO{Source: "447700900999", Dest: "ACME", Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.js.OrderedConsumer(context.Background(), natscontract.EventsStream,
+		jetstream.OrderedConsumerConfig{FilterSubjects: []string{natscontract.MOSubject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
+		msgs, err := c.FetchNoWait(10)
+		if err != nil {
+			return err
+		}
+		for m := range msgs.Messages() {
+			var v map[string]any
+			_ = json.Unmarshal(m.Data(), &v)
+			if v["text"] != text {
+				return fmt.Errorf("MO published as %q, want %q", v["text"], text)
+			}
+			return nil
+		}
+		return fmt.Errorf("no MO published yet")
+	})
 }
