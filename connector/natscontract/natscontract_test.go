@@ -98,3 +98,30 @@ func TestDispatchConsumer(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// A consumer created by an older release with a 60 s ack wait takes the
+// shorter one when the connector starts: CreateOrUpdateConsumer updates it in
+// place, keeping its pending commands.
+func TestDispatchConsumerAckWaitIsUpdated(t *testing.T) {
+	js := jetStream(t)
+	ctx := context.Background()
+	if _, err := natscontract.ProvisionMissing(ctx, js, natscontract.DefaultNames()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, natscontract.DispatchStream,
+		natscontract.DispatchConsumer(natscontract.DefaultNames(), "mno-a", time.Minute, 64)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := js.CreateOrUpdateConsumer(ctx, natscontract.DispatchStream,
+		natscontract.DispatchConsumer(natscontract.DefaultNames(), "mno-a", 10*time.Second, 64))
+	if err != nil {
+		t.Fatalf("update from 60s to 10s: %v", err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.AckWait != 10*time.Second {
+		t.Fatalf("ack wait after the update: %v, want 10s", info.Config.AckWait)
+	}
+}

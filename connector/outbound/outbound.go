@@ -51,7 +51,9 @@ type Operator struct {
 	// (default 2s), doubled per attempt up to 5 minutes.
 	RetryDelay time.Duration
 	// AckWait is how long JetStream waits for an ack before redelivering
-	// (default 1 minute); Handle renews it while it works on a command.
+	// (default DefaultAckWait); Handle renews it every AckWait/3 while it
+	// works on a command, so it only bounds how long the commands a dead
+	// process held stay out of work.
 	AckWait time.Duration
 }
 
@@ -85,6 +87,12 @@ type Consumer struct {
 	consuming atomic.Bool
 }
 
+// DefaultAckWait is the dispatch consumer's ack wait when none is set: short,
+// so that after a kill -9 the commands the process held are redelivered
+// within seconds, and long enough that the heartbeats (every third of it)
+// keep a command in work from being redelivered.
+const DefaultAckWait = 10 * time.Second
+
 // Consuming reports whether Run is consuming the operator's commands.
 func (w *Consumer) Consuming() bool { return w.consuming.Load() }
 
@@ -100,7 +108,7 @@ func New(op Operator, d Deps) *Consumer {
 		op.RetryDelay = 2 * time.Second
 	}
 	if op.AckWait <= 0 {
-		op.AckWait = time.Minute
+		op.AckWait = DefaultAckWait
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()

@@ -224,7 +224,7 @@ type connectorUnderTest struct {
 // startConnectorProcess builds cmd/smpp-connector and runs it with the
 // operators file, credentials from a rendered file, and the settings in its
 // environment, as a deployment would.
-func startConnectorProcess(b *testing.B, operators string, svc config.Service) *connectorUnderTest {
+func startConnectorProcess(b testing.TB, operators string, svc config.Service) *connectorUnderTest {
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "smpp-connector")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/smpp-connector/smpp-connector/cmd/smpp-connector").CombinedOutput(); err != nil {
@@ -282,7 +282,7 @@ func startConnectorInProcess(b *testing.B, operators string, svc config.Service)
 // waitReady polls the connector's /readyz until it answers 200 and owns the
 // operator (every bind up), and fails at once, with its output, if the
 // process ends.
-func waitReady(b *testing.B, c *connectorUnderTest) {
+func waitReady(b testing.TB, c *connectorUnderTest) {
 	url := "http://" + c.http + "/readyz"
 	deadline := time.Now().Add(30 * time.Second)
 	for {
