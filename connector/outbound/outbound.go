@@ -55,7 +55,31 @@ type Operator struct {
 	// works on a command, so it only bounds how long the commands a dead
 	// process held stay out of work.
 	AckWait time.Duration
+	// AfterCrash is what becomes of a part a dead process may have sent: its
+	// row prepared, no outcome stored, not handed back (AfterCrashUnknown,
+	// the default: at most once, or AfterCrashResend: at least once).
+	AfterCrash AfterCrash
 }
+
+// AfterCrash is the policy for the parts whose submit_sm may have reached
+// the SMSC before the process holding them died.
+type AfterCrash string
+
+const (
+	// AfterCrashUnknown records such a part unknown, with the reason, and
+	// publishes that outcome: never sent twice (at most once).
+	AfterCrashUnknown AfterCrash = "unknown"
+	// AfterCrashResend submits it again (at least once).
+	AfterCrashResend AfterCrash = "resend"
+)
+
+// afterCrashStatus is the status text of a part recorded unknown by
+// AfterCrashUnknown, and the status label of its counter.
+const afterCrashStatus = "after_crash"
+
+// errAnswerNotStored is a submit answered by the SMSC whose outcome could
+// not be stored: the part may have reached the SMSC, so it is not handed back.
+var errAnswerNotStored = errors.New("answer not stored")
 
 // ReceiptPublisher publishes the receipts a stored outcome releases: those
 // that came before their submit_sm_resp and were held (inbound.Handler).
@@ -109,6 +133,9 @@ func New(op Operator, d Deps) *Consumer {
 	}
 	if op.AckWait <= 0 {
 		op.AckWait = DefaultAckWait
+	}
+	if op.AfterCrash == "" {
+		op.AfterCrash = AfterCrashUnknown
 	}
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -220,6 +247,13 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 	if !ok {
 		return
 	}
+	taken, err := w.takeBack(ctx, cmd, states)
+	if err != nil {
+		// Nothing handed back: the parts found pending are judged again by
+		// the next delivery.
+		w.retry(ctx, msg, cmd.MessageID, err)
+		return
+	}
 	attempt := deliveries(msg)
 	for i, p := range parts {
 		if states[i].Status != store.Pending {
@@ -228,12 +262,78 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 			w.publish(context.WithoutCancel(ctx), outcomeFromState(states[i]))
 			continue
 		}
+		if !w.mine(states[i], taken) {
+			// Left pending by a process that died while its submit_sm may
+			// have been on its way: at most once, reported unknown.
+			if err := w.recordAfterCrash(ctx, cmd, p); err != nil {
+				w.handBackRest(ctx, cmd, parts[i+1:], states[i+1:], taken)
+				w.retry(ctx, msg, cmd.MessageID, err)
+				return
+			}
+			continue
+		}
 		if err := w.send(ctx, cmd, p, attempt); err != nil {
+			rest, rstates := parts[i:], states[i:]
+			if errors.Is(err, errAnswerNotStored) {
+				rest, rstates = parts[i+1:], states[i+1:]
+			}
+			w.handBackRest(ctx, cmd, rest, rstates, taken)
 			w.retry(ctx, msg, cmd.MessageID, err)
 			return
 		}
 	}
 	w.ack(msg, cmd)
+}
+
+// mine reports whether this delivery may submit a pending part: it prepared
+// the row, took it back from the delivery that handed it back unsent, or the
+// operator's policy resends whatever a dead process left.
+func (w *Consumer) mine(st store.PartState, taken map[int]bool) bool {
+	return st.Created || taken[st.Part] || w.op.AfterCrash == AfterCrashResend
+}
+
+// takeBack claims, for this delivery, the pending parts an earlier delivery
+// prepared and handed back unsent. Only a redelivery asks the store: the
+// first delivery created its rows.
+func (w *Consumer) takeBack(ctx context.Context, cmd dispatch.Command, states []store.PartState) (map[int]bool, error) {
+	var found []int
+	for _, st := range states {
+		if st.Status == store.Pending && !st.Created && st.HandedBack {
+			found = append(found, st.Part)
+		}
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	taken, err := w.d.Store.TakeBack(ctx, w.op.ID, cmd.MessageID, found)
+	if err != nil {
+		return nil, fmt.Errorf("take back parts: %w", err)
+	}
+	return taken, nil
+}
+
+// handBackRest marks the pending parts this delivery holds and has not sent
+// as handed back, so that the next delivery submits them. If it fails they
+// are reported unknown then (never sent twice).
+func (w *Consumer) handBackRest(ctx context.Context, cmd dispatch.Command, parts []dispatch.Part, states []store.PartState, taken map[int]bool) {
+	var back []int
+	for i, p := range parts {
+		if states[i].Status == store.Pending && w.mine(states[i], taken) {
+			back = append(back, p.Number)
+		}
+	}
+	if err := w.d.Store.HandBack(context.WithoutCancel(ctx), w.op.ID, cmd.MessageID, back); err != nil {
+		w.log.Warn("handing back unsent parts failed; the next delivery reports them unknown", "message_id", cmd.MessageID, "err", err)
+	}
+}
+
+// recordAfterCrash records as unknown a part whose submit_sm may have
+// reached the SMSC before the process holding it died, and publishes it.
+func (w *Consumer) recordAfterCrash(ctx context.Context, cmd dispatch.Command, p dispatch.Part) error {
+	w.d.Metrics.Submits.WithLabelValues(w.op.ID, "unknown", afterCrashStatus).Inc()
+	w.log.Warn("part left pending by a process that died; not sent again (afterCrash: unknown)", "message_id", cmd.MessageID, "part", p.Number)
+	out := store.Outcome{OperatorID: w.op.ID, MessageID: cmd.MessageID, Part: p.Number, Kind: store.Unknown, At: time.Now()}
+	return w.record(context.WithoutCancel(ctx), out, afterCrashStatus+": the process holding it died while its submit_sm may have been on its way to the SMSC; not sent again")
 }
 
 // keepAlive keeps JetStream from redelivering the command to another
@@ -401,8 +501,8 @@ func (w *Consumer) record(ctx context.Context, out store.Outcome, status string)
 		time.Sleep(delay)
 	}
 	if err != nil {
-		w.log.Error("outcome not stored: the part may be submitted again", "message_id", out.MessageID, "part", out.Part, "err", err)
-		return fmt.Errorf("store outcome: %w", err)
+		w.log.Error("outcome not stored: the next delivery follows the afterCrash policy for the part", "message_id", out.MessageID, "part", out.Part, "err", err)
+		return fmt.Errorf("store outcome: %w: %w", errAnswerNotStored, err)
 	}
 	ev := outcomeFromState(res.State)
 	ev.Status = status

@@ -18,12 +18,13 @@ import (
 )
 
 // After a kill -9 the commands the dead process held are back in work within
-// seconds (the dispatch consumer's short ack wait), not after a minute: the
-// connector runs as its own process against a simulator that answers every
-// submit_sm after 4 s (longer than a third of the ack wait, so the heartbeats
-// must keep each command in work), is killed while every submit is waiting
-// for its answer, and a new process must publish an outcome for every
-// message soon after.
+// seconds (the dispatch consumer's short ack wait), not after a minute, and
+// with the default afterCrash policy the parts whose submit_sm may have
+// reached the SMSC are reported unknown, never sent twice: the connector runs
+// as its own process against a simulator that answers every submit_sm after
+// 4 s (longer than a third of the ack wait, so the heartbeats must keep each
+// command in work), is killed while every submit is waiting for its answer,
+// and a new process must publish an outcome for every message soon after.
 func TestCommandsInFlightAtAKillAreBackWithinSeconds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the connector twice")
@@ -106,6 +107,13 @@ func TestCommandsInFlightAtAKillAreBackWithinSeconds(t *testing.T) {
 	if len(got) < n {
 		t.Fatalf("25s after the kill, %d of %d in-flight messages have an outcome (%v); new process ready %v after the kill\n%s",
 			len(got), n, got, ready.Round(time.Millisecond), second.logs())
+	}
+	per := submits()
+	for i := 0; i < n; i++ {
+		id, dest := fmt.Sprintf("k-%d", i), fmt.Sprintf("4477009001%02d", i)
+		if got[id] != "unknown" || per[dest] != 1 {
+			t.Errorf("%s: outcome %q after %d submit_sm, want unknown after 1 (at most once)", id, got[id], per[dest])
+		}
 	}
 	t.Logf("kill -9 with %d commands in flight: new process ready after %v, every outcome published after %v; outcomes %v; submit_sm per message %v",
 		n, ready.Round(time.Millisecond), time.Since(killed).Round(time.Millisecond), got, submits())

@@ -52,13 +52,14 @@ func (t *txn) prepareSteps() []step {
 		shas := map[partKey][]byte{}
 		for rows.Next() {
 			var sha []byte
-			st, err := scanPart(rows, &sha)
+			var handedBack bool
+			st, err := scanPart(rows, &sha, &handedBack)
 			if err != nil {
 				rows.Close()
 				return fmt.Errorf("read prepared parts: %w", err)
 			}
 			k := partKey{st.MessageID, int16(st.Part)}
-			st.Created = created[k]
+			st.Created, st.HandedBack = created[k], handedBack
 			states[k], shas[k] = st, sha
 		}
 		if err := rows.Err(); err != nil {

@@ -39,7 +39,7 @@ RETURNING mc.message_id, mc.part_number`
 // insert: its snapshot sees the rows other transactions inserted meanwhile),
 // each with the content fingerprint it was stored with.
 const prepareSelectSQL = `
-SELECT mc.content_sha256, ` + partColumns + `
+SELECT mc.content_sha256, mc.handed_back, ` + partColumns + `
 FROM unnest($1::text[], $2::int2[]) AS i(msg, part)
 JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part`
 

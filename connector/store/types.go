@@ -75,6 +75,10 @@ type PartState struct {
 	ReceiptState   dlr.Status // "" until a receipt is applied
 	// Created is true when this PrepareParts call inserted the row.
 	Created bool
+	// HandedBack is true when a pending part was handed back unsent by the
+	// delivery that last held it (HandBack); a pending part found neither
+	// created nor handed back was left by a process that died meanwhile.
+	HandedBack bool
 }
 
 // Outcome is a part's submit outcome.
