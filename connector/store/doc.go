@@ -41,6 +41,17 @@
 // multipart messages, store the receipt states, hold the unmatched). mo.go
 // stores MO parts, maintenance.go purges and expires.
 //
+// # After a crash
+//
+// A pending part is either being sent by the delivery that holds it, handed
+// back unsent (HandBack: that delivery gave the command back on purpose), or
+// left by a process that died while its submit_sm may have been on its way.
+// PrepareParts reports the handed-back mark (PartState.HandedBack) and
+// TakeBack lets one redelivery claim such parts; a part found pending and
+// neither created nor handed back is the third kind, which the caller
+// treats by its policy. Both statements run only on those paths, outside
+// the batches: the first delivery writes nothing more than before.
+//
 // # Receipts before responses
 //
 // A receipt whose key no row holds yet is held in smpp.pending_receipts
