@@ -353,22 +353,6 @@ func (b *Bind) dropped(err error) {
 	b.pmu.Unlock()
 }
 
-// drain waits for outstanding submits to be answered (or time out), woken
-// each time one leaves the window rather than polling. The token channel has
-// room for one, so a submit leaving between the length check and the wait is
-// not missed; a stale token only costs one more check.
-func (b *Bind) drain() {
-	t := time.NewTimer(b.cfg.ResponseTimeout)
-	defer t.Stop()
-	for len(b.window) > 0 {
-		select {
-		case <-b.freed:
-		case <-t.C:
-			return
-		}
-	}
-}
-
 func jitter(d time.Duration) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
@@ -594,16 +578,6 @@ func (b *Bind) Close() {
 		close(b.stop)
 		<-b.done
 	})
-}
-
-// Renew renews the bind with the credential the source gives now (a
-// rotation), make-before-break (renew.go), without waiting (see RenewWait).
-func (b *Bind) Renew() {
-	select {
-	case b.renew <- &renewal{reply: make(chan error, 1)}:
-	default:
-	}
-	b.Kick()
 }
 
 // Addr is the SMSC address in use (or being tried).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/linxGnu/gosmpp"
@@ -201,4 +200,28 @@ func (b *Bind) retryRenewal(r *renewal) {
 	})
 }
 
-var _ net.Conn = (*wireConn)(nil)
+// Renew renews the bind with the credential the source gives now (a
+// rotation), make-before-break, without waiting (see RenewWait).
+func (b *Bind) Renew() {
+	select {
+	case b.renew <- &renewal{reply: make(chan error, 1)}:
+	default:
+	}
+	b.Kick()
+}
+
+// drain waits for outstanding submits to be answered (or time out), woken
+// each time one leaves the window rather than polling. The token channel has
+// room for one, so a submit leaving between the length check and the wait is
+// not missed; a stale token only costs one more check.
+func (b *Bind) drain() {
+	t := time.NewTimer(b.cfg.ResponseTimeout)
+	defer t.Stop()
+	for len(b.window) > 0 {
+		select {
+		case <-b.freed:
+		case <-t.C:
+			return
+		}
+	}
+}
