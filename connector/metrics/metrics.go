@@ -11,25 +11,26 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	Submits          *prometheus.CounterVec   // operator, outcome (accepted|rejected|unknown|retry), status
-	DeadBinds        *prometheus.CounterVec   // operator, reason (response_timeouts|enquire_link)
-	SubmitLatency    *prometheus.HistogramVec // operator: submit_sm -> submit_sm_resp
-	ThrottleWaits    *prometheus.CounterVec   // operator
-	ThrottleWaitSec  *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
-	Throttled        *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
-	WindowInUse      *prometheus.GaugeVec     // operator, bind
-	BindState        *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
-	Receipts         *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|invalid)
-	ReceiptLatency   *prometheus.HistogramVec // operator: submit -> receipt received
-	PublishErrors    *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
-	DeadLetters      *prometheus.CounterVec   // operator, reason kind
-	Commands         *prometheus.CounterVec   // operator, result (done|bad|retry)
-	MO               *prometheus.CounterVec   // operator
-	MOInvalid        *prometheus.CounterVec   // operator: MO parts or messages that cannot be read (dropped)
-	MOIncomplete     *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
-	Owner            *prometheus.GaugeVec     // operator: 1 while this replica owns the operator (binds and sends)
-	Consuming        *prometheus.GaugeVec     // operator: 1 while this replica's consumer delivers commands
-	ConsumerFailures *prometheus.CounterVec   // operator: terms that ended because the consumer failed
+	Submits           *prometheus.CounterVec   // operator, outcome (accepted|rejected|unknown|retry), status
+	DeadBinds         *prometheus.CounterVec   // operator, reason (response_timeouts|enquire_link)
+	SubmitLatency     *prometheus.HistogramVec // operator: submit_sm -> submit_sm_resp
+	ThrottleWaits     *prometheus.CounterVec   // operator
+	ThrottleWaitSec   *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
+	Throttled         *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
+	WindowInUse       *prometheus.GaugeVec     // operator, bind
+	BindState         *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
+	Receipts          *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|invalid)
+	ReceiptLatency    *prometheus.HistogramVec // operator: submit -> receipt received
+	PublishErrors     *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
+	DeadLetters       *prometheus.CounterVec   // operator, reason kind
+	Commands          *prometheus.CounterVec   // operator, result (done|bad|retry)
+	MO                *prometheus.CounterVec   // operator
+	MOInvalid         *prometheus.CounterVec   // operator: MO parts or messages that cannot be read (dropped)
+	MOIncomplete      *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
+	Owner             *prometheus.GaugeVec     // operator: 1 while this replica owns the operator (binds and sends)
+	Consuming         *prometheus.GaugeVec     // operator: 1 while this replica's consumer delivers commands
+	ConsumerFailures  *prometheus.CounterVec   // operator: terms that ended because the consumer failed
+	CredentialRefused *prometheus.CounterVec   // operator: new credential versions the SMSC refused (the old one carries on)
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -79,6 +80,8 @@ func New() *Metrics {
 			Help: "1 while this replica's JetStream consumer delivers the operator's commands."}, []string{"operator"})).(*prometheus.GaugeVec),
 		ConsumerFailures: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_consumer_failures_total",
 			Help: "Times the operator's JetStream consumer could not be created or stopped delivering."}, []string{"operator"})).(*prometheus.CounterVec),
+		CredentialRefused: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_credential_refused_total",
+			Help: "New credential versions (a rotation) the SMSC refused for good; the binds keep the previous credential."}, []string{"operator"})).(*prometheus.CounterVec),
 	}
 }
 
@@ -120,6 +123,7 @@ func (m *Metrics) Prepare(operator string) {
 	m.MOIncomplete.WithLabelValues(operator)
 	m.Throttled.WithLabelValues(operator)
 	m.ConsumerFailures.WithLabelValues(operator)
+	m.CredentialRefused.WithLabelValues(operator)
 	m.Owner.WithLabelValues(operator)
 	for _, kind := range []string{"receipt", "outcome", "deadletter", "mo"} {
 		m.PublishErrors.WithLabelValues(kind)

@@ -192,6 +192,9 @@ type Status struct {
 	// Dead names the binds declared dead (the SMSC stopped answering) and
 	// not bound again yet, also while other binds carry the traffic.
 	Dead []string
+	// RefusedCredential is a credential version the SMSC refused for good
+	// (a rotation): the binds carry on with the previous one, or wait.
+	RefusedCredential string
 }
 
 // Status reports whether the operator can do its job on this replica.
@@ -208,6 +211,11 @@ func (r *Runner) Status() Status {
 	for _, b := range t.binds() {
 		if st, err := b.State(); errors.Is(err, session.ErrDeadBind) {
 			s.Dead = append(s.Dead, fmt.Sprintf("%s %s: %v", b.Name(), st, err))
+		}
+	}
+	for _, p := range t.pools() {
+		if v := p.RefusedVersion(); v != "" {
+			s.RefusedCredential = v
 		}
 	}
 	if t.pool.Ready() && (t.rx == nil || t.rx.Ready()) {

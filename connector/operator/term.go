@@ -100,8 +100,18 @@ func (r *Runner) watchCredentials(ctx context.Context, t *term) {
 	for c := range r.d.Secrets.Watch(ctx, id, r.cfg.CredentialPoll) {
 		log.Info("new credential version: renewing binds", "operator", id, "version", c.Version)
 		for _, p := range t.pools() {
-			if err := p.Renew(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("renewing binds with the new credential", "operator", id, "err", err)
+			err := p.Renew(ctx)
+			if errors.Is(err, session.ErrCredentialRefused) {
+				// The working sessions stayed up (make-before-break): say so
+				// (the version, never the secret), count it for the alert,
+				// and leave the other pool on the credential that works.
+				r.d.Metrics.CredentialRefused.WithLabelValues(id).Inc()
+				log.Warn("new credential version refused by the SMSC: binds keep the previous credential",
+					"operator", id, "version", c.Version, "err", err)
+				break
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("renewing binds with the new credential", "operator", id, "version", c.Version, "err", err)
 			}
 		}
 	}

@@ -235,6 +235,10 @@ func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner) func(
 			if len(s.Dead) > 0 {
 				degraded["operator "+r.ID()] = fmt.Sprint(s.Dead)
 			}
+			if s.RefusedCredential != "" && !s.Standby {
+				degraded["operator "+r.ID()+" credential"] = "version " + s.RefusedCredential +
+					" refused by the SMSC: binds keep the previous credential"
+			}
 		}
 		return len(problems) == 0, problems, standby, degraded
 	}

@@ -27,9 +27,12 @@ type Bind struct {
 	state    State
 	lastErr  error
 	sess     *gosmpp.Session
-	bound    chan struct{} // closed while bound; replaced when the bind drops
-	changed  chan struct{} // closed and replaced on every state change
-	rejected string        // credential version the SMSC refused for good
+	bound    chan struct{}  // closed while bound; replaced when the bind drops
+	changed  chan struct{}  // closed and replaced on every state change
+	rejected string         // credential version the SMSC refused for good
+	working  Auth           // the credential of the last successful bind (renew.go)
+	gen      atomic.Uint64  // bumped when a renewal swaps the session under the pool
+	retiring sync.WaitGroup // old sessions draining after a renewal
 	closing  bool
 
 	window   chan struct{}
@@ -44,7 +47,7 @@ type Bind struct {
 	dead       chan *deadError
 
 	kick      chan struct{}
-	renew     chan struct{}
+	renew     chan *renewal
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -74,7 +77,7 @@ func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error))
 		cfg: cfg, creds: creds, name: name, state: StateConnecting,
 		bound: make(chan struct{}), changed: make(chan struct{}),
 		window: make(chan struct{}, cfg.Window), freed: make(chan struct{}, 1), workers: make(chan struct{}, cfg.DeliverWorkers),
-		pending: map[int32]*call{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		pending: map[int32]*call{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan *renewal, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
@@ -151,11 +154,18 @@ func (b *Bind) run() {
 	backoff := b.cfg.BackoffInitial
 	addrs := append([]string{b.cfg.Addr}, b.cfg.Backups...)
 	at, failures := 0, 0
-	var deadErr error // why the last session was declared dead, until bound again
+	var deadErr error     // why the last session was declared dead, until bound again
+	var renewing *renewal // a renewal answered by the next bind attempt's outcome
+run:
 	for {
 		select {
 		case <-b.stop:
+			renewing.answer(ErrClosed)
 			return
+		case r := <-b.renew:
+			// Not bound: the next attempt asks for the credential anyway.
+			renewing.answer(nil)
+			renewing = r
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), b.cfg.BindTimeout)
@@ -170,9 +180,10 @@ func (b *Bind) run() {
 			backoff = min(2*backoff, b.cfg.BackoffMax)
 			continue
 		}
-		b.mu.Lock()
-		refused := b.rejected != "" && b.rejected == auth.Version
-		b.mu.Unlock()
+		auth, fallback, refused := b.credential(auth)
+		if fallback {
+			logInfo("binding with the previous credential: the current one was refused", "credential", auth)
+		}
 		if refused {
 			// Binding again with credentials the SMSC refused would only lock
 			// the account: wait for a new version.
@@ -197,7 +208,9 @@ func (b *Bind) run() {
 				b.setState(StateAuthFailed, err)
 				b.cfg.Log.Error("bind refused for good: not retrying until the credentials change",
 					"operator", b.cfg.Operator, "bind", b.name, "addr", addrs[at], "status", be.CommandStatus.String(), "credential", auth)
-				continue
+				renewing.answer(fmt.Errorf("%w: version %s: %w", ErrCredentialRefused, auth.Version, err))
+				renewing = nil
+				continue // with the previous credential at once, if one worked (credential)
 			}
 			b.setState(StateBackoff, withDead(err, deadErr))
 			b.cfg.Log.Warn("bind failed", "operator", b.cfg.Operator, "bind", b.name, "addr", addrs[at], "err", err, "retry_in", backoff)
@@ -222,13 +235,21 @@ func (b *Bind) run() {
 		default:
 		}
 		b.mu.Lock()
-		b.sess, b.rejected = sess, ""
+		b.sess, b.working = sess, auth
+		if !fallback {
+			b.rejected = ""
+		}
 		b.mu.Unlock()
 		b.setState(StateBound, nil)
 		logInfo("bound", "credential", auth)
+		if !fallback {
+			renewing.answer(nil)
+			renewing = nil
+		}
 		stopWatch := make(chan struct{})
 		go b.watchLink(sess, stopWatch)
 
+	serve:
 		select {
 		case de := <-b.dead:
 			close(stopWatch)
@@ -244,7 +265,36 @@ func (b *Bind) run() {
 			if !b.sleep(jitter(b.cfg.BackoffInitial)) {
 				return
 			}
-		case <-b.renew:
+		case r := <-b.renew:
+			// Make before break (renew.go): a session with the new credential
+			// beside the working one.
+			nb := b.openBeside(addrs[at])
+			switch {
+			case nb.sess != nil:
+				close(stopWatch)
+				inflight := b.swap(nb.sess, nb.auth)
+				b.Stats.Binds.Add(1)
+				b.retiring.Add(1)
+				go b.retire(sess, inflight)
+				sess, closed = nb.sess, nb.closed
+				logInfo("renewed: new session bound beside the old one, which drains and unbinds", "credential", nb.auth)
+				stopWatch = make(chan struct{})
+				go b.watchLink(sess, stopWatch)
+				r.answer(nil)
+				goto serve
+			case !nb.breakFirst:
+				if errors.Is(nb.err, ErrCredentialRefused) {
+					r.answer(nb.err)
+				} else {
+					b.cfg.Log.Warn("renewal: no session beside the working one, retrying", "operator", b.cfg.Operator, "bind", b.name, "err", nb.err)
+					b.retryRenewal(r)
+				}
+				goto serve
+			}
+			// The SMSC allows no second bind: break before make, and the
+			// next bind attempt's outcome answers the renewal.
+			renewing.answer(nil)
+			renewing = r
 			close(stopWatch)
 			// New credentials: finish what is in flight, unbind, bind again.
 			b.mu.Lock()
@@ -257,8 +307,8 @@ func (b *Bind) run() {
 			b.closing = false
 			b.mu.Unlock()
 			b.dropped(errors.New("renewing the bind with new credentials"))
-			logInfo("renewing bind with new credentials")
-			continue
+			logInfo("renewing bind with new credentials (break before make: the SMSC allows no second bind)")
+			continue run
 		case reason := <-closed:
 			close(stopWatch)
 			b.dropped(fmt.Errorf("bind lost: %s", reason))
@@ -269,8 +319,10 @@ func (b *Bind) run() {
 			}
 		case <-b.stop:
 			close(stopWatch)
+			renewing.answer(ErrClosed)
 			b.drain()
 			sess.Close()
+			b.retiring.Wait()
 			// Receipts being stored finish before the caller closes the store.
 			b.delivers.Wait()
 			b.dropped(ErrClosed)
@@ -299,22 +351,6 @@ func (b *Bind) dropped(err error) {
 		close(c.done)
 	}
 	b.pmu.Unlock()
-}
-
-// drain waits for outstanding submits to be answered (or time out), woken
-// each time one leaves the window rather than polling. The token channel has
-// room for one, so a submit leaving between the length check and the wait is
-// not missed; a stale token only costs one more check.
-func (b *Bind) drain() {
-	t := time.NewTimer(b.cfg.ResponseTimeout)
-	defer t.Stop()
-	for len(b.window) > 0 {
-		select {
-		case <-b.freed:
-		case <-t.C:
-			return
-		}
-	}
 }
 
 func jitter(d time.Duration) time.Duration {
@@ -542,17 +578,6 @@ func (b *Bind) Close() {
 		close(b.stop)
 		<-b.done
 	})
-}
-
-// Renew unbinds after the outstanding submits are answered and binds again,
-// asking for the credentials anew (a rotation). Submits arriving meanwhile
-// wait for the new bind (Pool) rather than failing.
-func (b *Bind) Renew() {
-	select {
-	case b.renew <- struct{}{}:
-	default:
-	}
-	b.Kick()
 }
 
 // Addr is the SMSC address in use (or being tried).

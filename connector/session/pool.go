@@ -41,30 +41,34 @@ func (p *Pool) Kick() {
 	}
 }
 
-// Renew renews the binds one after the other, each once the previous one is
-// bound again, so a rotation never takes the operator's capacity to zero.
+// Renew renews the binds one after the other with the credential the source
+// gives now, each make-before-break (Bind.RenewWait), so a rotation never
+// takes the operator's capacity to zero. A refused credential
+// (ErrCredentialRefused) stops the renewal: the other binds keep the
+// credential that works.
 func (p *Pool) Renew(ctx context.Context) error {
+	var errs []error
 	for _, b := range p.binds {
-		changed := b.Changed()
-		b.Renew()
-		for {
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				return ctx.Err()
+		if err := b.RenewWait(ctx); err != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrCredentialRefused) {
+				return fmt.Errorf("bind %s: %w", b.name, err)
 			}
-			if st, _ := b.State(); st == StateBound || st == StateAuthFailed || st == StateClosed {
-				// auth_failed: the new credentials were refused; the others keep
-				// their working bind.
-				if st != StateBound {
-					return fmt.Errorf("bind %s: %s", b.name, st)
-				}
-				break
-			}
-			changed = b.Changed()
+			errs = append(errs, fmt.Errorf("bind %s: %w", b.name, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// RefusedVersion is a credential version the SMSC refused for good on one of
+// the pool's binds ("" when none): the binds carry on with the previous one,
+// or wait for a new one.
+func (p *Pool) RefusedVersion() string {
+	for _, b := range p.binds {
+		if v := b.RefusedVersion(); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Ready reports whether at least one bind is up.
@@ -103,10 +107,13 @@ func (p *Pool) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 			}
 			continue
 		}
+		gen := b.gen.Load()
 		r, err := b.Submit(ctx, sm)
 		if err != nil && errors.Is(err, ErrNotSent) && ctx.Err() == nil {
-			if st, _ := b.State(); st != StateBound {
-				continue // the bind went down under us: nothing was sent, try another
+			if st, _ := b.State(); st != StateBound || b.gen.Load() != gen {
+				// The bind went down, or a renewal swapped its session, under
+				// us: nothing was sent, try again.
+				continue
 			}
 		}
 		return r, err
