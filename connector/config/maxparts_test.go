@@ -30,3 +30,20 @@ func TestMaxParts(t *testing.T) {
 		}
 	}
 }
+
+// afterCrash says what becomes of a part a dead process may have sent:
+// unknown (at most once) unless set; resend is the only other choice.
+func TestAfterCrash(t *testing.T) {
+	f, err := Parse([]byte(minimal))
+	if err != nil || f.Operators[0].AfterCrash != AfterCrashUnknown {
+		t.Fatalf("default afterCrash %q (%v), want %q", f.Operators[0].AfterCrash, err, AfterCrashUnknown)
+	}
+	f, err = Parse([]byte(minimal + "    afterCrash: resend\n"))
+	if err != nil || f.Operators[0].AfterCrash != AfterCrashResend {
+		t.Fatalf("afterCrash resend: %v", err)
+	}
+	_, err = Parse([]byte(minimal + "    afterCrash: twice\n"))
+	if err == nil || !strings.Contains(err.Error(), `operator "mno-b": afterCrash:`) || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("afterCrash twice: got %v, want an error naming the operator and the field", err)
+	}
+}

@@ -23,6 +23,12 @@ import (
 	"github.com/smpp-connector/smpp-connector/internal/yamlcheck"
 )
 
+// AfterCrash policies: what becomes of a part a dead process may have sent.
+const (
+	AfterCrashUnknown = "unknown" // reported unknown: at most once (the default)
+	AfterCrashResend  = "resend"  // sent again: at least once
+)
+
 // Bind types.
 const (
 	// BindTransceiver is one bind_transceiver per session (the default).
@@ -80,6 +86,7 @@ var (
 	bindTypes     = []string{BindTransceiver, BindTransmitterReceiver}
 	longStrats    = []string{LongUDH8, LongUDH16, LongSAR, LongPayload}
 	alphabets     = []string{AlphabetGSM7, AlphabetLatin1, AlphabetASCII}
+	afterCrash    = []string{AfterCrashUnknown, AfterCrashResend}
 	idFormats     = []string{IDDecimal, IDHex, IDRaw, IDUUID}
 	receiptParts  = []string{ReceiptEachPart, ReceiptFirstPart, ReceiptLastPart}
 	receiptAsVals = []string{ReceiptAsText, ReceiptAsTLV, ReceiptAsBoth}
@@ -119,8 +126,12 @@ type Operator struct {
 	LongMessageStrategy string `yaml:"longMessageStrategy" json:"longMessageStrategy"`
 	// MaxParts caps the submit_sm of one message (default 10, at most 255):
 	// a longer text goes to the dead letter instead of out in many parts.
-	MaxParts int      `yaml:"maxParts" json:"maxParts"`
-	Encoding Encoding `yaml:"encoding" json:"encoding"`
+	MaxParts int `yaml:"maxParts" json:"maxParts"`
+	// AfterCrash is what becomes of a part a dead process may have sent
+	// (prepared, no outcome, not handed back): unknown (default: reported
+	// unknown, never sent twice: at most once) or resend (at least once).
+	AfterCrash string   `yaml:"afterCrash" json:"afterCrash"`
+	Encoding   Encoding `yaml:"encoding" json:"encoding"`
 	// Source holds the TON/NPI used when a dispatch command gives none.
 	Source      Address     `yaml:"source" json:"source"`
 	Quirks      Quirks      `yaml:"quirks" json:"quirks"`
@@ -213,6 +224,7 @@ func DefaultOperator(id string) Operator {
 		Rebind:              Backoff{Initial: time.Second, Max: 60 * time.Second},
 		LongMessageStrategy: LongUDH8,
 		MaxParts:            10,
+		AfterCrash:          AfterCrashUnknown,
 		DeadBind:            DeadBind{ResponseTimeouts: 3},
 		Encoding:            Encoding{DefaultAlphabet: AlphabetGSM7, UCS2: true},
 		Quirks: Quirks{
@@ -318,6 +330,7 @@ func (o *Operator) validate(where string) []*Error {
 	if o.MaxParts < 1 || o.MaxParts > 255 {
 		add("maxParts", "must be 1-255, got %d", o.MaxParts)
 	}
+	oneOf(add, "afterCrash", o.AfterCrash, afterCrash)
 	oneOf(add, "encoding.defaultAlphabet", o.Encoding.DefaultAlphabet, alphabets)
 	if o.Source.TON > 6 {
 		add("source.ton", "must be 0-6 (SMPP 3.4 type of number), got %d", o.Source.TON)

@@ -49,6 +49,7 @@ func (r *Runner) newTerm() *term {
 			AllowLatin1: oc.Encoding.AllowLatin1, MaxParts: oc.MaxParts, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
 		IDRule:      idRule,
 		Concurrency: max(oc.Binds*oc.Window*2, 8),
+		AfterCrash:  outbound.AfterCrash(oc.AfterCrash),
 	}, outbound.Deps{Store: d.Store, Pool: t.pool, Limiter: r.limiter, Receipts: t.inbound, Events: d.Events, JS: d.JS,
 		Names: d.Names, Metrics: d.Metrics, Log: d.Log})
 	return t
