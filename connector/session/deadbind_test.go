@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -25,17 +24,9 @@ import (
 func startSimPair(t *testing.T, prof profile.Profile) (sim *server.Sim, primary, backup string) {
 	t.Helper()
 	acc := []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{
-		{ID: "op", Listen: "127.0.0.1:0", Profile: prof, Accounts: acc},
-		{ID: "bak", Listen: "127.0.0.1:0", Profile: prof, Accounts: acc},
-	}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
+	sim = runSim(t,
+		server.OperatorConfig{ID: "op", Listen: "127.0.0.1:0", Profile: prof, Accounts: acc},
+		server.OperatorConfig{ID: "bak", Listen: "127.0.0.1:0", Profile: prof, Accounts: acc})
 	op, _ := sim.Operator("op")
 	bak, _ := sim.Operator("bak")
 	return sim, op.Addr(), bak.Addr()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,16 +19,7 @@ import (
 
 func startSimAccount(t *testing.T, acc server.AccountConfig) (*server.Sim, *server.Operator, string) {
 	t.Helper()
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{
-		ID: "op", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{acc},
-	}}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
+	sim := runSim(t, server.OperatorConfig{ID: "op", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{acc}})
 	op, _ := sim.Operator("op")
 	return sim, op, op.Addr()
 }

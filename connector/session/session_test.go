@@ -28,12 +28,11 @@ import (
 
 // These tests run the session against the real simulator.
 
-func startSim(t *testing.T, prof profile.Profile) (*server.Sim, string) {
+// runSim starts the simulator with ops (listening on free ports) until the
+// test ends.
+func runSim(t *testing.T, ops ...server.OperatorConfig) *server.Sim {
 	t.Helper()
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{
-		ID: "op", Listen: "127.0.0.1:0", Profile: prof,
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}},
-	}}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	sim, err := server.New(server.Config{Operators: ops}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +40,14 @@ func startSim(t *testing.T, prof profile.Profile) (*server.Sim, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
+	return sim
+}
+
+// startSim runs one operator, "op", with the account acme/secret1.
+func startSim(t *testing.T, prof profile.Profile) (*server.Sim, string) {
+	t.Helper()
+	sim := runSim(t, server.OperatorConfig{ID: "op", Listen: "127.0.0.1:0", Profile: prof,
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}})
 	op, _ := sim.Operator("op")
 	return sim, op.Addr()
 }
@@ -455,17 +462,9 @@ func TestPoolRenewsBindsOneByOneWithoutLosingSubmits(t *testing.T) {
 }
 
 func TestFailoverToBackupDuringOutage(t *testing.T) {
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{
-		{ID: "primary", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}},
-		{ID: "backup", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}},
-	}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close)
+	sim := runSim(t,
+		server.OperatorConfig{ID: "primary", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}},
+		server.OperatorConfig{ID: "backup", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1"}}})
 	primary, _ := sim.Operator("primary")
 	backup, _ := sim.Operator("backup")
 	cfg := fastConfig(primary.Addr())
