@@ -21,7 +21,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/outbound"
 	"github.com/smpp-connector/smpp-connector/connector/segment"
-	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
@@ -32,18 +31,10 @@ import (
 // against real PostgreSQL (container), a real NATS server (embedded) and the
 // simulator.
 
-var env *testenv.TestEnv
-
-func TestMain(m *testing.M) {
-	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
-}
+func TestMain(m *testing.M) { os.Exit(pipelinetest.Main(m)) }
 
 // newRig starts the pipeline on a fresh database.
-func newRig(t *testing.T, o pipelinetest.Options) *pipelinetest.Rig {
-	t.Helper()
-	o.DSN = env.FreshDatabase(t, true)
-	return pipelinetest.New(t, o)
-}
+func newRig(t *testing.T, o pipelinetest.Options) *pipelinetest.Rig { return pipelinetest.New(t, o) }
 
 func TestHexInRespDecimalInReceipt(t *testing.T) {
 	r := newRig(t, pipelinetest.Options{

@@ -14,7 +14,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/outbound"
 	"github.com/smpp-connector/smpp-connector/connector/store"
-	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
 )
@@ -23,18 +22,10 @@ import (
 // real PostgreSQL (container), a real NATS server (embedded) and the
 // simulator.
 
-var env *testenv.TestEnv
-
-func TestMain(m *testing.M) {
-	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
-}
+func TestMain(m *testing.M) { os.Exit(pipelinetest.Main(m)) }
 
 // newRig starts the pipeline on a fresh database.
-func newRig(t *testing.T, o pipelinetest.Options) *pipelinetest.Rig {
-	t.Helper()
-	o.DSN = env.FreshDatabase(t, true)
-	return pipelinetest.New(t, o)
-}
+func newRig(t *testing.T, o pipelinetest.Options) *pipelinetest.Rig { return pipelinetest.New(t, o) }
 
 func TestRoundTripSubmitReceiptAndOutcome(t *testing.T) {
 	r := newRig(t, pipelinetest.Options{})

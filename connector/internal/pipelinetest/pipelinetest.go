@@ -53,7 +53,7 @@ type Rig struct {
 
 // Options shape a rig; the zero value is a plain operator at 1000 TPS.
 type Options struct {
-	// DSN is a fresh, migrated database (TestEnv.FreshDatabase).
+	// DSN is a migrated database; "" for a fresh one (Main).
 	DSN      string
 	Profile  profile.Profile // the simulator's
 	Outbound outbound.Operator
@@ -66,9 +66,26 @@ type Options struct {
 // Quiet is a logger that discards.
 func Quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// New starts a rig; t's cleanups stop it.
+// env is the PostgreSQL of the test binary (Main).
+var env *testenv.TestEnv
+
+// Main runs a test binary's tests with the PostgreSQL the rigs need:
+//
+//	func TestMain(m *testing.M) { os.Exit(pipelinetest.Main(m)) }
+func Main(m *testing.M) int {
+	return testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env)
+}
+
+// New starts a rig, on a fresh migrated database unless o.DSN names one;
+// t's cleanups stop it.
 func New(t testing.TB, o Options) *Rig {
 	t.Helper()
+	if o.DSN == "" {
+		if env == nil {
+			t.Fatal("pipelinetest: no database: call pipelinetest.Main from TestMain, or set Options.DSN")
+		}
+		o.DSN = env.FreshDatabase(t, true)
+	}
 	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: Operator, Listen: "127.0.0.1:0", Profile: o.Profile,
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1", TPS: o.TPS}}}}}, Quiet())
 	if err != nil {
