@@ -20,9 +20,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/warthog618/sms/encoding/gsm7"
+	"github.com/warthog618/sms/encoding/gsm7/charset"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 )
+
+// warthog618/sms v0.3.0 builds its default GSM 7-bit tables lazily, on first
+// use, into package variables without a lock: two sessions decoding at once
+// race on them (the race detector saw it). Building them here, before any
+// goroutine can call the codec, makes every later call a plain read.
+func init() {
+	charset.DefaultDecoder()
+	charset.DefaultEncoder()
+	charset.DefaultExtEncoder()
+}
 
 // data_coding values (SMPP 3.4 §5.2.19).
 const (
