@@ -150,7 +150,14 @@ func (r *Runner) runTerm(owned context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
 	go func() { defer wg.Done(); observeBinds(ctx, id, t, m) }()
-	err := t.outbound.Run(ctx)
+	// Consume once a bind can send: a command taken earlier would take its
+	// TPS grant while no bind is up and go out with the others the moment
+	// one is, several grants in one instant, over the operator's TPS in the
+	// SMSC's sliding second.
+	var err error
+	if t.pool.WaitReady(ctx) == nil {
+		err = t.outbound.Run(ctx)
+	}
 	if err != nil {
 		// Without its consumer the operator sends nothing: make it loud.
 		log.Error("operator not consuming", "operator", id, "err", err)

@@ -305,7 +305,9 @@ func (w *Consumer) takeBack(ctx context.Context, cmd dispatch.Command, states []
 	if len(found) == 0 {
 		return nil, nil
 	}
-	taken, err := w.d.Store.TakeBack(ctx, w.op.ID, cmd.MessageID, found)
+	// Not cancelled by a stop, for the same reason as prepare: a claim made
+	// but not known to be would leave the parts neither sent nor handed back.
+	taken, err := w.d.Store.TakeBack(context.WithoutCancel(ctx), w.op.ID, cmd.MessageID, found)
 	if err != nil {
 		return nil, fmt.Errorf("take back parts: %w", err)
 	}
@@ -381,8 +383,11 @@ func (w *Consumer) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.
 		refs[i] = store.PartRef{Number: p.Number, SequenceNumber: uint32(p.PDU.GetSequenceNumber())}
 	}
 	// The fingerprint tells a redelivery (same content: skip the parts done)
-	// from a messageId reused for other content (a conflict).
-	states, err := w.d.Store.PrepareParts(ctx, store.MessageRef{OperatorID: w.op.ID, MessageID: cmd.MessageID,
+	// from a messageId reused for other content (a conflict). Not cancelled
+	// by a stop (the store bounds it): rows prepared but not known to be
+	// would be taken, by the next delivery, for parts a dead process may
+	// have sent, and reported unknown instead of sent.
+	states, err := w.d.Store.PrepareParts(context.WithoutCancel(ctx), store.MessageRef{OperatorID: w.op.ID, MessageID: cmd.MessageID,
 		PartCount: len(parts), Fingerprint: cmd.Fingerprint()}, refs)
 	switch {
 	case errors.Is(err, store.ErrMismatch):

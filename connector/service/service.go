@@ -173,8 +173,20 @@ func leaseOptions(o lease.Options, log *slog.Logger) lease.Options {
 	if o.Log == nil {
 		o.Log = log
 	}
+	// The SMSC counts TPS in every sliding second: a new owner that sent
+	// within a second of the old owner's last submit_sm could put both
+	// replicas' sends in one window. The grace covers that second (lease's
+	// default, five polls, is 5 s).
+	if o.Grace <= 0 {
+		o.Grace = 5 * cmp.Or(o.Poll, time.Second)
+	}
+	o.Grace = max(o.Grace, minHandoverGrace)
 	return o
 }
+
+// minHandoverGrace is the shortest wait of a new owner: the SMSC's TPS
+// window (1 s) and a margin for the old owner's last writes.
+const minHandoverGrace = 1100 * time.Millisecond
 
 // buildSecrets routes each operator to Vault or to its rendered file.
 func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log *slog.Logger) (secrets.Source, error) {

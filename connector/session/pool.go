@@ -71,6 +71,19 @@ func (p *Pool) RefusedVersion() string {
 	return ""
 }
 
+// WaitReady returns once at least one bind is up (nil), or with ctx's error.
+func (p *Pool) WaitReady(ctx context.Context) error {
+	for {
+		b, waits := p.pick()
+		if b != nil {
+			return nil
+		}
+		if err := waitAny(ctx, waits); err != nil {
+			return err
+		}
+	}
+}
+
 // Ready reports whether at least one bind is up.
 func (p *Pool) Ready() bool {
 	for _, b := range p.binds {
