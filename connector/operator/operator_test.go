@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -135,13 +136,19 @@ func (r *rig) send(t *testing.T, id string) {
 	}
 }
 
-// waitReceipt waits for the receipt of message id on the receipt stream.
-func (r *rig) waitReceipt(t *testing.T, id string) {
+// waitEvent waits for an event on stream (subject "" for all) that match
+// accepts; match returns why an event is not the one wanted.
+func (r *rig) waitEvent(t *testing.T, stream, subject string, match func(map[string]any) error) {
 	t.Helper()
-	c, err := r.js.OrderedConsumer(context.Background(), natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
+	cfg := jetstream.OrderedConsumerConfig{}
+	if subject != "" {
+		cfg.FilterSubjects = []string{subject}
+	}
+	c, err := r.js.OrderedConsumer(context.Background(), stream, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	last := errors.New("no event yet")
 	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
 		msgs, err := c.FetchNoWait(100)
 		if err != nil {
@@ -150,11 +157,22 @@ func (r *rig) waitReceipt(t *testing.T, id string) {
 		for m := range msgs.Messages() {
 			var v map[string]any
 			_ = json.Unmarshal(m.Data(), &v)
-			if v["messageId"] == id {
+			if last = match(v); last == nil {
 				return nil
 			}
 		}
-		return fmt.Errorf("no receipt for %s yet", id)
+		return last
+	})
+}
+
+// waitReceipt waits for the receipt of message id on the receipt stream.
+func (r *rig) waitReceipt(t *testing.T, id string) {
+	t.Helper()
+	r.waitEvent(t, natscontract.ReceiptStream, "", func(v map[string]any) error {
+		if v["messageId"] != id {
+			return fmt.Errorf("no receipt for %s yet", id)
+		}
+		return nil
 	})
 }
 
@@ -229,24 +247,10 @@ func TestLatin1OperatorMOThroughTheTerm(t *testing.T) {
 	if err := r.sim.InjectMO("mno-a", faults.MO{Source: "447700900999", Dest: "ACME", Text: text}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := r.js.OrderedConsumer(context.Background(), natscontract.EventsStream,
-		jetstream.OrderedConsumerConfig{FilterSubjects: []string{natscontract.MOSubject}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
-		msgs, err := c.FetchNoWait(10)
-		if err != nil {
-			return err
+	r.waitEvent(t, natscontract.EventsStream, natscontract.MOSubject, func(v map[string]any) error {
+		if v["text"] != text {
+			return fmt.Errorf("MO published as %q, want %q", v["text"], text)
 		}
-		for m := range msgs.Messages() {
-			var v map[string]any
-			_ = json.Unmarshal(m.Data(), &v)
-			if v["text"] != text {
-				return fmt.Errorf("MO published as %q, want %q", v["text"], text)
-			}
-			return nil
-		}
-		return fmt.Errorf("no MO published yet")
+		return nil
 	})
 }

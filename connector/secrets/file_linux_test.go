@@ -98,19 +98,6 @@ func future(t *testing.T, p string, d time.Duration) {
 	}
 }
 
-// noneSent fails the test if the watch has sent something.
-func noneSent(t *testing.T, ch <-chan Credential) {
-	t.Helper()
-	select {
-	case c, ok := <-ch:
-		if ok {
-			t.Fatalf("unexpected credential: %v", c)
-		}
-		t.Fatal("watch channel closed")
-	default:
-	}
-}
-
 // warning waits until the file watch has warned once more than warned
 // times that the file is unusable (it does at the third failed poll in a
 // row), failing at once on anything sent.

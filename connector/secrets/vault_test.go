@@ -147,14 +147,7 @@ func polled(t *testing.T, ch <-chan Credential, rc *readCounter) {
 	t.Helper()
 	base := rc.n.Load()
 	testutil.WaitFor(t, 10*time.Second, 5*time.Millisecond, func() error {
-		select {
-		case c, ok := <-ch:
-			if ok {
-				t.Fatalf("unexpected credential: %v", c)
-			}
-			t.Fatal("watch channel closed")
-		default:
-		}
+		noneSent(t, ch)
 		if n := rc.n.Load() - base; n < 4 {
 			return fmt.Errorf("the watch read the secret %d times", n)
 		}
@@ -391,3 +384,16 @@ func TestVaultTokenMaxTTLIsReported(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// noneSent fails the test if the watch has sent something.
+func noneSent(t *testing.T, ch <-chan Credential) {
+	t.Helper()
+	select {
+	case c, ok := <-ch:
+		if ok {
+			t.Fatalf("unexpected credential: %v", c)
+		}
+		t.Fatal("watch channel closed")
+	default:
+	}
+}
