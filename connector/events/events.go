@@ -101,23 +101,67 @@ func New(js jetstream.JetStream, names natscontract.Names, shadow bool, cmp io.W
 // Shadow reports whether the publisher is in shadow mode.
 func (p *Publisher) Shadow() bool { return p.shadow }
 
-// Receipt publishes a receipt event; the message id makes a repeated publish
-// of the same receipt (a redelivered deliver_sm) a no-op for consumers.
-func (p *Publisher) Receipt(ctx context.Context, r Receipt) error {
-	if p.shadow {
-		return p.compare("receipt", r)
-	}
-	id := fmt.Sprintf("dlr:%s:%s:%s", r.OperatorID, r.SMSCMessageID, r.Stat)
-	return p.publish(ctx, p.names.ReceiptSubject, id, r)
+// Message is an outcome or receipt event to publish (PublishAll).
+type Message struct {
+	Outcome *Outcome // one of Outcome and Receipt is set
+	Receipt *Receipt
 }
 
-// Outcome publishes a submit outcome.
-func (p *Publisher) Outcome(ctx context.Context, o Outcome) error {
-	if p.shadow {
-		return p.compare("outcome", o)
+// ID is the event's JetStream message id: one per message, part and state,
+// built from the orchestrator's message id, never from the SMSC's id (SMSCs
+// reuse theirs after a restart or when a counter wraps, and JetStream would
+// drop the new receipt as a duplicate of the old one). A second publish of
+// the same event within the stream's duplicate window is dropped.
+func (m Message) ID() string {
+	if o := m.Outcome; o != nil {
+		return fmt.Sprintf("out:%s:%s:%d:%s", o.OperatorID, o.MessageID, o.PartNumber, o.Outcome)
 	}
-	id := fmt.Sprintf("out:%s:%d:%s", o.MessageID, o.PartNumber, o.Outcome)
-	return p.publish(ctx, natscontract.For(p.names.OutcomeSubject, o.OperatorID), id, o)
+	r := m.Receipt
+	return fmt.Sprintf("dlr:%s:%s:%d:%s", r.OperatorID, r.MessageID, r.PartNumber, r.Status)
+}
+
+// PublishAll publishes the events (asynchronously, in order) and waits for
+// JetStream's acknowledgements; errs[i] is msgs[i]'s failure, nil once
+// stored. In shadow mode they go to the comparison log instead.
+func (p *Publisher) PublishAll(ctx context.Context, msgs []Message) (errs []error) {
+	errs = make([]error, len(msgs))
+	if p.shadow {
+		for i, m := range msgs {
+			if m.Outcome != nil {
+				errs[i] = p.compare("outcome", m.Outcome)
+			} else {
+				errs[i] = p.compare("receipt", m.Receipt)
+			}
+		}
+		return errs
+	}
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, m := range msgs {
+		subject, v := p.names.ReceiptSubject, any(m.Receipt)
+		if m.Outcome != nil {
+			subject, v = natscontract.For(p.names.OutcomeSubject, m.Outcome.OperatorID), m.Outcome
+		}
+		b, err := json.Marshal(v)
+		if err == nil {
+			futures[i], err = p.js.PublishAsync(subject, b, jetstream.WithMsgID(m.ID()))
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("publish %s: %w", subject, err)
+		}
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs[i] = fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("publish %s: %w", f.Msg().Subject, ctx.Err())
+		}
+	}
+	return errs
 }
 
 // DeadLetter publishes a bad command with its reason. Dead letters are

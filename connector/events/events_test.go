@@ -38,9 +38,9 @@ func TestReceiptsAreDeduplicated(t *testing.T) {
 	js := startJS(t)
 	p := New(js, natscontract.DefaultNames(), false, nil)
 	r := Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "42", Status: "DELIVERED", Stat: "DELIVRD", Err: "000", PartCount: 1, ReceivedAt: time.Now()}
-	for i := 0; i < 3; i++ { // a deliver_sm redelivered by the SMSC
-		if err := p.Receipt(context.Background(), r); err != nil {
-			t.Fatal(err)
+	for i := 0; i < 3; i++ { // a relay that died after publishing, before deleting
+		if errs := p.PublishAll(context.Background(), []Message{{Receipt: &r}}); errs[0] != nil {
+			t.Fatal(errs[0])
 		}
 	}
 	m, n := lastOn(t, js, natscontract.ReceiptStream, natscontract.ReceiptSubject)
@@ -53,11 +53,32 @@ func TestReceiptsAreDeduplicated(t *testing.T) {
 	}
 }
 
+// An SMSC restarted and reused its message ids: the receipts of two
+// messages carry the same SMSC id and status. Both are events (the dedupe
+// id is the message's, not the SMSC's).
+func TestReceiptsOfAReusedSMSCIDAreBothPublished(t *testing.T) {
+	js := startJS(t)
+	p := New(js, natscontract.DefaultNames(), false, nil)
+	before := Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "42", Status: "DELIVERED", Stat: "DELIVRD", PartCount: 1, ReceivedAt: time.Now()}
+	after := before
+	after.MessageID = "m2"
+	for _, err := range p.PublishAll(context.Background(), []Message{{Receipt: &before}, {Receipt: &after}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, n := lastOn(t, js, natscontract.ReceiptStream, natscontract.ReceiptSubject)
+	if n != 2 || !bytes.Contains(m.Data, []byte(`"messageId":"m2"`)) {
+		t.Fatalf("%d receipt events, the last %s; want 2, the last for m2", n, m.Data)
+	}
+}
+
 func TestOutcomesAndDeadLetters(t *testing.T) {
 	js := startJS(t)
 	p := New(js, natscontract.DefaultNames(), false, nil)
-	if err := p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, PartCount: 1, Outcome: OutcomeRejected, CommandStatus: 0x0B, Status: "ESME_RINVDSTADR"}); err != nil {
-		t.Fatal(err)
+	o := Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, PartCount: 1, Outcome: OutcomeRejected, CommandStatus: 0x0B, Status: "ESME_RINVDSTADR"}
+	if errs := p.PublishAll(context.Background(), []Message{{Outcome: &o}}); errs[0] != nil {
+		t.Fatal(errs[0])
 	}
 	m, _ := lastOn(t, js, natscontract.EventsStream, natscontract.OutcomeSubjectFor("mno-a"))
 	if !bytes.Contains(m.Data, []byte(`"outcome":"rejected"`)) {
@@ -76,8 +97,14 @@ func TestShadowModePublishesNoReceiptOrOutcome(t *testing.T) {
 	js := startJS(t)
 	var cmp bytes.Buffer
 	p := New(js, natscontract.DefaultNames(), true, &cmp)
-	_ = p.Receipt(context.Background(), Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "1", Stat: "DELIVRD"})
-	_ = p.Outcome(context.Background(), Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, Outcome: OutcomeAccepted})
+	for _, err := range p.PublishAll(context.Background(), []Message{
+		{Receipt: &Receipt{MessageID: "m1", OperatorID: "mno-a", SMSCMessageID: "1", Stat: "DELIVRD"}},
+		{Outcome: &Outcome{MessageID: "m1", OperatorID: "mno-a", PartNumber: 1, Outcome: OutcomeAccepted}},
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	for stream, subject := range map[string]string{natscontract.ReceiptStream: natscontract.ReceiptSubject, natscontract.EventsStream: natscontract.OutcomeSubjectFor("mno-a")} {
 		s, _ := js.Stream(context.Background(), stream)
 		if _, err := s.GetLastMsgForSubject(context.Background(), subject); err == nil {

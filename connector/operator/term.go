@@ -28,7 +28,7 @@ func (r *Runner) newTerm() *term {
 	oc, d := r.cfg.Operator, r.d
 	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
 	t := &term{}
-	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule, ReceiptParts: oc.Quirks.ReceiptParts,
+	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule,
 		DataCoding0: oc.Encoding.DefaultAlphabet},
 		inbound.Deps{Store: d.Store, Events: d.Events, Metrics: d.Metrics, Log: d.Log})
 	scfg := session.Config{

@@ -106,6 +106,10 @@ type Store struct {
 	batches chan []*request
 	done    sync.WaitGroup
 
+	// written is signalled (without blocking) after a commit that wrote
+	// events to the outbox: the relay's cue (Events).
+	written chan struct{}
+
 	stats stats
 }
 
@@ -139,6 +143,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		log:     opts.Logger,
 		queue:   make(chan *request, 4*opts.BatchSize),
 		batches: make(chan []*request),
+		written: make(chan struct{}, 1),
 	}
 	s.done.Add(1 + opts.Flushers)
 	go s.collect()

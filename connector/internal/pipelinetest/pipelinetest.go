@@ -24,6 +24,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/outbound"
+	"github.com/smpp-connector/smpp-connector/connector/relay"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/connector/throttle"
@@ -44,6 +45,7 @@ type Rig struct {
 	Store    *store.Store
 	Consumer *outbound.Consumer
 	Inbound  *inbound.Handler
+	Relay    *relay.Relay
 	Pool     *session.Pool
 	// Comparison is the shadow mode's comparison log.
 	Comparison *LockedWriter
@@ -58,7 +60,9 @@ type Options struct {
 	Profile  profile.Profile // the simulator's
 	Outbound outbound.Operator
 	Inbound  inbound.Operator
-	Shadow   bool
+	// ReceiptParts is the operator's rule for multipart receipts (the relay's).
+	ReceiptParts string
+	Shadow       bool
 	TPS      int
 	Store    store.Options
 }
@@ -111,6 +115,13 @@ func New(t testing.TB, o Options) *Rig {
 	m, pub := metrics.New(), events.New(js, natscontract.DefaultNames(), o.Shadow, r.Comparison)
 	o.Inbound.ID = Operator
 	r.Inbound = inbound.New(o.Inbound, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: Quiet()})
+	// The relay publishes what the store writes to its outbox; it stops
+	// after the consumer (cleanups run last first), before the store.
+	r.Relay = relay.New(st, pub, m, Quiet(), relay.Options{ReceiptParts: func(string) string { return o.ReceiptParts }})
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	go func() { r.Relay.Run(relayCtx); close(relayDone) }()
+	t.Cleanup(func() { stopRelay(); <-relayDone })
 	// The inbound handler exists before the binds that hand it deliver_sm.
 	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: 5 * time.Second,
 		Log: Quiet(), Deliver: r.Inbound}, 1,

@@ -1,0 +1,343 @@
+// Package relay publishes the events the store wrote to its outbox
+// (connector/store, outbox.go): every outcome and receipt event is stored in
+// the transaction that stores its state, and the relay moves it to JetStream,
+// deleting it only once JetStream has acknowledged it. A NATS outage, a
+// failed publish or a crash between the two therefore never loses an event;
+// it delays it, and the outbox's size and lag say by how much (metrics and
+// /readyz). An event published twice (a relay that died after the publish
+// and before the delete) carries the same message id both times, which
+// JetStream's duplicate window drops.
+//
+// One relay runs in each replica; the outbox rows a relay is publishing are
+// locked (SKIP LOCKED), so replicas share the work without publishing the
+// same rows at once. A pass is a chain of named steps, each tested alone:
+// take (the oldest events, locked), select (the operator's receipt rule),
+// build (the event as connector/events defines it), publish (asynchronously,
+// all acknowledgements awaited), and delete (what JetStream stored, up to the
+// first failure, so that the events of one part keep their order).
+package relay
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+)
+
+// Defaults for Options.
+const (
+	DefaultBatch          = 500
+	DefaultPoll           = 500 * time.Millisecond
+	DefaultPublishTimeout = 10 * time.Second
+	DefaultStatsEvery     = 2 * time.Second
+	DefaultStallAfter     = 30 * time.Second
+	DefaultDrainTimeout   = 5 * time.Second
+)
+
+// Options tune a Relay. Zero values take the defaults.
+type Options struct {
+	// Batch is the most events taken in one pass (DefaultBatch).
+	Batch int
+	// Poll is how often the outbox is read without a cue (DefaultPoll): the
+	// store cues the relay after each commit that wrote events in this
+	// process; polling finds rows written by another replica or left by a
+	// process that died.
+	Poll time.Duration
+	// PublishTimeout bounds the wait for one pass's acknowledgements
+	// (DefaultPublishTimeout); what is not acknowledged by then stays.
+	PublishTimeout time.Duration
+	// StatsEvery is how often the outbox's size and lag are read (DefaultStatsEvery).
+	StatsEvery time.Duration
+	// StallAfter: an oldest event older than this makes Status stalled
+	// (DefaultStallAfter).
+	StallAfter time.Duration
+	// DrainTimeout bounds the last pass on shutdown (DefaultDrainTimeout).
+	DrainTimeout time.Duration
+	// ReceiptParts gives an operator's rule for multipart receipts: each
+	// (default), first or last part's receipt stands for the message.
+	ReceiptParts func(operatorID string) string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	if o.Poll <= 0 {
+		o.Poll = DefaultPoll
+	}
+	if o.PublishTimeout <= 0 {
+		o.PublishTimeout = DefaultPublishTimeout
+	}
+	if o.StatsEvery <= 0 {
+		o.StatsEvery = DefaultStatsEvery
+	}
+	if o.StallAfter <= 0 {
+		o.StallAfter = DefaultStallAfter
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.ReceiptParts == nil {
+		o.ReceiptParts = func(string) string { return "each" }
+	}
+	return o
+}
+
+// Outbox is the store's side of the relay (store.Store).
+type Outbox interface {
+	RelayEvents(ctx context.Context, limit int, publish func(context.Context, []store.Event) []int64) (int, error)
+	Outbox(ctx context.Context) (store.OutboxStats, error)
+	Events() <-chan struct{}
+}
+
+// Publisher publishes events (events.Publisher).
+type Publisher interface {
+	PublishAll(ctx context.Context, msgs []events.Message) []error
+}
+
+// Relay moves the outbox's events to JetStream.
+type Relay struct {
+	box  Outbox
+	pub  Publisher
+	m    *metrics.Metrics
+	log  *slog.Logger
+	opts Options
+
+	mu     sync.Mutex
+	status Status
+	// failing is true from a pass with a failed publish to the next pass
+	// that publishes everything it took: logged once each way.
+	failing bool
+}
+
+// Status is what /readyz shows of the outbox.
+type Status struct {
+	Pending   int           // events waiting
+	Lag       time.Duration // age of the oldest
+	LastError string        // the last publish or database error, until a pass succeeds
+	// Stalled: the oldest event has waited longer than Options.StallAfter.
+	Stalled bool
+}
+
+// New returns a relay.
+func New(box Outbox, pub Publisher, m *metrics.Metrics, log *slog.Logger, opts Options) *Relay {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Relay{box: box, pub: pub, m: m, log: log.With("component", "relay"), opts: opts.withDefaults()}
+}
+
+// Status returns the outbox's last observed state.
+func (r *Relay) Status() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status
+}
+
+// Run relays until ctx ends, then makes a last pass over what is left
+// (bounded by Options.DrainTimeout): call it after the writers of events
+// have stopped, so that a graceful shutdown leaves nothing behind.
+func (r *Relay) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.watch(ctx) }()
+	defer wg.Wait()
+
+	poll := time.NewTicker(r.opts.Poll)
+	defer poll.Stop()
+	backoff := time.Duration(0)
+	for {
+		took, failed := r.Pass(ctx)
+		switch {
+		case failed:
+			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
+		case took == r.opts.Batch:
+			backoff = 0
+			continue // more are waiting
+		default:
+			backoff = 0
+		}
+		var wait <-chan time.Time
+		if backoff > 0 {
+			wait = time.After(backoff)
+		}
+		select {
+		case <-ctx.Done():
+			r.drain()
+			return
+		case <-wait:
+		case <-r.box.Events():
+			if backoff > 0 {
+				continue // not before the backoff: the cue says nothing about NATS
+			}
+		case <-poll.C:
+		}
+	}
+}
+
+// drain makes passes over what is left until the outbox is empty, a pass
+// fails, or the drain timeout ends.
+func (r *Relay) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), r.opts.DrainTimeout)
+	defer cancel()
+	for ctx.Err() == nil {
+		took, failed := r.Pass(ctx)
+		if failed || took < r.opts.Batch {
+			break
+		}
+	}
+	if st, err := r.box.Outbox(ctx); err == nil && st.Pending > 0 {
+		r.log.Warn("events left in the outbox at shutdown: the next relay to run publishes them", "events", st.Pending)
+	}
+}
+
+// Pass takes one batch of events, publishes it, and deletes what JetStream
+// stored. It returns how many events it took and whether anything failed.
+func (r *Relay) Pass(ctx context.Context) (took int, failed bool) {
+	var publishErr error
+	took, err := r.box.RelayEvents(ctx, r.opts.Batch, func(ctx context.Context, evs []store.Event) []int64 {
+		pctx, cancel := context.WithTimeout(ctx, r.opts.PublishTimeout)
+		defer cancel()
+		msgs, idx := r.build(evs)
+		errs := r.pub.PublishAll(pctx, msgs)
+		done, err := doneUpTo(evs, idx, errs)
+		publishErr = err
+		r.count(evs, idx, errs)
+		return done
+	})
+	if err == nil {
+		err = publishErr
+	}
+	r.noteResult(err, took)
+	return took, err != nil
+}
+
+// build turns the outbox rows into events to publish (select and build
+// steps). idx[k] is the row of msgs[k]; rows left out are receipts the
+// operator's rule does not report, deleted without a publish.
+func (r *Relay) build(evs []store.Event) (msgs []events.Message, idx []int) {
+	for i, e := range evs {
+		if e.Kind == store.EventReceipt && !reported(r.opts.ReceiptParts(e.OperatorID), e.Part, e.PartCount) {
+			continue
+		}
+		msgs, idx = append(msgs, message(e)), append(idx, i)
+	}
+	return msgs, idx
+}
+
+// reported applies an operator's rule for the receipts of a multipart
+// message: each part's, or only the first or the last part's, which then
+// stands for the message.
+func reported(rule string, part, count int) bool {
+	if count <= 1 {
+		return true
+	}
+	switch rule {
+	case "first":
+		return part == 1
+	case "last":
+		return part == count
+	}
+	return true
+}
+
+// message is the event of an outbox row, as connector/events defines it.
+func message(e store.Event) events.Message {
+	if e.Kind == store.EventOutcome {
+		return events.Message{Outcome: &events.Outcome{MessageID: e.MessageID, OperatorID: e.OperatorID,
+			PartNumber: e.Part, PartCount: e.PartCount, Outcome: e.Status, SMSCMessageID: e.SMSCMessageID,
+			CommandStatus: e.CommandStatus, Status: e.Detail, At: e.At.UTC()}}
+	}
+	return events.Message{Receipt: &events.Receipt{MessageID: e.MessageID, OperatorID: e.OperatorID,
+		SMSCMessageID: e.SMSCMessageID, Status: dlr.Status(e.Status), Stat: e.Stat, Err: e.Err,
+		PartNumber: e.Part, PartCount: e.PartCount, PartsReceived: e.PartsReceived,
+		SubmittedAt: e.SubmittedAt.UTC(), DoneAt: e.DoneAt.UTC(), ReceivedAt: e.At.UTC()}}
+}
+
+// doneUpTo is the delete step's list: the rows before the first failed
+// publish (published, or left out by the rule). Rows after a failure stay,
+// even if published, so a part's events are never delivered out of order;
+// their second publish is a duplicate JetStream drops.
+func doneUpTo(evs []store.Event, idx []int, errs []error) ([]int64, error) {
+	failedAt := len(evs)
+	var first error
+	for k, err := range errs {
+		if err != nil {
+			failedAt, first = idx[k], err
+			break
+		}
+	}
+	done := make([]int64, 0, failedAt)
+	for i := range failedAt {
+		done = append(done, evs[i].ID)
+	}
+	return done, first
+}
+
+// count counts published events and failures.
+func (r *Relay) count(evs []store.Event, idx []int, errs []error) {
+	for k, err := range errs {
+		kind := evs[idx[k]].Kind
+		if err != nil {
+			r.m.PublishErrors.WithLabelValues(kind).Inc()
+		} else {
+			r.m.OutboxPublished.WithLabelValues(kind).Inc()
+		}
+	}
+}
+
+// noteResult logs the first failure and the recovery, once each.
+func (r *Relay) noteResult(err error, took int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case err != nil && !r.failing:
+		r.failing = true
+		r.status.LastError = err.Error()
+		r.log.Warn("publishing events failed; they stay in the outbox and are retried", "events", took, "err", err)
+	case err != nil:
+		r.status.LastError = err.Error()
+	case r.failing:
+		r.failing = false
+		r.status.LastError = ""
+		r.log.Info("publishing events again")
+	}
+}
+
+// watch reads the outbox's size and lag for the metrics and Status.
+func (r *Relay) watch(ctx context.Context) {
+	t := time.NewTicker(r.opts.StatsEvery)
+	defer t.Stop()
+	for {
+		st, err := r.box.Outbox(ctx)
+		if err == nil {
+			r.observe(st, time.Now())
+		} else if !errors.Is(err, context.Canceled) {
+			r.log.Debug("reading the outbox's size", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (r *Relay) observe(st store.OutboxStats, now time.Time) {
+	var lag time.Duration
+	if !st.Oldest.IsZero() {
+		lag = max(now.Sub(st.Oldest), 0)
+	}
+	r.m.OutboxPending.Set(float64(st.Pending))
+	r.m.OutboxLag.Set(lag.Seconds())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.status.Pending, r.status.Lag = st.Pending, lag
+	r.status.Stalled = lag > r.opts.StallAfter
+}
