@@ -1,0 +1,87 @@
+package relay
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smpp-connector/smpp-connector/connector/store"
+)
+
+// The steps, each alone: select (the receipt rule), build (the event),
+// delete (up to the first failure).
+
+func TestReportedFollowsTheOperatorsRule(t *testing.T) {
+	for _, c := range []struct {
+		rule        string
+		part, count int
+		want        bool
+	}{
+		{"each", 2, 3, true}, {"", 2, 3, true}, {"first", 1, 3, true}, {"first", 2, 3, false},
+		{"last", 3, 3, true}, {"last", 1, 3, false}, {"last", 1, 1, true}, {"first", 1, 1, true},
+	} {
+		if got := reported(c.rule, c.part, c.count); got != c.want {
+			t.Errorf("reported(%q, %d of %d) = %v", c.rule, c.part, c.count, got)
+		}
+	}
+}
+
+func TestBuildLeavesOutTheReceiptsTheRuleDoesNotReport(t *testing.T) {
+	r := New(nil, nil, nil, nil, Options{ReceiptParts: func(op string) string {
+		return map[string]string{"mno-last": "last"}[op]
+	}})
+	evs := []store.Event{
+		{ID: 1, Kind: store.EventReceipt, OperatorID: "mno-last", Part: 1, PartCount: 2},
+		{ID: 2, Kind: store.EventOutcome, OperatorID: "mno-last", Part: 1, PartCount: 2},
+		{ID: 3, Kind: store.EventReceipt, OperatorID: "mno-last", Part: 2, PartCount: 2},
+		{ID: 4, Kind: store.EventReceipt, OperatorID: "mno-each", Part: 1, PartCount: 2},
+	}
+	msgs, idx := r.build(evs)
+	if !slices.Equal(idx, []int{1, 2, 3}) || msgs[0].Outcome == nil || msgs[1].Receipt == nil {
+		t.Fatalf("idx %v, msgs %+v", idx, msgs)
+	}
+}
+
+func TestMessageIsTheEventConsumersRead(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.FixedZone("X", 3600))
+	o := message(store.Event{Kind: store.EventOutcome, OperatorID: "mno-a", MessageID: "m", Part: 2, PartCount: 3,
+		Status: "rejected", CommandStatus: 0x0B, Detail: "ESME_RINVDSTADR", At: at})
+	b, _ := json.Marshal(o.Outcome)
+	want := `{"messageId":"m","operatorId":"mno-a","partNumber":2,"partCount":3,"outcome":"rejected","commandStatus":11,"status":"ESME_RINVDSTADR","at":"2026-12-07T09:00:00Z"}`
+	if string(b) != want {
+		t.Errorf("outcome\n%s\nwant\n%s", b, want)
+	}
+	if o.ID() != "out:mno-a:m:2:rejected" {
+		t.Errorf("outcome id %s", o.ID())
+	}
+	r := message(store.Event{Kind: store.EventReceipt, OperatorID: "mno-a", MessageID: "m", Part: 1, PartCount: 1,
+		Status: "DELIVERED", SMSCMessageID: "42", Stat: "DELIVRD", Err: "000", PartsReceived: 1, At: at})
+	b, _ = json.Marshal(r.Receipt)
+	if s := string(b); !strings.Contains(s, `"smscMessageId":"42"`) || strings.Contains(s, "submittedAt") || strings.Contains(s, "doneAt") {
+		t.Errorf("receipt %s: the SMSC id, and no zero times", s)
+	}
+	if r.ID() != "dlr:mno-a:m:1:DELIVERED" {
+		t.Errorf("receipt id %s: ours, not the SMSC's", r.ID())
+	}
+}
+
+func TestDoneStopsAtTheFirstFailure(t *testing.T) {
+	evs := []store.Event{{ID: 10}, {ID: 11}, {ID: 12}, {ID: 13}, {ID: 14}}
+	fail := errors.New("no stream")
+	// Row 1 was left out (the receipt rule): it is done without a publish.
+	idx := []int{0, 2, 3, 4}
+	done, err := doneUpTo(evs, idx, []error{nil, nil, fail, nil})
+	if !slices.Equal(done, []int64{10, 11, 12}) || !errors.Is(err, fail) {
+		t.Fatalf("done %v, err %v: the rows before the failed one", done, err)
+	}
+	done, err = doneUpTo(evs, idx, []error{nil, nil, nil, nil})
+	if len(done) != 5 || err != nil {
+		t.Fatalf("done %v, err %v", done, err)
+	}
+	if done, _ := doneUpTo(evs[:1], nil, nil); len(done) != 1 {
+		t.Fatalf("a row left out alone is done: %v", done)
+	}
+}
