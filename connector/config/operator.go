@@ -130,8 +130,15 @@ type Operator struct {
 	// AfterCrash is what becomes of a part a dead process may have sent
 	// (prepared, no outcome, not handed back): unknown (default: reported
 	// unknown, never sent twice: at most once) or resend (at least once).
-	AfterCrash string   `yaml:"afterCrash" json:"afterCrash"`
-	Encoding   Encoding `yaml:"encoding" json:"encoding"`
+	AfterCrash string `yaml:"afterCrash" json:"afterCrash"`
+	// ReceiptHorizon is how old a part a receipt may be attributed to
+	// (default 72h, at least 1m): a receipt is matched only to a part whose
+	// submit was answered within it, and in the current id epoch (since the
+	// binds last came up after all were down: the SMSC may have restarted
+	// and reused its ids). Set it beyond the validity period of what the
+	// connector sends (receipts come at most that late).
+	ReceiptHorizon time.Duration `yaml:"receiptHorizon" json:"receiptHorizon"`
+	Encoding       Encoding      `yaml:"encoding" json:"encoding"`
 	// Source holds the TON/NPI used when a dispatch command gives none.
 	Source      Address     `yaml:"source" json:"source"`
 	Quirks      Quirks      `yaml:"quirks" json:"quirks"`
@@ -225,6 +232,7 @@ func DefaultOperator(id string) Operator {
 		LongMessageStrategy: LongUDH8,
 		MaxParts:            10,
 		AfterCrash:          AfterCrashUnknown,
+		ReceiptHorizon:      DefaultReceiptHorizon,
 		DeadBind:            DeadBind{ResponseTimeouts: 3},
 		Encoding:            Encoding{DefaultAlphabet: AlphabetGSM7, UCS2: true},
 		Quirks: Quirks{
@@ -234,6 +242,23 @@ func DefaultOperator(id string) Operator {
 			ReceiptAs:        ReceiptAsText,
 		},
 	}
+}
+
+// DefaultReceiptHorizon is Operator.ReceiptHorizon unless set.
+const DefaultReceiptHorizon = 72 * time.Hour
+
+// minReceiptHorizon: a shorter horizon would hold the receipts of ordinary
+// traffic (seconds to minutes after the submit).
+const minReceiptHorizon = time.Minute
+
+// ReceiptHold is how long a receipt held by its id epoch (only a part from
+// before the epoch held its key) waits for a newer part to take the key
+// before it is attributed to the older part (the binds had dropped for a
+// network cut, not a restart): twice the response timeout, at least 30 s.
+// A new part's response comes within the response timeout of its submit,
+// which comes before its receipt.
+func (o Operator) ReceiptHold() time.Duration {
+	return max(2*o.ResponseTimeout, 30*time.Second)
 }
 
 // defaultCredentials fills in the Vault path when no source is given and
@@ -331,6 +356,9 @@ func (o *Operator) validate(where string) []*Error {
 		add("maxParts", "must be 1-255, got %d", o.MaxParts)
 	}
 	oneOf(add, "afterCrash", o.AfterCrash, afterCrash)
+	if o.ReceiptHorizon < minReceiptHorizon {
+		add("receiptHorizon", "must be at least %s, got %s", minReceiptHorizon, o.ReceiptHorizon)
+	}
 	oneOf(add, "encoding.defaultAlphabet", o.Encoding.DefaultAlphabet, alphabets)
 	if o.Source.TON > 6 {
 		add("source.ton", "must be 0-6 (SMPP 3.4 type of number), got %d", o.Source.TON)

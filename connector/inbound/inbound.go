@@ -33,6 +33,23 @@ type Operator struct {
 	// DataCoding0 is the operator's default alphabet (what data_coding 0
 	// means in the MO it sends: gsm7, latin1, ...).
 	DataCoding0 string
+
+	// Receipts after an SMSC restart (connector/store): a receipt is
+	// attributed only to a part answered in the current id epoch and within
+	// the receipt horizon; one whose key only an older part holds is held
+	// for ReceiptHold, for its own part's submit_sm_resp.
+	//
+	// Epoch is when the operator's current id epoch began (the submitting
+	// pool's session.Pool.Epoch); zero while it has not bound yet: then
+	// nothing was answered in this epoch, and receipts are held. Nil: no
+	// epoch bound (tests).
+	Epoch func() time.Time
+	// ReceiptHorizon is the oldest part a receipt may be attributed to
+	// (config.Operator.ReceiptHorizon); zero: no bound.
+	ReceiptHorizon time.Duration
+	// ReceiptHold is store.Receipt.HoldFor (config.Operator.ReceiptHold);
+	// zero: the store's default.
+	ReceiptHold time.Duration
 }
 
 // Deps are the handler's collaborators.
@@ -90,6 +107,7 @@ func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 	}
 	rc := store.Receipt{OperatorID: h.op.ID, SMSCKey: key, RawID: r.ID, Status: r.Status, Stat: r.Stat, Err: r.Err,
 		Done: r.Done, Received: time.Now(), Raw: string(msg)}
+	h.bound(&rc)
 	matched, err := h.d.Store.MatchReceipt(ctx, rc)
 	if err != nil {
 		h.log.Error("store receipt; asking the SMSC to deliver it again", "id", r.ID, "err", err)
@@ -110,6 +128,29 @@ func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 		m.Receipts.WithLabelValues(h.op.ID, "stale").Inc()
 	}
 	return data.ESME_ROK
+}
+
+// bound sets the receipt's epoch bounds: NotBefore is the later of the
+// epoch's start and the horizon.
+func (h *Handler) bound(rc *store.Receipt) {
+	if h.op.Epoch == nil && h.op.ReceiptHorizon <= 0 {
+		return
+	}
+	horizon := time.Unix(0, 0) // no horizon: any part holding the key, once the hold has passed
+	if h.op.ReceiptHorizon > 0 {
+		horizon = rc.Received.Add(-h.op.ReceiptHorizon)
+	}
+	notBefore := horizon
+	if h.op.Epoch != nil {
+		epoch := h.op.Epoch()
+		if epoch.IsZero() {
+			epoch = rc.Received
+		}
+		if epoch.After(notBefore) {
+			notBefore = epoch
+		}
+	}
+	rc.NotBefore, rc.Horizon, rc.HoldFor = notBefore, horizon, h.op.ReceiptHold
 }
 
 // Released counts the receipts that were held because they came before

@@ -34,6 +34,7 @@ type Bind struct {
 	gen      atomic.Uint64  // bumped when a renewal swaps the session under the pool
 	retiring sync.WaitGroup // old sessions draining after a renewal
 	closing  bool
+	onBound  func(up bool) // the pool's epoch (epoch.go): entering or leaving StateBound
 
 	window   chan struct{}
 	freed    chan struct{} // a token each time a submit leaves the window: drain looks again
@@ -122,6 +123,9 @@ func (b *Bind) setStateLocked(s State, err error) {
 	}
 	if s == StateBound && b.state != StateBound {
 		close(b.bound)
+	}
+	if b.onBound != nil && (s == StateBound) != (b.state == StateBound) {
+		b.onBound(s == StateBound)
 	}
 	b.state, b.lastErr = s, err
 	close(b.changed)

@@ -13,6 +13,7 @@ import (
 // bound.
 type Pool struct {
 	binds []*Bind
+	epoch epoch // epoch.go
 }
 
 // NewPool makes n binds with the same configuration.
@@ -21,6 +22,7 @@ func NewPool(cfg Config, n int, creds func(context.Context) (Auth, error)) *Pool
 	for i := 0; i < max(n, 1); i++ {
 		p.binds = append(p.binds, NewBind(cfg, fmt.Sprintf("%s-%d", cfg.Operator, i+1), creds))
 	}
+	p.track()
 	return p
 }
 

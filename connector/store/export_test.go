@@ -24,6 +24,9 @@ var Queries = map[string]string{
 	"purge":         purgeSQL,
 	"outboxSelect":  outboxSelectSQL,
 	"receiptEvent":  receiptEventSQL,
+	// Receipts after an SMSC restart (epoch.go).
+	"sweepCandidates": sweepCandidatesSQL,
+	"sweep":           sweepSQL,
 }
 
 // Queued is how many requests wait in the queue, not yet taken by the

@@ -58,6 +58,7 @@ type txn struct {
 	steal bool
 
 	preps, outs, rcs []int          // batch indexes by kind
+	sweep            int            // batch index of a sweep (epoch.go); -1: none
 	keyLocks         map[int32]bool // advisory locks on (operator, SMSC key)
 	acc              acceptedKeys   // the accepted outcomes' keys
 
@@ -153,13 +154,16 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 	if t.acc.len() > 0 {
 		steps = append(steps, t.heldStep())
 	}
+	if t.sweep >= 0 {
+		steps = append(steps, t.sweepStep())
+	}
 	if len(t.rcs) > 0 {
 		steps = append(steps, t.lookupStep())
 	}
 	if len(t.preps) > 0 {
 		steps = append(steps, t.prepareSteps()...)
 	}
-	commitNow := len(t.rcs) == 0 && t.acc.len() == 0
+	commitNow := len(t.rcs) == 0 && t.acc.len() == 0 && t.sweep < 0
 	if commitNow {
 		steps = append(steps, execStep("commit", "COMMIT"))
 	}
@@ -217,8 +221,14 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 // sortByKind sorts the batch's indexes by kind of request and collects the
 // key locks: an accepted outcome's and a receipt's.
 func (t *txn) sortByKind() {
+	t.sweep = -1
 	for i, r := range t.batch {
 		switch {
+		case r.sweep != nil:
+			t.sweep = i
+			for j, op := range r.sweep.op {
+				t.keyLocks[lockKey(op, r.sweep.key[j])] = true
+			}
 		case r.prepare != nil:
 			t.preps = append(t.preps, i)
 		case r.outcome != nil:

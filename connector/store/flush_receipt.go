@@ -13,21 +13,30 @@ import (
 const rowColumns = `mc.id, mc.operator_id, mc.message_id, mc.part_number, mc.part_count,
 	mc.submitted_at, mc.receipt_state`
 
+// heldColumns are what a held receipt's row gives back when it is taken,
+// table aliased p, followed by its part's rowColumns.
+const heldColumns = `p.id, p.created_at, p.operator_id, p.smsc_key, p.smsc_message_id, p.receipt_state,
+	p.receipt_stat, p.receipt_err, p.done_at, p.received_at, p.raw, ` + rowColumns
+
 // heldSQL takes the held receipts for keys that a part now has (accepted
-// in this transaction).
+// in this transaction), unless that part was answered before the
+// receipt's epoch bound (a late write of an older part's outcome).
 const heldSQL = `
 DELETE FROM smpp.pending_receipts AS p
 USING unnest($1::text[], $2::text[]) AS i(op, key), smpp.message_correlations AS mc
 WHERE p.operator_id = i.op AND p.smsc_key = i.key
 	AND mc.operator_id = p.operator_id AND mc.smsc_key = p.smsc_key
-RETURNING p.id, p.created_at, p.operator_id, p.smsc_key, p.smsc_message_id, p.receipt_state,
-	p.receipt_stat, p.receipt_err, p.done_at, p.received_at, p.raw, ` + rowColumns
+	AND (p.not_before IS NULL OR mc.resp_at >= p.not_before)
+RETURNING ` + heldColumns
 
-// lookupSQL finds and locks the parts of receipts.
+// lookupSQL finds and locks the parts of receipts: the part holding the
+// key, if its submit was answered at or after the receipt's NotBefore (a
+// part holding the key from an earlier id epoch does not match).
 const lookupSQL = `
 SELECT i.ord, ` + rowColumns + `
-FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(op, key, ord)
+FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS i(op, key, nb, ord)
 JOIN smpp.message_correlations AS mc ON mc.operator_id = i.op AND mc.smsc_key = i.key
+	AND (i.nb IS NULL OR mc.resp_at >= i.nb)
 ORDER BY mc.id
 FOR UPDATE OF mc`
 
@@ -93,7 +102,16 @@ func (t *txn) keep(p *part) *part {
 // heldStep takes the receipts held for the accepted outcomes' keys
 // (heldSQL) with their parts, as applications to the outcomes' requests.
 func (t *txn) heldStep() step {
-	return step{sql: heldSQL, args: []any{t.acc.op, t.acc.key}, read: func(br pgx.BatchResults) error {
+	return t.takeHeldStep(heldSQL, []any{t.acc.op, t.acc.key}, func(op, key string) int {
+		return t.acc.idx[[2]string{op, key}]
+	})
+}
+
+// takeHeldStep runs a statement that deletes held receipts and returns
+// heldColumns (heldSQL, sweepSQL), and makes them applications to the
+// request reqOf names.
+func (t *txn) takeHeldStep(sql string, args []any, reqOf func(op, key string) int) step {
+	return step{sql: sql, args: args, read: func(br pgx.BatchResults) error {
 		rows, _ := br.Query()
 		for rows.Next() {
 			a := &application{held: true}
@@ -115,7 +133,7 @@ func (t *txn) heldStep() step {
 			a.receipt.Stat, a.receipt.Err, a.receipt.Done = deref(stat), deref(errField), derefTime(done)
 			a.receipt.Raw, a.receipt.Status = string(rawText), dlr.Status(status)
 			a.part = t.keep(&p)
-			a.req = t.acc.idx[[2]string{a.receipt.OperatorID, a.receipt.SMSCKey}]
+			a.req = reqOf(a.receipt.OperatorID, a.receipt.SMSCKey)
 			t.heldApps = append(t.heldApps, a)
 		}
 		if err := rows.Err(); err != nil {
@@ -129,11 +147,13 @@ func (t *txn) heldStep() step {
 // (lookupSQL); a receipt whose part is not found is held in round 2.
 func (t *txn) lookupStep() step {
 	op, key := make([]string, len(t.rcs)), make([]string, len(t.rcs))
+	nb := make([]*time.Time, len(t.rcs))
 	for j, i := range t.rcs {
-		op[j], key[j] = t.batch[i].receipt.OperatorID, t.batch[i].receipt.SMSCKey
+		r := t.batch[i].receipt
+		op[j], key[j], nb[j] = r.OperatorID, r.SMSCKey, timeOrNil(r.NotBefore)
 	}
 	t.matchedTo = make([]*part, len(t.rcs))
-	return step{sql: lookupSQL, args: []any{op, key}, read: func(br pgx.BatchResults) error {
+	return step{sql: lookupSQL, args: []any{op, key, nb}, read: func(br pgx.BatchResults) error {
 		rows, _ := br.Query()
 		for rows.Next() {
 			var (

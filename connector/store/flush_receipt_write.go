@@ -31,11 +31,14 @@ FROM unnest($1::int8[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::time
 	$7::timestamptz[], $8::int4[]) AS i(id, changed, state, stat, err, at, done, n)
 WHERE mc.id = i.id`
 
-// holdSQL holds a receipt that no part has the key of.
+// holdSQL holds a receipt that no part (answered in its epoch) has the
+// key of, with its epoch bounds; the hold runs on the database's clock,
+// which the sweep reads.
 const holdSQL = `
 INSERT INTO smpp.pending_receipts (operator_id, smsc_key, smsc_message_id, receipt_state,
-	receipt_stat, receipt_err, done_at, received_at, raw)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	receipt_stat, receipt_err, done_at, received_at, raw, not_before, horizon, hold_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, $11,
+	CASE WHEN $10::timestamptz IS NOT NULL THEN now() + make_interval(secs => $12) END)
 RETURNING id`
 
 // applyReceipts applies the receipts in order: the held ones first (they
@@ -192,7 +195,8 @@ func (t *txn) holdSteps() []step {
 			done = &r.Done
 		}
 		steps[k] = step{sql: holdSQL, args: []any{r.OperatorID, r.SMSCKey, r.RawID, string(r.Status), nullable(r.Stat),
-			nullable(r.Err), done, r.Received, []byte(r.Raw)}, read: func(br pgx.BatchResults) error {
+			nullable(r.Err), done, r.Received, []byte(r.Raw), timeOrNil(r.NotBefore), timeOrNil(r.Horizon),
+			r.HoldFor.Seconds()}, read: func(br pgx.BatchResults) error {
 			if err := br.QueryRow().Scan(&t.heldIDs[k]); err != nil {
 				return fmt.Errorf("hold receipt: %w", err)
 			}
@@ -244,7 +248,11 @@ func (t *txn) results() {
 	}
 	s := t.s
 	s.stats.held.Add(int64(len(t.hold)))
-	s.stats.released.Add(int64(len(t.heldApps)))
+	if t.sweep >= 0 {
+		s.stats.swept.Add(int64(len(t.heldApps)))
+	} else {
+		s.stats.released.Add(int64(len(t.heldApps)))
+	}
 	s.stats.displaced.Add(int64(len(t.displaced)))
 	for _, d := range t.displaced {
 		s.log.Warn("store: SMSC reused a message id; the newer part takes it",

@@ -65,10 +65,15 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		{"outcome", []any{ords, ops, msgs, parts, kinds, raws, keys, seqs, seqs, ats, ats, kinds},
 			[]string{"message_correlations_message_part_key"}},
 		{"held", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
-		{"lookup", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		{"lookup", []any{ops, keys, ats}, []string{"message_correlations_operator_smsc_canonical_key"}},
 		{"siblings", []any{msgs[:50]}, []string{"message_correlations_message_part_key"}},
 		{"receiptUpdate", []any{ids, changed, states, states, states, ats, ats, counts}, []string{"message_correlations_pkey"}},
 		{"expire", []any{600.0}, nil},
+		// The sweep of receipts held by their epoch bound: the held ones whose
+		// hold has passed (a scan of the small pending_receipts), their parts
+		// by key.
+		{"sweepCandidates", []any{500}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		{"sweep", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
 		// An outbox of 100,000 events (NATS down for a minute at full rate):
 		// the relay reads the oldest through the primary key, not a sort.
 		{"outboxSelect", []any{500}, []string{"event_outbox_pkey"}},
@@ -124,7 +129,8 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 // fill adds rows to message_correlations as a busy connector leaves them
 // (generate_series): two-part messages of five operators, 1% pending, 1%
 // unknown, 3% rejected, the rest accepted and 80% of those with a receipt,
-// one created a second until now; 2000 held receipts. Then VACUUM ANALYZE.
+// one created a second until now; 2000 held receipts (half of them held by
+// their epoch bound, their hold passed). Then VACUUM ANALYZE.
 func fill(t testing.TB, dsn string, rows int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -146,9 +152,12 @@ FROM generate_series(1, $1::int) AS g,
 		now() - make_interval(secs => $1::int - g) AS ts) AS x`, rows)
 	ok(t, err)
 	_, err = c.Exec(ctx, `
-INSERT INTO smpp.pending_receipts (operator_id, smsc_key, smsc_message_id, receipt_state, received_at, created_at)
-SELECT 'mno-1', 'early-' || g, 'early-' || g, 'DELIVERED', now(), now() - make_interval(secs => g)
-FROM generate_series(1, 2000) AS g`)
+INSERT INTO smpp.pending_receipts (operator_id, smsc_key, smsc_message_id, receipt_state, received_at, created_at,
+	not_before, horizon, hold_until)
+SELECT 'mno-1', 'early-' || g, 'early-' || g, 'DELIVERED', now(), now() - make_interval(secs => g),
+	e.nb, e.nb - interval '72 hours', e.nb + interval '30 seconds'
+FROM generate_series(1, 2000) AS g,
+	LATERAL (SELECT CASE WHEN g % 2 = 0 THEN now() - make_interval(secs => g) END AS nb) AS e`)
 	ok(t, err)
 	_, err = c.Exec(ctx, `
 INSERT INTO smpp.event_outbox (kind, operator_id, message_id, part_number, part_count, status, at)

@@ -179,6 +179,7 @@ type Stats struct {
 	Isolated  int64 // batches rewritten one request at a time after an error
 	Held      int64 // receipts held for a later submit_sm_resp
 	Released  int64 // held receipts applied by RecordOutcome
+	Swept     int64 // held receipts applied by SweepHeldReceipts (no newer part took the key)
 	Displaced int64 // rows whose SMSC id was taken over by a newer part (id reuse)
 	Reuses    int64 // batches written a second time to release a reused SMSC id
 	// FlushTime is the time spent writing batches (committed or not).
@@ -186,8 +187,8 @@ type Stats struct {
 }
 
 type stats struct {
-	batches, requests, retries, isolated, held, released, displaced, reuses atomic.Int64
-	flushNanos                                                              atomic.Int64
+	batches, requests, retries, isolated, held, released, swept, displaced, reuses atomic.Int64
+	flushNanos                                                                     atomic.Int64
 }
 
 // Stats returns the writer's counters.
@@ -199,6 +200,7 @@ func (s *Store) Stats() Stats {
 		Isolated:  s.stats.isolated.Load(),
 		Held:      s.stats.held.Load(),
 		Released:  s.stats.released.Load(),
+		Swept:     s.stats.swept.Load(),
 		Displaced: s.stats.displaced.Load(),
 		Reuses:    s.stats.reuses.Load(),
 		FlushTime: time.Duration(s.stats.flushNanos.Load()),

@@ -121,7 +121,28 @@ type Receipt struct {
 	Done       time.Time
 	Received   time.Time // zero: now
 	Raw        string    // the receipt text as received (kept while held)
+
+	// The id epoch (see the package doc, "Receipts after an SMSC restart").
+	// Zero values attribute the receipt to any part holding its key.
+	//
+	// NotBefore: the receipt is attributed only to a part whose submit was
+	// answered (resp_at) at or after it: max(the operator's id epoch,
+	// Received - its receipt horizon). A part holding the key from before
+	// does not match: the receipt is held until a newer part takes the key.
+	NotBefore time.Time
+	// Horizon: once HoldFor has passed without a newer part taking the key,
+	// SweepHeldReceipts attributes the held receipt to the part holding the
+	// key if that part's submit was answered at or after Horizon (Received -
+	// the receipt horizon). Zero: NotBefore. Never after NotBefore.
+	Horizon time.Time
+	// HoldFor is how long a receipt held by NotBefore waits for a newer part
+	// before SweepHeldReceipts may apply it to an older one (zero:
+	// DefaultHoldFor).
+	HoldFor time.Duration
 }
+
+// DefaultHoldFor is Receipt.HoldFor when NotBefore is set and HoldFor is not.
+const DefaultHoldFor = 30 * time.Second
 
 // Disposition says what happened to a receipt.
 type Disposition uint8
@@ -322,6 +343,22 @@ func (r *Receipt) normalise() error {
 	}
 	if r.Received.IsZero() {
 		r.Received = time.Now()
+	}
+	if err := checkTime("not before", r.NotBefore); err != nil {
+		return err
+	}
+	if err := checkTime("horizon", r.Horizon); err != nil {
+		return err
+	}
+	if r.NotBefore.IsZero() {
+		r.Horizon, r.HoldFor = time.Time{}, 0
+		return nil
+	}
+	if r.Horizon.IsZero() || r.Horizon.After(r.NotBefore) {
+		r.Horizon = r.NotBefore
+	}
+	if r.HoldFor <= 0 {
+		r.HoldFor = DefaultHoldFor
 	}
 	return nil
 }

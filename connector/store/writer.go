@@ -15,9 +15,10 @@ import (
 // request is one PrepareParts, RecordOutcome or MatchReceipt call waiting
 // for the writer.
 type request struct {
-	prepare *prepareRequest // exactly one of prepare, outcome and receipt
+	prepare *prepareRequest // exactly one of prepare, outcome, receipt and sweep
 	outcome *Outcome
 	receipt *Receipt
+	sweep   *sweepRequest // SweepHeldReceipts: written alone, not through the queue
 	res     chan response // buffered: the writer never blocks on it
 }
 
