@@ -29,7 +29,11 @@ func (r *Runner) newTerm() *term {
 	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
 	t := &term{}
 	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule,
-		DataCoding0: oc.Encoding.DefaultAlphabet},
+		DataCoding0: oc.Encoding.DefaultAlphabet,
+		// The SMSC's ids are handed out on the submitting binds (t.pool,
+		// made below, before any bind starts): their epoch is the ids'.
+		Epoch:          func() time.Time { return t.pool.Epoch() },
+		ReceiptHorizon: oc.ReceiptHorizon, ReceiptHold: oc.ReceiptHold()},
 		inbound.Deps{Store: d.Store, Events: d.Events, Metrics: d.Metrics, Log: d.Log})
 	scfg := session.Config{
 		Operator: oc.ID, Addr: r.addr, Backups: r.backups, BindType: r.bindType, Window: oc.Window,

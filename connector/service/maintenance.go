@@ -20,19 +20,33 @@ const (
 	DefaultIncompleteMOAfter = time.Hour
 )
 
+// sweepEvery is how often the receipts held by their id epoch are looked
+// at (store.SweepHeldReceipts): their hold is 30 s or more, so a receipt
+// waits at most a few seconds more than its hold.
+const sweepEvery = 5 * time.Second
+
 // maintain expires receipts that never matched (counted and logged with
 // their ids) and segmented MO that never completed, and purges correlation
-// rows past the retention, every interval.
-// Several replicas may run it: both statements are idempotent.
+// rows past the retention, every interval; more often, it attributes the
+// receipts held by their id epoch that no newer part claimed to the parts
+// that hold their ids (sweepHeld).
+// Several replicas may run it: every statement is idempotent.
 func maintain(ctx context.Context, st *store.Store, m *metrics.Metrics, every, unmatchedAfter, retention time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	sweep := time.NewTicker(min(every, sweepEvery))
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sweep.C:
+			sweepHeld(ctx, st, m, log)
+			continue
 		case <-t.C:
 		}
+		// Before expiring: a receipt swept is not unmatched.
+		sweepHeld(ctx, st, m, log)
 		expired, err := st.ExpirePendingReceipts(ctx, unmatchedAfter)
 		if err != nil {
 			log.Warn("expiring unmatched receipts", "err", err)
@@ -56,5 +70,29 @@ func maintain(ctx context.Context, st *store.Store, m *metrics.Metrics, every, u
 		} else if n > 0 {
 			log.Info("purged old correlations", "rows", n, "older_than", retention)
 		}
+	}
+}
+
+// sweepHeld applies the receipts held since the binds came back (their id
+// was held by a part from before the id epoch) for which no newer part took
+// the id within the hold: the binds had dropped for a network cut, the SMSC
+// had not restarted, and the receipts are the older parts' (within the
+// operator's receipt horizon). Their events are in the outbox.
+func sweepHeld(ctx context.Context, st *store.Store, m *metrics.Metrics, log *slog.Logger) {
+	swept, err := st.SweepHeldReceipts(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("matching held receipts to the parts sent before the binds came back", "err", err)
+	}
+	byOp := map[string]int{}
+	for _, h := range swept {
+		m.Receipts.WithLabelValues(h.Receipt.OperatorID, "late_matched").Inc()
+		if h.Matched.Disposition == store.Applied && !h.Matched.SubmittedAt.IsZero() {
+			m.ReceiptLatency.WithLabelValues(h.Receipt.OperatorID).Observe(h.Receipt.Received.Sub(h.Matched.SubmittedAt).Seconds())
+		}
+		byOp[h.Receipt.OperatorID]++
+	}
+	for op, n := range byOp {
+		log.Info("receipts held after the binds came back matched parts sent before: no newer message took their ids (a network cut, not an SMSC restart)",
+			"operator", op, "receipts", n)
 	}
 }

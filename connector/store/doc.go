@@ -38,8 +38,9 @@
 // flush_receipt.go (round 1: take the receipts held for accepted keys, find
 // and lock the receipts' parts), flush_receipt_write.go (between the rounds
 // the receipt rules are applied in memory; round 2: count the parts of
-// multipart messages, store the receipt states, hold the unmatched). mo.go
-// stores MO parts, maintenance.go purges and expires.
+// multipart messages, store the receipt states, hold the unmatched).
+// epoch.go sweeps the receipts held by their id epoch. mo.go stores MO
+// parts, maintenance.go purges and expires.
 //
 // # After a crash
 //
@@ -62,6 +63,51 @@
 // look, so a receipt and its response that race each other from two
 // connector replicas cannot both miss. Receipts that never match are removed
 // by ExpirePendingReceipts, which returns them for logging and counting.
+//
+// # Receipts after an SMSC restart
+//
+// An SMSC that restarts may count its message ids from 1 again while rows
+// of messages sent before still hold them, and SMSCs often send a receipt
+// before its submit_sm_resp: matched by key alone, such a receipt went to
+// the older message (measured: 76 minutes older). A receipt therefore
+// carries bounds (Receipt.NotBefore, Horizon, HoldFor), set by
+// connector/inbound from the operator's id epoch and receipt horizon:
+//
+//   - The id epoch begins when the operator's submitting binds go from none
+//     bound to one (connector/session Pool.Epoch), and at the process's
+//     first bind: the SMSC may have restarted; a restart cannot be told from
+//     a network cut. The receipt horizon (operator setting receiptHorizon,
+//     72h) bounds the age of a part a receipt may be attributed to.
+//   - NotBefore = max(epoch, received - horizon). The lookup matches only a
+//     part whose submit was answered (resp_at) at or after it: both times
+//     are the connector's, and every answer on the epoch's sessions comes
+//     after the epoch began. A part holding the key from before does not
+//     match: the receipt is held, as if no part had the key, with its
+//     bounds (smpp.pending_receipts.not_before, horizon, hold_until;
+//     migration 00007).
+//   - The newer part's accepted outcome takes the key (stealSQL moves it
+//     from the older part) and releases the receipt onto itself (heldSQL,
+//     in the same transaction, its event in the outbox). heldSQL releases
+//     only onto a part answered at or after the receipt's NotBefore, so a
+//     late write of an older part's outcome does not take it.
+//   - When no newer part has taken the key once HoldFor has passed (the
+//     operator's ReceiptHold: twice its response timeout, at least 30 s; a
+//     new part's response comes within the response timeout of its
+//     submit, which precedes its receipt), the binds had dropped for a
+//     network cut, not a restart: SweepHeldReceipts (run every few seconds
+//     by the service's maintenance) applies the receipt to the part holding
+//     the key if that part was answered within the horizon, through the
+//     flush machinery (key locks, receipt rules, state, outbox event in one
+//     transaction). Otherwise it stays held until ExpirePendingReceipts
+//     counts it unmatched.
+//
+// The price: after each epoch (a process start, a takeover, every rebind
+// after all binds were down, a break-before-make credential renewal of an
+// operator's only bind) the receipts of parts sent before it wait HoldFor
+// (plus up to 5 s) before they are applied and published. What it cannot
+// tell: a restarted SMSC whose new submit took the reused id but whose
+// response never came (an unknown outcome takes no key) leaves the receipt
+// to be swept onto the older part, as after a network cut.
 //
 // # Receipt rules
 //
