@@ -52,6 +52,21 @@
 // treats by its policy. Both statements run only on those paths, outside
 // the batches: the first delivery writes nothing more than before.
 //
+// # Events: the outbox
+//
+// Every state change the store makes has its event written to
+// smpp.event_outbox in the same transaction (outbox.go): outcomeSQL inserts
+// the outcome event of each outcome it applies (a data-modifying CTE: the
+// same statement), and the receipt events of the receipts applied (held
+// ones included, when an outcome releases them) are inserted with the
+// batch's last round trip (flush_events.go; a multipart message's events
+// carry the count of its parts with a receipt, so with multipart receipts
+// they and the commit are a third round trip). Pending parts, repeated
+// answers, duplicate and stale receipts write none. RelayEvents hands the
+// oldest events to connector/relay, locked (SKIP LOCKED: two replicas
+// never publish the same rows at once), and deletes those JetStream stored.
+// Events() cues the relay after each commit that wrote events.
+//
 // # Receipts before responses
 //
 // A receipt whose key no row holds yet is held in smpp.pending_receipts

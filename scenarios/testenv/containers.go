@@ -146,18 +146,30 @@ func (p *ContainersProvider) track(c testcontainers.Container) {
 	p.mu.Unlock()
 }
 
+// EnvPostgresDurable set to 1 starts the test PostgreSQL with fsync on and
+// its data on the engine's storage (not tmpfs): production's durability, for
+// load measurements (make connector-load).
+const EnvPostgresDurable = "SMPP_TEST_PG_DURABLE"
+
 func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) {
-	c, err := tcpostgres.Run(ctx, p.images.Postgres,
+	opts := []testcontainers.ContainerCustomizer{
 		tcpostgres.WithUsername("smpp"),
 		tcpostgres.WithPassword(randomHex(12)),
 		tcpostgres.WithDatabase("postgres"),
 		tcpostgres.BasicWaitStrategies(),
+		p.customize("postgres"),
+	}
+	if os.Getenv(EnvPostgresDurable) == "1" {
+		// Production's setting, for load figures: data on the engine's
+		// storage, every commit flushed.
+		opts = append(opts, testcontainers.WithCmd("postgres", "-c", "fsync=on", "-c", "synchronous_commit=on"))
+	} else {
 		// Test databases are thrown away: keep their files in memory rather
 		// than on the engine's storage driver (fuse-overlayfs here, where
 		// every write crosses FUSE).
-		testcontainers.WithTmpfs(map[string]string{"/var/lib/postgresql/data": "rw"}),
-		p.customize("postgres"),
-	)
+		opts = append(opts, testcontainers.WithTmpfs(map[string]string{"/var/lib/postgresql/data": "rw"}))
+	}
+	c, err := tcpostgres.Run(ctx, p.images.Postgres, opts...)
 	if c != nil {
 		p.track(c)
 	}
