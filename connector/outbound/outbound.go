@@ -59,6 +59,13 @@ type Operator struct {
 	// row prepared, no outcome stored, not handed back (AfterCrashUnknown,
 	// the default: at most once, or AfterCrashResend: at least once).
 	AfterCrash AfterCrash
+	// PreviousOwnerSettle is how long after Run starts a part another
+	// process left pending may still be on its way there: the operator's
+	// previous owner, which may have started submits until a little after
+	// this replica took the lease (lease.PreviousOwnerLag), waits for their
+	// answers up to its response timeout and stores them. Such a part is
+	// judged by AfterCrash only after that (inflight.go). 0: at once.
+	PreviousOwnerSettle time.Duration
 }
 
 // AfterCrash is the policy for the parts whose submit_sm may have reached
@@ -109,6 +116,10 @@ type Consumer struct {
 	wg  sync.WaitGroup
 	// consuming is true while Run's consumer delivers.
 	consuming atomic.Bool
+	// flights and started keep one handler per part (inflight.go); started
+	// is set by Run before its handlers start.
+	flights flights
+	started time.Time
 }
 
 // DefaultAckWait is the dispatch consumer's ack wait when none is set: short,
@@ -167,6 +178,7 @@ func (w *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("operator %s: consume: %w", w.op.ID, err)
 	}
+	w.started = time.Now()
 	w.consuming.Store(true)
 	defer w.consuming.Store(false)
 	w.d.Metrics.Consuming.WithLabelValues(w.op.ID).Set(1)
@@ -243,6 +255,11 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 	if !ok {
 		return
 	}
+	release, ok := w.fly(ctx, msg, cmd)
+	if !ok {
+		return
+	}
+	defer release()
 	states, ok := w.prepare(ctx, msg, cmd, parts)
 	if !ok {
 		return
@@ -252,6 +269,10 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 		// Nothing handed back: the parts found pending are judged again by
 		// the next delivery.
 		w.retry(ctx, msg, cmd.MessageID, err)
+		return
+	}
+	if wait := w.settling(states, taken); wait > 0 {
+		w.postpone(ctx, msg, cmd, states, taken, wait)
 		return
 	}
 	attempt := deliveries(msg)
