@@ -33,7 +33,12 @@ RETURNING mc.message_id, mc.part_number, h.msg, h.part, h.key`
 
 // outcomeSQL applies outcomes where the transition is allowed (accepted >
 // rejected > unknown > pending; rejected and unknown may repeat) and returns
-// every found part: updated (true) or as it is (false).
+// every found part: updated (true) or as it is (false). A part not updated
+// because a concurrent transaction stored an outcome first (the update
+// waited for it, then found the transition not allowed) is read with a lock
+// (cur): that returns the row as that transaction stored it, where a plain
+// read would return it as the statement's snapshot saw it, still pending.
+// Only the rows not updated take that lock: rare (late or repeated answers).
 const outcomeSQL = `
 WITH i AS (
 	SELECT * FROM unnest($1::int4[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::text[],
@@ -56,12 +61,15 @@ WITH i AS (
 				WHEN 'unknown' THEN 1 ELSE 0 END)
 			OR (i.kind = mc.submit_status AND i.kind <> 'accepted'))
 	RETURNING i.ord, ` + partColumns + `
+), cur AS (
+	SELECT i.ord, ` + partColumns + `
+	FROM i JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part
+	WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.ord = i.ord)
+	FOR SHARE OF mc
 )
 SELECT ord, true, ` + partColumnsBare + ` FROM upd
 UNION ALL
-SELECT i.ord, false, ` + partColumns + `
-FROM i JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part
-WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.ord = i.ord)`
+SELECT ord, false, ` + partColumnsBare + ` FROM cur`
 
 // acceptedKeys are the accepted outcomes of a batch as arrays (stealSQL's
 // and heldSQL's arguments), in batch order.
