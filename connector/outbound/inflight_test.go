@@ -107,9 +107,20 @@ func TestPartOfAPreviousOwnerIsNotJudgedWhileItMayStillBeSent(t *testing.T) {
 		{"unknown, never answered: unknown once the settle is over", outbound.AfterCrashUnknown, false, "unknown"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			started := time.Now() // before the consumer starts
 			r := newRig(t, pipelinetest.Options{Outbound: outbound.Operator{AfterCrash: c.policy, PreviousOwnerSettle: settle}})
 			ctx := context.Background()
+			// Run creates its JetStream consumer, then starts: the consumer's
+			// creation time (the embedded server's clock is this process's)
+			// is no later than the start the settle counts from.
+			var started time.Time
+			testutil.WaitFor(t, 20*time.Second, 5*time.Millisecond, func() error {
+				info, err := consumerInfo(r)
+				if err != nil {
+					return err
+				}
+				started = info.Created
+				return nil
+			})
 			if _, err := r.Store.PrepareParts(ctx, store.MessageRef{OperatorID: pipelinetest.Operator, MessageID: "prev-1", PartCount: 1},
 				[]store.PartRef{{Number: 1}}); err != nil {
 				t.Fatal(err)
