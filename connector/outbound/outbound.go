@@ -60,11 +60,8 @@ type Operator struct {
 	// the default: at most once, or AfterCrashResend: at least once).
 	AfterCrash AfterCrash
 	// PreviousOwnerSettle is how long after Run starts a part another
-	// process left pending may still be on its way there: the operator's
-	// previous owner, which may have started submits until a little after
-	// this replica took the lease (lease.PreviousOwnerLag), waits for their
-	// answers up to its response timeout and stores them. Such a part is
-	// judged by AfterCrash only after that (inflight.go). 0: at once.
+	// process left pending may still be on its way there (the previous
+	// owner's, inflight.go): judged by AfterCrash only then. 0: at once.
 	PreviousOwnerSettle time.Duration
 }
 
@@ -116,8 +113,7 @@ type Consumer struct {
 	wg  sync.WaitGroup
 	// consuming is true while Run's consumer delivers.
 	consuming atomic.Bool
-	// flights and started keep one handler per part (inflight.go); started
-	// is set by Run before its handlers start.
+	// One handler per part (inflight.go); Run sets started first.
 	flights flights
 	started time.Time
 }
