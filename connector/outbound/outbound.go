@@ -62,6 +62,10 @@ type Operator struct {
 	// row prepared, no outcome stored, not handed back (AfterCrashUnknown,
 	// the default: at most once, or AfterCrashResend: at least once).
 	AfterCrash AfterCrash
+	// PreviousOwnerSettle is how long after Run starts a part another
+	// process left pending may still be on its way there (the previous
+	// owner's, inflight.go): judged by AfterCrash only then. 0: at once.
+	PreviousOwnerSettle time.Duration
 }
 
 // AfterCrash is the policy for the parts whose submit_sm may have reached
@@ -113,6 +117,9 @@ type Consumer struct {
 	wg  sync.WaitGroup
 	// consuming is true while Run's consumer delivers.
 	consuming atomic.Bool
+	// One handler per part (inflight.go); Run sets started first.
+	flights flights
+	started time.Time
 }
 
 // DefaultAckWait is the dispatch consumer's ack wait when none is set: short,
@@ -171,6 +178,7 @@ func (w *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("operator %s: consume: %w", w.op.ID, err)
 	}
+	w.started = time.Now()
 	w.consuming.Store(true)
 	defer w.consuming.Store(false)
 	w.d.Metrics.Consuming.WithLabelValues(w.op.ID).Set(1)
@@ -247,6 +255,11 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 	if !ok {
 		return
 	}
+	release, ok := w.fly(ctx, msg, cmd)
+	if !ok {
+		return
+	}
+	defer release()
 	states, ok := w.prepare(ctx, msg, cmd, parts)
 	if !ok {
 		return
@@ -256,6 +269,10 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 		// Nothing handed back: the parts found pending are judged again by
 		// the next delivery.
 		w.retry(ctx, msg, cmd.MessageID, err)
+		return
+	}
+	if wait := w.settling(states, taken); wait > 0 {
+		w.postpone(ctx, msg, cmd, states, taken, wait)
 		return
 	}
 	attempt := deliveries(msg)

@@ -163,19 +163,22 @@ func (r *Relay) Run(ctx context.Context) {
 		default:
 			backoff = 0
 		}
-		var wait <-chan time.Time
 		if backoff > 0 {
-			wait = time.After(backoff)
+			// Not before the backoff, cue or not: a commit says nothing
+			// about NATS.
+			select {
+			case <-ctx.Done():
+				r.drain()
+				return
+			case <-time.After(backoff):
+			}
+			continue
 		}
 		select {
 		case <-ctx.Done():
 			r.drain()
 			return
-		case <-wait:
 		case <-r.box.Events():
-			if backoff > 0 {
-				continue // not before the backoff: the cue says nothing about NATS
-			}
 		case <-poll.C:
 		}
 	}

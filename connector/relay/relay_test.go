@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
@@ -83,5 +84,22 @@ func TestDoneStopsAtTheFirstFailure(t *testing.T) {
 	}
 	if done, _ := doneUpTo(evs[:1], nil, nil); len(done) != 1 {
 		t.Fatalf("a row left out alone is done: %v", done)
+	}
+}
+
+func TestStatusIsStalledWhenTheOldestEventIsTooOld(t *testing.T) {
+	r := New(nil, nil, metrics.New(), nil, Options{StallAfter: 30 * time.Second})
+	now := time.Now()
+	r.observe(store.OutboxStats{Pending: 7, Oldest: now.Add(-10 * time.Second)}, now)
+	if s := r.Status(); s.Stalled || s.Pending != 7 || s.Lag != 10*time.Second {
+		t.Fatalf("%+v", s)
+	}
+	r.observe(store.OutboxStats{Pending: 9, Oldest: now.Add(-31 * time.Second)}, now)
+	if s := r.Status(); !s.Stalled {
+		t.Fatalf("%+v: want stalled", s)
+	}
+	r.observe(store.OutboxStats{}, now)
+	if s := r.Status(); s.Stalled || s.Lag != 0 {
+		t.Fatalf("%+v: an empty outbox", s)
 	}
 }

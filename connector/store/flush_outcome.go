@@ -36,7 +36,12 @@ RETURNING mc.message_id, mc.part_number, h.msg, h.part, h.key`
 // outcome event of each one applied to the outbox (the same statement, so
 // the same transaction and no round trip more), and returns every found
 // part: updated (true) or as it is (false). Only the three outcomes reach
-// the outbox: a pending part has no event.
+// the outbox: a pending part has no event. A part not updated because a
+// concurrent transaction stored an outcome first (the update waited for it,
+// then found the transition not allowed) is read with a lock (cur): that
+// returns the row as that transaction stored it, where a plain read would
+// return it as the statement's snapshot saw it, still pending. Only the rows
+// not updated take that lock: rare (late or repeated answers).
 const outcomeSQL = `
 WITH i AS (
 	SELECT * FROM unnest($1::int4[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::text[],
@@ -66,12 +71,15 @@ WITH i AS (
 		u.smsc_message_id, u.command_status, nullif(i.detail, ''), u.submitted_at, coalesce(u.resp_at, i.at)
 	FROM upd AS u JOIN i ON i.ord = u.ord
 	ORDER BY u.ord
+), cur AS (
+	SELECT i.ord, ` + partColumns + `
+	FROM i JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part
+	WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.ord = i.ord)
+	FOR SHARE OF mc
 )
 SELECT ord, true, ` + partColumnsBare + ` FROM upd
 UNION ALL
-SELECT i.ord, false, ` + partColumns + `
-FROM i JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part
-WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.ord = i.ord)`
+SELECT ord, false, ` + partColumnsBare + ` FROM cur`
 
 // acceptedKeys are the accepted outcomes of a batch as arrays (stealSQL's
 // and heldSQL's arguments), in batch order.

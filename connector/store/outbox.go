@@ -71,36 +71,51 @@ const outboxDeleteSQL = `DELETE FROM smpp.event_outbox WHERE id = ANY($1::int8[]
 // events JetStream acknowledged). The events are locked while publish runs,
 // so two relays (two replicas) never publish the same rows at once; rows
 // locked by another relay are skipped. It returns how many events it took.
+// Two round trips: BEGIN and the read, then the delete and COMMIT.
 //
 // The delete commits without waiting for the WAL flush (synchronous_commit
 // off): if the database crashes before the flush, the events come back and
 // are published again, which JetStream's duplicate window absorbs.
 func (s *Store) RelayEvents(ctx context.Context, limit int, publish func(context.Context, []Event) (done []int64)) (int, error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("outbox: begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it is a no-op
-	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 		return 0, fmt.Errorf("outbox: %w", err)
 	}
-	rows, _ := tx.Query(ctx, outboxSelectSQL, limit)
-	evs, err := pgx.CollectRows(rows, scanEvent)
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed && conn.Conn().PgConn().TxStatus() != 'I' {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+		}
+	}()
+	var evs []Event
+	err = roundTrip(ctx, conn, []step{
+		execStep("begin", "BEGIN"),
+		execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"),
+		{sql: outboxSelectSQL, args: []any{limit}, read: func(br pgx.BatchResults) error {
+			rows, _ := br.Query()
+			var err error
+			evs, err = pgx.CollectRows(rows, scanEvent)
+			return err
+		}},
+	})
 	if err != nil {
 		return 0, fmt.Errorf("outbox: read: %w", err)
 	}
-	if len(evs) == 0 {
-		return 0, nil
+	var done []int64
+	if len(evs) > 0 {
+		done = publish(ctx, evs)
 	}
-	done := publish(ctx, evs)
+	end := []step{execStep("commit", "COMMIT")}
 	if len(done) > 0 {
-		if _, err := tx.Exec(ctx, outboxDeleteSQL, done); err != nil {
-			return len(evs), fmt.Errorf("outbox: delete published: %w", err)
-		}
+		end = append([]step{execStep("delete published", outboxDeleteSQL, done)}, end...)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return len(evs), fmt.Errorf("outbox: commit: %w", err)
+	if err := roundTrip(ctx, conn, end); err != nil {
+		return len(evs), fmt.Errorf("outbox: %w", err)
 	}
+	committed = true
 	return len(evs), nil
 }
 

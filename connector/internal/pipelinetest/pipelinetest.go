@@ -63,8 +63,8 @@ type Options struct {
 	// ReceiptParts is the operator's rule for multipart receipts (the relay's).
 	ReceiptParts string
 	Shadow       bool
-	TPS      int
-	Store    store.Options
+	TPS          int
+	Store        store.Options
 }
 
 // Quiet is a logger that discards.
