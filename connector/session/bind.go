@@ -124,9 +124,7 @@ func (b *Bind) setStateLocked(s State, err error) {
 	if s == StateBound && b.state != StateBound {
 		close(b.bound)
 	}
-	if b.onBound != nil && (s == StateBound) != (b.state == StateBound) {
-		b.onBound(s == StateBound)
-	}
+	b.notifyBound(s) // epoch.go
 	b.state, b.lastErr = s, err
 	close(b.changed)
 	b.changed = make(chan struct{})

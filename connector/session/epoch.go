@@ -38,6 +38,14 @@ func (e *epoch) bound(up bool) {
 	e.up++
 }
 
+// notifyBound tells the bind's pool (onBound) that its state, about to
+// become s, enters or leaves StateBound. Called under b.mu.
+func (b *Bind) notifyBound(s State) {
+	if b.onBound != nil && (s == StateBound) != (b.state == StateBound) {
+		b.onBound(s == StateBound)
+	}
+}
+
 // track hooks the pool's binds (before they start).
 func (p *Pool) track() {
 	for _, b := range p.binds {
