@@ -93,3 +93,69 @@ func TestReceiptsAfterAnSMSCRestartGoToTheNewMessages(t *testing.T) {
 		t.Fatalf("%d receipt events for %d messages, want %d each: %v", len(got), len(seen), n, got)
 	}
 }
+
+// The binds drop for a network cut (the simulator's outage), not a restart:
+// a receipt for a message sent before comes after the binds are back, in the
+// new epoch. It is held (its part was answered before the epoch), no newer
+// message takes its id, and once the hold has passed the sweep (the
+// service's maintenance; called here) publishes it under its own message.
+func TestReceiptAfterANetworkCutIsPublishedAfterTheHold(t *testing.T) {
+	var pool atomic.Pointer[session.Pool]
+	r := newRig(t, pipelinetest.Options{Inbound: inbound.Operator{
+		Epoch: func() time.Time {
+			if p := pool.Load(); p != nil {
+				return p.Epoch()
+			}
+			return time.Time{}
+		},
+		ReceiptHorizon: 72 * time.Hour, ReceiptHold: 30 * time.Second,
+	}})
+	pool.Store(r.Pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := r.Pool.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"distribution": map[string]any{"kind": "fixed", "value": "3s"}})
+	if _, err := r.Sim.Faults.Add(faults.Spec{Type: "receipt_delay", Params: b}); err != nil {
+		t.Fatal(err)
+	}
+	r.Publish(t, "cut-1", "before the cut")
+	r.WaitEvents(t, natscontract.EventsStream, natscontract.OutcomeSubjectFor(pipelinetest.Operator), 1)
+	epoch := r.Pool.Epoch()
+	b, _ = json.Marshal(map[string]any{"duration": "500ms"})
+	if _, err := r.Sim.Faults.Add(faults.Spec{Type: "outage", Params: b}); err != nil {
+		t.Fatal(err)
+	}
+	// The receipt is answered (stored) after the binds came back: held.
+	smpptest.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
+		if got := r.Sim.Stats().Sum(pipelinetest.Operator, "acme", "receipt_resp", "ESME_ROK"); got < 1 {
+			return fmt.Errorf("receipt not answered yet")
+		}
+		return nil
+	})
+	if e := r.Pool.Epoch(); !e.After(epoch) {
+		t.Fatalf("epoch %s after the outage, want after %s", e, epoch)
+	}
+	if n, err := r.Store.PendingReceipts(ctx); err != nil || n != 1 {
+		t.Fatalf("%d receipts held (%v), want 1", n, err)
+	}
+	if got := r.Events(t, natscontract.ReceiptStream, natscontract.ReceiptSubject); len(got) != 0 {
+		t.Fatalf("receipt published within the hold: %v", got)
+	}
+	if got, err := r.Store.SweepHeldReceipts(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("swept within the hold: %v %v", got, err)
+	}
+	// The hold has passed (aged in the table rather than waited for).
+	if _, err := r.Store.Pool().Exec(ctx, `UPDATE smpp.pending_receipts SET hold_until = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Store.SweepHeldReceipts(ctx)
+	if err != nil || len(got) != 1 || got[0].Matched.MessageID != "cut-1" || got[0].Matched.Disposition != store.Applied {
+		t.Fatalf("swept %+v %v, want the receipt applied to cut-1", got, err)
+	}
+	ev := r.WaitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, 1)
+	if len(ev) != 1 || ev[0]["messageId"] != "cut-1" {
+		t.Fatalf("receipt events %v, want one for cut-1", ev)
+	}
+}
