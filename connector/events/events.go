@@ -10,11 +10,14 @@ package events
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -60,12 +63,25 @@ type Outcome struct {
 
 // DeadLetter is a command that can never be sent.
 type DeadLetter struct {
-	OperatorID string    `json:"operatorId"`
-	Subject    string    `json:"subject"`
-	Reason     string    `json:"reason"`
-	Field      string    `json:"field,omitempty"`
-	Command    string    `json:"command"` // the command as received
-	ReceivedAt time.Time `json:"receivedAt"`
+	OperatorID string `json:"operatorId"`
+	Subject    string `json:"subject"`
+	Reason     string `json:"reason"`
+	Field      string `json:"field,omitempty"`
+	Command    string `json:"command"` // the command as received (invalid UTF-8 replaced: see CommandBase64)
+	// CommandBase64 is the command's bytes, base64, when they are not valid
+	// UTF-8: JSON cannot carry them, and the orchestrator's team needs the
+	// exact bytes to find the fault.
+	CommandBase64 string    `json:"commandBase64,omitempty"`
+	ReceivedAt    time.Time `json:"receivedAt"`
+}
+
+// CommandText fills Command, and CommandBase64 when data is not valid UTF-8.
+func (d *DeadLetter) CommandText(data []byte) {
+	d.Command = string(data)
+	if !utf8.Valid(data) {
+		d.Command = strings.ToValidUTF8(d.Command, "\uFFFD")
+		d.CommandBase64 = base64.StdEncoding.EncodeToString(data)
+	}
 }
 
 // MO is a reassembled mobile-originated message.

@@ -3,7 +3,9 @@ package events
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,5 +116,30 @@ func TestShadowModePublishesNoReceiptOrOutcome(t *testing.T) {
 	lines := bytes.Split(bytes.TrimSpace(cmp.Bytes()), []byte("\n"))
 	if len(lines) != 2 || !bytes.Contains(lines[0], []byte(`"kind":"receipt"`)) || !bytes.Contains(lines[1], []byte(`"kind":"outcome"`)) {
 		t.Fatalf("comparison log:\n%s", cmp.String())
+	}
+}
+
+// A command that is not valid UTF-8 keeps its exact bytes in the dead
+// letter (base64), beside a readable copy.
+func TestDeadLetterKeepsTheBytesOfAnInvalidCommand(t *testing.T) {
+	data := []byte("{\"text\":\"caf\xe9\"}")
+	var d DeadLetter
+	d.CommandText(data)
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back DeadLetter
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(back.CommandBase64)
+	if err != nil || !bytes.Equal(raw, data) || !strings.Contains(back.Command, "caf\uFFFD") {
+		t.Fatalf("%s: the bytes are not kept", b)
+	}
+	d = DeadLetter{}
+	d.CommandText([]byte(`{"text":"café"}`))
+	if d.CommandBase64 != "" || d.Command != `{"text":"café"}` {
+		t.Fatalf("%+v: a valid command is kept as text only", d)
 	}
 }
