@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -123,7 +124,8 @@ type Message struct {
 	Receipt *Receipt
 }
 
-// ID is the event's JetStream message id: one per message, part and state,
+// ID is the event's JetStream message id: one per message, part and state
+// (and time received, for a receipt's intermediate states),
 // built from the orchestrator's message id, never from the SMSC's id (SMSCs
 // reuse theirs after a restart or when a counter wraps, and JetStream would
 // drop the new receipt as a duplicate of the old one). A second publish of
@@ -133,7 +135,13 @@ func (m Message) ID() string {
 		return fmt.Sprintf("out:%s:%s:%d:%s", o.OperatorID, o.MessageID, o.PartNumber, o.Outcome)
 	}
 	r := m.Receipt
-	return fmt.Sprintf("dlr:%s:%s:%d:%s", r.OperatorID, r.MessageID, r.PartNumber, r.Status)
+	id := fmt.Sprintf("dlr:%s:%s:%d:%s", r.OperatorID, r.MessageID, r.PartNumber, r.Status)
+	if !r.Status.Final() {
+		// Intermediate states may alternate (ENROUTE, ACCEPTED, ENROUTE):
+		// each is an event of its own. A part has one final receipt.
+		id += ":" + strconv.FormatInt(r.ReceivedAt.UnixMicro(), 10)
+	}
+	return id
 }
 
 // PublishAll publishes the events (asynchronously, in order) and waits for
@@ -168,6 +176,15 @@ func (p *Publisher) PublishAll(ctx context.Context, msgs []Message) (errs []erro
 	for i, f := range futures {
 		if f == nil {
 			continue
+		}
+		// An answer already in counts even if ctx has ended meanwhile.
+		select {
+		case <-f.Ok():
+			continue
+		case err := <-f.Err():
+			errs[i] = fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
+			continue
+		default:
 		}
 		select {
 		case <-f.Ok():

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
@@ -141,5 +142,21 @@ func TestDeadLetterKeepsTheBytesOfAnInvalidCommand(t *testing.T) {
 	d.CommandText([]byte(`{"text":"café"}`))
 	if d.CommandBase64 != "" || d.Command != `{"text":"café"}` {
 		t.Fatalf("%+v: a valid command is kept as text only", d)
+	}
+}
+
+// A receipt's intermediate states may alternate (ENROUTE, ACCEPTED,
+// ENROUTE): each is an event, so their ids differ; a part's final receipt
+// has one id whenever it is published.
+func TestReceiptIDs(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	id := func(status dlr.Status, received time.Time) string {
+		return Message{Receipt: &Receipt{OperatorID: "mno-a", MessageID: "m", PartNumber: 1, Status: status, ReceivedAt: received}}.ID()
+	}
+	if a, b := id(dlr.Enroute, at), id(dlr.Enroute, at.Add(time.Second)); a == b {
+		t.Fatalf("two ENROUTE receipts share the id %s", a)
+	}
+	if a, b := id(dlr.Delivered, at), id(dlr.Delivered, at.Add(time.Second)); a != b || a != "dlr:mno-a:m:1:DELIVERED" {
+		t.Fatalf("final receipt ids %s and %s", a, b)
 	}
 }
