@@ -10,11 +10,15 @@ package events
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -60,12 +64,25 @@ type Outcome struct {
 
 // DeadLetter is a command that can never be sent.
 type DeadLetter struct {
-	OperatorID string    `json:"operatorId"`
-	Subject    string    `json:"subject"`
-	Reason     string    `json:"reason"`
-	Field      string    `json:"field,omitempty"`
-	Command    string    `json:"command"` // the command as received
-	ReceivedAt time.Time `json:"receivedAt"`
+	OperatorID string `json:"operatorId"`
+	Subject    string `json:"subject"`
+	Reason     string `json:"reason"`
+	Field      string `json:"field,omitempty"`
+	Command    string `json:"command"` // the command as received (invalid UTF-8 replaced: see CommandBase64)
+	// CommandBase64 is the command's bytes, base64, when they are not valid
+	// UTF-8: JSON cannot carry them, and the orchestrator's team needs the
+	// exact bytes to find the fault.
+	CommandBase64 string    `json:"commandBase64,omitempty"`
+	ReceivedAt    time.Time `json:"receivedAt"`
+}
+
+// CommandText fills Command, and CommandBase64 when data is not valid UTF-8.
+func (d *DeadLetter) CommandText(data []byte) {
+	d.Command = string(data)
+	if !utf8.Valid(data) {
+		d.Command = strings.ToValidUTF8(d.Command, "\uFFFD")
+		d.CommandBase64 = base64.StdEncoding.EncodeToString(data)
+	}
 }
 
 // MO is a reassembled mobile-originated message.
@@ -107,7 +124,8 @@ type Message struct {
 	Receipt *Receipt
 }
 
-// ID is the event's JetStream message id: one per message, part and state,
+// ID is the event's JetStream message id: one per message, part and state
+// (and time received, for a receipt's intermediate states),
 // built from the orchestrator's message id, never from the SMSC's id (SMSCs
 // reuse theirs after a restart or when a counter wraps, and JetStream would
 // drop the new receipt as a duplicate of the old one). A second publish of
@@ -117,7 +135,13 @@ func (m Message) ID() string {
 		return fmt.Sprintf("out:%s:%s:%d:%s", o.OperatorID, o.MessageID, o.PartNumber, o.Outcome)
 	}
 	r := m.Receipt
-	return fmt.Sprintf("dlr:%s:%s:%d:%s", r.OperatorID, r.MessageID, r.PartNumber, r.Status)
+	id := fmt.Sprintf("dlr:%s:%s:%d:%s", r.OperatorID, r.MessageID, r.PartNumber, r.Status)
+	if !r.Status.Final() {
+		// Intermediate states may alternate (ENROUTE, ACCEPTED, ENROUTE):
+		// each is an event of its own. A part has one final receipt.
+		id += ":" + strconv.FormatInt(r.ReceivedAt.UnixMicro(), 10)
+	}
+	return id
 }
 
 // PublishAll publishes the events (asynchronously, in order) and waits for
@@ -152,6 +176,15 @@ func (p *Publisher) PublishAll(ctx context.Context, msgs []Message) (errs []erro
 	for i, f := range futures {
 		if f == nil {
 			continue
+		}
+		// An answer already in counts even if ctx has ended meanwhile.
+		select {
+		case <-f.Ok():
+			continue
+		case err := <-f.Err():
+			errs[i] = fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
+			continue
+		default:
 		}
 		select {
 		case <-f.Ok():

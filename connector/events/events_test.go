@@ -3,12 +3,15 @@ package events
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
@@ -114,5 +117,46 @@ func TestShadowModePublishesNoReceiptOrOutcome(t *testing.T) {
 	lines := bytes.Split(bytes.TrimSpace(cmp.Bytes()), []byte("\n"))
 	if len(lines) != 2 || !bytes.Contains(lines[0], []byte(`"kind":"receipt"`)) || !bytes.Contains(lines[1], []byte(`"kind":"outcome"`)) {
 		t.Fatalf("comparison log:\n%s", cmp.String())
+	}
+}
+
+// A command that is not valid UTF-8 keeps its exact bytes in the dead
+// letter (base64), beside a readable copy.
+func TestDeadLetterKeepsTheBytesOfAnInvalidCommand(t *testing.T) {
+	data := []byte("{\"text\":\"caf\xe9\"}")
+	var d DeadLetter
+	d.CommandText(data)
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back DeadLetter
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(back.CommandBase64)
+	if err != nil || !bytes.Equal(raw, data) || !strings.Contains(back.Command, "caf\uFFFD") {
+		t.Fatalf("%s: the bytes are not kept", b)
+	}
+	d = DeadLetter{}
+	d.CommandText([]byte(`{"text":"café"}`))
+	if d.CommandBase64 != "" || d.Command != `{"text":"café"}` {
+		t.Fatalf("%+v: a valid command is kept as text only", d)
+	}
+}
+
+// A receipt's intermediate states may alternate (ENROUTE, ACCEPTED,
+// ENROUTE): each is an event, so their ids differ; a part's final receipt
+// has one id whenever it is published.
+func TestReceiptIDs(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	id := func(status dlr.Status, received time.Time) string {
+		return Message{Receipt: &Receipt{OperatorID: "mno-a", MessageID: "m", PartNumber: 1, Status: status, ReceivedAt: received}}.ID()
+	}
+	if a, b := id(dlr.Enroute, at), id(dlr.Enroute, at.Add(time.Second)); a == b {
+		t.Fatalf("two ENROUTE receipts share the id %s", a)
+	}
+	if a, b := id(dlr.Delivered, at), id(dlr.Delivered, at.Add(time.Second)); a != b || a != "dlr:mno-a:m:1:DELIVERED" {
+		t.Fatalf("final receipt ids %s and %s", a, b)
 	}
 }

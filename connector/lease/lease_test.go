@@ -150,7 +150,9 @@ func TestLossDuringTheGracePeriodMeansStandingBy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	slow := fast()
-	slow.Poll, slow.Grace = 100*time.Millisecond, 800*time.Millisecond
+	// Slower than the second lease's poll, so that the second takes the
+	// lock the first loses.
+	slow.Poll, slow.Grace = 500*time.Millisecond, 1500*time.Millisecond
 	var logs testutil.LogBuffer
 	slow.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	admin, err := pgx.Connect(ctx, dsn)

@@ -21,8 +21,8 @@ import (
 //
 //   - In this process, flights: a delivery of a message another delivery is
 //     working on waits (its own heartbeats keep it) until that one is done,
-//     then goes on from the stored states: the parts done are published
-//     again, not sent; a part still pending is one the first delivery handed
+//     then goes on from the stored states: the parts done are skipped (their
+//     events are in the outbox), not sent; a part still pending is one the first delivery handed
 //     back (sent now) or could not record (judged by the policy).
 //   - Across replicas, the settle: only the operator's owner consumes (the
 //     lease), and an old owner stops starting submits when it sees it lost

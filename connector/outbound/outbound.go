@@ -573,7 +573,8 @@ func (w *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, err error)
 		bc = &dispatch.BadCommand{Reason: err.Error()}
 	}
 	dl := events.DeadLetter{OperatorID: w.op.ID, Subject: msg.Subject(), Reason: bc.Reason, Field: bc.Field,
-		Command: string(msg.Data()), ReceivedAt: time.Now().UTC()}
+		ReceivedAt: time.Now().UTC()}
+	dl.CommandText(msg.Data())
 	if perr := w.d.Events.DeadLetter(ctx, dl); perr != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("deadletter").Inc()
 		w.retry(ctx, msg, "", fmt.Errorf("dead letter: %w", perr))

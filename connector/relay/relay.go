@@ -8,19 +8,22 @@
 // and before the delete) carries the same message id both times, which
 // JetStream's duplicate window drops.
 //
-// One relay runs in each replica; the outbox rows a relay is publishing are
-// locked (SKIP LOCKED), so replicas share the work without publishing the
-// same rows at once. A pass is a chain of named steps, each tested alone:
-// take (the oldest events, locked), select (the operator's receipt rule),
-// build (the event as connector/events defines it), publish (asynchronously,
-// all acknowledgements awaited), and delete (what JetStream stored, up to the
-// first failure, so that the events of one part keep their order).
+// One relay runs in each replica, and one at a time works (the store's
+// relay lock): the events reach JetStream in the order they were stored. A
+// pass is a chain of named steps, each tested alone: take (the oldest
+// events, locked), select (one event per part per pass, so that a part's
+// later event never goes out before an earlier one that failed; the
+// operator's receipt rule; a live relay drops the events a shadow replica
+// left), build (the event as connector/events defines it), publish
+// (asynchronously, all acknowledgements awaited), and delete (what
+// JetStream stored, and what was dropped).
 package relay
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -62,6 +65,9 @@ type Options struct {
 	// ReceiptParts gives an operator's rule for multipart receipts: each
 	// (default), first or last part's receipt stands for the message.
 	ReceiptParts func(operatorID string) string
+	// Shadow: the replica runs in shadow mode (its publisher writes the
+	// comparison log); it relays only the events shadow replicas wrote.
+	Shadow bool
 }
 
 func (o Options) withDefaults() Options {
@@ -91,7 +97,7 @@ func (o Options) withDefaults() Options {
 
 // Outbox is the store's side of the relay (store.Store).
 type Outbox interface {
-	RelayEvents(ctx context.Context, limit int, publish func(context.Context, []store.Event) []int64) (int, error)
+	RelayEvents(ctx context.Context, limit int, shadow bool, publish func(context.Context, []store.Event) []int64) (int, error)
 	Outbox(ctx context.Context) (store.OutboxStats, error)
 	Events() <-chan struct{}
 }
@@ -204,14 +210,18 @@ func (r *Relay) drain() {
 // stored. It returns how many events it took and whether anything failed.
 func (r *Relay) Pass(ctx context.Context) (took int, failed bool) {
 	var publishErr error
-	took, err := r.box.RelayEvents(ctx, r.opts.Batch, func(ctx context.Context, evs []store.Event) []int64 {
+	took, err := r.box.RelayEvents(ctx, r.opts.Batch, r.opts.Shadow, func(ctx context.Context, evs []store.Event) []int64 {
 		pctx, cancel := context.WithTimeout(ctx, r.opts.PublishTimeout)
 		defer cancel()
-		msgs, idx := r.build(evs)
+		plan := r.selectEvents(evs)
+		msgs := make([]events.Message, len(plan.publish))
+		for k, i := range plan.publish {
+			msgs[k] = message(evs[i])
+		}
 		errs := r.pub.PublishAll(pctx, msgs)
-		done, err := doneUpTo(evs, idx, errs)
+		done, err := plan.done(evs, errs)
 		publishErr = err
-		r.count(evs, idx, errs)
+		r.count(evs, plan, errs)
 		return done
 	})
 	if err == nil {
@@ -221,17 +231,41 @@ func (r *Relay) Pass(ctx context.Context) (took int, failed bool) {
 	return took, err != nil
 }
 
-// build turns the outbox rows into events to publish (select and build
-// steps). idx[k] is the row of msgs[k]; rows left out are receipts the
-// operator's rule does not report, deleted without a publish.
-func (r *Relay) build(evs []store.Event) (msgs []events.Message, idx []int) {
+// plan is what a pass does with the events it took: publish is the
+// indexes of the events to publish, in order; drop those deleted without a
+// publish; the others wait for the next pass.
+type plan struct {
+	publish []int
+	drop    []int
+	// shadowDropped counts the events a shadow replica left that this live
+	// relay drops.
+	shadowDropped int
+}
+
+// selectEvents is the select step: one event per part per pass (a part's
+// next event waits until the earlier one is stored by JetStream), the
+// receipts the operator's rule does not report dropped, and in a live relay
+// the events a shadow replica left dropped (never published: the legacy
+// dispatcher reported those messages).
+func (r *Relay) selectEvents(evs []store.Event) plan {
+	var p plan
+	seen := make(map[[3]string]bool, len(evs))
 	for i, e := range evs {
-		if e.Kind == store.EventReceipt && !reported(r.opts.ReceiptParts(e.OperatorID), e.Part, e.PartCount) {
-			continue
+		part := [3]string{e.OperatorID, e.MessageID, strconv.Itoa(e.Part)}
+		switch {
+		case seen[part]:
+			continue // after the part's earlier event, next pass
+		case e.Shadow && !r.opts.Shadow:
+			p.drop = append(p.drop, i)
+			p.shadowDropped++
+		case e.Kind == store.EventReceipt && !reported(r.opts.ReceiptParts(e.OperatorID), e.Part, e.PartCount):
+			p.drop = append(p.drop, i)
+		default:
+			seen[part] = true
+			p.publish = append(p.publish, i)
 		}
-		msgs, idx = append(msgs, message(e)), append(idx, i)
 	}
-	return msgs, idx
+	return p
 }
 
 // reported applies an operator's rule for the receipts of a multipart
@@ -263,35 +297,40 @@ func message(e store.Event) events.Message {
 		SubmittedAt: e.SubmittedAt.UTC(), DoneAt: e.DoneAt.UTC(), ReceivedAt: e.At.UTC()}}
 }
 
-// doneUpTo is the delete step's list: the rows before the first failed
-// publish (published, or left out by the rule). Rows after a failure stay,
-// even if published, so a part's events are never delivered out of order;
-// their second publish is a duplicate JetStream drops.
-func doneUpTo(evs []store.Event, idx []int, errs []error) ([]int64, error) {
-	failedAt := len(evs)
+// done is the delete step's list: the events JetStream stored and those
+// dropped. A failed one stays, and the part's later events with it (the
+// select step held them back), for the next pass.
+func (p plan) done(evs []store.Event, errs []error) ([]int64, error) {
 	var first error
-	for k, err := range errs {
-		if err != nil {
-			failedAt, first = idx[k], err
-			break
+	ids := make([]int64, 0, len(p.publish)+len(p.drop))
+	for k, i := range p.publish {
+		if errs[k] != nil {
+			if first == nil {
+				first = errs[k]
+			}
+			continue
 		}
+		ids = append(ids, evs[i].ID)
 	}
-	done := make([]int64, 0, failedAt)
-	for i := range failedAt {
-		done = append(done, evs[i].ID)
+	for _, i := range p.drop {
+		ids = append(ids, evs[i].ID)
 	}
-	return done, first
+	return ids, first
 }
 
-// count counts published events and failures.
-func (r *Relay) count(evs []store.Event, idx []int, errs []error) {
+// count counts published events and failures, and reports dropped shadow
+// events.
+func (r *Relay) count(evs []store.Event, p plan, errs []error) {
 	for k, err := range errs {
-		kind := evs[idx[k]].Kind
+		kind := evs[p.publish[k]].Kind
 		if err != nil {
 			r.m.PublishErrors.WithLabelValues(kind).Inc()
 		} else {
 			r.m.OutboxPublished.WithLabelValues(kind).Inc()
 		}
+	}
+	if p.shadowDropped > 0 {
+		r.log.Warn("events written in shadow mode dropped, not published (left over from a shadow replica)", "events", p.shadowDropped)
 	}
 }
 
@@ -320,7 +359,7 @@ func (r *Relay) watch(ctx context.Context) {
 	for {
 		st, err := r.box.Outbox(ctx)
 		if err == nil {
-			r.observe(st, time.Now())
+			r.observe(st)
 		} else if !errors.Is(err, context.Canceled) {
 			r.log.Debug("reading the outbox's size", "err", err)
 		}
@@ -332,11 +371,8 @@ func (r *Relay) watch(ctx context.Context) {
 	}
 }
 
-func (r *Relay) observe(st store.OutboxStats, now time.Time) {
-	var lag time.Duration
-	if !st.Oldest.IsZero() {
-		lag = max(now.Sub(st.Oldest), 0)
-	}
+func (r *Relay) observe(st store.OutboxStats) {
+	lag := st.Lag
 	r.m.OutboxPending.Set(float64(st.Pending))
 	r.m.OutboxLag.Set(lag.Seconds())
 	r.mu.Lock()

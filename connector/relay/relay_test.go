@@ -30,19 +30,25 @@ func TestReportedFollowsTheOperatorsRule(t *testing.T) {
 	}
 }
 
-func TestBuildLeavesOutTheReceiptsTheRuleDoesNotReport(t *testing.T) {
+func TestSelectOneEventPerPartTheRuleAndShadowLeftovers(t *testing.T) {
 	r := New(nil, nil, nil, nil, Options{ReceiptParts: func(op string) string {
 		return map[string]string{"mno-last": "last"}[op]
 	}})
 	evs := []store.Event{
-		{ID: 1, Kind: store.EventReceipt, OperatorID: "mno-last", Part: 1, PartCount: 2},
-		{ID: 2, Kind: store.EventOutcome, OperatorID: "mno-last", Part: 1, PartCount: 2},
-		{ID: 3, Kind: store.EventReceipt, OperatorID: "mno-last", Part: 2, PartCount: 2},
-		{ID: 4, Kind: store.EventReceipt, OperatorID: "mno-each", Part: 1, PartCount: 2},
+		{ID: 1, Kind: store.EventReceipt, OperatorID: "mno-last", MessageID: "m", Part: 1, PartCount: 2}, // not reported: dropped
+		{ID: 2, Kind: store.EventOutcome, OperatorID: "mno-last", MessageID: "m", Part: 1, PartCount: 2},
+		{ID: 3, Kind: store.EventReceipt, OperatorID: "mno-last", MessageID: "m", Part: 2, PartCount: 2},
+		{ID: 4, Kind: store.EventOutcome, OperatorID: "mno-a", MessageID: "n", Part: 1, PartCount: 1},
+		{ID: 5, Kind: store.EventReceipt, OperatorID: "mno-a", MessageID: "n", Part: 1, PartCount: 1}, // after 4: next pass
+		{ID: 6, Kind: store.EventOutcome, OperatorID: "mno-a", MessageID: "s", Part: 1, PartCount: 1, Shadow: true},
 	}
-	msgs, idx := r.build(evs)
-	if !slices.Equal(idx, []int{1, 2, 3}) || msgs[0].Outcome == nil || msgs[1].Receipt == nil {
-		t.Fatalf("idx %v, msgs %+v", idx, msgs)
+	p := r.selectEvents(evs)
+	if !slices.Equal(p.publish, []int{1, 2, 3}) || !slices.Equal(p.drop, []int{0, 5}) || p.shadowDropped != 1 {
+		t.Fatalf("%+v", p)
+	}
+	shadow := New(nil, nil, nil, nil, Options{Shadow: true})
+	if p := shadow.selectEvents(evs[5:]); !slices.Equal(p.publish, []int{0}) || len(p.drop) != 0 {
+		t.Fatalf("a shadow relay relays the shadow events: %+v", p)
 	}
 }
 
@@ -69,36 +75,33 @@ func TestMessageIsTheEventConsumersRead(t *testing.T) {
 	}
 }
 
-func TestDoneStopsAtTheFirstFailure(t *testing.T) {
+// Every event JetStream stored is deleted, and every one dropped; a failed
+// one stays (and its part's later events, which the select step held back).
+func TestDoneIsWhatWasStoredOrDropped(t *testing.T) {
 	evs := []store.Event{{ID: 10}, {ID: 11}, {ID: 12}, {ID: 13}, {ID: 14}}
 	fail := errors.New("no stream")
-	// Row 1 was left out (the receipt rule): it is done without a publish.
-	idx := []int{0, 2, 3, 4}
-	done, err := doneUpTo(evs, idx, []error{nil, nil, fail, nil})
-	if !slices.Equal(done, []int64{10, 11, 12}) || !errors.Is(err, fail) {
-		t.Fatalf("done %v, err %v: the rows before the failed one", done, err)
-	}
-	done, err = doneUpTo(evs, idx, []error{nil, nil, nil, nil})
-	if len(done) != 5 || err != nil {
+	p := plan{publish: []int{0, 2, 3}, drop: []int{1}}
+	done, err := p.done(evs, []error{nil, fail, nil})
+	if !slices.Equal(done, []int64{10, 13, 11}) || !errors.Is(err, fail) {
 		t.Fatalf("done %v, err %v", done, err)
 	}
-	if done, _ := doneUpTo(evs[:1], nil, nil); len(done) != 1 {
-		t.Fatalf("a row left out alone is done: %v", done)
+	done, err = p.done(evs, []error{nil, nil, nil})
+	if len(done) != 4 || err != nil {
+		t.Fatalf("done %v, err %v", done, err)
 	}
 }
 
 func TestStatusIsStalledWhenTheOldestEventIsTooOld(t *testing.T) {
 	r := New(nil, nil, metrics.New(), nil, Options{StallAfter: 30 * time.Second})
-	now := time.Now()
-	r.observe(store.OutboxStats{Pending: 7, Oldest: now.Add(-10 * time.Second)}, now)
+	r.observe(store.OutboxStats{Pending: 7, Lag: 10 * time.Second})
 	if s := r.Status(); s.Stalled || s.Pending != 7 || s.Lag != 10*time.Second {
 		t.Fatalf("%+v", s)
 	}
-	r.observe(store.OutboxStats{Pending: 9, Oldest: now.Add(-31 * time.Second)}, now)
+	r.observe(store.OutboxStats{Pending: 9, Lag: 31 * time.Second})
 	if s := r.Status(); !s.Stalled {
 		t.Fatalf("%+v: want stalled", s)
 	}
-	r.observe(store.OutboxStats{}, now)
+	r.observe(store.OutboxStats{})
 	if s := r.Status(); s.Stalled || s.Lag != 0 {
 		t.Fatalf("%+v: an empty outbox", s)
 	}

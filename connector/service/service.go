@@ -88,7 +88,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	}
 	// Four batch writers: a message costs three store round trips (prepare,
 	// outcome, receipt), and with two the writer was the bottleneck.
-	st, err := store.Open(ctx, svc.PostgresDSN, store.Options{Logger: log, Flushers: 4})
+	st, err := store.Open(ctx, svc.PostgresDSN, store.Options{Logger: log, Flushers: 4, Shadow: svc.Shadow})
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -136,7 +136,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		runners = append(runners, r)
 	}
 
-	rel := relay.New(st, pub, m, log, relay.Options{ReceiptParts: func(id string) string {
+	rel := relay.New(st, pub, m, log, relay.Options{Shadow: svc.Shadow, ReceiptParts: func(id string) string {
 		oc, _ := ops.Operator(id)
 		return oc.Quirks.ReceiptParts
 	}})

@@ -21,7 +21,8 @@
 // first, and hands the batch to one of Options.Flushers, which writes it in
 // a single transaction: set-based statements on arrays (INSERT ... SELECT
 // FROM unnest, UPDATE ... FROM unnest), pipelined with BEGIN and COMMIT in
-// at most two round trips, one commit. Every caller waits for its own
+// two round trips (three when a receipt of a multipart message is applied),
+// one commit. Every caller waits for its own
 // result, which is durable when it returns. A request that makes its batch
 // fail (bad data) is isolated by writing the batch's requests one by one, so
 // it cannot fail the others; deadlocks and lost connections are retried.
@@ -31,9 +32,10 @@
 // # Where the code is
 //
 // writer.go collects and isolates batches; flush.go writes one (flushTx: a
-// txn sorts the batch by kind of request and sends two round trips, each a
+// txn sorts the batch by kind of request and sends its round trips, each a
 // list of steps that queue a statement and read its result). The steps are
 // built per kind of request: flush_prepare.go (insert and read the parts),
+// flush_events.go (the receipts' events),
 // flush_outcome.go (store the outcomes; release an SMSC id an SMSC reused),
 // flush_receipt.go (round 1: take the receipts held for accepted keys, find
 // and lock the receipts' parts), flush_receipt_write.go (between the rounds

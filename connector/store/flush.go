@@ -117,7 +117,9 @@ func roundTrip(ctx context.Context, conn *pgxpool.Conn, steps []step) error {
 // result. The transaction is two pipelined round trips (BEGIN and COMMIT
 // travel with the statements): the first stores prepares and outcomes and
 // reads what the receipts need, the second writes the receipts. A batch
-// with neither receipts nor accepted outcomes commits in the first.
+// with neither receipts nor accepted outcomes commits in the first; one
+// that applies a receipt to a part of a multipart message takes a third
+// (its event carries the count read in the second).
 func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]response, error) {
 	t := &txn{s: s, batch: batch, res: make([]response, len(batch)), steal: steal,
 		keyLocks: map[int32]bool{}, rowsByID: map[int64]*part{}, siblings: map[string]map[int]dlr.Status{}}
@@ -187,10 +189,10 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 	// receipt, known once round 2 has read them: then the events and the
 	// commit are a third round trip.
 	steps = steps[:0]
-	multipart := len(t.multipart) > 0
-	if multipart {
+	if len(t.multipart) > 0 {
 		steps = append(steps, t.siblingSteps()...)
 	}
+	multipart := t.appliedMultipart()
 	if st, ok := t.receiptUpdateStep(); ok {
 		steps = append(steps, st)
 	}

@@ -8,9 +8,9 @@ import (
 // receipts were applied.
 const receiptEventSQL = `
 INSERT INTO smpp.event_outbox (kind, operator_id, message_id, part_number, part_count, status,
-	smsc_message_id, stat, err, parts_received, submitted_at, done_at, at)
+	smsc_message_id, stat, err, parts_received, submitted_at, done_at, at, shadow)
 SELECT 'receipt', i.op, i.msg, i.part, i.count, i.status, i.raw, i.stat, i.err, i.received,
-	i.submitted, i.done, i.at
+	i.submitted, i.done, i.at, $13
 FROM unnest($1::text[], $2::text[], $3::int2[], $4::int2[], $5::text[], $6::text[], $7::text[],
 	$8::text[], $9::int2[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
 	WITH ORDINALITY AS i(op, msg, part, count, status, raw, stat, err, received, submitted, done, at, ord)
@@ -42,7 +42,7 @@ func (t *txn) receiptEventSteps() []step {
 	}
 	t.events += len(op)
 	return []step{execStep("write receipt events", receiptEventSQL, op, msg, part, count, status, raw, stat, errs,
-		received, submitted, done, at)}
+		received, submitted, done, at, t.s.opts.Shadow)}
 }
 
 func timeOrNil(v time.Time) *time.Time {
@@ -50,4 +50,16 @@ func timeOrNil(v time.Time) *time.Time {
 		return nil
 	}
 	return &v
+}
+
+// appliedMultipart reports whether a receipt was applied to a part of a
+// multipart message: its event needs the message's count of parts with a
+// receipt, read in round 2 (a duplicate or stale receipt writes no event).
+func (t *txn) appliedMultipart() bool {
+	for _, a := range t.apps {
+		if a.part.count > 1 && a.m.Disposition == Applied {
+			return true
+		}
+	}
+	return false
 }

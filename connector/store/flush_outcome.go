@@ -36,7 +36,10 @@ RETURNING mc.message_id, mc.part_number, h.msg, h.part, h.key`
 // outcome event of each one applied to the outbox (the same statement, so
 // the same transaction and no round trip more), and returns every found
 // part: updated (true) or as it is (false). Only the three outcomes reach
-// the outbox: a pending part has no event. A part not updated because a
+// the outbox: a pending part has no event. A repeated rejected or unknown
+// (applied again, with the latest command status) writes its event again,
+// under the same JetStream message id: the stream's duplicate window drops
+// it, and a consumer past it sees the same status twice. A part not updated because a
 // concurrent transaction stored an outcome first (the update waited for it,
 // then found the transition not allowed) is read with a lock (cur): that
 // returns the row as that transaction stored it, where a plain read would
@@ -66,9 +69,9 @@ WITH i AS (
 	RETURNING i.ord, ` + partColumns + `
 ), ev AS (
 	INSERT INTO smpp.event_outbox (kind, operator_id, message_id, part_number, part_count, status,
-		smsc_message_id, command_status, detail, submitted_at, at)
+		smsc_message_id, command_status, detail, submitted_at, at, shadow)
 	SELECT 'outcome', u.operator_id, u.message_id, u.part_number, u.part_count, u.submit_status,
-		u.smsc_message_id, u.command_status, nullif(i.detail, ''), u.submitted_at, coalesce(u.resp_at, i.at)
+		u.smsc_message_id, u.command_status, nullif(i.detail, ''), u.submitted_at, coalesce(u.resp_at, i.at), $13
 	FROM upd AS u JOIN i ON i.ord = u.ord
 	ORDER BY u.ord
 ), cur AS (
@@ -154,7 +157,7 @@ func (t *txn) outcomeStep() step {
 			submitted[j] = &o.SubmittedAt
 		}
 	}
-	return step{sql: outcomeSQL, args: []any{ord, op, msg, part, kind, raw, key, cs, seq, at, submitted, detail},
+	return step{sql: outcomeSQL, args: []any{ord, op, msg, part, kind, raw, key, cs, seq, at, submitted, detail, t.s.opts.Shadow},
 		read: func(br pgx.BatchResults) error {
 			if err := t.readOutcomes(br); err != nil {
 				return fmt.Errorf("store outcomes: %w", err)

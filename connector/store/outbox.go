@@ -41,6 +41,7 @@ type Event struct {
 	SubmittedAt   time.Time
 	DoneAt        time.Time
 	At            time.Time // outcome: response (or timeout) time; receipt: time received
+	Shadow        bool      // written by a replica in shadow mode (Options.Shadow)
 	CreatedAt     time.Time // when the row was written
 }
 
@@ -56,27 +57,41 @@ func (s *Store) eventsWritten() {
 	}
 }
 
+// relayLockSpace is the advisory lock that lets one relay work at a time.
+const relayLockSpace int32 = 0x736d7072 // "smpr"
+
+// outboxSelectSQL takes the oldest events, if this transaction gets the
+// relay lock: one relay works at a time, whatever the number of replicas,
+// so the events reach JetStream in the order they were stored (two relays
+// taking alternate batches would let a part's later event overtake an
+// earlier one). A shadow relay ($2) takes only shadow rows: a live
+// replica's events are not its to drop. The rows are locked as well, for a
+// relay of an older version that does not take the lock.
 const outboxSelectSQL = `
-SELECT id, kind, operator_id, message_id, part_number, part_count, status, smsc_message_id,
-	command_status, detail, stat, err, parts_received, submitted_at, done_at, at, created_at
-FROM smpp.event_outbox
-ORDER BY id
+WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine)
+SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o.status, o.smsc_message_id,
+	o.command_status, o.detail, o.stat, o.err, o.parts_received, o.submitted_at, o.done_at, o.at, o.shadow, o.created_at
+FROM smpp.event_outbox AS o, l
+WHERE l.mine AND (o.shadow OR NOT $2::bool)
+ORDER BY o.id
 LIMIT $1
-FOR UPDATE SKIP LOCKED`
+FOR UPDATE OF o SKIP LOCKED`
 
 const outboxDeleteSQL = `DELETE FROM smpp.event_outbox WHERE id = ANY($1::int8[])`
 
 // RelayEvents takes up to limit events from the outbox, oldest first, hands
 // them to publish, and deletes those publish reports done (the ids of the
-// events JetStream acknowledged). The events are locked while publish runs,
-// so two relays (two replicas) never publish the same rows at once; rows
-// locked by another relay are skipped. It returns how many events it took.
-// Two round trips: BEGIN and the read, then the delete and COMMIT.
+// events JetStream acknowledged). One relay works at a time (the others'
+// passes find nothing: outboxSelectSQL), and the rows are locked while
+// publish runs. A shadow relay (shadow set) takes only the events a shadow
+// replica wrote. It returns how many events it took. Two round trips: BEGIN
+// and the read, then the delete and COMMIT.
 //
 // The delete commits without waiting for the WAL flush (synchronous_commit
 // off): if the database crashes before the flush, the events come back and
-// are published again, which JetStream's duplicate window absorbs.
-func (s *Store) RelayEvents(ctx context.Context, limit int, publish func(context.Context, []Event) (done []int64)) (int, error) {
+// are published again, which JetStream's duplicate window absorbs if the
+// database is back within it (two minutes).
+func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish func(context.Context, []Event) (done []int64)) (int, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: %w", err)
@@ -94,7 +109,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, publish func(context
 	err = roundTrip(ctx, conn, []step{
 		execStep("begin", "BEGIN"),
 		execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"),
-		{sql: outboxSelectSQL, args: []any{limit}, read: func(br pgx.BatchResults) error {
+		{sql: outboxSelectSQL, args: []any{limit, shadow, relayLockSpace}, read: func(br pgx.BatchResults) error {
 			rows, _ := br.Query()
 			var err error
 			evs, err = pgx.CollectRows(rows, scanEvent)
@@ -108,11 +123,15 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, publish func(context
 	if len(evs) > 0 {
 		done = publish(ctx, evs)
 	}
+	// What was published is deleted even if the relay is being stopped
+	// meanwhile: otherwise it is published again.
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	end := []step{execStep("commit", "COMMIT")}
 	if len(done) > 0 {
 		end = append([]step{execStep("delete published", outboxDeleteSQL, done)}, end...)
 	}
-	if err := roundTrip(ctx, conn, end); err != nil {
+	if err := roundTrip(ectx, conn, end); err != nil {
 		return len(evs), fmt.Errorf("outbox: %w", err)
 	}
 	committed = true
@@ -129,7 +148,7 @@ func scanEvent(row pgx.CollectableRow) (Event, error) {
 		submitted, done             *time.Time
 	)
 	err := row.Scan(&e.ID, &e.Kind, &e.OperatorID, &e.MessageID, &part, &count, &e.Status, &raw, &cs, &detail,
-		&stat, &errField, &received, &submitted, &done, &e.At, &e.CreatedAt)
+		&stat, &errField, &received, &submitted, &done, &e.At, &e.Shadow, &e.CreatedAt)
 	if err != nil {
 		return e, err
 	}
@@ -147,19 +166,33 @@ func scanEvent(row pgx.CollectableRow) (Event, error) {
 
 // OutboxStats are the outbox's size and the age of its oldest event.
 type OutboxStats struct {
+	// Pending counts the events waiting, up to outboxCountCap (a backlog
+	// larger than that reads as the cap: the count stays cheap).
 	Pending int
-	Oldest  time.Time // zero when empty
+	// Lag is the age of the oldest event, by the database's clock (the one
+	// that stamped it); 0 when empty.
+	Lag time.Duration
 }
+
+// outboxCountCap bounds the count of Outbox: a full count of a large
+// backlog would scan it every few seconds while the relay drains it.
+const outboxCountCap = 1_000_000
 
 // Outbox reports the events waiting to be published.
 func (s *Store) Outbox(ctx context.Context) (OutboxStats, error) {
 	var (
-		st     OutboxStats
-		oldest *time.Time
+		st  OutboxStats
+		lag *float64
 	)
-	if err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM smpp.event_outbox`).Scan(&st.Pending, &oldest); err != nil {
+	err := s.pool.QueryRow(ctx, `SELECT
+	(SELECT count(*) FROM (SELECT 1 FROM smpp.event_outbox LIMIT $1) AS c),
+	(SELECT extract(epoch FROM now() - created_at)::float8 FROM smpp.event_outbox ORDER BY id LIMIT 1)`,
+		outboxCountCap).Scan(&st.Pending, &lag)
+	if err != nil {
 		return st, fmt.Errorf("outbox: %w", err)
 	}
-	st.Oldest = derefTime(oldest)
+	if lag != nil && *lag > 0 {
+		st.Lag = time.Duration(*lag * float64(time.Second))
+	}
 	return st, nil
 }

@@ -19,7 +19,7 @@ func outbox(t testing.TB, s *store.Store) []string {
 	t.Helper()
 	var got []string
 	for {
-		n, err := s.RelayEvents(ctxT(t), 100, func(_ context.Context, evs []store.Event) []int64 {
+		n, err := s.RelayEvents(ctxT(t), 100, false, func(_ context.Context, evs []store.Event) []int64 {
 			ids := make([]int64, len(evs))
 			for i, e := range evs {
 				got = append(got, fmt.Sprintf("%s %s %d %s", e.Kind, e.MessageID, e.Part, e.Status))
@@ -86,7 +86,7 @@ func TestEventsCarryTheirFields(t *testing.T) {
 	receipt(t, s, "mno-a", "mp1", dlr.Delivered)
 	receipt(t, s, "mno-a", "mp3", dlr.Undeliverable)
 	var got []store.Event
-	_, err = s.RelayEvents(ctxT(t), 100, func(_ context.Context, evs []store.Event) []int64 {
+	_, err = s.RelayEvents(ctxT(t), 100, false, func(_ context.Context, evs []store.Event) []int64 {
 		got = evs
 		return nil // nothing published: all stay
 	})
@@ -113,9 +113,11 @@ func TestEventsCarryTheirFields(t *testing.T) {
 	}
 }
 
-// Two relays (two replicas) never take the same events at once; events not
-// reported published stay, in order, for the next pass.
-func TestRelaysShareTheOutboxAndKeepWhatFailed(t *testing.T) {
+// One relay works at a time (two replicas' relays taking alternate
+// batches would publish a part's events out of order): while one holds
+// events, another's pass takes none. Events not reported published stay,
+// in order, for the next pass.
+func TestOneRelayAtATimeAndWhatFailedStays(t *testing.T) {
 	s, _ := open(t, store.Options{})
 	prepareMany(t, s, "mno-a", "m", 10)
 	for i := range 10 {
@@ -123,28 +125,59 @@ func TestRelaysShareTheOutboxAndKeepWhatFailed(t *testing.T) {
 	}
 	inside, release := make(chan []store.Event), make(chan struct{})
 	go func() {
-		_, _ = s.RelayEvents(context.Background(), 4, func(_ context.Context, evs []store.Event) []int64 {
+		_, _ = s.RelayEvents(context.Background(), 4, false, func(_ context.Context, evs []store.Event) []int64 {
 			inside <- evs
 			<-release
-			return []int64{evs[0].ID, evs[1].ID} // two published, two failed
+			return []int64{evs[0].ID, evs[2].ID} // two published, two failed
 		})
 		close(inside)
 	}()
 	first := <-inside
-	var second []store.Event
-	_, err := s.RelayEvents(ctxT(t), 100, func(_ context.Context, evs []store.Event) []int64 {
-		second = evs
+	if len(first) != 4 {
+		t.Fatalf("the first relay took %d events, want 4", len(first))
+	}
+	n, err := s.RelayEvents(ctxT(t), 100, false, func(_ context.Context, evs []store.Event) []int64 {
+		t.Errorf("a second relay took %d events while the first works", len(evs))
 		return nil
 	})
 	ok(t, err)
-	if len(second) != 6 || second[0].ID <= first[3].ID {
-		t.Fatalf("the second relay took %d events starting at %d; the first holds up to %d", len(second), second[0].ID, first[3].ID)
+	if n != 0 {
+		t.Fatalf("the second relay took %d events", n)
 	}
 	close(release)
 	<-inside
 	left := outbox(t, s)
-	if len(left) != 8 || left[0] != "outcome m2 1 accepted" {
+	if len(left) != 8 || left[0] != "outcome m1 1 accepted" || left[1] != "outcome m3 1 accepted" {
 		t.Fatalf("left after the first relay published two: %q", left)
+	}
+}
+
+// A shadow replica's events are marked: a shadow relay takes only those, a
+// live relay takes all (and drops the shadow ones: connector/relay).
+func TestShadowEventsAreMarked(t *testing.T) {
+	live, dsn := open(t, store.Options{})
+	shadow, err := store.Open(ctxT(t), dsn, store.Options{Shadow: true})
+	ok(t, err)
+	t.Cleanup(shadow.Close)
+	prepare(t, live, "mno-a", "l", 1)
+	prepare(t, live, "mno-a", "s", 1)
+	accept(t, live, "mno-a", "l", 1, "kl")
+	accept(t, shadow, "mno-a", "s", 1, "ks")
+	take := func(st *store.Store, asShadow bool) (got []string) {
+		_, err := st.RelayEvents(ctxT(t), 100, asShadow, func(_ context.Context, evs []store.Event) []int64 {
+			for _, e := range evs {
+				got = append(got, fmt.Sprintf("%s:%v", e.MessageID, e.Shadow))
+			}
+			return nil
+		})
+		ok(t, err)
+		return got
+	}
+	if got := take(shadow, true); !slices.Equal(got, []string{"s:true"}) {
+		t.Fatalf("a shadow relay took %q", got)
+	}
+	if got := take(live, false); !slices.Equal(got, []string{"l:false", "s:true"}) {
+		t.Fatalf("a live relay took %q", got)
 	}
 }
 

@@ -34,7 +34,7 @@ func TestOutcomeNotAppliedReturnsTheStateStoredMeanwhile(t *testing.T) {
 	waiting := func(n int) func() error {
 		return func() error {
 			var got int
-			if err := watch.QueryRow(ctx, `SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted`).Scan(&got); err != nil {
+			if err := watch.QueryRow(ctx, `SELECT count(DISTINCT l.pid) FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid WHERE NOT l.granted AND a.datname = current_database()`).Scan(&got); err != nil {
 				return err
 			}
 			if got != n {

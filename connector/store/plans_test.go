@@ -62,7 +62,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		{"prepareSelect", []any{msgs, parts}, []string{"message_correlations_message_part_key"}},
 		{"steal", []any{ops, keys, raws, msgs, parts},
 			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_operator_smsc_key", "message_correlations_message_part_key"}},
-		{"outcome", []any{ords, ops, msgs, parts, kinds, raws, keys, seqs, seqs, ats, ats, kinds},
+		{"outcome", []any{ords, ops, msgs, parts, kinds, raws, keys, seqs, seqs, ats, ats, kinds, false},
 			[]string{"message_correlations_message_part_key"}},
 		{"held", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
 		{"lookup", []any{ops, keys, ats}, []string{"message_correlations_operator_smsc_canonical_key"}},
@@ -76,7 +76,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		{"sweep", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
 		// An outbox of 100,000 events (NATS down for a minute at full rate):
 		// the relay reads the oldest through the primary key, not a sort.
-		{"outboxSelect", []any{500}, []string{"event_outbox_pkey"}},
+		{"outboxSelect", []any{500, false, int32(1)}, []string{"event_outbox_pkey"}},
 		{"purge", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"message_correlations_created_at_brin"}},
 	}
 	// Custom plans: planned with the values, as for the first executions of

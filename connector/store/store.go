@@ -67,6 +67,10 @@ type Options struct {
 	PlanCacheMode string
 	// Logger receives warnings (displaced SMSC ids, retried batches). Default slog.Default().
 	Logger *slog.Logger
+	// Shadow marks the events this store writes as a shadow replica's
+	// (Phase 2): a relay writes them to the comparison log, and a live relay
+	// finding them left over drops them rather than publish them.
+	Shadow bool
 }
 
 func (o Options) withDefaults() Options {
