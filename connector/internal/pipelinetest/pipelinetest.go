@@ -60,7 +60,9 @@ type Options struct {
 	Inbound  inbound.Operator
 	Shadow   bool
 	TPS      int
-	Store    store.Options
+	// Binds is how many binds the operator's pool keeps (default 1).
+	Binds int
+	Store store.Options
 }
 
 // Quiet is a logger that discards.
@@ -113,7 +115,7 @@ func New(t testing.TB, o Options) *Rig {
 	r.Inbound = inbound.New(o.Inbound, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: Quiet()})
 	// The inbound handler exists before the binds that hand it deliver_sm.
 	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: 5 * time.Second,
-		Log: Quiet(), Deliver: r.Inbound}, 1,
+		Log: Quiet(), Deliver: r.Inbound}, max(o.Binds, 1),
 		func(context.Context) (session.Auth, error) {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
 		})
