@@ -81,7 +81,16 @@ func New(cfg Config, d Deps) (*Runner, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	r := &Runner{cfg: cfg, d: d, limiter: throttle.New(oc.TPS), addr: primary[0].Address, bindType: session.Transceiver}
+	// The binds take the grants (session.Config.Pacer); what a submit waited
+	// for its grant is counted here.
+	waits, waitSec := d.Metrics.ThrottleWaits.WithLabelValues(oc.ID), d.Metrics.ThrottleWaitSec.WithLabelValues(oc.ID)
+	lim := throttle.New(oc.TPS, throttle.WithWaitObserver(func(waited time.Duration) {
+		if waited > time.Millisecond {
+			waits.Inc()
+			waitSec.Add(waited.Seconds())
+		}
+	}))
+	r := &Runner{cfg: cfg, d: d, limiter: lim, addr: primary[0].Address, bindType: session.Transceiver}
 	if oc.BindType != config.BindTransceiver {
 		r.bindType = session.Transmitter
 	}

@@ -114,12 +114,13 @@ func New(t testing.TB, o Options) *Rig {
 	o.Inbound.ID = Operator
 	r.Inbound = inbound.New(o.Inbound, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: Quiet()})
 	// The inbound handler exists before the binds that hand it deliver_sm.
+	lim := throttle.New(o.TPS) // the operator's: its binds pace with it, the consumer tells it of throttling
 	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: 5 * time.Second,
-		Log: Quiet(), Deliver: r.Inbound}, max(o.Binds, 1),
+		Log: Quiet(), Deliver: r.Inbound, Pacer: lim}, max(o.Binds, 1),
 		func(context.Context) (session.Auth, error) {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
 		})
-	r.Consumer = outbound.New(o.Outbound, outbound.Deps{Store: st, Pool: r.Pool, Limiter: throttle.New(o.TPS), Receipts: r.Inbound,
+	r.Consumer = outbound.New(o.Outbound, outbound.Deps{Store: st, Pool: r.Pool, Limiter: lim, Receipts: r.Inbound,
 		JS: js, Metrics: m, Log: Quiet(), Events: pub})
 	r.Pool.Start()
 	t.Cleanup(r.Pool.Close)
