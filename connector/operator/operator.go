@@ -159,10 +159,9 @@ func (r *Runner) runTerm(owned context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
 	go func() { defer wg.Done(); observeBinds(ctx, id, t, m) }()
-	// Consume once a bind can send: a command taken earlier would take its
-	// TPS grant while no bind is up and go out with the others the moment
-	// one is, several grants in one instant, over the operator's TPS in the
-	// SMSC's sliding second.
+	// Consume once a bind can send: a command taken earlier would only wait
+	// for one, its ack wait running. (It no longer holds a TPS grant
+	// meanwhile: the binds take the grants, session.Config.Pacer.)
 	var err error
 	if t.pool.WaitReady(ctx) == nil {
 		err = t.outbound.Run(ctx)

@@ -50,7 +50,6 @@ func TestARebindReleasesNoBurst(t *testing.T) {
 	if after := r.Submits() - atRebind; after < 2*tps {
 		t.Fatalf("only %d submit_sm after the rebind: the backlog did not outlast the outage, the test proves nothing", after)
 	}
-	debugGaps(t, r)
 	rep := report(t, r)
 	t.Logf("meter: %d arrivals, worst sliding second %d of %d, %d breaches", rep.Arrivals, rep.WorstSlidingWindow, tps, rep.Breaches)
 	if rep.Breaches != 0 || rep.WorstSlidingWindow > tps {
@@ -110,8 +109,8 @@ func BenchmarkBacklogAtTheSMSC(b *testing.B) {
 		tps, seconds    int
 		disconnectEvery string
 	}{
-		{"steady-500tps", 500, 30, ""},
-		{"disconnects-1000tps", 1000, 20, "3s"},
+		{"steady-100tps", 100, 30, ""},
+		{"disconnects-100tps", 100, 30, "3s"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var util, worst, breaches float64
@@ -149,11 +148,15 @@ func publishAsync(tb testing.TB, r *pipelinetest.Rig, n int) uint64 {
 		if _, err := r.JS.PublishAsync(subject, []byte(cmd)); err != nil {
 			tb.Fatal(err)
 		}
-	}
-	select {
-	case <-r.JS.PublishAsyncComplete():
-	case <-time.After(time.Minute):
-		tb.Fatal("publishing the backlog took over a minute")
+		if i%1000 == 999 || i == n-1 {
+			// At most a thousand unacknowledged at a time: more stalls
+			// the client.
+			select {
+			case <-r.JS.PublishAsyncComplete():
+			case <-time.After(time.Minute):
+				tb.Fatal("publishing the backlog: no acks for a minute")
+			}
+		}
 	}
 	// The stream's last sequence is the last command's: nothing else
 	// publishes on it.

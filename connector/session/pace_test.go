@@ -187,7 +187,9 @@ func pacedRun(tb testing.TB, tps int, disconnects, paced bool, d time.Duration) 
 	op, _ := sim.Operator("op")
 	lim := throttle.New(tps)
 	cfg := fastConfig(op.Addr())
-	cfg.Window, cfg.ResponseTimeout = 10, 5*time.Second
+	// The default rebind backoff (1 s, jittered): submits wait for a bind a
+	// while, as they do after a real disconnect.
+	cfg.Window, cfg.ResponseTimeout, cfg.BackoffInitial = 10, 5*time.Second, time.Second
 	if paced {
 		cfg.Pacer = lim
 	}
