@@ -21,13 +21,23 @@ import (
 // submits wait for a bind; when the bind is back, the simulator's meter sees
 // no sliding second over the contract. Before, every waiting submit held a
 // TPS grant taken while no bind was up, and they all went out in the instant
-// the bind came back.
+// the bind came back (32 within 100 ms, a worst second of 72).
+//
+// The limiter keeps a 20% margin here: the simulator shares the test's
+// race-instrumented process and CPUs, and now and then stamps a submit_sm
+// 30-75 ms after the connector wrote it (measured), longer than the default
+// margin's 20.4 ms budget. What this test looks for is the burst; how close to
+// the contract a saturated backlog runs is measured by the benchmarks
+// (BenchmarkBacklogAtTheSMSC, session.BenchmarkPacedPool), not asserted.
 func TestARebindReleasesNoBurst(t *testing.T) {
 	const tps, n = 50, 500
-	r := newRig(t, pipelinetest.Options{TPS: tps})
+	r := newRig(t, pipelinetest.Options{TPS: tps, Margin: 0.2})
 	var last uint64
 	for i := range n {
-		last = r.Publish(t, fmt.Sprintf("rb-%d", i), "through an outage")
+		// No receipts: the simulator shares the test's process and CPUs, and
+		// a receipt costs it (and the connector) more work than the submit.
+		last = r.PublishRaw(t, fmt.Sprintf(`{"messageId":"rb-%d","operatorId":%q,"source":{"addr":"ACME","ton":5,"npi":0},`+
+			`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"through an outage"}`, i, pipelinetest.Operator))
 	}
 	// The backlog is flowing at the contracted rate.
 	smpptest.Eventually(t, 60*time.Second, 20*time.Millisecond, func() error {

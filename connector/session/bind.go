@@ -486,7 +486,8 @@ func (b *Bind) complete(seq int32, r Result, err error) {
 }
 
 // Submit sends one submit_sm on this bind and waits for its resp. It blocks
-// while the window is full. Once the PDU is handed to the wire the wait is
+// while the window is full, then, with a Config.Pacer, until its TPS grant
+// (pace.go). Once the PDU is handed to the wire the wait is
 // bounded by the response timeout only, not by ctx: a shutdown drains
 // in-flight submits instead of forgetting them.
 func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {

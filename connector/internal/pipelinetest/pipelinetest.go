@@ -62,7 +62,9 @@ type Options struct {
 	TPS      int
 	// Binds is how many binds the operator's pool keeps (default 1).
 	Binds int
-	Store store.Options
+	// Margin is the limiter's (throttle.WithMargin); 0 keeps the default.
+	Margin float64
+	Store  store.Options
 }
 
 // Quiet is a logger that discards.
@@ -114,7 +116,13 @@ func New(t testing.TB, o Options) *Rig {
 	o.Inbound.ID = Operator
 	r.Inbound = inbound.New(o.Inbound, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: Quiet()})
 	// The inbound handler exists before the binds that hand it deliver_sm.
-	lim := throttle.New(o.TPS) // the operator's: its binds pace with it, the consumer tells it of throttling
+	// The operator's limiter: its binds pace with it, the consumer tells it
+	// of throttling.
+	var limOpts []throttle.Option
+	if o.Margin > 0 {
+		limOpts = append(limOpts, throttle.WithMargin(o.Margin))
+	}
+	lim := throttle.New(o.TPS, limOpts...)
 	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: 5 * time.Second,
 		Log: Quiet(), Deliver: r.Inbound, Pacer: lim}, max(o.Binds, 1),
 		func(context.Context) (session.Auth, error) {
