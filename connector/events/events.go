@@ -10,11 +10,15 @@ package events
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -60,12 +64,25 @@ type Outcome struct {
 
 // DeadLetter is a command that can never be sent.
 type DeadLetter struct {
-	OperatorID string    `json:"operatorId"`
-	Subject    string    `json:"subject"`
-	Reason     string    `json:"reason"`
-	Field      string    `json:"field,omitempty"`
-	Command    string    `json:"command"` // the command as received
-	ReceivedAt time.Time `json:"receivedAt"`
+	OperatorID string `json:"operatorId"`
+	Subject    string `json:"subject"`
+	Reason     string `json:"reason"`
+	Field      string `json:"field,omitempty"`
+	Command    string `json:"command"` // the command as received (invalid UTF-8 replaced: see CommandBase64)
+	// CommandBase64 is the command's bytes, base64, when they are not valid
+	// UTF-8: JSON cannot carry them, and the orchestrator's team needs the
+	// exact bytes to find the fault.
+	CommandBase64 string    `json:"commandBase64,omitempty"`
+	ReceivedAt    time.Time `json:"receivedAt"`
+}
+
+// CommandText fills Command, and CommandBase64 when data is not valid UTF-8.
+func (d *DeadLetter) CommandText(data []byte) {
+	d.Command = string(data)
+	if !utf8.Valid(data) {
+		d.Command = strings.ToValidUTF8(d.Command, "\uFFFD")
+		d.CommandBase64 = base64.StdEncoding.EncodeToString(data)
+	}
 }
 
 // MO is a reassembled mobile-originated message.
@@ -101,23 +118,83 @@ func New(js jetstream.JetStream, names natscontract.Names, shadow bool, cmp io.W
 // Shadow reports whether the publisher is in shadow mode.
 func (p *Publisher) Shadow() bool { return p.shadow }
 
-// Receipt publishes a receipt event; the message id makes a repeated publish
-// of the same receipt (a redelivered deliver_sm) a no-op for consumers.
-func (p *Publisher) Receipt(ctx context.Context, r Receipt) error {
-	if p.shadow {
-		return p.compare("receipt", r)
-	}
-	id := fmt.Sprintf("dlr:%s:%s:%s", r.OperatorID, r.SMSCMessageID, r.Stat)
-	return p.publish(ctx, p.names.ReceiptSubject, id, r)
+// Message is an outcome or receipt event to publish (PublishAll).
+type Message struct {
+	Outcome *Outcome // one of Outcome and Receipt is set
+	Receipt *Receipt
 }
 
-// Outcome publishes a submit outcome.
-func (p *Publisher) Outcome(ctx context.Context, o Outcome) error {
-	if p.shadow {
-		return p.compare("outcome", o)
+// ID is the event's JetStream message id: one per message, part and state
+// (and time received, for a receipt's intermediate states),
+// built from the orchestrator's message id, never from the SMSC's id (SMSCs
+// reuse theirs after a restart or when a counter wraps, and JetStream would
+// drop the new receipt as a duplicate of the old one). A second publish of
+// the same event within the stream's duplicate window is dropped.
+func (m Message) ID() string {
+	if o := m.Outcome; o != nil {
+		return fmt.Sprintf("out:%s:%s:%d:%s", o.OperatorID, o.MessageID, o.PartNumber, o.Outcome)
 	}
-	id := fmt.Sprintf("out:%s:%d:%s", o.MessageID, o.PartNumber, o.Outcome)
-	return p.publish(ctx, natscontract.For(p.names.OutcomeSubject, o.OperatorID), id, o)
+	r := m.Receipt
+	id := fmt.Sprintf("dlr:%s:%s:%d:%s", r.OperatorID, r.MessageID, r.PartNumber, r.Status)
+	if !r.Status.Final() {
+		// Intermediate states may alternate (ENROUTE, ACCEPTED, ENROUTE):
+		// each is an event of its own. A part has one final receipt.
+		id += ":" + strconv.FormatInt(r.ReceivedAt.UnixMicro(), 10)
+	}
+	return id
+}
+
+// PublishAll publishes the events (asynchronously, in order) and waits for
+// JetStream's acknowledgements; errs[i] is msgs[i]'s failure, nil once
+// stored. In shadow mode they go to the comparison log instead.
+func (p *Publisher) PublishAll(ctx context.Context, msgs []Message) (errs []error) {
+	errs = make([]error, len(msgs))
+	if p.shadow {
+		for i, m := range msgs {
+			if m.Outcome != nil {
+				errs[i] = p.compare("outcome", m.Outcome)
+			} else {
+				errs[i] = p.compare("receipt", m.Receipt)
+			}
+		}
+		return errs
+	}
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	for i, m := range msgs {
+		subject, v := p.names.ReceiptSubject, any(m.Receipt)
+		if m.Outcome != nil {
+			subject, v = natscontract.For(p.names.OutcomeSubject, m.Outcome.OperatorID), m.Outcome
+		}
+		b, err := json.Marshal(v)
+		if err == nil {
+			futures[i], err = p.js.PublishAsync(subject, b, jetstream.WithMsgID(m.ID()))
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("publish %s: %w", subject, err)
+		}
+	}
+	for i, f := range futures {
+		if f == nil {
+			continue
+		}
+		// An answer already in counts even if ctx has ended meanwhile.
+		select {
+		case <-f.Ok():
+			continue
+		case err := <-f.Err():
+			errs[i] = fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
+			continue
+		default:
+		}
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			errs[i] = fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
+		case <-ctx.Done():
+			errs[i] = fmt.Errorf("publish %s: %w", f.Msg().Subject, ctx.Err())
+		}
+	}
+	return errs
 }
 
 // DeadLetter publishes a bad command with its reason. Dead letters are

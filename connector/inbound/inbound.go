@@ -1,8 +1,10 @@
 // Package inbound handles what an operator's SMSC sends the connector: the
 // deliver_sm that carry delivery receipts (correlated with the submitted
-// parts in the store, then published) and MO messages (segmented ones stored
-// part by part until complete, then published). It answers each deliver_sm
-// only once what it carries is safe, so the SMSC delivers it again otherwise.
+// parts in the store, which writes the receipt's event to its outbox in the
+// same transaction, for connector/relay to publish) and MO messages
+// (segmented ones stored part by part until complete, then published). It
+// answers each deliver_sm only once what it carries is safe, so the SMSC
+// delivers it again otherwise.
 package inbound
 
 import (
@@ -28,9 +30,6 @@ type Operator struct {
 	// IDRule reads the SMSC's message ids (receipts carry them in the
 	// operator's receipt format) into the key the store matches on.
 	IDRule dlr.IDRule
-	// ReceiptParts: each, first or last: which parts' receipts report a
-	// multipart message (the others are stored but not published).
-	ReceiptParts string
 	// DataCoding0 is the operator's default alphabet (what data_coding 0
 	// means in the MO it sends: gsm7, latin1, ...).
 	DataCoding0 string
@@ -97,17 +96,13 @@ func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 		return data.ESME_RX_T_APPN
 	}
 	switch matched.Disposition {
-	case store.Applied, store.Duplicate:
-		// A duplicate is published again: the first attempt may have failed
-		// after the store. The event's message id lets JetStream drop repeats.
-		result := "matched"
-		if matched.Disposition == store.Duplicate {
-			result = "duplicate"
-		}
-		m.Receipts.WithLabelValues(h.op.ID, result).Inc()
-		if err := h.publishReceipt(ctx, matched, rc); err != nil {
-			return data.ESME_RX_T_APPN // stored but not published: the SMSC delivers it again
-		}
+	case store.Applied:
+		// Its event is in the outbox, committed with the state.
+		m.Receipts.WithLabelValues(h.op.ID, "matched").Inc()
+		h.observeLatency(matched, rc)
+	case store.Duplicate:
+		// Its event was written when the first copy was applied.
+		m.Receipts.WithLabelValues(h.op.ID, "duplicate").Inc()
 	case store.Held:
 		m.Receipts.WithLabelValues(h.op.ID, "held").Inc()
 		h.log.Debug("receipt before its submit_sm_resp: held", "id", r.ID)
@@ -117,47 +112,24 @@ func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 	return data.ESME_ROK
 }
 
-// PublishReleased publishes the receipts that were held because they came
-// before their submit_sm_resp, now that the part's stored outcome has
-// matched them (store.OutcomeResult.Receipts). The outbound path calls it
-// when it records an outcome, so receipts are published in one place. A
-// failed publish is counted and logged (publishReceipt); the held receipt's
-// deliver_sm was answered when it was held.
-func (h *Handler) PublishReleased(ctx context.Context, held []store.HeldReceipt) {
+// Released counts the receipts that were held because they came before
+// their submit_sm_resp and that a stored outcome has now matched
+// (store.OutcomeResult.Receipts; their events are in the outbox with the
+// outcome's). The outbound path calls it when it records an outcome.
+func (h *Handler) Released(held []store.HeldReceipt) {
 	for _, r := range held {
 		h.d.Metrics.Receipts.WithLabelValues(h.op.ID, "late_matched").Inc()
-		_ = h.publishReceipt(ctx, r.Matched, r.Receipt)
+		if r.Matched.Disposition == store.Applied {
+			h.observeLatency(r.Matched, r.Receipt)
+		}
 	}
 }
 
-// publishReceipt publishes a matched receipt, following the operator's rule
-// for multipart messages: every part's receipt (each), or only the first or
-// the last part's, which then stands for the message.
-func (h *Handler) publishReceipt(ctx context.Context, mt store.Matched, rc store.Receipt) error {
-	if mt.PartCount > 1 {
-		switch h.op.ReceiptParts {
-		case "first":
-			if mt.Part != 1 {
-				return nil
-			}
-		case "last":
-			if mt.Part != mt.PartCount {
-				return nil
-			}
-		}
-	}
-	ev := events.Receipt{MessageID: mt.MessageID, OperatorID: h.op.ID, SMSCMessageID: rc.RawID, Status: rc.Status,
-		Stat: rc.Stat, Err: rc.Err, PartNumber: mt.Part, PartCount: mt.PartCount, PartsReceived: mt.PartsWithReceipt,
-		SubmittedAt: mt.SubmittedAt, DoneAt: rc.Done, ReceivedAt: rc.Received.UTC()}
+// observeLatency observes the time from a part's submit to its receipt.
+func (h *Handler) observeLatency(mt store.Matched, rc store.Receipt) {
 	if !mt.SubmittedAt.IsZero() {
 		h.d.Metrics.ReceiptLatency.WithLabelValues(h.op.ID).Observe(rc.Received.Sub(mt.SubmittedAt).Seconds())
 	}
-	if err := h.d.Events.Receipt(ctx, ev); err != nil {
-		h.d.Metrics.PublishErrors.WithLabelValues("receipt").Inc()
-		h.log.Error("publish receipt", "message_id", mt.MessageID, "err", err)
-		return err
-	}
-	return nil
 }
 
 // handleMO publishes an MO message. The parts of a segmented one are stored

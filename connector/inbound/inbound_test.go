@@ -74,7 +74,7 @@ func TestMultipartReceiptPolicies(t *testing.T) {
 		// An SMSC sending every part's receipt: the policy alone picks.
 		{"last", "each", 1}, {"first", "each", 1}} {
 		t.Run(c.parts+"/sent-"+c.sent, func(t *testing.T) {
-			r := newRig(t, pipelinetest.Options{Inbound: inbound.Operator{ReceiptParts: c.parts}, Profile: profile.Profile{Receipt: profile.Receipt{Parts: c.sent}}})
+			r := newRig(t, pipelinetest.Options{ReceiptParts: c.parts, Profile: profile.Profile{Receipt: profile.Receipt{Parts: c.sent}}})
 			r.Publish(t, "mp-"+c.parts, long)
 			r.WaitEvents(t, natscontract.ReceiptStream, natscontract.ReceiptSubject, c.want)
 			// Barrier: the connector answered every receipt the simulator
@@ -105,21 +105,28 @@ func TestMultipartReceiptPolicies(t *testing.T) {
 	}
 }
 
-// A receipt stored but not published (NATS refuses) is answered
-// ESME_RX_T_APPN: the SMSC delivers it again and it is published then.
-func TestReceiptNotPublishedIsDeliveredAgain(t *testing.T) {
+// A receipt that cannot be published (the stream is gone: NATS refuses) is
+// safe once stored: the deliver_sm is answered ESME_ROK, and the relay
+// publishes the receipt's event from the outbox when the stream is back.
+func TestReceiptNotPublishableIsPublishedWhenNATSIsBack(t *testing.T) {
 	r := newRig(t, pipelinetest.Options{})
 	ctx := context.Background()
 	if err := r.JS.DeleteStream(ctx, natscontract.ReceiptStream); err != nil {
 		t.Fatal(err)
 	}
 	r.Publish(t, "lost-1", "publish fails first")
-	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
-		if n := r.Sim.Stats().Sum("mno-a", "acme", "receipt_resp", "ESME_RX_T_APPN"); n == 0 {
-			return fmt.Errorf("no receipt refused yet")
+	smpptest.Eventually(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if n := r.Sim.Stats().Sum("mno-a", "acme", "receipt_resp", "ESME_ROK"); n == 0 {
+			return fmt.Errorf("no receipt answered yet")
+		}
+		if s := r.Relay.Status(); s.LastError == "" {
+			return fmt.Errorf("the relay has not failed to publish yet")
 		}
 		return nil
 	})
+	if n := r.Sim.Stats().Sum("mno-a", "acme", "receipt_resp", "ESME_RX_T_APPN"); n != 0 {
+		t.Fatalf("%d receipts refused: a stored receipt is answered ESME_ROK", n)
+	}
 	if err := natscontract.EnsureStreams(ctx, r.JS, natscontract.DefaultNames()); err != nil {
 		t.Fatal(err)
 	}

@@ -192,6 +192,17 @@ func (l *Lease) hold(ctx context.Context, conn *pgx.Conn) (owned context.Context
 
 var errReleased = errors.New("lease released")
 
+// PreviousOwnerLag is how long after Acquire returns the previous owner may
+// still have been starting work (negative: it had stopped before). It gives
+// up at its first ping after its session ended: within a poll when the
+// database ended the session (a restart, a terminated backend); when its
+// pings stop reaching the database they time out in two polls, before the
+// database ends the idle session (four). Acquire returns a grace after the
+// lock was taken. What the previous owner started before it stopped may
+// still be running for as long as that work may last (a submit waiting for
+// its answer: the response timeout).
+func (l *Lease) PreviousOwnerLag() time.Duration { return l.o.Poll - l.o.Grace }
+
 // Lost reports why an owned context ended: nil if it was released (or its
 // parent ended), the connection's error if ownership was lost.
 func Lost(owned context.Context) error {

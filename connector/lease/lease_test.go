@@ -23,8 +23,11 @@ func TestMain(m *testing.M) {
 	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
 }
 
+// fast is a short poll for tests, not shorter: an owner's session is ended
+// by PostgreSQL after four polls without a ping (idle_session_timeout), and
+// on a busy 2-core machine a ping may come hundreds of milliseconds late.
 func fast() lease.Options {
-	return lease.Options{Poll: 50 * time.Millisecond, Grace: 100 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return lease.Options{Poll: 250 * time.Millisecond, Grace: 300 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 // sessions is how many sessions the test's database has had: every try
@@ -147,7 +150,9 @@ func TestLossDuringTheGracePeriodMeansStandingBy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	slow := fast()
-	slow.Poll, slow.Grace = 100*time.Millisecond, 800*time.Millisecond
+	// Slower than the second lease's poll, so that the second takes the
+	// lock the first loses.
+	slow.Poll, slow.Grace = 500*time.Millisecond, 1500*time.Millisecond
 	var logs testutil.LogBuffer
 	slow.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	admin, err := pgx.Connect(ctx, dsn)

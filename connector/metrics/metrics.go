@@ -31,6 +31,9 @@ type Metrics struct {
 	Consuming         *prometheus.GaugeVec     // operator: 1 while this replica's consumer delivers commands
 	ConsumerFailures  *prometheus.CounterVec   // operator: terms that ended because the consumer failed
 	CredentialRefused *prometheus.CounterVec   // operator: new credential versions the SMSC refused (the old one carries on)
+	OutboxPending     prometheus.Gauge         // events in the outbox, waiting to be published
+	OutboxLag         prometheus.Gauge         // age of the oldest event in the outbox (seconds; 0 when empty)
+	OutboxPublished   *prometheus.CounterVec   // kind (outcome|receipt): events published from the outbox
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -82,6 +85,12 @@ func New() *Metrics {
 			Help: "Times the operator's JetStream consumer could not be created or stopped delivering."}, []string{"operator"})).(*prometheus.CounterVec),
 		CredentialRefused: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_credential_refused_total",
 			Help: "New credential versions (a rotation) the SMSC refused for good; the binds keep the previous credential."}, []string{"operator"})).(*prometheus.CounterVec),
+		OutboxPending: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_outbox_events",
+			Help: "Outcome and receipt events stored and waiting in the outbox to be published."})).(prometheus.Gauge),
+		OutboxLag: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_outbox_lag_seconds",
+			Help: "Age of the oldest event waiting in the outbox (0 when it is empty)."})).(prometheus.Gauge),
+		OutboxPublished: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_outbox_published_total",
+			Help: "Events published from the outbox and acknowledged by JetStream."}, []string{"kind"})).(*prometheus.CounterVec),
 	}
 }
 
@@ -127,5 +136,8 @@ func (m *Metrics) Prepare(operator string) {
 	m.Owner.WithLabelValues(operator)
 	for _, kind := range []string{"receipt", "outcome", "deadletter", "mo"} {
 		m.PublishErrors.WithLabelValues(kind)
+	}
+	for _, kind := range []string{"receipt", "outcome"} {
+		m.OutboxPublished.WithLabelValues(kind)
 	}
 }

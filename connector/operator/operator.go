@@ -132,7 +132,7 @@ func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 		}
 		log.Info("this replica owns the operator: binding and sending", "operator", id)
 		m.Owner.WithLabelValues(id).Set(1)
-		runErr := r.runTerm(owned)
+		runErr := r.runTerm(owned, l.PreviousOwnerLag())
 		m.Owner.WithLabelValues(id).Set(0)
 		lost := lease.Lost(owned)
 		release()
@@ -148,11 +148,11 @@ func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 // runTerm binds and sends for the operator until owned ends, or gives the
 // operator up after a while if its consumer fails: then another replica, or
 // this one again, tries (holding it doing nothing would stop the operator).
-func (r *Runner) runTerm(owned context.Context) error {
+func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) error {
 	id, m, log := r.ID(), r.d.Metrics, r.d.Log
 	ctx, end := context.WithCancel(owned)
 	defer end()
-	t := r.newTerm()
+	t := r.newTerm(previousOwnerLag)
 	r.set(t)
 	t.start()
 	var wg sync.WaitGroup

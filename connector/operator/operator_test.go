@@ -19,6 +19,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/relay"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
@@ -73,6 +74,14 @@ func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
+	// The relay publishes the events the store writes (stopped after the
+	// runners, whose cleanups come later, and before the store).
+	pub := events.New(js, natscontract.DefaultNames(), false, nil)
+	rel := relay.New(st, pub, metrics.New(), quiet(), relay.Options{})
+	relCtx, stopRelay := context.WithCancel(context.Background())
+	relDone := make(chan struct{})
+	go func() { rel.Run(relCtx); close(relDone) }()
+	t.Cleanup(func() { stopRelay(); <-relDone })
 	cred := filepath.Join(t.TempDir(), "mno-a.json")
 	if err := os.WriteFile(cred, []byte(`{"system_id":"acme","password":"pw1"}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -91,7 +100,7 @@ func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
 	return &rig{sim: sim, dsn: dsn, js: js, cred: cred,
 		cfg: Config{Operator: oc, CredentialPoll: 50 * time.Millisecond},
 		deps: Deps{Secrets: &secrets.File{Paths: map[string]string{"mno-a": cred}, Logger: quiet()}, Store: st, JS: js,
-			Names: natscontract.DefaultNames(), Events: events.New(js, natscontract.DefaultNames(), false, nil),
+			Names: natscontract.DefaultNames(), Events: pub,
 			Metrics: metrics.New(), Log: quiet()}}
 }
 
@@ -104,7 +113,7 @@ func (r *rig) run(t *testing.T) (*Runner, func()) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	l := lease.New(r.dsn, "operator/mno-a", lease.Options{Poll: 50 * time.Millisecond, Grace: 200 * time.Millisecond, Log: quiet()})
+	l := lease.New(r.dsn, "operator/mno-a", lease.Options{Poll: 250 * time.Millisecond, Grace: 300 * time.Millisecond, Log: quiet()})
 	go func() { defer close(done); rn.Run(ctx, l) }()
 	stop := func() {
 		cancel()

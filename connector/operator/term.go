@@ -23,12 +23,14 @@ type term struct {
 
 // newTerm builds a term's parts in the order they need each other: the
 // inbound handler, the binds that hand it what the SMSC sends, and the MT
-// consumer that submits through them.
-func (r *Runner) newTerm() *term {
+// consumer that submits through them. previousOwnerLag is how long after
+// the term starts the previous owner may still have been starting submits
+// (lease.PreviousOwnerLag).
+func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 	oc, d := r.cfg.Operator, r.d
 	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
 	t := &term{}
-	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule, ReceiptParts: oc.Quirks.ReceiptParts,
+	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule,
 		DataCoding0: oc.Encoding.DefaultAlphabet},
 		inbound.Deps{Store: d.Store, Events: d.Events, Metrics: d.Metrics, Log: d.Log})
 	scfg := session.Config{
@@ -50,6 +52,10 @@ func (r *Runner) newTerm() *term {
 		IDRule:      idRule,
 		Concurrency: max(oc.Binds*oc.Window*2, 8),
 		AfterCrash:  outbound.AfterCrash(oc.AfterCrash),
+		// A previous owner waits up to its response timeout for the answers
+		// to what it sent before it stopped, and stores each one at once (a
+		// second is plenty): its parts are not judged before that is over.
+		PreviousOwnerSettle: max(previousOwnerLag+oc.ResponseTimeout+time.Second, 0),
 	}, outbound.Deps{Store: d.Store, Pool: t.pool, Limiter: r.limiter, Receipts: t.inbound, Events: d.Events, JS: d.JS,
 		Names: d.Names, Metrics: d.Metrics, Log: d.Log})
 	return t

@@ -1,7 +1,10 @@
 // Package outbound is one operator's MT path: it consumes the operator's
 // dispatch commands from JetStream, submits their parts through the
-// operator's binds within its TPS, and stores and publishes every outcome
-// before acking. What the SMSC sends back (receipts, MO) is connector/inbound's.
+// operator's binds within its TPS, and stores every outcome before acking.
+// The store writes each outcome's event to its outbox in the same
+// transaction, and connector/relay publishes it: an outcome stored is an
+// outcome published, whatever fails after. What the SMSC sends back
+// (receipts, MO) is connector/inbound's.
 package outbound
 
 import (
@@ -62,6 +65,10 @@ type Operator struct {
 	// row prepared, no outcome stored, not handed back (AfterCrashUnknown,
 	// the default: at most once, or AfterCrashResend: at least once).
 	AfterCrash AfterCrash
+	// PreviousOwnerSettle is how long after Run starts a part another
+	// process left pending may still be on its way there (the previous
+	// owner's, inflight.go): judged by AfterCrash only then. 0: at once.
+	PreviousOwnerSettle time.Duration
 }
 
 // AfterCrash is the policy for the parts whose submit_sm may have reached
@@ -84,10 +91,11 @@ const afterCrashStatus = "after_crash"
 // not be stored: the part may have reached the SMSC, so it is not handed back.
 var errAnswerNotStored = errors.New("answer not stored")
 
-// ReceiptPublisher publishes the receipts a stored outcome releases: those
-// that came before their submit_sm_resp and were held (inbound.Handler).
-type ReceiptPublisher interface {
-	PublishReleased(ctx context.Context, held []store.HeldReceipt)
+// ReceiptCounter counts the receipts a stored outcome released: those that
+// came before their submit_sm_resp and were held (inbound.Handler). Their
+// events are in the outbox with the outcome's.
+type ReceiptCounter interface {
+	Released(held []store.HeldReceipt)
 }
 
 // Deps are the consumer's collaborators.
@@ -95,7 +103,7 @@ type Deps struct {
 	Store    *store.Store
 	Pool     Submitter
 	Limiter  Limiter
-	Receipts ReceiptPublisher
+	Receipts ReceiptCounter
 	Events   *events.Publisher
 	JS       jetstream.JetStream
 	Names    natscontract.Names
@@ -112,6 +120,9 @@ type Consumer struct {
 	wg  sync.WaitGroup
 	// consuming is true while Run's consumer delivers.
 	consuming atomic.Bool
+	// One handler per part (inflight.go); Run sets started first.
+	flights flights
+	started time.Time
 }
 
 // DefaultAckWait is the dispatch consumer's ack wait when none is set: short,
@@ -170,6 +181,7 @@ func (w *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("operator %s: consume: %w", w.op.ID, err)
 	}
+	w.started = time.Now()
 	w.consuming.Store(true)
 	defer w.consuming.Store(false)
 	w.d.Metrics.Consuming.WithLabelValues(w.op.ID).Set(1)
@@ -238,14 +250,19 @@ func (w *Consumer) Run(ctx context.Context) error {
 
 // Handle works on one command: dead-letter it, submit what is missing, or
 // ask for it again later. It acks only when every part's outcome is durable.
-// The steps: parse, prepare, then per part pace, submit, record (which
-// publishes), and ack.
+// The steps: parse, prepare, then per part pace, submit, record (with its
+// event, for the relay to publish), and ack.
 func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 	defer w.keepAlive(msg)()
 	cmd, parts, ok := w.parse(ctx, msg)
 	if !ok {
 		return
 	}
+	release, ok := w.fly(ctx, msg, cmd)
+	if !ok {
+		return
+	}
+	defer release()
 	states, ok := w.prepare(ctx, msg, cmd, parts)
 	if !ok {
 		return
@@ -257,12 +274,15 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 		w.retry(ctx, msg, cmd.MessageID, err)
 		return
 	}
+	if wait := w.settling(states, taken); wait > 0 {
+		w.postpone(ctx, msg, cmd, states, taken, wait)
+		return
+	}
 	attempt := deliveries(msg)
 	for i, p := range parts {
 		if states[i].Status != store.Pending {
-			// Done on an earlier delivery: never resubmit; publish its outcome
-			// again in case the crash came between storing and publishing.
-			w.publish(context.WithoutCancel(ctx), outcomeFromState(states[i]))
+			// Done on an earlier delivery: never resubmit. Its event was
+			// stored with it, in the outbox.
 			continue
 		}
 		if !w.mine(states[i], taken) {
@@ -333,7 +353,7 @@ func (w *Consumer) handBackRest(ctx context.Context, cmd dispatch.Command, parts
 }
 
 // recordAfterCrash records as unknown a part whose submit_sm may have
-// reached the SMSC before the process holding it died, and publishes it.
+// reached the SMSC before the process holding it died (its event with it).
 func (w *Consumer) recordAfterCrash(ctx context.Context, cmd dispatch.Command, p dispatch.Part) error {
 	w.d.Metrics.Submits.WithLabelValues(w.op.ID, "unknown", afterCrashStatus).Inc()
 	w.log.Warn("part left pending by a process that died; not sent again (afterCrash: unknown)", "message_id", cmd.MessageID, "part", p.Number)
@@ -477,9 +497,11 @@ func (w *Consumer) ack(msg jetstream.Msg, cmd dispatch.Command) {
 	w.d.Metrics.Commands.WithLabelValues(w.op.ID, "done").Inc()
 }
 
-// record stores a part's outcome, publishes it, and has the receipts that
-// were waiting for it published.
+// record stores a part's outcome; the store writes its event, and the
+// events of the receipts that were waiting for it, to the outbox in the
+// same transaction.
 func (w *Consumer) record(ctx context.Context, out store.Outcome, status string) error {
+	out.Detail = status
 	// The SMSC has answered: the outcome must be stored, or a redelivery
 	// would submit the part again. Retry for a while before giving up.
 	var res store.OutcomeResult
@@ -495,28 +517,10 @@ func (w *Consumer) record(ctx context.Context, out store.Outcome, status string)
 		w.log.Error("outcome not stored: the next delivery follows the afterCrash policy for the part", "message_id", out.MessageID, "part", out.Part, "err", err)
 		return fmt.Errorf("store outcome: %w: %w", errAnswerNotStored, err)
 	}
-	ev := outcomeFromState(res.State)
-	ev.Status = status
-	w.publish(ctx, ev)
-	w.d.Receipts.PublishReleased(ctx, res.Receipts)
+	if len(res.Receipts) > 0 {
+		w.d.Receipts.Released(res.Receipts)
+	}
 	return nil
-}
-
-func outcomeFromState(st store.PartState) events.Outcome {
-	o := events.Outcome{MessageID: st.MessageID, OperatorID: st.OperatorID, PartNumber: st.Part, PartCount: st.PartCount,
-		Outcome: string(st.Status), SMSCMessageID: st.SMSCMessageID, CommandStatus: st.CommandStatus, At: st.RespAt}
-	if o.At.IsZero() {
-		o.At = time.Now().UTC()
-	}
-	return o
-}
-
-// publish publishes a part's stored outcome; a failure is counted and logged.
-func (w *Consumer) publish(ctx context.Context, o events.Outcome) {
-	if err := w.d.Events.Outcome(ctx, o); err != nil {
-		w.d.Metrics.PublishErrors.WithLabelValues("outcome").Inc()
-		w.log.Error("publish outcome", "message_id", o.MessageID, "part", o.PartNumber, "err", err)
-	}
 }
 
 // retry asks JetStream for the command again after a growing delay, or at
@@ -555,7 +559,8 @@ func (w *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, err error)
 		bc = &dispatch.BadCommand{Reason: err.Error()}
 	}
 	dl := events.DeadLetter{OperatorID: w.op.ID, Subject: msg.Subject(), Reason: bc.Reason, Field: bc.Field,
-		Command: string(msg.Data()), ReceivedAt: time.Now().UTC()}
+		ReceivedAt: time.Now().UTC()}
+	dl.CommandText(msg.Data())
 	if perr := w.d.Events.DeadLetter(ctx, dl); perr != nil {
 		w.d.Metrics.PublishErrors.WithLabelValues("deadletter").Inc()
 		w.retry(ctx, msg, "", fmt.Errorf("dead letter: %w", perr))

@@ -26,6 +26,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/operator"
+	"github.com/smpp-connector/smpp-connector/connector/relay"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/migrations"
@@ -87,7 +88,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	}
 	// Four batch writers: a message costs three store round trips (prepare,
 	// outcome, receipt), and with two the writer was the bottleneck.
-	st, err := store.Open(ctx, svc.PostgresDSN, store.Options{Logger: log, Flushers: 4})
+	st, err := store.Open(ctx, svc.PostgresDSN, store.Options{Logger: log, Flushers: 4, Shadow: svc.Shadow})
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -135,7 +136,11 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		runners = append(runners, r)
 	}
 
-	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, runners))
+	rel := relay.New(st, pub, m, log, relay.Options{Shadow: svc.Shadow, ReceiptParts: func(id string) string {
+		oc, _ := ops.Operator(id)
+		return oc.Quirks.ReceiptParts
+	}})
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, runners, rel))
 	if err != nil {
 		return err
 	}
@@ -157,11 +162,18 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		maintain(runCtx, st, m, cmp.Or(o.MaintenanceEvery, time.Minute), cmp.Or(o.UnmatchedAfter, DefaultUnmatchedAfter),
 			cmp.Or(o.Retention, DefaultRetention), log)
 	}()
+	// The relay outlives the operators: it publishes the events of the
+	// last outcomes they store while draining.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayDone := make(chan struct{})
+	go func() { defer close(relayDone); rel.Run(relayCtx) }()
 	started(addr)
 	<-ctx.Done()
 	log.Info("shutting down: finishing in-flight messages")
 	stop()
 	wg.Wait() // operators have stored every outcome they got, binds are closed
+	stopRelay()
+	<-relayDone // and the relay has published what it could of the outbox
 	shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(shCtx)
@@ -224,7 +236,7 @@ func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log
 // another replica owns are listed as standby: that is ready too. The body
 // says what is wrong, and names dead binds (degraded) even while other binds
 // of their operator carry the traffic.
-func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner) func(context.Context) (bool, map[string]string, []string, map[string]string) {
+func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *relay.Relay) func(context.Context) (bool, map[string]string, []string, map[string]string) {
 	return func(ctx context.Context) (bool, map[string]string, []string, map[string]string) {
 		problems, degraded := map[string]string{}, map[string]string{}
 		var standby []string
@@ -233,6 +245,11 @@ func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner) func(
 		}
 		if !nc.IsConnected() {
 			problems["nats"] = nc.Status().String()
+		}
+		// A stalled outbox loses nothing (the events wait in PostgreSQL)
+		// but delays every outcome and receipt: degraded, named.
+		if o := rel.Status(); o.Stalled {
+			degraded["outbox"] = fmt.Sprintf("%d events waiting, oldest %s: %s", o.Pending, o.Lag.Round(time.Second), o.LastError)
 		}
 		for _, r := range runners {
 			s := r.Status()

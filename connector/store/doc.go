@@ -21,7 +21,8 @@
 // first, and hands the batch to one of Options.Flushers, which writes it in
 // a single transaction: set-based statements on arrays (INSERT ... SELECT
 // FROM unnest, UPDATE ... FROM unnest), pipelined with BEGIN and COMMIT in
-// at most two round trips, one commit. Every caller waits for its own
+// two round trips (three when a receipt of a multipart message is applied),
+// one commit. Every caller waits for its own
 // result, which is durable when it returns. A request that makes its batch
 // fail (bad data) is isolated by writing the batch's requests one by one, so
 // it cannot fail the others; deadlocks and lost connections are retried.
@@ -31,9 +32,10 @@
 // # Where the code is
 //
 // writer.go collects and isolates batches; flush.go writes one (flushTx: a
-// txn sorts the batch by kind of request and sends two round trips, each a
+// txn sorts the batch by kind of request and sends its round trips, each a
 // list of steps that queue a statement and read its result). The steps are
 // built per kind of request: flush_prepare.go (insert and read the parts),
+// flush_events.go (the receipts' events),
 // flush_outcome.go (store the outcomes; release an SMSC id an SMSC reused),
 // flush_receipt.go (round 1: take the receipts held for accepted keys, find
 // and lock the receipts' parts), flush_receipt_write.go (between the rounds
@@ -52,12 +54,46 @@
 // treats by its policy. Both statements run only on those paths, outside
 // the batches: the first delivery writes nothing more than before.
 //
+// "Left by a process that died" must not be said of a part a live handler
+// is still sending, or the part is sent twice (policy resend) or reported
+// unknown while it is being accepted (policy unknown). JetStream delivers a
+// command again when its heartbeats stop reaching NATS, also while its
+// first delivery still works on it; connector/outbound keeps one handler
+// per part (inflight.go). In one process, a delivery of a message another
+// delivery holds waits for it to be done before PrepareParts, then goes on
+// from the stored states. Across replicas only the operator's owner
+// consumes (connector/lease): an old owner stops starting submits at most a
+// lease poll after the new owner took the lock (its next ping fails), the
+// new owner starts a grace after that, and the old owner's submits already
+// on the wire wait at most its response timeout for their answers, which
+// it then stores. So for that long (poll - grace + response timeout, and a
+// second to store) after a new owner starts, a part found pending that it
+// neither created nor took back is not judged: the command is handed back
+// until then, and is judged by its stored state afterwards. This needs no
+// owner column and no statement on the first delivery's path, at the cost
+// of judging a dead owner's parts up to that long after a takeover.
+//
+// # Events: the outbox
+//
+// Every state change the store makes has its event written to
+// smpp.event_outbox in the same transaction (outbox.go): outcomeSQL inserts
+// the outcome event of each outcome it applies (a data-modifying CTE: the
+// same statement), and the receipt events of the receipts applied (held
+// ones included, when an outcome releases them) are inserted with the
+// batch's last round trip (flush_events.go; a multipart message's events
+// carry the count of its parts with a receipt, so with multipart receipts
+// they and the commit are a third round trip). Pending parts, repeated
+// answers, duplicate and stale receipts write none. RelayEvents hands the
+// oldest events to connector/relay, locked (SKIP LOCKED: two replicas
+// never publish the same rows at once), and deletes those JetStream stored.
+// Events() cues the relay after each commit that wrote events.
+//
 // # Receipts before responses
 //
 // A receipt whose key no row holds yet is held in smpp.pending_receipts
 // (Disposition Held), never dropped. Storing an accepted outcome applies the
 // held receipts for its key in the same transaction and returns them in
-// OutcomeResult.Receipts, so the caller publishes them then. Both paths take a
+// OutcomeResult.Receipts, their events in the outbox with the outcome's. Both paths take a
 // transaction-scoped advisory lock on the key (operator, SMSC key) before they
 // look, so a receipt and its response that race each other from two
 // connector replicas cannot both miss. Receipts that never match are removed

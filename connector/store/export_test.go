@@ -22,6 +22,8 @@ var Queries = map[string]string{
 	"hold":          holdSQL,
 	"expire":        expireSQL,
 	"purge":         purgeSQL,
+	"outboxSelect":  outboxSelectSQL,
+	"receiptEvent":  receiptEventSQL,
 }
 
 // Queued is how many requests wait in the queue, not yet taken by the

@@ -75,6 +75,7 @@ type txn struct {
 	// Round 2 reads.
 	heldIDs  []int64                       // the new pending_receipts ids of hold
 	siblings map[string]map[int]dlr.Status // message id -> part -> receipt state
+	events   int                           // receipt events written to the outbox
 }
 
 // step is one statement of a round trip: queued with its arguments, its
@@ -115,7 +116,9 @@ func roundTrip(ctx context.Context, conn *pgxpool.Conn, steps []step) error {
 // result. The transaction is two pipelined round trips (BEGIN and COMMIT
 // travel with the statements): the first stores prepares and outcomes and
 // reads what the receipts need, the second writes the receipts. A batch
-// with neither receipts nor accepted outcomes commits in the first.
+// with neither receipts nor accepted outcomes commits in the first; one
+// that applies a receipt to a part of a multipart message takes a third
+// (its event carries the count read in the second).
 func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]response, error) {
 	t := &txn{s: s, batch: batch, res: make([]response, len(batch)), steal: steal,
 		keyLocks: map[int32]bool{}, rowsByID: map[int64]*part{}, siblings: map[string]map[int]dlr.Status{}}
@@ -167,6 +170,9 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 	}
 	if commitNow {
 		committed = true
+		if len(t.outs) > 0 {
+			s.eventsWritten()
+		}
 		return t.res, nil
 	}
 
@@ -174,22 +180,38 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 
 	// Round 2: lock the multipart messages and read their parts' receipt
 	// states (for the counts), write the receipt states, hold the receipts
-	// that matched nothing, commit.
+	// that matched nothing, write the receipt events to the outbox, commit.
+	// A multipart message's events carry the count of its parts with a
+	// receipt, known once round 2 has read them: then the events and the
+	// commit are a third round trip.
 	steps = steps[:0]
 	if len(t.multipart) > 0 {
 		steps = append(steps, t.siblingSteps()...)
 	}
+	multipart := t.appliedMultipart()
 	if st, ok := t.receiptUpdateStep(); ok {
 		steps = append(steps, st)
 	}
 	steps = append(steps, t.holdSteps()...)
-	steps = append(steps, execStep("commit", "COMMIT"))
+	if !multipart {
+		steps = append(steps, t.receiptEventSteps()...)
+		steps = append(steps, execStep("commit", "COMMIT"))
+	}
 	if err := roundTrip(ctx, conn, steps); err != nil {
 		return nil, err
 	}
-	committed = true
-
 	t.countParts()
+	if multipart {
+		steps = append(steps[:0], t.receiptEventSteps()...)
+		steps = append(steps, execStep("commit", "COMMIT"))
+		if err := roundTrip(ctx, conn, steps); err != nil {
+			return nil, err
+		}
+	}
+	committed = true
+	if len(t.outs) > 0 || t.events > 0 {
+		s.eventsWritten()
+	}
 	t.results()
 	return t.res, nil
 }

@@ -32,13 +32,24 @@ WHERE mc.id = h.id
 RETURNING mc.message_id, mc.part_number, h.msg, h.part, h.key`
 
 // outcomeSQL applies outcomes where the transition is allowed (accepted >
-// rejected > unknown > pending; rejected and unknown may repeat) and returns
-// every found part: updated (true) or as it is (false).
+// rejected > unknown > pending; rejected and unknown may repeat), writes the
+// outcome event of each one applied to the outbox (the same statement, so
+// the same transaction and no round trip more), and returns every found
+// part: updated (true) or as it is (false). Only the three outcomes reach
+// the outbox: a pending part has no event. A repeated rejected or unknown
+// (applied again, with the latest command status) writes its event again,
+// under the same JetStream message id: the stream's duplicate window drops
+// it, and a consumer past it sees the same status twice. A part not updated because a
+// concurrent transaction stored an outcome first (the update waited for it,
+// then found the transition not allowed) is read with a lock (cur): that
+// returns the row as that transaction stored it, where a plain read would
+// return it as the statement's snapshot saw it, still pending. Only the rows
+// not updated take that lock: rare (late or repeated answers).
 const outcomeSQL = `
 WITH i AS (
 	SELECT * FROM unnest($1::int4[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::text[],
-		$7::text[], $8::int4[], $9::int4[], $10::timestamptz[], $11::timestamptz[])
-		AS i(ord, op, msg, part, kind, raw, key, cs, seq, at, submitted)
+		$7::text[], $8::int4[], $9::int4[], $10::timestamptz[], $11::timestamptz[], $12::text[])
+		AS i(ord, op, msg, part, kind, raw, key, cs, seq, at, submitted, detail)
 ), upd AS (
 	UPDATE smpp.message_correlations AS mc SET
 		submit_status   = i.kind,
@@ -56,12 +67,22 @@ WITH i AS (
 				WHEN 'unknown' THEN 1 ELSE 0 END)
 			OR (i.kind = mc.submit_status AND i.kind <> 'accepted'))
 	RETURNING i.ord, ` + partColumns + `
+), ev AS (
+	INSERT INTO smpp.event_outbox (kind, operator_id, message_id, part_number, part_count, status,
+		smsc_message_id, command_status, detail, submitted_at, at, shadow)
+	SELECT 'outcome', u.operator_id, u.message_id, u.part_number, u.part_count, u.submit_status,
+		u.smsc_message_id, u.command_status, nullif(i.detail, ''), u.submitted_at, coalesce(u.resp_at, i.at), $13
+	FROM upd AS u JOIN i ON i.ord = u.ord
+	ORDER BY u.ord
+), cur AS (
+	SELECT i.ord, ` + partColumns + `
+	FROM i JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part
+	WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.ord = i.ord)
+	FOR SHARE OF mc
 )
 SELECT ord, true, ` + partColumnsBare + ` FROM upd
 UNION ALL
-SELECT i.ord, false, ` + partColumns + `
-FROM i JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part
-WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.ord = i.ord)`
+SELECT ord, false, ` + partColumnsBare + ` FROM cur`
 
 // acceptedKeys are the accepted outcomes of a batch as arrays (stealSQL's
 // and heldSQL's arguments), in batch order.
@@ -115,6 +136,7 @@ func (t *txn) outcomeStep() step {
 		raw, key      = make([]*string, n), make([]*string, n)
 		part          = make([]int16, n)
 		at, submitted = make([]time.Time, n), make([]*time.Time, n)
+		detail        = make([]string, n)
 	)
 	for j, i := range t.outs {
 		o := t.batch[i].outcome
@@ -130,12 +152,12 @@ func (t *txn) outcomeStep() step {
 			v := int32(o.SequenceNumber)
 			seq[j] = &v
 		}
-		at[j] = o.At
+		at[j], detail[j] = o.At, o.Detail
 		if !o.SubmittedAt.IsZero() {
 			submitted[j] = &o.SubmittedAt
 		}
 	}
-	return step{sql: outcomeSQL, args: []any{ord, op, msg, part, kind, raw, key, cs, seq, at, submitted},
+	return step{sql: outcomeSQL, args: []any{ord, op, msg, part, kind, raw, key, cs, seq, at, submitted, detail, t.s.opts.Shadow},
 		read: func(br pgx.BatchResults) error {
 			if err := t.readOutcomes(br); err != nil {
 				return fmt.Errorf("store outcomes: %w", err)

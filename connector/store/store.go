@@ -67,6 +67,10 @@ type Options struct {
 	PlanCacheMode string
 	// Logger receives warnings (displaced SMSC ids, retried batches). Default slog.Default().
 	Logger *slog.Logger
+	// Shadow marks the events this store writes as a shadow replica's
+	// (Phase 2): a relay writes them to the comparison log, and a live relay
+	// finding them left over drops them rather than publish them.
+	Shadow bool
 }
 
 func (o Options) withDefaults() Options {
@@ -106,6 +110,10 @@ type Store struct {
 	batches chan []*request
 	done    sync.WaitGroup
 
+	// written is signalled (without blocking) after a commit that wrote
+	// events to the outbox: the relay's cue (Events).
+	written chan struct{}
+
 	stats stats
 }
 
@@ -139,6 +147,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		log:     opts.Logger,
 		queue:   make(chan *request, 4*opts.BatchSize),
 		batches: make(chan []*request),
+		written: make(chan struct{}, 1),
 	}
 	s.done.Add(1 + opts.Flushers)
 	go s.collect()

@@ -93,6 +93,9 @@ type Outcome struct {
 	CommandStatus  uint32    // submit_sm_resp command_status (rejected; 0 for accepted)
 	SubmittedAt    time.Time // when the submit_sm was sent; zero keeps the stored one
 	At             time.Time // when the response (or the timeout) happened; zero: now
+	// Detail says why, in the outcome event the store writes to the outbox
+	// (ESME_RINVDSTADR, "no submit_sm_resp within 10s", ...).
+	Detail string
 }
 
 // OutcomeResult is what RecordOutcome did.
@@ -215,6 +218,20 @@ func checkTime(field string, t time.Time) error {
 	return nil
 }
 
+// maxDetail bounds an outcome's detail text (bytes).
+const maxDetail = 1000
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 // cleanText makes free text storable in a text column.
 func cleanText(s string) string {
 	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
@@ -266,6 +283,7 @@ func (o *Outcome) normalise() error {
 	if o.Kind == Unknown {
 		o.CommandStatus = 0
 	}
+	o.Detail = cleanText(truncate(o.Detail, maxDetail))
 	if err := checkTime("submit time", o.SubmittedAt); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
 	tcnats "github.com/testcontainers/testcontainers-go/modules/nats"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
@@ -37,6 +38,7 @@ type ContainersProvider struct {
 
 	mu         sync.Mutex
 	containers []testcontainers.Container
+	dirs       []string // host directories bind-mounted into containers, removed by Stop
 }
 
 // NewContainersProvider returns a provider whose containers carry the label
@@ -146,18 +148,42 @@ func (p *ContainersProvider) track(c testcontainers.Container) {
 	p.mu.Unlock()
 }
 
+// EnvPostgresDurable set to 1 starts the test PostgreSQL with fsync on and
+// its data on the engine's storage (not tmpfs): production's durability, for
+// load measurements (make connector-load).
+const EnvPostgresDurable = "SMPP_TEST_PG_DURABLE"
+
 func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) {
-	c, err := tcpostgres.Run(ctx, p.images.Postgres,
+	opts := []testcontainers.ContainerCustomizer{
 		tcpostgres.WithUsername("smpp"),
 		tcpostgres.WithPassword(randomHex(12)),
 		tcpostgres.WithDatabase("postgres"),
 		tcpostgres.BasicWaitStrategies(),
+		p.customize("postgres"),
+	}
+	if os.Getenv(EnvPostgresDurable) == "1" {
+		// Production's setting, for load figures: every commit flushed, to
+		// a directory of the host's disk (bind-mounted: the engine's
+		// fuse-overlayfs would add FUSE to every write), removed with the
+		// provider.
+		dir, err := os.MkdirTemp("", "smpp-pgdata-*")
+		if err != nil {
+			return "", fmt.Errorf("postgres data directory: %w", err)
+		}
+		p.mu.Lock()
+		p.dirs = append(p.dirs, dir)
+		p.mu.Unlock()
+		opts = append(opts, testcontainers.WithCmd("postgres", "-c", "fsync=on", "-c", "synchronous_commit=on"),
+			testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+				hc.Binds = append(hc.Binds, dir+":/var/lib/postgresql/data")
+			}))
+	} else {
 		// Test databases are thrown away: keep their files in memory rather
 		// than on the engine's storage driver (fuse-overlayfs here, where
 		// every write crosses FUSE).
-		testcontainers.WithTmpfs(map[string]string{"/var/lib/postgresql/data": "rw"}),
-		p.customize("postgres"),
-	)
+		opts = append(opts, testcontainers.WithTmpfs(map[string]string{"/var/lib/postgresql/data": "rw"}))
+	}
+	c, err := tcpostgres.Run(ctx, p.images.Postgres, opts...)
 	if c != nil {
 		p.track(c)
 	}
@@ -211,6 +237,15 @@ func (p *ContainersProvider) Stop(ctx context.Context) error {
 		if err := testcontainers.TerminateContainer(c, testcontainers.StopContext(ctx),
 			testcontainers.StopTimeout(5*time.Second)); err != nil {
 			errs = append(errs, fmt.Errorf("terminate container %s: %w", c.GetContainerID(), err))
+		}
+	}
+	p.mu.Lock()
+	dirs := p.dirs
+	p.dirs = nil
+	p.mu.Unlock()
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -24,6 +24,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/outbound"
+	"github.com/smpp-connector/smpp-connector/connector/relay"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/connector/throttle"
@@ -44,6 +45,7 @@ type Rig struct {
 	Store    *store.Store
 	Consumer *outbound.Consumer
 	Inbound  *inbound.Handler
+	Relay    *relay.Relay
 	Pool     *session.Pool
 	// Comparison is the shadow mode's comparison log.
 	Comparison *LockedWriter
@@ -58,8 +60,10 @@ type Options struct {
 	Profile  profile.Profile // the simulator's
 	Outbound outbound.Operator
 	Inbound  inbound.Operator
-	Shadow   bool
-	TPS      int
+	// ReceiptParts is the operator's rule for multipart receipts (the relay's).
+	ReceiptParts string
+	Shadow       bool
+	TPS          int
 	// Binds is how many binds the operator's pool keeps (default 1).
 	Binds int
 	// Margin is the limiter's (throttle.WithMargin); 0 keeps the default.
@@ -100,6 +104,7 @@ func New(t testing.TB, o Options) *Rig {
 	}
 	t.Cleanup(sim.Close)
 	_, js := testenv.ContractJetStream(t)
+	o.Store.Shadow = o.Shadow
 	st, err := store.Open(context.Background(), o.DSN, o.Store)
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +120,13 @@ func New(t testing.TB, o Options) *Rig {
 	m, pub := metrics.New(), events.New(js, natscontract.DefaultNames(), o.Shadow, r.Comparison)
 	o.Inbound.ID = Operator
 	r.Inbound = inbound.New(o.Inbound, inbound.Deps{Store: st, Events: pub, Metrics: m, Log: Quiet()})
+	// The relay publishes what the store writes to its outbox; it stops
+	// after the consumer (cleanups run last first), before the store.
+	r.Relay = relay.New(st, pub, m, Quiet(), relay.Options{Shadow: o.Shadow, ReceiptParts: func(string) string { return o.ReceiptParts }})
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	go func() { r.Relay.Run(relayCtx); close(relayDone) }()
+	t.Cleanup(func() { stopRelay(); <-relayDone })
 	// The inbound handler exists before the binds that hand it deliver_sm.
 	// The operator's limiter: its binds pace with it, the consumer tells it
 	// of throttling.
@@ -201,9 +213,32 @@ func (r *Rig) WaitHandled(t testing.TB, seq uint64) *jetstream.ConsumerInfo {
 	return info
 }
 
-// Events reads every message on a subject of a stream, decoded.
+// Events reads every message on a subject of a stream, decoded, once the
+// relay has published every event stored so far (so that what is not there
+// is not merely still in the outbox).
 func (r *Rig) Events(t testing.TB, stream, subject string) []map[string]any {
 	t.Helper()
+	r.WaitPublished(t)
+	return r.read(t, stream, subject)
+}
+
+// WaitPublished waits until the outbox is empty: every outcome and receipt
+// event stored so far is in its stream.
+func (r *Rig) WaitPublished(t testing.TB) {
+	t.Helper()
+	smpptest.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		st, err := r.Store.Outbox(context.Background())
+		if err != nil {
+			return err
+		}
+		if st.Pending > 0 {
+			return fmt.Errorf("%d events not published yet", st.Pending)
+		}
+		return nil
+	})
+}
+
+func (r *Rig) read(t testing.TB, stream, subject string) []map[string]any {
 	c, err := r.JS.OrderedConsumer(context.Background(), stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +270,7 @@ func (r *Rig) WaitEvents(t testing.TB, stream, subject string, n int) []map[stri
 	t.Helper()
 	var got []map[string]any
 	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
-		got = r.Events(t, stream, subject)
+		got = r.read(t, stream, subject)
 		if len(got) < n {
 			return fmt.Errorf("%d events on %s, want %d", len(got), subject, n)
 		}

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The event outbox (smpp.event_outbox, migration 00006). RecordOutcome and
+// MatchReceipt write the event of every state change they make in the same
+// transaction as the change: an outcome event for each outcome applied, a
+// receipt event for each receipt applied (held receipts when their outcome
+// releases them). A relay (connector/relay) publishes the rows in id order
+// and deletes them once JetStream has acknowledged them, so an event is
+// published at least once whatever fails in between, and its message id
+// (connector/events: per message, part and state) lets JetStream's
+// duplicate window drop a second publish.
+
+// Event kinds.
+const (
+	EventOutcome = "outcome"
+	EventReceipt = "receipt"
+)
+
+// Event is one row of the outbox: an outcome or a receipt event's fields.
+type Event struct {
+	ID            int64 // the outbox row
+	Kind          string
+	OperatorID    string
+	MessageID     string
+	Part          int
+	PartCount     int
+	Status        string // accepted, rejected, unknown; or the receipt status (dlr.Status)
+	SMSCMessageID string
+	CommandStatus uint32 // outcome
+	Detail        string // outcome: why (ESME_RINVDSTADR, "no submit_sm_resp within 10s")
+	Stat, Err     string // receipt: raw stat: and err:
+	PartsReceived int    // receipt: the message's parts with a receipt so far
+	SubmittedAt   time.Time
+	DoneAt        time.Time
+	At            time.Time // outcome: response (or timeout) time; receipt: time received
+	Shadow        bool      // written by a replica in shadow mode (Options.Shadow)
+	CreatedAt     time.Time // when the row was written
+}
+
+// Events is signalled after a commit that wrote events: a relay waits on it
+// (and polls, for rows other processes wrote). One signal may stand for
+// several commits.
+func (s *Store) Events() <-chan struct{} { return s.written }
+
+func (s *Store) eventsWritten() {
+	select {
+	case s.written <- struct{}{}:
+	default:
+	}
+}
+
+// relayLockSpace is the advisory lock that lets one relay work at a time.
+const relayLockSpace int32 = 0x736d7072 // "smpr"
+
+// outboxSelectSQL takes the oldest events, if this transaction gets the
+// relay lock: one relay works at a time, whatever the number of replicas,
+// so the events reach JetStream in the order they were stored (two relays
+// taking alternate batches would let a part's later event overtake an
+// earlier one). A shadow relay ($2) takes only shadow rows: a live
+// replica's events are not its to drop. The rows are locked as well, for a
+// relay of an older version that does not take the lock.
+const outboxSelectSQL = `
+WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine)
+SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o.status, o.smsc_message_id,
+	o.command_status, o.detail, o.stat, o.err, o.parts_received, o.submitted_at, o.done_at, o.at, o.shadow, o.created_at
+FROM smpp.event_outbox AS o, l
+WHERE l.mine AND (o.shadow OR NOT $2::bool)
+ORDER BY o.id
+LIMIT $1
+FOR UPDATE OF o SKIP LOCKED`
+
+const outboxDeleteSQL = `DELETE FROM smpp.event_outbox WHERE id = ANY($1::int8[])`
+
+// RelayEvents takes up to limit events from the outbox, oldest first, hands
+// them to publish, and deletes those publish reports done (the ids of the
+// events JetStream acknowledged). One relay works at a time (the others'
+// passes find nothing: outboxSelectSQL), and the rows are locked while
+// publish runs. A shadow relay (shadow set) takes only the events a shadow
+// replica wrote. It returns how many events it took. Two round trips: BEGIN
+// and the read, then the delete and COMMIT.
+//
+// The delete commits without waiting for the WAL flush (synchronous_commit
+// off): if the database crashes before the flush, the events come back and
+// are published again, which JetStream's duplicate window absorbs if the
+// database is back within it (two minutes).
+func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish func(context.Context, []Event) (done []int64)) (int, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: %w", err)
+	}
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed && conn.Conn().PgConn().TxStatus() != 'I' {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+		}
+	}()
+	var evs []Event
+	err = roundTrip(ctx, conn, []step{
+		execStep("begin", "BEGIN"),
+		execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"),
+		{sql: outboxSelectSQL, args: []any{limit, shadow, relayLockSpace}, read: func(br pgx.BatchResults) error {
+			rows, _ := br.Query()
+			var err error
+			evs, err = pgx.CollectRows(rows, scanEvent)
+			return err
+		}},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox: read: %w", err)
+	}
+	var done []int64
+	if len(evs) > 0 {
+		done = publish(ctx, evs)
+	}
+	// What was published is deleted even if the relay is being stopped
+	// meanwhile: otherwise it is published again.
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	end := []step{execStep("commit", "COMMIT")}
+	if len(done) > 0 {
+		end = append([]step{execStep("delete published", outboxDeleteSQL, done)}, end...)
+	}
+	if err := roundTrip(ectx, conn, end); err != nil {
+		return len(evs), fmt.Errorf("outbox: %w", err)
+	}
+	committed = true
+	return len(evs), nil
+}
+
+func scanEvent(row pgx.CollectableRow) (Event, error) {
+	var (
+		e                           Event
+		part, count                 int16
+		raw, detail, stat, errField *string
+		cs                          *int32
+		received                    *int16
+		submitted, done             *time.Time
+	)
+	err := row.Scan(&e.ID, &e.Kind, &e.OperatorID, &e.MessageID, &part, &count, &e.Status, &raw, &cs, &detail,
+		&stat, &errField, &received, &submitted, &done, &e.At, &e.Shadow, &e.CreatedAt)
+	if err != nil {
+		return e, err
+	}
+	e.Part, e.PartCount = int(part), int(count)
+	e.SMSCMessageID, e.Detail, e.Stat, e.Err = deref(raw), deref(detail), deref(stat), deref(errField)
+	if cs != nil {
+		e.CommandStatus = uint32(*cs)
+	}
+	if received != nil {
+		e.PartsReceived = int(*received)
+	}
+	e.SubmittedAt, e.DoneAt = derefTime(submitted), derefTime(done)
+	return e, nil
+}
+
+// OutboxStats are the outbox's size and the age of its oldest event.
+type OutboxStats struct {
+	// Pending counts the events waiting, up to outboxCountCap (a backlog
+	// larger than that reads as the cap: the count stays cheap).
+	Pending int
+	// Lag is the age of the oldest event, by the database's clock (the one
+	// that stamped it); 0 when empty.
+	Lag time.Duration
+}
+
+// outboxCountCap bounds the count of Outbox: a full count of a large
+// backlog would scan it every few seconds while the relay drains it.
+const outboxCountCap = 1_000_000
+
+// Outbox reports the events waiting to be published.
+func (s *Store) Outbox(ctx context.Context) (OutboxStats, error) {
+	var (
+		st  OutboxStats
+		lag *float64
+	)
+	err := s.pool.QueryRow(ctx, `SELECT
+	(SELECT count(*) FROM (SELECT 1 FROM smpp.event_outbox LIMIT $1) AS c),
+	(SELECT extract(epoch FROM now() - created_at)::float8 FROM smpp.event_outbox ORDER BY id LIMIT 1)`,
+		outboxCountCap).Scan(&st.Pending, &lag)
+	if err != nil {
+		return st, fmt.Errorf("outbox: %w", err)
+	}
+	if lag != nil && *lag > 0 {
+		st.Lag = time.Duration(*lag * float64(time.Second))
+	}
+	return st, nil
+}
