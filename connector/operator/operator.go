@@ -81,7 +81,16 @@ func New(cfg Config, d Deps) (*Runner, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	r := &Runner{cfg: cfg, d: d, limiter: throttle.New(oc.TPS), addr: primary[0].Address, bindType: session.Transceiver}
+	// The binds take the grants (session.Config.Pacer); what a submit waited
+	// for its grant is counted here.
+	waits, waitSec := d.Metrics.ThrottleWaits.WithLabelValues(oc.ID), d.Metrics.ThrottleWaitSec.WithLabelValues(oc.ID)
+	lim := throttle.New(oc.TPS, throttle.WithWaitObserver(func(waited time.Duration) {
+		if waited > time.Millisecond {
+			waits.Inc()
+			waitSec.Add(waited.Seconds())
+		}
+	}))
+	r := &Runner{cfg: cfg, d: d, limiter: lim, addr: primary[0].Address, bindType: session.Transceiver}
 	if oc.BindType != config.BindTransceiver {
 		r.bindType = session.Transmitter
 	}
@@ -150,10 +159,9 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	wg.Add(2)
 	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
 	go func() { defer wg.Done(); observeBinds(ctx, id, t, m) }()
-	// Consume once a bind can send: a command taken earlier would take its
-	// TPS grant while no bind is up and go out with the others the moment
-	// one is, several grants in one instant, over the operator's TPS in the
-	// SMSC's sliding second.
+	// Consume once a bind can send: a command taken earlier would only wait
+	// for one, its ack wait running. (It no longer holds a TPS grant
+	// meanwhile: the binds take the grants, session.Config.Pacer.)
 	var err error
 	if t.pool.WaitReady(ctx) == nil {
 		err = t.outbound.Run(ctx)

@@ -41,7 +41,7 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 		Operator: oc.ID, Addr: r.addr, Backups: r.backups, BindType: r.bindType, Window: oc.Window,
 		EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
 		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: d.Log,
-		Deliver: t.inbound, DeadAfterTimeouts: oc.DeadBind.ResponseTimeouts,
+		Deliver: t.inbound, DeadAfterTimeouts: oc.DeadBind.ResponseTimeouts, Pacer: r.limiter,
 		OnDead: func(_, reason string) { d.Metrics.DeadBinds.WithLabelValues(oc.ID, reason).Inc() },
 	}
 	t.pool = session.NewPool(scfg, oc.Binds, r.credentials)

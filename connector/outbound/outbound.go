@@ -33,9 +33,12 @@ type Submitter interface {
 	Submit(ctx context.Context, sm *pdu.SubmitSM) (session.Result, error)
 }
 
-// Limiter paces submits to the operator's TPS (throttle.Limiter).
+// Limiter is the operator's TPS limiter (throttle.Limiter), told of the
+// SMSC's throttling answers. It paces submits inside the Submitter (the
+// binds take a grant right before they write, Config.Pacer in
+// connector/session), not here: a grant taken before a bind is picked is
+// spent whenever one is free, together with the others that waited.
 type Limiter interface {
-	Wait(ctx context.Context) error
 	Throttled()
 }
 
@@ -425,12 +428,9 @@ func (w *Consumer) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.
 	return states, true
 }
 
-// send paces, submits and records one part. An error means the command must
-// be tried again later.
+// send submits (paced by the binds, see Limiter) and records one part. An
+// error means the command must be tried again later.
 func (w *Consumer) send(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) error {
-	if err := w.pace(ctx); err != nil {
-		return err
-	}
 	out, status, err := w.submit(ctx, cmd, p, attempt)
 	if err != nil {
 		return err
@@ -438,20 +438,6 @@ func (w *Consumer) send(ctx context.Context, cmd dispatch.Command, p dispatch.Pa
 	// From here on the SMSC may have the message: record it even if we are
 	// shutting down.
 	return w.record(context.WithoutCancel(ctx), out, status)
-}
-
-// pace waits for the operator's limiter to grant a submit.
-func (w *Consumer) pace(ctx context.Context) error {
-	m := w.d.Metrics
-	t0 := time.Now()
-	if err := w.d.Limiter.Wait(ctx); err != nil {
-		return fmt.Errorf("throttle: %w", err)
-	}
-	if waited := time.Since(t0); waited > time.Millisecond {
-		m.ThrottleWaits.WithLabelValues(w.op.ID).Inc()
-		m.ThrottleWaitSec.WithLabelValues(w.op.ID).Add(waited.Seconds())
-	}
-	return nil
 }
 
 // submit sends one part and classifies the SMSC's answer into the outcome to

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -35,6 +34,10 @@ type Bind struct {
 	retiring sync.WaitGroup // old sessions draining after a renewal
 	closing  bool
 	onBound  func(up bool) // the pool's epoch (epoch.go): entering or leaving StateBound
+	// live ends at the next state change or Close: a submit waiting for
+	// its TPS grant (pace.go) gives up when the bind leaves its session.
+	live    context.Context
+	endLive context.CancelFunc
 
 	window   chan struct{}
 	freed    chan struct{} // a token each time a submit leaves the window: drain looks again
@@ -74,8 +77,9 @@ type call struct {
 // credentials before every bind attempt, so a rotation is picked up.
 func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error)) *Bind {
 	cfg.defaults()
+	live, endLive := context.WithCancel(context.Background())
 	return &Bind{
-		cfg: cfg, creds: creds, name: name, state: StateConnecting,
+		cfg: cfg, creds: creds, name: name, state: StateConnecting, live: live, endLive: endLive,
 		bound: make(chan struct{}), changed: make(chan struct{}),
 		window: make(chan struct{}, cfg.Window), freed: make(chan struct{}, 1), workers: make(chan struct{}, cfg.DeliverWorkers),
 		pending: map[int32]*call{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan *renewal, 1), stop: make(chan struct{}), done: make(chan struct{}),
@@ -128,6 +132,8 @@ func (b *Bind) setStateLocked(s State, err error) {
 	b.state, b.lastErr = s, err
 	close(b.changed)
 	b.changed = make(chan struct{})
+	b.endLive()
+	b.live, b.endLive = context.WithCancel(context.Background())
 }
 
 func (b *Bind) log() func(msg string, args ...any) {
@@ -466,45 +472,6 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 	return nil, false
 }
 
-// writeFailed is the error for a submit_sm whose write failed: not sent if
-// no byte of it left, unknown if some did (the SMSC may read the rest of the
-// PDU from whatever is written next, the unbind say, and accept it).
-func (b *Bind) writeFailed(seq int32, err error) error {
-	b.pmu.Lock()
-	c := b.pending[seq]
-	b.pmu.Unlock()
-	if c != nil && c.written.Load() {
-		return fmt.Errorf("%w: %w: %v", ErrUnknown, errWritePartway, err)
-	}
-	b.Stats.NotSent.Add(1)
-	return fmt.Errorf("%w: %v", ErrNotSent, err)
-}
-
-// wireConn tells which submit_sm reached the socket. gosmpp writes each PDU
-// with one Write, so the header at the start of a Write names it.
-type wireConn struct {
-	net.Conn
-	b *Bind
-}
-
-func (w *wireConn) Write(p []byte) (int, error) {
-	var c *call
-	if len(p) >= 16 && data.CommandIDType(binary.BigEndian.Uint32(p[4:8])) == data.SUBMIT_SM {
-		seq := int32(binary.BigEndian.Uint32(p[12:16]))
-		w.b.pmu.Lock()
-		c = w.b.pending[seq]
-		w.b.pmu.Unlock()
-		if c != nil {
-			c.written.Store(true) // before the bytes leave: never later than the SMSC sees them
-		}
-	}
-	n, err := w.Conn.Write(p)
-	if c != nil && n == 0 && err != nil {
-		c.written.Store(false)
-	}
-	return n, err
-}
-
 func (b *Bind) complete(seq int32, r Result, err error) {
 	b.pmu.Lock()
 	c, ok := b.pending[seq]
@@ -521,7 +488,8 @@ func (b *Bind) complete(seq int32, r Result, err error) {
 }
 
 // Submit sends one submit_sm on this bind and waits for its resp. It blocks
-// while the window is full. Once the PDU is handed to the wire the wait is
+// while the window is full, then, with a Config.Pacer, until its TPS grant
+// (pace.go). Once the PDU is handed to the wire the wait is
 // bounded by the response timeout only, not by ctx: a shutdown drains
 // in-flight submits instead of forgetting them.
 func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
@@ -551,6 +519,9 @@ func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 	if err := b.admit(ctx, sess, seq, c); err != nil {
 		return Result{}, err
 	}
+	if err := b.pace(ctx, sess, seq); err != nil {
+		return Result{}, err
+	}
 	sent := time.Now()
 	b.Stats.Submits.Add(1)
 	if err := sess.Transceiver().Submit(sm); err != nil {
@@ -576,6 +547,7 @@ func (b *Bind) Close() {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
 		b.closing = true
+		b.endLive()
 		b.mu.Unlock()
 		close(b.stop)
 		<-b.done

@@ -10,7 +10,8 @@ import (
 
 // Pool spreads submits over an operator's binds: each submit goes to the
 // bound bind with the fewest outstanding requests, and waits while none is
-// bound.
+// bound. The binds take the TPS grant (Config.Pacer, shared by them), so a
+// submit waiting for a bind holds none.
 type Pool struct {
 	binds []*Bind
 	epoch epoch // epoch.go

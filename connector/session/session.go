@@ -82,6 +82,11 @@ type Config struct {
 	// OnDead, when set, hears of every bind declared dead (for metrics);
 	// reason is DeadResponseTimeouts or DeadEnquireLink.
 	OnDead func(bind, reason string)
+	// Pacer, when set, paces submit_sm to the operator's TPS: one shared by
+	// every bind of the operator (throttle.Limiter). Submit takes the grant
+	// on a bound session with room in its window, right before the write,
+	// never while no bind is up (pace.go).
+	Pacer Pacer
 	// Deliver handles deliver_sm (receipts, MO); its status is sent back in
 	// deliver_sm_resp once it returns. Nil answers ESME_ROK at once.
 	Deliver DeliverHandler

@@ -30,7 +30,7 @@ import (
 
 // runSim starts the simulator with ops (listening on free ports) until the
 // test ends.
-func runSim(t *testing.T, ops ...server.OperatorConfig) *server.Sim {
+func runSim(t testing.TB, ops ...server.OperatorConfig) *server.Sim {
 	t.Helper()
 	sim, err := server.New(server.Config{Operators: ops}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
@@ -52,7 +52,7 @@ func startSim(t *testing.T, prof profile.Profile) (*server.Sim, string) {
 	return sim, op.Addr()
 }
 
-func fault(t *testing.T, sim *server.Sim, typ string, params any, m faults.Match) {
+func fault(t testing.TB, sim *server.Sim, typ string, params any, m faults.Match) {
 	t.Helper()
 	b, _ := json.Marshal(params)
 	if _, err := sim.Faults.Add(faults.Spec{Type: typ, Params: b, Match: m}); err != nil {
@@ -99,7 +99,7 @@ func waitState(t *testing.T, b *Bind, want State) error {
 	return last
 }
 
-func newSubmit(t *testing.T, text string) *pdu.SubmitSM {
+func newSubmit(t testing.TB, text string) *pdu.SubmitSM {
 	return smpptest.NewSubmit(t, "ACME", "447700900123", text, 1)
 }
 

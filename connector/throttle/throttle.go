@@ -2,11 +2,15 @@
 //
 // One Limiter is shared by every bind of one operator. Each bind calls Wait
 // before it writes a submit_sm (every segment of a long message is one
-// submit_sm, so one Wait each). Wait hands out evenly spaced slots at
-// TPS*(1-margin), never more than TPS in any sliding 1 s window, and no
-// catch-up burst after an idle or stalled period (at most a few milliseconds'
-// worth of slots, see grant): operators count arrivals, and a burst sent after
-// a stall arrives together with whatever the stall held back.
+// submit_sm, so one Wait each), once it is bound with room in its window
+// (connector/session): a grant is a time slot, and one spent later than it
+// was taken arrives with the others spent then. Wait hands out evenly spaced
+// slots at TPS*(1-margin), never more than TPS in any sliding window of
+// 1/(1-margin) s (so never in any second, with margin/(1-margin) s to spare
+// for the way to the SMSC, see WithMargin), and no catch-up burst after an
+// idle or stalled period (at most a few milliseconds' worth of slots, see
+// grant): operators count arrivals, and a burst sent after a stall arrives
+// together with whatever the stall held back.
 //
 // When the SMSC answers ESME_RTHROTTLED or ESME_RMSGQFUL the caller calls
 // Throttled and puts the message back in its queue (nothing is lost): the
@@ -42,7 +46,7 @@ import (
 // Defaults.
 const (
 	// DefaultMargin is the fraction of the TPS kept in reserve (see WithMargin).
-	DefaultMargin = 0.01
+	DefaultMargin = 0.02
 	// DefaultPause is how long Throttled stops all sends.
 	DefaultPause = time.Second
 	// DefaultDecrease multiplies the rate on Throttled.
@@ -93,12 +97,13 @@ type config struct {
 }
 
 // lag bounds how much wake-up lateness a waiter may make up (see grant): half
-// of the margin's jitter budget, m/(1-m)/2 s (5 ms at 1%); the other half is
-// left for the network. Go timers on Linux wake up to ~1 ms late in a
-// sawtooth (the runtime's netpoller sleeps in whole milliseconds) and several
-// ms late under load; at 1000 TPS that is a whole slot or more, so not making
-// it up costs utilisation, while making up more than a few ms is a catch-up
-// burst after a stall.
+// of the margin's jitter budget, m/(1-m)/2 s (10.2 ms at 2%). Go timers on
+// Linux wake up to ~1 ms late in a sawtooth (the runtime's netpoller sleeps
+// in whole milliseconds) and several ms late under load; at 1000 TPS that is
+// a whole slot or more, so not making it up costs utilisation, while making
+// up more than a few ms is a catch-up burst after a stall. What is made up
+// never eats into the jitter budget: the ring's window (config.window)
+// bounds it.
 func (c *config) lag() int64 {
 	if c.lagNS >= 0 {
 		return c.lagNS
@@ -106,22 +111,33 @@ func (c *config) lag() int64 {
 	return int64(float64(time.Second) * c.margin / (1 - c.margin) / 2)
 }
 
+// window is the ring's: at most TPS grants in any window of 1/(1-m) s, so
+// that TPS+1 grants span more than the paced 1/(1-m) s even when the pacing
+// makes up lateness (config.lag). At m = 0 it is the second itself.
+func (c *config) window() int64 {
+	return int64(math.Ceil(float64(time.Second) / (1 - c.margin)))
+}
+
 // WithMargin sets the safety margin: slots are paced at TPS*(1-margin) per
-// second. Default 1%.
+// second, and no more than TPS are granted in any window of 1/(1-margin) s.
+// Default 2%.
 //
-// Why a proportion and why 1%: the limiter can only stamp its own grants;
+// Why a proportion and why 2%: the limiter can only stamp its own grants;
 // the operator stamps arrivals, which are grants plus a delay that varies
-// (scheduling, TCP, the SMSC's reader). With slots every 1/(TPS*(1-m)) s, any
-// TPS+1 consecutive grants span 1/(1-m) s, so arrivals may jitter by
-// m/(1-m) s (10.1 ms at 1%) relative to each other before the operator sees
-// TPS+1 in a second; half of it may be spent making up for late timer
-// wake-ups (see config.lag), so about 5 ms is left for the way from Wait to
-// the SMSC's reader. That budget is the same at 10, 100 or 1000 TPS, which
-// is what a proportional margin buys; utilisation is exactly 1-m at every
-// TPS. No rounding to whole messages: 9.9/s at 10 TPS is 99%, where rounding
-// down to 9/s would be 90%. Nor a floor such as TPS-1: at 1000 TPS that is a
-// 0.1% margin, a 1 ms budget, which scheduling noise alone exceeds. More than
-// 2% would miss the 98% utilisation bar.
+// (scheduling, TCP, the SMSC's reader). Any TPS+1 consecutive grants span
+// more than 1/(1-m) s, a hard bound (the ring's window, whatever the pacing
+// made up after a late wake-up), so arrivals may jitter by m/(1-m) s
+// (20.4 ms at 2%) relative to each other before the operator sees TPS+1 in
+// a second. That budget is the same at 10, 100 or 1000 TPS, which is what a
+// proportional margin buys; utilisation is at most 1-m at every TPS. No
+// rounding to whole messages: 9.8/s at 10 TPS is 98%, where rounding down to
+// 9/s would be 90%. Nor a floor such as TPS-1: at 1000 TPS that is a 0.1%
+// margin, a 1 ms budget, which scheduling noise alone exceeds. 1% (10.1 ms)
+// was the default until saturated backlogs on a loaded 2-core machine showed
+// more: 502-507 in a second of a 500 TPS contract (issue #12, grants then
+// taken before the window wait: up to 14 ms), and 51 of 50 with 11 ms
+// between a submit_sm's grant and its arrival. More than 3% would miss the
+// 97% utilisation bar of issue #12.
 func WithMargin(m float64) Option {
 	if m < 0 || m >= 0.5 || math.IsNaN(m) {
 		panic(fmt.Sprintf("throttle: margin %v not in [0, 0.5)", m))
@@ -202,7 +218,8 @@ type Limiter struct {
 	tps  int
 	base float64 // paced rate at full speed, per second; +Inf when unlimited
 	// Hard limit: at most len(ring) grants in any half-open window of ringW
-	// ns. ring holds the latest grants, ring[next] the oldest.
+	// ns (config.window, or a share of it, see ringFor). ring holds the
+	// latest grants, ring[next] the oldest.
 	ring  []int64
 	next  int
 	ringW int64
@@ -236,14 +253,15 @@ func New(tps int, opts ...Option) *Limiter {
 	return l
 }
 
-// ringFor sizes the sliding-window check. Up to ringCap TPS it is exact: at
-// most tps grants in any 1 s window. Above, it splits the second into k equal
-// windows of at most n = tps/k grants each: any half-open second is covered by
-// k consecutive half-open windows of w >= 1s/k, so it holds at most k*n <= tps
+// ringFor sizes the sliding-window check for a window of window ns (a second
+// or a little more, config.window). Up to ringCap TPS it is exact: at most
+// tps grants in any such window. Above, it splits the window into k equal
+// ones of at most n = tps/k grants each: any half-open window is covered by k
+// consecutive half-open ones of w >= window/k, so it holds at most k*n <= tps
 // grants, with memory bounded by ringCap slots.
-func ringFor(tps, ringCap int) (n int, w int64) {
+func ringFor(tps, ringCap int, window int64) (n int, w int64) {
 	k := (tps + ringCap - 1) / ringCap
-	return tps / k, (int64(time.Second) + int64(k) - 1) / int64(k)
+	return tps / k, (window + int64(k) - 1) / int64(k)
 }
 
 func (l *Limiter) setTPS(tps int) {
@@ -253,7 +271,7 @@ func (l *Limiter) setTPS(tps int) {
 		return
 	}
 	// Keep the latest grants, oldest first, so the window check carries over.
-	n, w := ringFor(tps, l.cfg.ringCap)
+	n, w := ringFor(tps, l.cfg.ringCap, l.cfg.window())
 	old := make([]int64, 0, len(l.ring))
 	old = append(old, l.ring[l.next:]...)
 	old = append(old, l.ring[:l.next]...)

@@ -3,8 +3,10 @@ package throttle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,14 +93,14 @@ func audit(ts []time.Time, limit int, mode meter.Mode) meter.Report {
 	return r
 }
 
-func TestMarginKeepsUtilisationAbove98Percent(t *testing.T) {
+func TestMarginKeepsUtilisationAbove97Percent(t *testing.T) {
 	for _, tps := range []int{1, 2, 10, 100, 1000, 5000} {
 		r := New(tps).Rate()
-		if want := 0.99 * float64(tps); math.Abs(r-want) > 1e-9 {
+		if want := 0.98 * float64(tps); math.Abs(r-want) > 1e-9 {
 			t.Errorf("tps %d: rate %v, want %v", tps, r, want)
 		}
-		if r < 0.98*float64(tps) || r >= float64(tps) {
-			t.Errorf("tps %d: rate %v outside [98%%, 100%%)", tps, r)
+		if r < 0.97*float64(tps) || r >= float64(tps) {
+			t.Errorf("tps %d: rate %v outside [97%%, 100%%)", tps, r)
 		}
 	}
 	if r := New(100, WithMargin(0)).Rate(); r != 100 {
@@ -110,7 +112,7 @@ func TestSlotsAreEvenlySpaced(t *testing.T) {
 	for _, workers := range []int{1, 4} {
 		l, clk, g := fake(100)
 		ts := drive(t, l, clk, g, workers, 50, noExtra)
-		iv := time.Duration(math.Ceil(1e9 / 99.0))
+		iv := time.Duration(math.Ceil(1e9 / 98.0))
 		if !ts[0].Equal(t0) {
 			t.Fatalf("first grant at %v, want at once", ts[0].Sub(t0))
 		}
@@ -125,15 +127,15 @@ func TestSlotsAreEvenlySpaced(t *testing.T) {
 func TestNoBurstAfterIdle(t *testing.T) {
 	// After 5 s idle a token bucket sized for a second would hand out TPS
 	// slots at once. Here grant k after the idle period comes no earlier than
-	// k intervals less the lag (5 ms at 1%): at 100 TPS one slot 5 ms early,
-	// then even spacing; at 1000 TPS at most 5 ms worth of slots early.
+	// k intervals less the lag (10.2 ms at 2%): at 100 TPS one slot early,
+	// then even spacing; at 1000 TPS at most 10 ms worth of slots early.
 	for _, tps := range []int{100, 1000} {
 		l, clk, g := fake(tps)
 		drive(t, l, clk, g, 2, 5, noExtra)
 		clk.Advance(5 * time.Second) // nobody waits: no credit may build up
 		idleEnd := clk.Now()
 		ts := drive(t, l, clk, g, 4, 3*tps/10, noExtra)
-		iv := time.Duration(math.Ceil(1e9 / (0.99 * float64(tps))))
+		iv := time.Duration(math.Ceil(1e9 / (0.98 * float64(tps))))
 		lag := time.Duration(l.cfg.lag())
 		if !ts[0].Equal(idleEnd) {
 			t.Fatalf("%d TPS: first grant after idle at +%v", tps, ts[0].Sub(idleEnd))
@@ -155,7 +157,7 @@ func TestNoBurstAfterIdle(t *testing.T) {
 
 func TestNoCatchUpAfterStalledWake(t *testing.T) {
 	// The head wakes 250 ms late (GC, descheduled process): it makes up at most
-	// the lag (5 ms at 1%), never the 24 slots it missed.
+	// the lag (10.2 ms at 2%), never the 24 slots it missed.
 	l, clk, g := fake(100)
 	step := 0
 	ts := drive(t, l, clk, g, 3, 40, func() time.Duration {
@@ -165,10 +167,10 @@ func TestNoCatchUpAfterStalledWake(t *testing.T) {
 		}
 		return 0
 	})
-	iv := time.Duration(math.Ceil(1e9 / 99.0))
+	iv := time.Duration(math.Ceil(1e9 / 98.0))
 	lag := time.Duration(l.cfg.lag())
-	if lag != 5050505 {
-		t.Fatalf("lag %v at 1%% margin", lag)
+	if lag != 10204081 {
+		t.Fatalf("lag %v at 2%% margin", lag)
 	}
 	short := 0
 	for i, d := range gaps(ts) {
@@ -223,9 +225,49 @@ func TestSlidingWindowHardLimitUnderJitter(t *testing.T) {
 	}
 }
 
+// Any TPS+1 grants span more than 1/(1-m) s, however much the pacing makes
+// up after late wake-ups (here up to 100 ms): so arrivals that trail their
+// grants by anything up to m/(1-m) s (20.4 ms at 2%: scheduling, the
+// writer, TCP, the SMSC's reader) never put TPS+1 in one of the operator's
+// sliding seconds. Before, the hard bound was the second itself, and what
+// the pacing made up after a late wake-up left no room for any delay.
+func TestJitterBudgetHoldsWhateverIsMadeUp(t *testing.T) {
+	for _, tps := range []int{50, 500} {
+		t.Run(fmt.Sprintf("%dtps", tps), func(t *testing.T) {
+			l, clk, g := fake(tps, withLag(100*time.Millisecond))
+			rng := rand.New(rand.NewPCG(3, 4))
+			iv := int64(time.Second) / int64(tps)
+			ts := drive(t, l, clk, g, 8, 6*tps, func() time.Duration {
+				if rng.IntN(20) == 0 {
+					return time.Duration(rng.Int64N(min(5*iv, int64(100*time.Millisecond))))
+				}
+				return 0
+			})
+			window := time.Duration(math.Ceil(1e9 / 0.98))
+			for k := tps; k < len(ts); k++ {
+				if d := ts[k].Sub(ts[k-tps]); d <= window {
+					t.Fatalf("grants %d and %d are %v apart: %d grants within %v", k-tps, k, d, tps+1, window)
+				}
+			}
+			budget := int64(window - time.Second)
+			arrivals := make([]time.Time, len(ts))
+			for i, at := range ts {
+				arrivals[i] = at.Add(time.Duration(rng.Int64N(budget)))
+			}
+			sort.Slice(arrivals, func(i, j int) bool { return arrivals[i].Before(arrivals[j]) })
+			if r := audit(arrivals, tps, meter.Sliding); r.Breaches != 0 || r.WorstSlidingWindow > tps {
+				t.Fatalf("arrivals up to %v behind their grants: %+v", time.Duration(budget), r)
+			}
+			if s := l.Stats(); s.Slip != 0 {
+				t.Fatalf("slip %v: the late wake-ups were not all made up, the test proves less than it says", s.Slip)
+			}
+		})
+	}
+}
+
 func TestRingForBoundsMemoryAndRate(t *testing.T) {
 	for _, tps := range []int{1, 10, maxRing, maxRing + 1, 1_000_000, 1_000_000_000} {
-		n, w := ringFor(tps, maxRing)
+		n, w := ringFor(tps, maxRing, int64(time.Second))
 		k := (tps + maxRing - 1) / maxRing
 		if n > maxRing || n < 1 {
 			t.Errorf("tps %d: ring %d", tps, n)
@@ -290,14 +332,14 @@ func TestCancelledWaiterTakesNoSlot(t *testing.T) {
 	if err := recvWithin(t, errA); !errors.Is(err, context.Canceled) {
 		t.Fatalf("A: %v", err)
 	}
-	// B inherits A's slot: 1/9.9 s after the first grant, not two slots later.
+	// B inherits A's slot: 1/9.8 s after the first grant, not two slots later.
 	clk.WaitTimers(t, 1)
 	clk.AdvanceToNext(0)
 	if err := recvWithin(t, errB); err != nil {
 		t.Fatalf("B: %v", err)
 	}
 	ts := g.times()
-	if want := time.Duration(math.Ceil(1e9 / 9.9)); len(ts) != 2 || ts[1].Sub(ts[0]) != want {
+	if want := time.Duration(math.Ceil(1e9 / 9.8)); len(ts) != 2 || ts[1].Sub(ts[0]) != want {
 		t.Fatalf("grants %v, want 2 with B at +%v", ts, want)
 	}
 	if s := l.Stats(); s.Grants != 2 || s.Cancelled != 2 {
@@ -335,8 +377,10 @@ func TestDoneContextIsNeverGranted(t *testing.T) {
 	}
 }
 
+// The AIMD tests keep a 1% margin: round figures.
+
 func TestThrottledPausesHalvesAndRecovers(t *testing.T) {
-	l, clk, g := fake(100)
+	l, clk, g := fake(100, WithMargin(0.01))
 	if err := l.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +431,7 @@ func TestThrottledPausesHalvesAndRecovers(t *testing.T) {
 }
 
 func TestThrottledSlowsPacing(t *testing.T) {
-	l, clk, g := fake(100, WithPause(0))
+	l, clk, g := fake(100, WithPause(0), WithMargin(0.01))
 	drive(t, l, clk, g, 2, 3, noExtra)
 	l.Throttled() // 49.5/s at once, climbing 19.8/s per second
 	ts := drive(t, l, clk, g, 2, 5, noExtra)
@@ -456,7 +500,7 @@ func TestAIMDConvergesWhenTPSIsTooHigh(t *testing.T) {
 
 func TestSetTPS(t *testing.T) {
 	t.Run("faster wakes the sleeping head", func(t *testing.T) {
-		l, clk, g := fake(10)
+		l, clk, g := fake(10, WithMargin(0.01))
 		drive(t, l, clk, g, 1, 1, noExtra)
 		done := make(chan error, 1)
 		go func() { done <- l.Wait(context.Background()) }()
@@ -524,9 +568,9 @@ func TestStatsAndWaitObserver(t *testing.T) {
 	l, clk, g := fake(10, WithWaitObserver(func(d time.Duration) { observed.Add(1); total.Add(int64(d)) }))
 	drive(t, l, clk, g, 1, 5, noExtra)
 	s := l.Stats()
-	// The first grant is immediate; the next four each slept 1/9.9 s.
-	iv := time.Duration(math.Ceil(1e9 / 9.9))
-	if s.Grants != 5 || s.Waits != 4 || s.WaitTime != 4*iv || s.TPS != 10 || s.Rate != 9.9 {
+	// The first grant is immediate; the next four each slept 1/9.8 s.
+	iv := time.Duration(math.Ceil(1e9 / 9.8))
+	if s.Grants != 5 || s.Waits != 4 || s.WaitTime != 4*iv || s.TPS != 10 || s.Rate != 9.8 {
 		t.Fatalf("stats %+v", s)
 	}
 	if observed.Load() != 5 || time.Duration(total.Load()) != 4*iv {

@@ -64,7 +64,11 @@ type Options struct {
 	ReceiptParts string
 	Shadow       bool
 	TPS          int
-	Store        store.Options
+	// Binds is how many binds the operator's pool keeps (default 1).
+	Binds int
+	// Margin is the limiter's (throttle.WithMargin); 0 keeps the default.
+	Margin float64
+	Store  store.Options
 }
 
 // Quiet is a logger that discards.
@@ -124,12 +128,19 @@ func New(t testing.TB, o Options) *Rig {
 	go func() { r.Relay.Run(relayCtx); close(relayDone) }()
 	t.Cleanup(func() { stopRelay(); <-relayDone })
 	// The inbound handler exists before the binds that hand it deliver_sm.
+	// The operator's limiter: its binds pace with it, the consumer tells it
+	// of throttling.
+	var limOpts []throttle.Option
+	if o.Margin > 0 {
+		limOpts = append(limOpts, throttle.WithMargin(o.Margin))
+	}
+	lim := throttle.New(o.TPS, limOpts...)
 	r.Pool = session.NewPool(session.Config{Operator: Operator, Addr: op.Addr(), Window: 10, ResponseTimeout: 5 * time.Second,
-		Log: Quiet(), Deliver: r.Inbound}, 1,
+		Log: Quiet(), Deliver: r.Inbound, Pacer: lim}, max(o.Binds, 1),
 		func(context.Context) (session.Auth, error) {
 			return session.Auth{SystemID: "acme", Password: "secret1", Version: "1"}, nil
 		})
-	r.Consumer = outbound.New(o.Outbound, outbound.Deps{Store: st, Pool: r.Pool, Limiter: throttle.New(o.TPS), Receipts: r.Inbound,
+	r.Consumer = outbound.New(o.Outbound, outbound.Deps{Store: st, Pool: r.Pool, Limiter: lim, Receipts: r.Inbound,
 		JS: js, Metrics: m, Log: Quiet(), Events: pub})
 	r.Pool.Start()
 	t.Cleanup(r.Pool.Close)
