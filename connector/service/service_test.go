@@ -294,7 +294,12 @@ func (r *replica) readyz(t *testing.T) map[string]any {
 // other takes over and nothing is lost or sent twice.
 func TestTwoReplicasShareAnOperatorWithoutBreachingItsTPS(t *testing.T) {
 	const tps, n = 50, 150
-	sim, ops := oneOperator(t, tps, tps)
+	// The connector paces at 90% of the SMSC's contract: the simulator runs
+	// in this race-instrumented process on a busy machine and stamped
+	// arrivals up to ~75 ms after our writes, bunching a second's last
+	// submits into the next (51 of 50 once in a few runs). Two replicas
+	// sending at once would still show as ~90 of 50.
+	sim, ops := oneOperator(t, tps, tps*9/10)
 	svc := testService(t)
 	cred := secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}
 
