@@ -1,0 +1,30 @@
+package faults_test
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/smpp-connector/smpp-connector/smscsim/api"
+)
+
+// addFault adds a fault to the entry's simulator through its control API,
+// as an engineer would with `smscsim faults add`.
+func (r *rig) addFault(ctx context.Context, name, typ string, probability float64, params string) {
+	spec := api.Spec{Name: name, Type: typ, Probability: probability}
+	if params != "" {
+		spec.Params = json.RawMessage(params)
+	}
+	_, err := r.sim.Client.AddFault(ctx, spec)
+	Expect(err).NotTo(HaveOccurred(), "add fault %s", name)
+}
+
+// storm keeps a fault on for d and removes it; the lift is the removal.
+func (r *rig) storm(ctx context.Context, name, typ, params string, d time.Duration) {
+	r.addFault(ctx, name, typ, 0, params)
+	time.Sleep(d)
+	Expect(r.sim.Client.RemoveFault(ctx, name)).To(Succeed())
+	r.lifted = time.Now()
+}
