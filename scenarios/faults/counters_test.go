@@ -117,6 +117,14 @@ var _ = Describe("The fault matrix's counters", Label("judge"), func() {
 		Expect(judge(o).RecoverySeconds).To(Equal(0.5))
 	})
 
+	It("locates the arrivals over the limit relative to the injection", func() {
+		o := clean()
+		o.Limit, o.InjectedAt = 3, t0
+		Expect(judge(o).BreachSpan).To(Equal("1 arrivals over 3/s between +0.04s and +0.04s of the injection"))
+		o.Limit = 4
+		Expect(judge(o).BreachSpan).To(BeEmpty())
+	})
+
 	It("reads the part number from 8- and 16-bit concatenation headers", func() {
 		Expect(udhPart("0500034a0202")).To(Equal(2))
 		Expect(udhPart("060804004a0301")).To(Equal(1))

@@ -87,20 +87,21 @@ func register(e entry) bool {
 // rig is one entry's world: its simulator, database, fresh streams and
 // connector processes.
 type rig struct {
-	e       entry
-	prefix  string // message ids: <prefix>-00042
-	dir     string
-	sim     *framework.Simulator
-	dsn     string
-	js      jetstream.JetStream
-	cred    string // the credentials file the connector reads
-	ops     string // the operators file
-	procs   []*framework.ConnectorProcess
-	started int // processes started so far (names)
-	msgs    []sent
-	lifted  time.Time
-	gapFrom time.Time
-	notes   []string
+	e        entry
+	prefix   string // message ids: <prefix>-00042
+	dir      string
+	sim      *framework.Simulator
+	dsn      string
+	js       jetstream.JetStream
+	cred     string // the credentials file the connector reads
+	ops      string // the operators file
+	procs    []*framework.ConnectorProcess
+	started  int // processes started so far (names)
+	msgs     []sent
+	lifted   time.Time
+	gapFrom  time.Time
+	injected time.Time
+	notes    []string
 }
 
 func (r *rig) note(format string, args ...any) {
@@ -272,7 +273,7 @@ func (r *rig) drain(ctx context.Context) {
 // both event streams from their start, and the receipts PostgreSQL holds.
 func (r *rig) observe(ctx context.Context) observed {
 	GinkgoHelper()
-	o := observed{Messages: r.msgs, LiftedAt: r.lifted, GapFrom: r.gapFrom, Now: time.Now()}
+	o := observed{Messages: r.msgs, LiftedAt: r.lifted, GapFrom: r.gapFrom, Now: time.Now(), Limit: r.e.TPS, InjectedAt: r.injected}
 	for _, rec := range r.sim.Sim.Recorder.Query(recorder.Filter{Operator: operatorID, Command: "submit_sm"}) {
 		o.Submits = append(o.Submits, submit{Time: rec.Time, Dest: rec.Dest, Part: udhPart(rec.UDH), Status: rec.Status,
 			SMSCID: rec.MessageID, Accepted: rec.Status == "ESME_ROK" && rec.MessageID != ""})
@@ -342,13 +343,34 @@ func run(ctx context.Context, e entry) {
 	}
 	r.publish(ctx)
 	r.waitAccepted(ctx, e.InjectAfter)
-	injected := time.Now()
+	r.injected = time.Now()
 	e.Inject(ctx, r)
 	Expect(r.lifted).NotTo(BeZero(), "the entry did not say when its fault was lifted")
-	r.note("fault injected after %d accepted submit_sm, lifted %s later", e.InjectAfter, r.lifted.Sub(injected).Round(time.Millisecond))
+	r.note("fault injected after %d accepted submit_sm, lifted %s later", e.InjectAfter, r.lifted.Sub(r.injected).Round(time.Millisecond))
 	r.drain(ctx)
-	c := judge(r.observe(ctx))
-	report(r, c, time.Since(t0))
+	o := r.observe(ctx)
+	saveObserved(r.e.Name, o)
+	report(r, judge(o), time.Since(t0))
+}
+
+// saveObserved writes what the judge saw to reports/faults/<entry>.observed.json,
+// to look into a failure (or replay the judge on it) after the run.
+func saveObserved(name string, o observed) {
+	dir, err := framework.ReportDir()
+	if err == nil {
+		dir = filepath.Join(dir, "faults")
+		err = os.MkdirAll(dir, 0o755)
+	}
+	var b []byte
+	if err == nil {
+		b, err = json.Marshal(o)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".observed.json"), b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(GinkgoWriter, "%s: observation not saved: %v\n", name, err)
+	}
 }
 
 // report records the entry's criteria in the gate report and fails the spec
@@ -380,13 +402,20 @@ func report(r *rig, c counts, took time.Duration) {
 	}
 	summary := fmt.Sprintf("%s: %d messages (%d parts) at %d TPS in %s; SMSC accepted %d submit_sm; outcomes %v (%d non-final events); "+
 		"missing outcomes %d, receipts stored unpublished %d, receipts missing %d, on the wrong message %d, parts accepted twice %d, "+
-		"TPS breaches %d, recovery %.2f s",
+		"TPS breaches %d (worst second %d%s), recovery %.2f s",
 		r.e.Name, len(r.msgs), parts, r.e.TPS, took.Round(100*time.Millisecond), c.AcceptedBySim, c.Outcome, c.NonFinal,
-		c.OutcomesMissing, c.ReceiptsUnpublished, c.ReceiptsMissing, c.ReceiptsWrong, c.PartsTwice, c.TPSBreaches, c.RecoverySeconds)
+		c.OutcomesMissing, c.ReceiptsUnpublished, c.ReceiptsMissing, c.ReceiptsWrong, c.PartsTwice, c.TPSBreaches, c.WorstSecond, cond(c.BreachSpan != "", ": "+c.BreachSpan), c.RecoverySeconds)
 	AddReportEntry(r.e.Name, summary+"\nnotes: "+strings.Join(r.notes, "; ")+"\nexamples: "+strings.Join(c.Examples, "; "))
 	fmt.Fprintf(GinkgoWriter, "%s\n  notes: %s\n  examples:\n    %s\n", summary, strings.Join(r.notes, "; "), strings.Join(c.Examples, "\n    "))
 	if len(failed) > 0 {
 		Fail(fmt.Sprintf("%s\n%s\nnotes: %s\nexamples:\n  %s", strings.Join(failed, "\n"), summary,
 			strings.Join(r.notes, "; "), strings.Join(c.Examples, "\n  ")))
 	}
+}
+
+func cond(ok bool, s string) string {
+	if ok {
+		return s
+	}
+	return ""
 }

@@ -67,6 +67,10 @@ type observed struct {
 	// the contract), WorstSecond its busiest sliding second.
 	Breaches    uint64
 	WorstSecond int
+	// Limit is the contracted TPS; InjectedAt when the fault began (to say
+	// where the breaches were).
+	Limit      int
+	InjectedAt time.Time
 	// LiftedAt is when the fault ended (the component back, the storm over);
 	// GapFrom, when set, measures recovery as the longest pause between
 	// accepted submits after it instead (a fault that never stops traffic
@@ -92,7 +96,11 @@ type counts struct {
 	Outcome       map[string]int // final outcome events by kind (per part, last wins)
 	NonFinal      int            // outcome events that are not accepted/rejected/unknown
 	AcceptedBySim int            // accepted submit_sm at the simulator
-	Examples      []string       // a few of each loss, for the reader
+	WorstSecond   int            // the SMSC's busiest sliding second
+	// BreachSpan says where, from the recorder's arrivals, the sliding
+	// seconds over the limit were, relative to the injection ("" if none).
+	BreachSpan string
+	Examples   []string // a few of each loss, for the reader
 }
 
 // judge computes the counts.
@@ -216,7 +224,8 @@ func judge(o observed) counts {
 		example("no receipt", "%s part %d (smsc id %s)", k.id, k.part, e.SMSCMessageID)
 	}
 
-	c.TPSBreaches = o.Breaches
+	c.TPSBreaches, c.WorstSecond = o.Breaches, o.WorstSecond
+	c.BreachSpan = breachSpan(o)
 	c.RecoverySeconds = recovery(accepts, o, c.OutcomesMissing == 0)
 	sort.Strings(c.Examples)
 	return c
@@ -274,4 +283,39 @@ func udhPart(udhHex string) int {
 		i += 2 + l
 	}
 	return 1
+}
+
+// breachSpan finds, in the recorded submit_sm arrivals, those that made a
+// sliding second exceed the limit, and says when they were relative to the
+// injection: a diagnostic beside the simulator's own meter, which counts.
+func breachSpan(o observed) string {
+	if o.Limit <= 0 {
+		return ""
+	}
+	var at []time.Time
+	for _, s := range o.Submits {
+		if s.Status != "ESME_RINVBNDSTS" {
+			at = append(at, s.Time)
+		}
+	}
+	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	var first, last time.Time
+	n, lo := 0, 0
+	for i, t := range at {
+		for !at[lo].After(t.Add(-time.Second)) {
+			lo++
+		}
+		if i-lo+1 > o.Limit {
+			if n == 0 {
+				first = t
+			}
+			last = t
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d arrivals over %d/s between %+.2fs and %+.2fs of the injection",
+		n, o.Limit, first.Sub(o.InjectedAt).Seconds(), last.Sub(o.InjectedAt).Seconds())
 }
