@@ -13,6 +13,7 @@ import (
 var _ = register(entry{
 	Name:        "connector_kill",
 	Description: "kill -9 of the connector mid-traffic, restarted at once",
+	Setup:       earlyReceipts,
 	Inject: func(ctx context.Context, r *rig) {
 		Expect(r.procs[0].Kill()).To(Succeed())
 		r.lifted = time.Now()

@@ -13,6 +13,7 @@ import (
 var _ = register(entry{
 	Name:        "postgres_restart",
 	Description: "PostgreSQL killed and restarted at once (crash recovery)",
+	Setup:       earlyReceipts,
 	Inject: func(ctx context.Context, r *rig) {
 		Expect(provider.Postgres().Kill(ctx)).To(Succeed())
 		Expect(provider.Postgres().Start(ctx)).To(Succeed())

@@ -14,6 +14,7 @@ var _ = register(entry{
 	Name:        "replica_kill",
 	Description: "kill -9 of the active replica, the standby takes over",
 	Replicas:    2,
+	Setup:       earlyReceipts,
 	Inject: func(ctx context.Context, r *rig) {
 		Expect(r.procs[0].Kill()).To(Succeed())
 		r.lifted = time.Now()

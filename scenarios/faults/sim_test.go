@@ -28,3 +28,11 @@ func (r *rig) storm(ctx context.Context, name, typ, params string, d time.Durati
 	Expect(r.sim.Client.RemoveFault(ctx, name)).To(Succeed())
 	r.lifted = time.Now()
 }
+
+// earlyReceipts makes one receipt in five come before its submit_sm_resp (as
+// at many SMSCs under load): such a receipt is held until the resp is
+// stored, the path where a crash can leave a receipt stored but never
+// published.
+func earlyReceipts(ctx context.Context, r *rig) {
+	r.addFault(ctx, "early-receipts", "receipt_early", 0.2, "")
+}

@@ -16,9 +16,7 @@ var _ = register(entry{
 	Name:        "smsc_restart",
 	Description: "SMSC restart that reuses its message ids (early receipts on)",
 	InjectAfter: defaultMessages / 2,
-	Setup: func(ctx context.Context, r *rig) {
-		r.addFault(ctx, "early-receipts", "receipt_early", 0.2, "")
-	},
+	Setup:       earlyReceipts,
 	Inject: func(ctx context.Context, r *rig) {
 		r.addFault(ctx, "restart", "restart", 0, `{"duration":"2s","firstId":1}`)
 		time.Sleep(smscDown)
