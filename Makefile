@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run sim connector-load test unit scenarios gates images bench load lint fmt fuzz clean
+.PHONY: all build run sim connector-load test unit scenarios faults gates images bench load lint fmt fuzz clean
 
 all: build
 
@@ -22,16 +22,24 @@ run: build
 sim: build
 	./$(BIN)/smscsim serve --config deploy/smscsim-demo.yaml
 
-## test: vet, unit + integration tests (race detector; real PostgreSQL/Vault/NATS), then the scenario suites
-test: lint images unit scenarios
+## test: vet, unit + integration tests (race detector; real PostgreSQL/Vault/NATS), then the scenario suites and the fault matrix
+test: lint images unit scenarios faults
 
 unit:
 	$(GO) test -race -count=1 $(PKGS_RACE)
 	$(GO) test -count=1 ./migrations/...
 
-## scenarios: the Ginkgo suites against real PostgreSQL, Vault and NATS (builds the images once)
+## scenarios: the Ginkgo suites against real PostgreSQL, Vault and NATS (builds the images once); the
+## fault matrix is left to `make faults`, so that `make test` runs it once
 scenarios: images
-	$(GO) test -count=1 -timeout 30m ./scenarios/...
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./scenarios/... | grep -v '/scenarios/faults$$')
+
+## faults: the fault matrix (scenarios/faults): the connector as its own process under kill -9, NATS,
+## PostgreSQL and SMSC restarts, black hole, storms, a wrong password, a replica kill (under 10 minutes;
+## no Vault: the connector reads its credentials from a rendered file)
+faults:
+	bash ci/build-images.sh postgres nats
+	$(GO) test -count=1 -v -timeout 15m ./scenarios/faults/
 
 ## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
 connector-load: images

@@ -12,4 +12,5 @@ const (
 	LabelPhase3 = "phase3" // cutover
 	LabelPhase4 = "phase4" // hardening
 	LabelSlow   = "slow"   // takes minutes; left out of quick local runs
+	LabelFaults = "faults" // the fault matrix (scenarios/faults): the connector under kills, restarts and storms
 )

@@ -141,6 +141,9 @@ type Env interface {
 	InjectMO(operator string, mo MO) error
 	// Operators lists the operator ids.
 	Operators() []string
+	// RestartMessageIDs makes the next message id the simulator gives be
+	// first (an SMSC restart that reuses its ids).
+	RestartMessageIDs(first uint64)
 }
 
 // Factory builds a fault from its JSON parameters.

@@ -74,6 +74,8 @@ func (e *fakeEnv) InjectMO(op string, mo MO) error {
 
 func (e *fakeEnv) Operators() []string { return e.ops }
 
+func (e *fakeEnv) RestartMessageIDs(first uint64) { e.record(fmt.Sprintf("ids from %d", first)) }
+
 func (e *fakeEnv) Calls() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -68,6 +68,11 @@ func TestParams(t *testing.T) {
 		{"outage", `{"duration":"30s"}`, ""},
 		{"outage", `{"duration":"-30s"}`, "params.duration: must be >= 0"},
 		{"outage", `{"for":"30s"}`, `unknown field "for"`},
+		{"restart", `{}`, ""},
+		{"restart", `{"duration":"2s","firstId":1000}`, ""},
+		{"restart", `{"duration":"0s"}`, "params.duration: must be > 0"},
+		{"restart", `{"firstId":0}`, "params.firstId: must be >= 1"},
+		{"restart", `{"first":5}`, `unknown field "first"`},
 		{"receipt_delay", `{"distribution":{"kind":"fixed","value":"2s"}}`, ""},
 		{"receipt_delay", `{"distribution":{"kind":"uniform"}}`, "params.distribution.max: required"},
 		{"receipt_outcomes", `{"weights":{"DELIVRD":90,"UNDELIV":10},"errorCodes":{"UNDELIV":"069"}}`, ""},
@@ -117,7 +122,7 @@ func TestParams(t *testing.T) {
 func TestParamsCoverEveryType(t *testing.T) {
 	want := []string{"blackhole", "disconnect", "error", "latency", "malformed", "mo", "outage",
 		"receipt_delay", "receipt_drop", "receipt_duplicate", "receipt_early", "receipt_outcomes",
-		"refuse_bind", "throttle", "window"}
+		"refuse_bind", "restart", "throttle", "window"}
 	var got []string
 	for _, ty := range Types() {
 		got = append(got, ty.Name)

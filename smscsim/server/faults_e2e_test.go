@@ -380,3 +380,34 @@ func TestMOInOperatorsDefaultAlphabet(t *testing.T) {
 		t.Fatalf("data_coding %d, octets % X; want 0 and % X", p.DataCoding, p.Message, want)
 	}
 }
+
+// After a restart the SMSC gives the ids it gave before: the bind is dropped,
+// and the first message after it gets the first message's id again.
+func TestRestartReusesMessageIDs(t *testing.T) {
+	s, addr := start(t, profile.Profile{})
+	c := bound(t, addr, pdu.Transceiver)
+	c.Submit("447700900123", "before", 0)
+	first := c.Expect(data.SUBMIT_SM_RESP, wait).(*pdu.SubmitSMResp).MessageID
+	c.Submit("447700900123", "before too", 0)
+	if second := c.Expect(data.SUBMIT_SM_RESP, wait).(*pdu.SubmitSMResp).MessageID; second == first {
+		t.Fatalf("two messages got id %s before the restart", first)
+	}
+	addFault(t, s, "restart", map[string]any{"duration": "200ms"}, faults.Match{Operator: "op"})
+	if _, err := c.Read(wait); err == nil {
+		t.Fatal("bind survived the restart")
+	}
+	var again *smpptest.Raw
+	smpptest.Eventually(t, 3*time.Second, 20*time.Millisecond, func() error {
+		cc, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return err
+		}
+		cc.Close()
+		return nil
+	})
+	again = bound(t, addr, pdu.Transceiver)
+	again.Submit("447700900123", "after", 0)
+	if got := again.Expect(data.SUBMIT_SM_RESP, wait).(*pdu.SubmitSMResp).MessageID; got != first {
+		t.Fatalf("first id after the restart = %s, want the first id given before it (%s)", got, first)
+	}
+}

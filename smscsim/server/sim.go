@@ -155,6 +155,10 @@ func (s *Sim) InjectMO(operator string, mo faults.MO) error {
 	return op.injectMO(mo)
 }
 
+// RestartMessageIDs implements faults.Env: the next message id is first
+// (the restart fault). The counter is shared by every operator.
+func (s *Sim) RestartMessageIDs(first uint64) { s.msgNum.Store(first - 1) }
+
 // Reset clears faults, counters, the recorder and the meter; sessions stay up.
 func (s *Sim) Reset() {
 	s.Faults.Reset()
