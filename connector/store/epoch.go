@@ -8,19 +8,23 @@ import (
 )
 
 // Receipts held by their epoch bound (Receipt.NotBefore) wait for a newer
-// part to take their key; when none has once their hold has passed, the
-// binds had dropped for a network cut rather than an SMSC restart, and the
-// receipt belongs to the part holding the key after all. SweepHeldReceipts
+// part to take their key; when none has once their hold has passed (or one
+// did that was submitted after the receipt arrived), the binds had dropped
+// for a network cut rather than an SMSC restart (or the SMSC delivered a
+// receipt of a message sent before its restart), and the receipt belongs
+// to the part that held the key when it was held (its candidate). SweepHeldReceipts
 // applies them to that part, inside the receipt horizon, through the flush
 // machinery: the same key locks, receipt rules, state update and outbox
 // event as a receipt matched on arrival.
 
 // sweepCandidatesSQL finds keys of held receipts whose hold has passed and
-// whose key a part answered within the receipt's horizon holds.
+// whose candidate (the older part that held the key when the receipt was
+// held) is still within the receipt's horizon. The candidate is found by
+// its id: a newer part may have taken the key from it since.
 const sweepCandidatesSQL = `
 SELECT DISTINCT p.operator_id, p.smsc_key
 FROM smpp.pending_receipts AS p
-JOIN smpp.message_correlations AS mc ON mc.operator_id = p.operator_id AND mc.smsc_key = p.smsc_key
+JOIN smpp.message_correlations AS mc ON mc.id = p.candidate_id
 WHERE p.hold_until < now() AND mc.resp_at >= p.horizon
 LIMIT $1`
 
@@ -30,7 +34,7 @@ const sweepSQL = `
 DELETE FROM smpp.pending_receipts AS p
 USING unnest($1::text[], $2::text[]) AS i(op, key), smpp.message_correlations AS mc
 WHERE p.operator_id = i.op AND p.smsc_key = i.key AND p.hold_until < now()
-	AND mc.operator_id = p.operator_id AND mc.smsc_key = p.smsc_key AND mc.resp_at >= p.horizon
+	AND mc.id = p.candidate_id AND mc.resp_at >= p.horizon
 RETURNING ` + heldColumns
 
 // sweepBatch is how many keys one sweep transaction takes.

@@ -8,12 +8,13 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
-// acceptAt stores an accepted outcome answered at `at`.
+// acceptAt stores an accepted outcome answered at `at`, submitted 5 s
+// before (so before a receipt the test received just now).
 func acceptAt(t testing.TB, s *store.Store, op, msg, key string, at time.Time) store.OutcomeResult {
 	t.Helper()
 	return must[store.OutcomeResult](t)(s.RecordOutcome(ctxT(t), store.Outcome{
 		OperatorID: op, MessageID: msg, Part: 1, Kind: store.Accepted, SMSCMessageID: "raw-" + key, SMSCKey: key,
-		SubmittedAt: at.Add(-50 * time.Millisecond), At: at,
+		SubmittedAt: at.Add(-5 * time.Second), At: at,
 	}))
 }
 
@@ -171,4 +172,43 @@ func TestSweepAppliesAHeldReceiptToTheOldPartAfterTheHold(t *testing.T) {
 	if got := must[[]store.HeldReceipt](t)(s.SweepHeldReceipts(ctxT(t))); len(got) != 0 {
 		t.Fatalf("swept again: %+v", got)
 	}
+}
+
+// An SMSC that restarted delivers a receipt of a message sent before the
+// restart, then gives that message's id to a new message: the receipt came
+// before the new message was submitted, so it cannot be the new message's.
+// It stays held when the new part takes the key and the sweep gives it to
+// the part that held the key when it came, with that message's event.
+func TestReceiptOfAMessageBeforeTheRestartIsNotGivenToTheNewHolder(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m-old", 1)
+	acceptAt(t, s, "mno-a", "m-old", "9", time.Now().Add(-time.Minute))
+	wantEvents(t, s, "outcome m-old 1 accepted")
+	epoch := time.Now().Add(-10 * time.Second)
+	m := must[store.Matched](t)(s.MatchReceipt(ctxT(t), store.Receipt{
+		OperatorID: "mno-a", SMSCKey: "9", RawID: "raw-9", Status: dlr.Delivered, Stat: "DELIVRD", Received: time.Now(),
+		NotBefore: epoch, Horizon: time.Now().Add(-72 * time.Hour), HoldFor: time.Second,
+	}))
+	if m.Disposition != store.Held {
+		t.Fatalf("receipt for an id of the previous epoch: %+v, want held", m)
+	}
+	// The new message is submitted after the receipt came, and is given id 9.
+	time.Sleep(10 * time.Millisecond)
+	prepare(t, s, "mno-a", "m-new", 1)
+	sent := time.Now()
+	res := must[store.OutcomeResult](t)(s.RecordOutcome(ctxT(t), store.Outcome{OperatorID: "mno-a", MessageID: "m-new",
+		Part: 1, Kind: store.Accepted, SMSCMessageID: "raw-9", SMSCKey: "9", SubmittedAt: sent, At: sent.Add(5 * time.Millisecond)}))
+	if len(res.Receipts) != 0 {
+		t.Fatalf("the new part took a receipt that came before its submit: %+v", res.Receipts)
+	}
+	wantEvents(t, s, "outcome m-new 1 accepted")
+	time.Sleep(1100 * time.Millisecond) // the hold
+	swept := must[[]store.HeldReceipt](t)(s.SweepHeldReceipts(ctxT(t)))
+	if len(swept) != 1 || swept[0].Matched.MessageID != "m-old" || swept[0].Matched.Disposition != store.Applied {
+		t.Fatalf("swept %+v, want the receipt applied to m-old", swept)
+	}
+	if st, _ := receiptState(t, dsn, "m-new"); st != "" {
+		t.Fatalf("m-new has receipt state %s", st)
+	}
+	wantEvents(t, s, "receipt m-old 1 DELIVERED")
 }

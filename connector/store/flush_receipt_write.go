@@ -32,13 +32,16 @@ FROM unnest($1::int8[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::time
 WHERE mc.id = i.id`
 
 // holdSQL holds a receipt that no part (answered in its epoch) has the
-// key of, with its epoch bounds; the hold runs on the database's clock,
-// which the sweep reads.
+// key of, with its epoch bounds and the older part holding the key, if one
+// within the horizon does (candidate_id); the hold runs on the database's
+// clock, which the sweep reads.
 const holdSQL = `
 INSERT INTO smpp.pending_receipts (operator_id, smsc_key, smsc_message_id, receipt_state,
-	receipt_stat, receipt_err, done_at, received_at, raw, not_before, horizon, hold_until)
+	receipt_stat, receipt_err, done_at, received_at, raw, not_before, horizon, hold_until, candidate_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, $11,
-	CASE WHEN $10::timestamptz IS NOT NULL THEN now() + make_interval(secs => $12) END)
+	CASE WHEN $10::timestamptz IS NOT NULL THEN now() + make_interval(secs => $12) END,
+	(SELECT mc.id FROM smpp.message_correlations AS mc
+		WHERE $10::timestamptz IS NOT NULL AND mc.operator_id = $1 AND mc.smsc_key = $2 AND mc.resp_at >= $11))
 RETURNING id`
 
 // applyReceipts applies the receipts in order: the held ones first (they

@@ -16,11 +16,19 @@
 --             (SweepHeldReceipts) attributes the receipt to the part holding
 --             the key if that part was answered at or after horizon.
 -- hold_until: when the sweep may do so.
--- All three are NULL for receipts held without epoch bounds (never swept).
+-- candidate_id: the older part that held the key when the receipt was held
+--             (within the horizon). A part that takes the key later is
+--             given the receipt only if it was submitted before the receipt
+--             arrived (a receipt cannot precede its submit: an SMSC that
+--             restarts may still deliver receipts of messages sent before,
+--             whose ids it then hands out again); else the sweep gives it
+--             to this one.
+-- All are NULL for receipts held without epoch bounds (never swept).
 ALTER TABLE smpp.pending_receipts
-    ADD COLUMN not_before timestamptz,
-    ADD COLUMN horizon    timestamptz,
-    ADD COLUMN hold_until timestamptz;
+    ADD COLUMN not_before   timestamptz,
+    ADD COLUMN horizon      timestamptz,
+    ADD COLUMN hold_until   timestamptz,
+    ADD COLUMN candidate_id bigint;
 
 -- No index on hold_until: the table holds only receipts waiting for their
 -- response (most for milliseconds), and the sweep's scan of it every few
@@ -28,6 +36,7 @@ ALTER TABLE smpp.pending_receipts
 
 -- +goose Down
 ALTER TABLE smpp.pending_receipts
+    DROP COLUMN candidate_id,
     DROP COLUMN hold_until,
     DROP COLUMN horizon,
     DROP COLUMN not_before;
