@@ -41,6 +41,7 @@ const (
 	DefaultStatsEvery     = 2 * time.Second
 	DefaultStallAfter     = 30 * time.Second
 	DefaultDrainTimeout   = 5 * time.Second
+	DefaultLinger         = 10 * time.Millisecond
 )
 
 // Options tune a Relay. Zero values take the defaults.
@@ -62,6 +63,10 @@ type Options struct {
 	StallAfter time.Duration
 	// DrainTimeout bounds the last pass on shutdown (DefaultDrainTimeout).
 	DrainTimeout time.Duration
+	// Linger is how long a pass waits after the store's cue for more
+	// commits to join it (DefaultLinger): the events' latency against the
+	// database's work per event.
+	Linger time.Duration
 	// ReceiptParts gives an operator's rule for multipart receipts: each
 	// (default), first or last part's receipt stands for the message.
 	ReceiptParts func(operatorID string) string
@@ -88,6 +93,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.Linger <= 0 {
+		o.Linger = DefaultLinger
 	}
 	if o.ReceiptParts == nil {
 		o.ReceiptParts = func(string) string { return "each" }
@@ -185,6 +193,13 @@ func (r *Relay) Run(ctx context.Context) {
 			r.drain()
 			return
 		case <-r.box.Events():
+			// Let the next commits join this pass: a pass per commit costs
+			// the database two round trips and a transaction for a handful
+			// of events.
+			select {
+			case <-ctx.Done():
+			case <-time.After(r.opts.Linger):
+			}
 		case <-poll.C:
 		}
 	}

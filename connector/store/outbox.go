@@ -65,8 +65,8 @@ const relayLockSpace int32 = 0x736d7072 // "smpr"
 // so the events reach JetStream in the order they were stored (two relays
 // taking alternate batches would let a part's later event overtake an
 // earlier one). A shadow relay ($2) takes only shadow rows: a live
-// replica's events are not its to drop. The rows are locked as well, for a
-// relay of an older version that does not take the lock.
+// replica's events are not its to drop. The lock is the only one: rows
+// locked one by one (FOR UPDATE) would cost a write per event for nothing.
 const outboxSelectSQL = `
 WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine)
 SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o.status, o.smsc_message_id,
@@ -74,16 +74,14 @@ SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o
 FROM smpp.event_outbox AS o, l
 WHERE l.mine AND (o.shadow OR NOT $2::bool)
 ORDER BY o.id
-LIMIT $1
-FOR UPDATE OF o SKIP LOCKED`
+LIMIT $1`
 
 const outboxDeleteSQL = `DELETE FROM smpp.event_outbox WHERE id = ANY($1::int8[])`
 
 // RelayEvents takes up to limit events from the outbox, oldest first, hands
 // them to publish, and deletes those publish reports done (the ids of the
 // events JetStream acknowledged). One relay works at a time (the others'
-// passes find nothing: outboxSelectSQL), and the rows are locked while
-// publish runs. A shadow relay (shadow set) takes only the events a shadow
+// passes find nothing while it holds the relay lock: outboxSelectSQL). A shadow relay (shadow set) takes only the events a shadow
 // replica wrote. It returns how many events it took. Two round trips: BEGIN
 // and the read, then the delete and COMMIT.
 //
