@@ -84,12 +84,12 @@
 // batch's last round trip (flush_events.go; a multipart message's events
 // carry the count of its parts with a receipt, so with multipart receipts
 // they and the commit are a third round trip). Pending parts write no
-// event; repeated rejected or unknown answers write theirs again (same JetStream message id), duplicate and
-// stale receipts none. RelayEvents hands the oldest events to
-// connector/relay under a transaction advisory lock (one relay works at a
-// time, so a part's events go out in order) and deletes those JetStream
-// stored.
-// Events() cues the relay after each commit that wrote events.
+// event; repeated rejected or unknown answers write theirs again (the same
+// JetStream message id), duplicate and stale receipts none. RelayEvents
+// hands the oldest events to connector/relay under a transaction advisory
+// lock (one relay works at a time, so a part's events go out in order) and
+// deletes those JetStream stored. Events() cues the relay after each
+// commit that wrote events.
 //
 // # Receipts before responses
 //
