@@ -205,14 +205,16 @@ func (r *Relay) Run(ctx context.Context) {
 	}
 }
 
-// drain makes passes over what is left until the outbox is empty, a pass
-// fails, or the drain timeout ends.
+// drain makes passes over what is left until the outbox is empty (or
+// another relay holds it), a pass fails, or the drain timeout ends.
 func (r *Relay) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.DrainTimeout)
 	defer cancel()
 	for ctx.Err() == nil {
 		took, failed := r.Pass(ctx)
-		if failed || took < r.opts.Batch {
+		// Until nothing is left: a pass publishes one event per part, so
+		// a part's later event waits for the next pass.
+		if failed || took == 0 {
 			break
 		}
 	}
