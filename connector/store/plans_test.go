@@ -70,10 +70,10 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		{"receiptUpdate", []any{ids, changed, states, states, states, ats, ats, counts}, []string{"message_correlations_pkey"}},
 		{"expire", []any{600.0}, nil},
 		// The sweep of receipts held by their epoch bound: the held ones whose
-		// hold has passed (a scan of the small pending_receipts), their parts
-		// by key.
-		{"sweepCandidates", []any{500}, []string{"message_correlations_operator_smsc_canonical_key"}},
-		{"sweep", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		// hold has passed (a scan of the small pending_receipts), their
+		// candidate parts by id.
+		{"sweepCandidates", []any{500}, []string{"message_correlations_pkey"}},
+		{"sweep", []any{ops, keys}, []string{"message_correlations_pkey"}},
 		// An outbox of 100,000 events (NATS down for a minute at full rate):
 		// the relay reads the oldest through the primary key, not a sort.
 		{"outboxSelect", []any{500, false, int32(1)}, []string{"event_outbox_pkey"}},
