@@ -97,6 +97,16 @@ func execStep(what, sql string, args ...any) step {
 	}}
 }
 
+// rollback ends a transaction left open on conn by a failed round trip
+// (if the connection is broken, the pool closes it on release).
+func rollback(ctx context.Context, conn *pgxpool.Conn) {
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(rctx, "ROLLBACK")
+	}
+}
+
 // roundTrip sends the steps as one pipelined batch and reads their results.
 func roundTrip(ctx context.Context, conn *pgxpool.Conn, steps []step) error {
 	b := &pgx.Batch{}
@@ -132,11 +142,8 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 	defer conn.Release()
 	committed := false
 	defer func() {
-		if !committed && conn.Conn().PgConn().TxStatus() != 'I' {
-			// Rolled back, or the pool closes the connection on release.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			_, _ = conn.Exec(rctx, "ROLLBACK")
+		if !committed {
+			rollback(ctx, conn)
 		}
 	}()
 

@@ -97,10 +97,8 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 	defer conn.Release()
 	committed := false
 	defer func() {
-		if !committed && conn.Conn().PgConn().TxStatus() != 'I' {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			_, _ = conn.Exec(rctx, "ROLLBACK")
+		if !committed {
+			rollback(ctx, conn)
 		}
 	}()
 	var evs []Event

@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"testing"
@@ -178,36 +176,5 @@ func TestShadowEventsAreMarked(t *testing.T) {
 	}
 	if got := take(live, false); !slices.Equal(got, []string{"l:false", "s:true"}) {
 		t.Fatalf("a live relay took %q", got)
-	}
-}
-
-// A request that fails its batch (isolated, written alone, refused) leaves
-// no event; the others of its batch have theirs.
-func TestAFailedRequestWritesNoEvent(t *testing.T) {
-	s, _ := open(t, store.Options{Linger: 20 * time.Millisecond})
-	prepareMany(t, s, "mno-a", "m", 5)
-	prepare(t, s, "mno-a", "bad", 1)
-	done := make(chan error, 5)
-	for i := range 5 {
-		go func() {
-			_, err := s.RecordOutcome(context.Background(), store.Outcome{OperatorID: "mno-a", MessageID: fmt.Sprint("m", i),
-				Part: 1, Kind: store.Accepted, SMSCKey: fmt.Sprint(i)})
-			done <- err
-		}()
-	}
-	// An SMSC key longer than a btree entry may be: PostgreSQL refuses it.
-	long := make([]byte, 8000)
-	_, _ = rand.Read(long)
-	_, bad := s.RecordOutcomeUnchecked(context.Background(), store.Outcome{OperatorID: "mno-a", MessageID: "bad",
-		Part: 1, Kind: store.Accepted, SMSCKey: hex.EncodeToString(long), SMSCMessageID: "x", At: time.Now()})
-	if bad == nil {
-		t.Fatal("the bad outcome was stored")
-	}
-	for range 5 {
-		ok(t, <-done)
-	}
-	got := outbox(t, s)
-	if len(got) != 5 || slices.ContainsFunc(got, func(l string) bool { return l == "outcome bad 1 accepted" }) {
-		t.Fatalf("outbox: %q", got)
 	}
 }

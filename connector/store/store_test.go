@@ -218,6 +218,8 @@ func ok(t testing.TB, err error) {
 	}
 }
 
+// A request that fails its batch (isolated, written alone, refused) fails
+// alone, and writes no event.
 func TestARequestThatFailsItsBatchFailsAlone(t *testing.T) {
 	s, _ := open(t, store.Options{Linger: 20 * time.Millisecond})
 	prepareMany(t, s, "mno-a", "m", 20)
@@ -250,6 +252,10 @@ func TestARequestThatFailsItsBatchFailsAlone(t *testing.T) {
 	if _, err := s.RecordOutcome(context.Background(), store.Outcome{OperatorID: "mno-a", MessageID: "m0", Part: 1,
 		Kind: store.Accepted, SMSCKey: strings.Repeat("k", 300)}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("long key: %v, want ErrInvalid", err)
+	}
+	// The failed request left no event; the others of its batch have theirs.
+	if got := outbox(t, s); len(got) != 20 || slices.Contains(got, "outcome bad 1 accepted") {
+		t.Errorf("outbox: %q", got)
 	}
 }
 
