@@ -25,7 +25,9 @@ import (
 // process's first bind, its id epoch), and the simulator's receipt_early
 // fault sends each receipt before its resp (delayed 300 ms). Every receipt event is the new
 // message's; none goes to an old one.
-func TestReceiptsAfterAnSMSCRestartGoToTheNewMessages(t *testing.T) {
+// epochRig is a rig whose inbound handler reads its id epoch from the
+// rig's pool (built after the handler), with a 72h horizon and a 30 s hold.
+func epochRig(t *testing.T) *pipelinetest.Rig {
 	var pool atomic.Pointer[session.Pool]
 	r := newRig(t, pipelinetest.Options{Inbound: inbound.Operator{
 		Epoch: func() time.Time {
@@ -37,6 +39,11 @@ func TestReceiptsAfterAnSMSCRestartGoToTheNewMessages(t *testing.T) {
 		ReceiptHorizon: 72 * time.Hour, ReceiptHold: 30 * time.Second,
 	}})
 	pool.Store(r.Pool)
+	return r
+}
+
+func TestReceiptsAfterAnSMSCRestartGoToTheNewMessages(t *testing.T) {
+	r := epochRig(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := r.Pool.WaitReady(ctx); err != nil {
@@ -100,17 +107,7 @@ func TestReceiptsAfterAnSMSCRestartGoToTheNewMessages(t *testing.T) {
 // message takes its id, and once the hold has passed the sweep (the
 // service's maintenance; called here) publishes it under its own message.
 func TestReceiptAfterANetworkCutIsPublishedAfterTheHold(t *testing.T) {
-	var pool atomic.Pointer[session.Pool]
-	r := newRig(t, pipelinetest.Options{Inbound: inbound.Operator{
-		Epoch: func() time.Time {
-			if p := pool.Load(); p != nil {
-				return p.Epoch()
-			}
-			return time.Time{}
-		},
-		ReceiptHorizon: 72 * time.Hour, ReceiptHold: 30 * time.Second,
-	}})
-	pool.Store(r.Pool)
+	r := epochRig(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := r.Pool.WaitReady(ctx); err != nil {

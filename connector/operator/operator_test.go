@@ -77,11 +77,7 @@ func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
 	// The relay publishes the events the store writes (stopped after the
 	// runners, whose cleanups come later, and before the store).
 	pub := events.New(js, natscontract.DefaultNames(), false, nil)
-	rel := relay.New(st, pub, metrics.New(), quiet(), relay.Options{})
-	relCtx, stopRelay := context.WithCancel(context.Background())
-	relDone := make(chan struct{})
-	go func() { rel.Run(relCtx); close(relDone) }()
-	t.Cleanup(func() { stopRelay(); <-relDone })
+	t.Cleanup(relay.New(st, pub, metrics.New(), quiet(), relay.Options{}).Start())
 	cred := filepath.Join(t.TempDir(), "mno-a.json")
 	if err := os.WriteFile(cred, []byte(`{"system_id":"acme","password":"pw1"}`), 0o600); err != nil {
 		t.Fatal(err)

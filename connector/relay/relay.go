@@ -205,6 +205,16 @@ func (r *Relay) Run(ctx context.Context) {
 	}
 }
 
+// Start runs the relay (Run) until the returned stop is called; stop
+// returns once the last passes are done. Call stop after the writers of
+// events have stopped and before the store closes.
+func (r *Relay) Start() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
 // drain makes passes over what is left until the outbox is empty (or
 // another relay holds it), a pass fails, or the drain timeout ends.
 func (r *Relay) drain() {

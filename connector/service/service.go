@@ -164,16 +164,13 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	}()
 	// The relay outlives the operators: it publishes the events of the
 	// last outcomes they store while draining.
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	relayDone := make(chan struct{})
-	go func() { defer close(relayDone); rel.Run(relayCtx) }()
+	stopRelay := rel.Start()
 	started(addr)
 	<-ctx.Done()
 	log.Info("shutting down: finishing in-flight messages")
 	stop()
-	wg.Wait() // operators have stored every outcome they got, binds are closed
-	stopRelay()
-	<-relayDone // and the relay has published what it could of the outbox
+	wg.Wait()   // operators have stored every outcome they got, binds are closed
+	stopRelay() // and the relay has published what it could of the outbox
 	shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(shCtx)

@@ -123,10 +123,7 @@ func New(t testing.TB, o Options) *Rig {
 	// The relay publishes what the store writes to its outbox; it stops
 	// after the consumer (cleanups run last first), before the store.
 	r.Relay = relay.New(st, pub, m, Quiet(), relay.Options{Shadow: o.Shadow, ReceiptParts: func(string) string { return o.ReceiptParts }})
-	relayCtx, stopRelay := context.WithCancel(context.Background())
-	relayDone := make(chan struct{})
-	go func() { r.Relay.Run(relayCtx); close(relayDone) }()
-	t.Cleanup(func() { stopRelay(); <-relayDone })
+	t.Cleanup(r.Relay.Start())
 	// The inbound handler exists before the binds that hand it deliver_sm.
 	// The operator's limiter: its binds pace with it, the consumer tells it
 	// of throttling.
