@@ -129,7 +129,10 @@ func (op *Operator) acceptLoop(ln net.Listener) {
 		}
 		ss := newSession(op, c)
 		op.mu.Lock()
-		if op.closed {
+		// A connection accepted just before setDown closed the listener
+		// would escape its sweep of the sessions and bind during the
+		// outage: drop it here, under the lock setDown counts holds under.
+		if op.closed || op.down > 0 {
 			op.mu.Unlock()
 			c.Close()
 			continue
