@@ -108,24 +108,16 @@ func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 	rc := store.Receipt{OperatorID: h.op.ID, SMSCKey: key, RawID: r.ID, Status: r.Status, Stat: r.Stat, Err: r.Err,
 		Done: r.Done, Received: time.Now(), Raw: string(msg)}
 	h.bound(&rc)
-	matched, err := h.d.Store.MatchReceipt(ctx, rc)
-	if err != nil {
+	// Durable in the inbox: the Drainer matches and stores it, with its
+	// event, in a moment (or another replica does, if this one dies now).
+	if err := h.d.Store.AppendReceipt(ctx, rc); err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			m.Receipts.WithLabelValues(h.op.ID, "invalid").Inc()
+			h.log.Warn("receipt cannot be stored", "id", r.ID, "text", string(msg), "err", err)
+			return data.ESME_ROK
+		}
 		h.log.Error("store receipt; asking the SMSC to deliver it again", "id", r.ID, "err", err)
 		return data.ESME_RX_T_APPN
-	}
-	switch matched.Disposition {
-	case store.Applied:
-		// Its event is in the outbox, committed with the state.
-		m.Receipts.WithLabelValues(h.op.ID, "matched").Inc()
-		h.observeLatency(matched, rc)
-	case store.Duplicate:
-		// Its event was written when the first copy was applied.
-		m.Receipts.WithLabelValues(h.op.ID, "duplicate").Inc()
-	case store.Held:
-		m.Receipts.WithLabelValues(h.op.ID, "held").Inc()
-		h.log.Debug("receipt before its submit_sm_resp: held", "id", r.ID)
-	default:
-		m.Receipts.WithLabelValues(h.op.ID, "stale").Inc()
 	}
 	return data.ESME_ROK
 }
@@ -161,15 +153,15 @@ func (h *Handler) Released(held []store.HeldReceipt) {
 	for _, r := range held {
 		h.d.Metrics.Receipts.WithLabelValues(h.op.ID, "late_matched").Inc()
 		if r.Matched.Disposition == store.Applied {
-			h.observeLatency(r.Matched, r.Receipt)
+			observeLatency(h.d.Metrics, r.Matched, r.Receipt)
 		}
 	}
 }
 
 // observeLatency observes the time from a part's submit to its receipt.
-func (h *Handler) observeLatency(mt store.Matched, rc store.Receipt) {
+func observeLatency(m *metrics.Metrics, mt store.Matched, rc store.Receipt) {
 	if !mt.SubmittedAt.IsZero() {
-		h.d.Metrics.ReceiptLatency.WithLabelValues(h.op.ID).Observe(rc.Received.Sub(mt.SubmittedAt).Seconds())
+		m.ReceiptLatency.WithLabelValues(rc.OperatorID).Observe(rc.Received.Sub(mt.SubmittedAt).Seconds())
 	}
 }
 

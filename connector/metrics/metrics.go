@@ -19,7 +19,7 @@ type Metrics struct {
 	Throttled         *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
 	WindowInUse       *prometheus.GaugeVec     // operator, bind
 	BindState         *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
-	Receipts          *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|invalid)
+	Receipts          *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|stale|invalid|failed)
 	ReceiptLatency    *prometheus.HistogramVec // operator: submit -> receipt received
 	PublishErrors     *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
 	DeadLetters       *prometheus.CounterVec   // operator, reason kind
@@ -34,6 +34,8 @@ type Metrics struct {
 	OutboxPending     prometheus.Gauge         // events in the outbox, waiting to be published
 	OutboxLag         prometheus.Gauge         // age of the oldest event in the outbox (seconds; 0 when empty)
 	OutboxPublished   *prometheus.CounterVec   // kind (outcome|receipt): events published from the outbox
+	InboxPending      prometheus.Gauge         // receipts answered to the SMSC, waiting in the inbox to be applied
+	InboxLag          prometheus.Gauge         // age of the oldest receipt in the inbox (seconds; 0 when empty)
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -91,6 +93,10 @@ func New() *Metrics {
 			Help: "Age of the oldest event waiting in the outbox (0 when it is empty)."})).(prometheus.Gauge),
 		OutboxPublished: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_outbox_published_total",
 			Help: "Events published from the outbox and acknowledged by JetStream."}, []string{"kind"})).(*prometheus.CounterVec),
+		InboxPending: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_inbox_receipts",
+			Help: "Receipts answered to the SMSC and waiting in the inbox to be matched and stored (failed ones not counted)."})).(prometheus.Gauge),
+		InboxLag: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_inbox_lag_seconds",
+			Help: "Age of the oldest receipt waiting in the inbox (0 when it is empty)."})).(prometheus.Gauge),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/inbound"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
@@ -77,7 +78,10 @@ func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
 	// The relay publishes the events the store writes (stopped after the
 	// runners, whose cleanups come later, and before the store).
 	pub := events.New(js, natscontract.DefaultNames(), false, nil)
-	t.Cleanup(relay.New(st, pub, metrics.New(), quiet(), relay.Options{}).Start())
+	m := metrics.New()
+	t.Cleanup(relay.New(st, pub, m, quiet(), relay.Options{}).Start())
+	// The drainer applies the receipts the binds append to the inbox.
+	t.Cleanup(inbound.NewDrainer(st, m, quiet(), inbound.DrainOptions{}).Start())
 	cred := filepath.Join(t.TempDir(), "mno-a.json")
 	if err := os.WriteFile(cred, []byte(`{"system_id":"acme","password":"pw1"}`), 0o600); err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func (o Options) withDefaults() Options {
 // Outbox is the store's side of the relay (store.Store).
 type Outbox interface {
 	RelayEvents(ctx context.Context, limit int, shadow bool, publish func(context.Context, []store.Event) []int64) (int, error)
-	Outbox(ctx context.Context) (store.OutboxStats, error)
+	Outbox(ctx context.Context) (store.QueueStats, error)
 	Events() <-chan struct{}
 }
 
@@ -398,7 +398,7 @@ func (r *Relay) watch(ctx context.Context) {
 	}
 }
 
-func (r *Relay) observe(st store.OutboxStats) {
+func (r *Relay) observe(st store.QueueStats) {
 	lag := st.Lag
 	r.m.OutboxPending.Set(float64(st.Pending))
 	r.m.OutboxLag.Set(lag.Seconds())

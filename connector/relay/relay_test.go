@@ -93,15 +93,15 @@ func TestDoneIsWhatWasStoredOrDropped(t *testing.T) {
 
 func TestStatusIsStalledWhenTheOldestEventIsTooOld(t *testing.T) {
 	r := New(nil, nil, metrics.New(), nil, Options{StallAfter: 30 * time.Second})
-	r.observe(store.OutboxStats{Pending: 7, Lag: 10 * time.Second})
+	r.observe(store.QueueStats{Pending: 7, Lag: 10 * time.Second})
 	if s := r.Status(); s.Stalled || s.Pending != 7 || s.Lag != 10*time.Second {
 		t.Fatalf("%+v", s)
 	}
-	r.observe(store.OutboxStats{Pending: 9, Lag: 31 * time.Second})
+	r.observe(store.QueueStats{Pending: 9, Lag: 31 * time.Second})
 	if s := r.Status(); !s.Stalled {
 		t.Fatalf("%+v: want stalled", s)
 	}
-	r.observe(store.OutboxStats{})
+	r.observe(store.QueueStats{})
 	if s := r.Status(); s.Stalled || s.Lag != 0 {
 		t.Fatalf("%+v: an empty outbox", s)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/inbound"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
@@ -140,7 +141,8 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		oc, _ := ops.Operator(id)
 		return oc.Quirks.ReceiptParts
 	}})
-	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, runners, rel))
+	drainer := inbound.NewDrainer(st, m, log, inbound.DrainOptions{})
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, runners, rel, drainer))
 	if err != nil {
 		return err
 	}
@@ -162,15 +164,18 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		maintain(runCtx, st, m, cmp.Or(o.MaintenanceEvery, time.Minute), cmp.Or(o.UnmatchedAfter, DefaultUnmatchedAfter),
 			cmp.Or(o.Retention, DefaultRetention), log)
 	}()
-	// The relay outlives the operators: it publishes the events of the
-	// last outcomes they store while draining.
+	// The inbox's drainer and the relay outlive the operators: the drainer
+	// applies the last receipts their binds answered, and the relay
+	// publishes the events of those and of the last outcomes.
+	stopDrainer := drainer.Start()
 	stopRelay := rel.Start()
 	started(addr)
 	<-ctx.Done()
 	log.Info("shutting down: finishing in-flight messages")
 	stop()
-	wg.Wait()   // operators have stored every outcome they got, binds are closed
-	stopRelay() // and the relay has published what it could of the outbox
+	wg.Wait()     // operators have stored every outcome they got, binds are closed
+	stopDrainer() // the receipts they answered are applied
+	stopRelay()   // and the relay has published what it could of the outbox
 	shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = httpSrv.Shutdown(shCtx)
@@ -233,7 +238,7 @@ func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log
 // another replica owns are listed as standby: that is ready too. The body
 // says what is wrong, and names dead binds (degraded) even while other binds
 // of their operator carry the traffic.
-func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *relay.Relay) func(context.Context) (bool, map[string]string, []string, map[string]string) {
+func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer) func(context.Context) (bool, map[string]string, []string, map[string]string) {
 	return func(ctx context.Context) (bool, map[string]string, []string, map[string]string) {
 		problems, degraded := map[string]string{}, map[string]string{}
 		var standby []string
@@ -247,6 +252,10 @@ func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *
 		// but delays every outcome and receipt: degraded, named.
 		if o := rel.Status(); o.Stalled {
 			degraded["outbox"] = fmt.Sprintf("%d events waiting, oldest %s: %s", o.Pending, o.Lag.Round(time.Second), o.LastError)
+		}
+		// Likewise the receipt inbox: receipts answered, not yet applied.
+		if i := drainer.Status(); i.Stalled {
+			degraded["inbox"] = fmt.Sprintf("%d receipts waiting, oldest %s: %s", i.Pending, i.Lag.Round(time.Second), i.LastError)
 		}
 		for _, r := range runners {
 			s := r.Status()

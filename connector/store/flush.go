@@ -60,6 +60,7 @@ type txn struct {
 	preps, outs, rcs []int          // batch indexes by kind
 	sweep            int            // batch index of a sweep (epoch.go); -1: none
 	keyLocks         map[int32]bool // advisory locks on (operator, SMSC key)
+	claimed          map[int64]bool // inbox rows this transaction took (claimStep)
 	acc              acceptedKeys   // the accepted outcomes' keys
 
 	// Round 1 reads.
@@ -151,6 +152,9 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 	// for the accepted keys, find (and lock) the parts of the receipts,
 	// insert and read the prepared parts.
 	steps := []step{execStep("begin", "BEGIN")}
+	if t.fromInbox() {
+		steps = append(steps, t.claimStep())
+	}
 	if len(t.keyLocks) > 0 {
 		steps = append(steps, execStep("lock keys", lockSQL, keyLockSpace, sortedKeys(t.keyLocks)))
 	}

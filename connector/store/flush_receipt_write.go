@@ -57,6 +57,9 @@ func (t *txn) applyReceipts() {
 	})
 	t.apps = t.heldApps
 	for j, i := range t.rcs {
+		if t.unclaimed(j) {
+			continue // another drain applies it
+		}
 		if t.matchedTo[j] == nil {
 			t.hold = append(t.hold, j)
 			continue

@@ -160,32 +160,39 @@ func scanEvent(row pgx.CollectableRow) (Event, error) {
 	return e, nil
 }
 
-// OutboxStats are the outbox's size and the age of its oldest event.
-type OutboxStats struct {
-	// Pending counts the events waiting, up to outboxCountCap (a backlog
+// QueueStats are the size of a queue table (the event outbox, the receipt
+// inbox) and the age of its oldest row.
+type QueueStats struct {
+	// Pending counts the rows waiting, up to queueCountCap (a backlog
 	// larger than that reads as the cap: the count stays cheap).
 	Pending int
-	// Lag is the age of the oldest event, by the database's clock (the one
+	// Lag is the age of the oldest row, by the database's clock (the one
 	// that stamped it); 0 when empty.
 	Lag time.Duration
 }
 
-// outboxCountCap bounds the count of Outbox: a full count of a large
-// backlog would scan it every few seconds while the relay drains it.
-const outboxCountCap = 1_000_000
+// queueCountCap bounds the count of queueStats: a full count of a large
+// backlog would scan it every few seconds while it drains.
+const queueCountCap = 1_000_000
 
 // Outbox reports the events waiting to be published.
-func (s *Store) Outbox(ctx context.Context) (OutboxStats, error) {
+func (s *Store) Outbox(ctx context.Context) (QueueStats, error) {
+	return s.queueStats(ctx, "smpp.event_outbox", "true")
+}
+
+// queueStats counts a queue table's rows that match where (capped) and
+// reads the age of the oldest. table and where are constants of ours.
+func (s *Store) queueStats(ctx context.Context, table, where string) (QueueStats, error) {
 	var (
-		st  OutboxStats
+		st  QueueStats
 		lag *float64
 	)
 	err := s.pool.QueryRow(ctx, `SELECT
-	(SELECT count(*) FROM (SELECT 1 FROM smpp.event_outbox LIMIT $1) AS c),
-	(SELECT extract(epoch FROM now() - created_at)::float8 FROM smpp.event_outbox ORDER BY id LIMIT 1)`,
-		outboxCountCap).Scan(&st.Pending, &lag)
+	(SELECT count(*) FROM (SELECT 1 FROM `+table+` WHERE `+where+` LIMIT $1) AS c),
+	(SELECT extract(epoch FROM now() - created_at)::float8 FROM `+table+` WHERE `+where+` ORDER BY id LIMIT 1)`,
+		queueCountCap).Scan(&st.Pending, &lag)
 	if err != nil {
-		return st, fmt.Errorf("outbox: %w", err)
+		return st, fmt.Errorf("%s: %w", table, err)
 	}
 	if lag != nil && *lag > 0 {
 		st.Lag = time.Duration(*lag * float64(time.Second))

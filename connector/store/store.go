@@ -114,6 +114,11 @@ type Store struct {
 	// events to the outbox: the relay's cue (Events).
 	written chan struct{}
 
+	// The receipt inbox (inbox.go): AppendReceipt's queue, and the drain's
+	// cue, signalled after each append.
+	inbox   chan *inboxRequest
+	inboxed chan struct{}
+
 	stats stats
 }
 
@@ -148,9 +153,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		queue:   make(chan *request, 4*opts.BatchSize),
 		batches: make(chan []*request),
 		written: make(chan struct{}, 1),
+		inbox:   make(chan *inboxRequest, 4*opts.BatchSize),
+		inboxed: make(chan struct{}, 1),
 	}
-	s.done.Add(1 + opts.Flushers)
+	s.done.Add(2 + opts.Flushers)
 	go s.collect()
+	go s.appendLoop()
 	for range opts.Flushers {
 		go s.flusher()
 	}
@@ -167,6 +175,7 @@ func (s *Store) Close() {
 	}
 	s.closed = true
 	close(s.queue)
+	close(s.inbox)
 	s.mu.Unlock()
 	s.done.Wait()
 	s.pool.Close()
@@ -188,11 +197,17 @@ type Stats struct {
 	Reuses    int64 // batches written a second time to release a reused SMSC id
 	// FlushTime is the time spent writing batches (committed or not).
 	FlushTime time.Duration
+
+	Appends  int64 // receipt inbox INSERTs committed (AppendReceipt's group commits)
+	Appended int64 // receipts appended to the inbox
+	// AppendTime is the time spent in inbox INSERTs.
+	AppendTime time.Duration
 }
 
 type stats struct {
 	batches, requests, retries, isolated, held, released, swept, displaced, reuses atomic.Int64
 	flushNanos                                                                     atomic.Int64
+	appends, appended, appendNanos                                                 atomic.Int64
 }
 
 // Stats returns the writer's counters.
@@ -208,5 +223,9 @@ func (s *Store) Stats() Stats {
 		Displaced: s.stats.displaced.Load(),
 		Reuses:    s.stats.reuses.Load(),
 		FlushTime: time.Duration(s.stats.flushNanos.Load()),
+
+		Appends:    s.stats.appends.Load(),
+		Appended:   s.stats.appended.Load(),
+		AppendTime: time.Duration(s.stats.appendNanos.Load()),
 	}
 }

@@ -139,6 +139,8 @@ type Receipt struct {
 	// before SweepHeldReceipts may apply it to an older one (zero:
 	// DefaultHoldFor).
 	HoldFor time.Duration
+
+	inboxID int64 // its smpp.receipt_inbox row (DrainInbox); 0: not from the inbox
 }
 
 // DefaultHoldFor is Receipt.HoldFor when NotBefore is set and HoldFor is not.

@@ -46,6 +46,7 @@ type Rig struct {
 	Consumer *outbound.Consumer
 	Inbound  *inbound.Handler
 	Relay    *relay.Relay
+	Drainer  *inbound.Drainer
 	Pool     *session.Pool
 	// Comparison is the shadow mode's comparison log.
 	Comparison *LockedWriter
@@ -69,6 +70,9 @@ type Options struct {
 	// Margin is the limiter's (throttle.WithMargin); 0 keeps the default.
 	Margin float64
 	Store  store.Options
+	// NoDrainer leaves the receipt inbox undrained: the test runs a
+	// Drainer itself (Rig.Drainer is nil).
+	NoDrainer bool
 }
 
 // Quiet is a logger that discards.
@@ -124,6 +128,12 @@ func New(t testing.TB, o Options) *Rig {
 	// after the consumer (cleanups run last first), before the store.
 	r.Relay = relay.New(st, pub, m, Quiet(), relay.Options{Shadow: o.Shadow, ReceiptParts: func(string) string { return o.ReceiptParts }})
 	t.Cleanup(r.Relay.Start())
+	// The drainer applies the receipts the handler appends to the inbox;
+	// it stops before the relay, so that the relay publishes its last events.
+	if !o.NoDrainer {
+		r.Drainer = inbound.NewDrainer(st, m, Quiet(), inbound.DrainOptions{})
+		t.Cleanup(r.Drainer.Start())
+	}
 	// The inbound handler exists before the binds that hand it deliver_sm.
 	// The operator's limiter: its binds pace with it, the consumer tells it
 	// of throttling.

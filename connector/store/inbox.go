@@ -1,0 +1,310 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+)
+
+// The receipt inbox (smpp.receipt_inbox, migration 00008): see the package
+// doc, "The receipt inbox".
+
+// inboxRequest is one AppendReceipt waiting for the inbox writer.
+type inboxRequest struct {
+	rc  Receipt
+	res chan error // buffered: the writer never blocks on it
+}
+
+// AppendReceipt stores a receipt in the inbox and returns once it is
+// committed: from then on it is applied (or held) exactly once, by
+// DrainInbox in this process or another, even if this one dies now. Every
+// receipt that arrives while the inbox's previous INSERT commits goes in
+// the next one (group commit). When ctx ends first the receipt may or may
+// not be stored: the SMSC must deliver it again (a second copy is applied
+// as a duplicate).
+func (s *Store) AppendReceipt(ctx context.Context, rc Receipt) error {
+	if err := rc.normalise(); err != nil {
+		return err
+	}
+	req := &inboxRequest{rc: rc, res: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.inbox <- req:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Inboxed is signalled (without blocking) after an append committed: the
+// drain's cue.
+func (s *Store) Inboxed() <-chan struct{} { return s.inboxed }
+
+// appendLoop writes the inbox requests: whatever is waiting when the
+// previous INSERT has committed goes in the next (no linger: a lone receipt
+// is written at once, and a busy inbox batches by itself).
+func (s *Store) appendLoop() {
+	defer s.done.Done()
+	for first := range s.inbox {
+		batch := []*inboxRequest{first}
+	more:
+		for len(batch) < inboxBatchMax {
+			select {
+			case r, ok := <-s.inbox:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.FlushTimeout)
+		s.appendIn(ctx, batch)
+		cancel()
+	}
+}
+
+// inboxBatchMax bounds one INSERT (a few hundred kilobytes of arrays).
+const inboxBatchMax = 2048
+
+// appendSQL inserts a batch of receipts, committed by itself (one
+// statement, one round trip).
+const appendSQL = `
+INSERT INTO smpp.receipt_inbox (operator_id, smsc_key, smsc_message_id, receipt_state, receipt_stat,
+	receipt_err, done_at, received_at, raw, not_before, horizon, hold_for, shadow)
+SELECT op, key, raw_id, state, stat, err, done, received, raw, nb, hz,
+	CASE WHEN nb IS NOT NULL THEN make_interval(secs => hold) END, $13
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+	$8::timestamptz[], $9::bytea[], $10::timestamptz[], $11::timestamptz[], $12::float8[])
+	AS i(op, key, raw_id, state, stat, err, done, received, raw, nb, hz, hold)`
+
+// appendIn writes a batch, retrying transient failures, and isolates a
+// receipt that fails it by writing the batch's receipts one by one.
+func (s *Store) appendIn(ctx context.Context, batch []*inboxRequest) {
+	err := s.appendRetrying(ctx, batch)
+	if err != nil && len(batch) > 1 && ctx.Err() == nil && !isTransient(err) {
+		s.stats.isolated.Add(1)
+		s.log.Warn("store: inbox batch failed, writing its receipts one by one", "receipts", len(batch), "error", err)
+		for _, r := range batch {
+			s.appendIn(ctx, []*inboxRequest{r})
+		}
+		return
+	}
+	if err != nil {
+		err = fmt.Errorf("store: append to the receipt inbox: %w", err)
+	} else {
+		select {
+		case s.inboxed <- struct{}{}:
+		default:
+		}
+	}
+	for _, r := range batch {
+		r.res <- err
+	}
+}
+
+func (s *Store) appendRetrying(ctx context.Context, batch []*inboxRequest) error {
+	n := len(batch)
+	op, key, rawID, state := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	stat, errField := make([]*string, n), make([]*string, n)
+	done, received, nb, hz := make([]*time.Time, n), make([]time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+	raw, hold := make([][]byte, n), make([]float64, n)
+	for i, r := range batch {
+		rc := r.rc
+		op[i], key[i], rawID[i], state[i] = rc.OperatorID, rc.SMSCKey, rc.RawID, string(rc.Status)
+		stat[i], errField[i] = nullable(rc.Stat), nullable(rc.Err)
+		done[i], received[i], raw[i] = timeOrNil(rc.Done), rc.Received, []byte(rc.Raw)
+		nb[i], hz[i], hold[i] = timeOrNil(rc.NotBefore), timeOrNil(rc.Horizon), rc.HoldFor.Seconds()
+	}
+	backoff := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		_, err := s.pool.Exec(ctx, appendSQL, op, key, rawID, state, stat, errField, done, received, raw, nb, hz, hold, s.opts.Shadow)
+		s.stats.appendNanos.Add(int64(time.Since(start)))
+		if err == nil {
+			s.stats.appends.Add(1)
+			s.stats.appended.Add(int64(n))
+			return nil
+		}
+		// A statement that reached the server and failed for a lost
+		// connection may have committed: written again, its receipts are
+		// applied twice, the second time as duplicates (no event).
+		if !isTransient(err) || attempt == 5 || ctx.Err() != nil {
+			return err
+		}
+		s.stats.retries.Add(1)
+		s.log.Warn("store: retrying inbox append", "attempt", attempt, "receipts", n, "error", err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return err
+		}
+		backoff *= 2
+	}
+}
+
+// Drained is a receipt DrainInbox applied or held, with what happened to
+// it; or one it could not write (Err), which stays in the inbox: marked
+// failed when a retry cannot help (Failed), to be drained again otherwise.
+type Drained struct {
+	Receipt Receipt
+	Matched Matched
+	Err     error
+	Failed  bool
+}
+
+// drainSQL reads the oldest receipts of this store's kind (live or shadow)
+// that have not failed.
+const drainSQL = `
+SELECT id, operator_id, smsc_key, smsc_message_id, receipt_state, receipt_stat, receipt_err, done_at,
+	received_at, raw, not_before, horizon, extract(epoch FROM hold_for)::float8
+FROM smpp.receipt_inbox WHERE failed IS NULL AND shadow = $2
+ORDER BY id LIMIT $1`
+
+// DrainInbox applies (or holds) up to limit of the oldest receipts in the
+// inbox, in the order they were appended, BatchSize to a transaction; each
+// transaction deletes the inbox rows of the receipts it applies. Receipts
+// another drain took first are left to it (not returned). Calls may run
+// at once, in this process or others: each receipt is applied once.
+func (s *Store) DrainInbox(ctx context.Context, limit int) ([]Drained, error) {
+	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow)
+	if err != nil {
+		return nil, fmt.Errorf("store: read the receipt inbox: %w", err)
+	}
+	var reqs []*request
+	for rows.Next() {
+		var (
+			rc             Receipt
+			stat, errField *string
+			done, nb, hz   *time.Time
+			raw            []byte
+			state          string
+			hold           *float64
+		)
+		if err := rows.Scan(&rc.inboxID, &rc.OperatorID, &rc.SMSCKey, &rc.RawID, &state, &stat, &errField, &done,
+			&rc.Received, &raw, &nb, &hz, &hold); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: read the receipt inbox: %w", err)
+		}
+		rc.Status, rc.Stat, rc.Err, rc.Done, rc.Raw = dlr.Status(state), deref(stat), deref(errField), derefTime(done), string(raw)
+		rc.NotBefore, rc.Horizon = derefTime(nb), derefTime(hz)
+		if hold != nil {
+			rc.HoldFor = time.Duration(*hold * float64(time.Second))
+		}
+		reqs = append(reqs, &request{receipt: &rc, res: make(chan response, 1)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read the receipt inbox: %w", err)
+	}
+	out := make([]Drained, 0, len(reqs))
+	for len(reqs) > 0 {
+		chunk := reqs[:min(len(reqs), s.opts.BatchSize)]
+		reqs = reqs[len(chunk):]
+		wctx, cancel := context.WithTimeout(ctx, s.opts.FlushTimeout)
+		s.writeIn(wctx, chunk)
+		cancel()
+		for _, r := range chunk {
+			res := <-r.res
+			d := Drained{Receipt: *r.receipt, Matched: res.matched, Err: res.err}
+			switch {
+			case res.err != nil:
+				d.Failed = s.markFailed(ctx, r.receipt.inboxID, res.err)
+			case res.matched.Disposition == 0:
+				continue // another drain applied it
+			}
+			out = append(out, d)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return out, nil
+}
+
+// markFailed sets a receipt's failed reason when its error is one a retry
+// cannot fix (its row failed its transaction alone), so that it is not
+// drained again and again; it reports whether it did.
+func (s *Store) markFailed(ctx context.Context, id int64, cause error) bool {
+	if ctx.Err() != nil || isTransient(cause) || errors.Is(cause, context.DeadlineExceeded) {
+		return false
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE smpp.receipt_inbox SET failed = $2 WHERE id = $1`, id, cause.Error())
+	if err != nil {
+		s.log.Warn("store: mark an inbox receipt failed", "id", id, "error", err)
+		return false
+	}
+	return true
+}
+
+// claimSQL takes the batch's inbox rows: a row another transaction deleted
+// first (a concurrent drain) is not returned, and its receipt is skipped.
+// A row the other transaction is deleting is waited for.
+const claimSQL = `DELETE FROM smpp.receipt_inbox WHERE id = ANY($1::int8[]) RETURNING id`
+
+// claimStep deletes the inbox rows of the batch's receipts that came from
+// the inbox, first in round 1 (before the key locks: every drain takes the
+// rows before anything else, so no two wait for each other in a cycle).
+func (t *txn) claimStep() step {
+	ids := make([]int64, 0, len(t.rcs))
+	for _, i := range t.rcs {
+		if id := t.batch[i].receipt.inboxID; id != 0 {
+			ids = append(ids, id)
+		}
+	}
+	t.claimed = make(map[int64]bool, len(ids))
+	return step{sql: claimSQL, args: []any{ids}, read: func(br pgx.BatchResults) error {
+		rows, _ := br.Query()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim inbox receipts: %w", err)
+			}
+			t.claimed[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim inbox receipts: %w", err)
+		}
+		return nil
+	}}
+}
+
+// fromInbox reports whether the batch has receipts from the inbox.
+func (t *txn) fromInbox() bool {
+	for _, i := range t.rcs {
+		if t.batch[i].receipt.inboxID != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unclaimed reports whether receipt j (into rcs) came from the inbox and
+// another drain took it.
+func (t *txn) unclaimed(j int) bool {
+	id := t.batch[t.rcs[j]].receipt.inboxID
+	return id != 0 && !t.claimed[id]
+}
+
+// Inbox reports the receipts waiting in the inbox (not failed), and the
+// age of the oldest, by the database's clock.
+func (s *Store) Inbox(ctx context.Context) (QueueStats, error) {
+	return s.queueStats(ctx, "smpp.receipt_inbox", "failed IS NULL")
+}

@@ -1,0 +1,206 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/store"
+)
+
+func inboxReceipt(op, key string, status dlr.Status) store.Receipt {
+	return store.Receipt{OperatorID: op, SMSCKey: key, RawID: "raw-" + key, Status: status, Stat: "DELIVRD",
+		Err: "000", Raw: "id:raw-" + key + " stat:DELIVRD"}
+}
+
+func inboxRows(t testing.TB, dsn, where string) int {
+	t.Helper()
+	var n int
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT count(*) FROM smpp.receipt_inbox WHERE `+where).Scan(&n))
+	return n
+}
+
+// drainAll drains until the inbox has nothing left for s.
+func drainAll(t testing.TB, s *store.Store) []store.Drained {
+	t.Helper()
+	var all []store.Drained
+	for {
+		got, err := s.DrainInbox(ctxT(t), 100)
+		ok(t, err)
+		if len(got) == 0 {
+			return all
+		}
+		all = append(all, got...)
+	}
+}
+
+// An appended receipt is committed before AppendReceipt returns, and the
+// drain applies it (or holds it) exactly like MatchReceipt, its event in
+// the outbox, its inbox row gone in the same transaction.
+func TestAppendedReceiptsAreAppliedOrHeldByTheDrain(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 1)
+	accept(t, s, "mno-a", "m1", 1, "k1")
+	wantEvents(t, s, "outcome m1 1 accepted")
+
+	ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k1", dlr.Delivered)))
+	ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k2", dlr.Delivered))) // before its response
+	if n := inboxRows(t, dsn, "true"); n != 2 {
+		t.Fatalf("%d inbox rows after two appends", n)
+	}
+	select {
+	case <-s.Inboxed():
+	default:
+		t.Fatal("no cue after an append")
+	}
+	got := drainAll(t, s)
+	if len(got) != 2 || got[0].Matched.Disposition != store.Applied || got[0].Matched.MessageID != "m1" ||
+		got[1].Matched.Disposition != store.Held || got[0].Receipt.SMSCKey != "k1" {
+		t.Fatalf("drained %+v", got)
+	}
+	if n := inboxRows(t, dsn, "true"); n != 0 {
+		t.Fatalf("%d inbox rows left after the drain", n)
+	}
+	wantEvents(t, s, "receipt m1 1 DELIVERED")
+	prepare(t, s, "mno-a", "m2", 1)
+	if res := accept(t, s, "mno-a", "m2", 1, "k2"); len(res.Receipts) != 1 {
+		t.Fatalf("held receipt not released by its outcome: %+v", res)
+	}
+	wantEvents(t, s, "outcome m2 1 accepted", "receipt m2 1 DELIVERED")
+}
+
+// A receipt appended by a process that died before its drain is applied by
+// the next process; two drains at once (two replicas) apply each receipt
+// once: the one whose transaction deleted the inbox row.
+func TestEachInboxReceiptIsAppliedOnceAcrossProcesses(t *testing.T) {
+	first, dsn := open(t, store.Options{})
+	const n = 400
+	prepareMany(t, first, "mno-a", "m", n)
+	for i := range n {
+		accept(t, first, "mno-a", fmt.Sprintf("m%d", i), 1, fmt.Sprintf("k%d", i))
+	}
+	outbox(t, first)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := first.AppendReceipt(ctxT(t), inboxReceipt("mno-a", fmt.Sprintf("k%d", i), dlr.Delivered)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := first.Stats(); st.Appended != n || st.Appends >= n {
+		t.Fatalf("%d receipts appended in %d INSERTs: want %d in fewer (group commit)", st.Appended, st.Appends, n)
+	}
+	first.Close() // dies before draining
+
+	a := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{BatchSize: 16}))
+	defer a.Close()
+	b := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{BatchSize: 16}))
+	defer b.Close()
+	applied := make([]int, 2)
+	for k, s := range []*store.Store{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range drainAll(t, s) {
+				if d.Err != nil || d.Matched.Disposition != store.Applied {
+					t.Errorf("drained %+v", d)
+				}
+				applied[k]++
+			}
+		}()
+	}
+	wg.Wait()
+	if applied[0]+applied[1] != n {
+		t.Fatalf("applied %d + %d receipts, want %d", applied[0], applied[1], n)
+	}
+	var counted, delivered int
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT sum(receipt_count), count(*) FILTER (WHERE receipt_state = 'DELIVERED')
+		FROM smpp.message_correlations`).Scan(&counted, &delivered))
+	if counted != n || delivered != n {
+		t.Fatalf("receipt_count sums to %d, %d parts delivered; want %d", counted, delivered, n)
+	}
+	if evs := outbox(t, a); len(evs) != n {
+		t.Fatalf("%d receipt events, want %d", len(evs), n)
+	}
+}
+
+// A shadow replica's receipts are drained by a shadow replica only (their
+// events must never be published), and a live one's by a live one.
+func TestShadowAndLiveDrainTheirOwnReceipts(t *testing.T) {
+	live, dsn := open(t, store.Options{})
+	shadow := must[*store.Store](t)(store.Open(ctxT(t), dsn, store.Options{Shadow: true}))
+	defer shadow.Close()
+	prepare(t, live, "mno-a", "m1", 1)
+	accept(t, live, "mno-a", "m1", 1, "k1")
+	ok(t, shadow.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k1", dlr.Delivered)))
+	if got := drainAll(t, live); len(got) != 0 {
+		t.Fatalf("live drain took a shadow receipt: %+v", got)
+	}
+	if got := drainAll(t, shadow); len(got) != 1 || got[0].Matched.Disposition != store.Applied {
+		t.Fatalf("shadow drain: %+v", got)
+	}
+	if n := inboxRows(t, dsn, "true"); n != 0 {
+		t.Fatalf("%d inbox rows left", n)
+	}
+}
+
+// A receipt that fails its transaction alone, for a reason a retry cannot
+// fix, is marked failed and kept for inspection: it does not stop the
+// receipts behind it, and it is not drained again.
+func TestAnInboxReceiptThatCannotBeWrittenIsSetAsideNotRetried(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 1)
+	accept(t, s, "mno-a", "m1", 1, "k1")
+	prepare(t, s, "mno-a", "m2", 1)
+	accept(t, s, "mno-a", "m2", 1, "k2")
+	outbox(t, s)
+	// A state no receipt can have (written past AppendReceipt's checks, as a
+	// bug or a hand-made row would): the part's CHECK refuses it.
+	_, err := connect(t, dsn).Exec(ctxT(t), `INSERT INTO smpp.receipt_inbox (operator_id, smsc_key, smsc_message_id,
+		receipt_state, received_at, raw) VALUES ('mno-a', 'k1', 'raw-k1', 'BOGUS', now(), 'x')`)
+	ok(t, err)
+	ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k2", dlr.Delivered)))
+
+	got := drainAll(t, s)
+	if len(got) != 2 || got[0].Err == nil || !got[0].Failed || got[1].Err != nil || got[1].Matched.Disposition != store.Applied {
+		t.Fatalf("drained %+v", got)
+	}
+	if n := inboxRows(t, dsn, "failed LIKE '%receipt_state%'"); n != 1 {
+		t.Fatalf("%d inbox rows marked failed naming the constraint", n)
+	}
+	if again := drainAll(t, s); len(again) != 0 {
+		t.Fatalf("a failed receipt was drained again: %+v", again)
+	}
+	st, err := s.Inbox(ctxT(t))
+	ok(t, err)
+	if st.Pending != 0 {
+		t.Fatalf("inbox stats count the failed row: %+v", st)
+	}
+	wantEvents(t, s, "receipt m2 1 DELIVERED")
+}
+
+// AppendReceipt refuses what MatchReceipt refuses, before the database.
+func TestAppendReceiptRefusesInvalidReceipts(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	err := s.AppendReceipt(ctxT(t), store.Receipt{OperatorID: "mno-a", SMSCKey: "k1", Status: "NOPE"})
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("invalid status: %v", err)
+	}
+	if n := inboxRows(t, dsn, "true"); n != 0 {
+		t.Fatalf("%d rows written", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s.Close()
+	if err := s.AppendReceipt(ctx, inboxReceipt("mno-a", "k1", dlr.Delivered)); err != store.ErrClosed {
+		t.Fatalf("after Close: %v", err)
+	}
+}
