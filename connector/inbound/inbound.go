@@ -1,10 +1,11 @@
 // Package inbound handles what an operator's SMSC sends the connector: the
-// deliver_sm that carry delivery receipts (correlated with the submitted
-// parts in the store, which writes the receipt's event to its outbox in the
-// same transaction, for connector/relay to publish) and MO messages
-// (segmented ones stored part by part until complete, then published). It
-// answers each deliver_sm only once what it carries is safe, so the SMSC
-// delivers it again otherwise.
+// deliver_sm that carry delivery receipts and MO messages (segmented ones
+// stored part by part until complete, then published). It answers each
+// deliver_sm only once what it carries is safe, so the SMSC delivers it
+// again otherwise: a receipt once it is committed to the store's receipt
+// inbox (store.AppendReceipt, a group commit of about a millisecond), from
+// which the Drainer matches it to its submitted part, storing its state and
+// its event (for connector/relay to publish) in one transaction.
 package inbound
 
 import (
@@ -78,8 +79,8 @@ func New(op Operator, d Deps) *Handler {
 // storeTimeout bounds the work done for one deliver_sm before it is answered.
 const storeTimeout = 10 * time.Second
 
-// HandleDeliver is the session's deliver_sm handler: it stores a receipt (or
-// publishes an MO) before the deliver_sm_resp goes back, and answers
+// HandleDeliver is the session's deliver_sm handler: it appends a receipt
+// to the inbox (or publishes an MO) before the deliver_sm_resp goes back, and answers
 // ESME_RX_T_APPN when it could not, so the SMSC delivers it again.
 func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)

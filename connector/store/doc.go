@@ -9,9 +9,10 @@
 // SMSC message id. The rows keep the command's content fingerprint: the same
 // message id with other content is ErrConflict, not a redelivery. After each submit_sm_resp (or response timeout) it calls
 // RecordOutcome, which returns once the outcome is durable; the command is
-// acked when every part's outcome is. Each deliver_sm receipt goes through
-// MatchReceipt, keyed by (operator, canonical SMSC id) as computed by
-// connector/dlr.
+// acked when every part's outcome is. Each deliver_sm receipt is appended to
+// the receipt inbox (AppendReceipt) before it is answered, and applied from
+// there by DrainInbox through MatchReceipt's path, keyed by (operator,
+// canonical SMSC id) as computed by connector/dlr.
 //
 // # Batching
 //
@@ -41,7 +42,8 @@
 // and lock the receipts' parts), flush_receipt_write.go (between the rounds
 // the receipt rules are applied in memory; round 2: count the parts of
 // multipart messages, store the receipt states, hold the unmatched).
-// epoch.go sweeps the receipts held by their id epoch. mo.go stores MO
+// epoch.go sweeps the receipts held by their id epoch. inbox.go appends
+// receipts to the inbox and drains it. mo.go stores MO
 // parts, maintenance.go purges and expires.
 //
 // # After a crash
@@ -90,6 +92,34 @@
 // lock (one relay works at a time, so a part's events go out in order) and
 // deletes those JetStream stored. Events() cues the relay after each
 // commit that wrote events.
+//
+// # The receipt inbox
+//
+// An SMSC keeps about a hundred deliver_sm unanswered per bind; answering a
+// receipt only once it was matched, stored and its event written (a batch
+// transaction, 15-20 ms with fsync on) let receipts queue at the SMSC at
+// full rate (seconds from submit to receipt event). So a receipt is
+// answered once it is durable in smpp.receipt_inbox (migration 00008):
+// AppendReceipt's writer puts every receipt that arrived while its previous
+// INSERT committed into the next one, a single statement committed by
+// itself (group commit; a lone receipt goes at once). The parsed receipt and
+// its epoch bounds are stored, since the bounds depend on the binds at the
+// time it was read.
+//
+// DrainInbox (run by connector/inbound's Drainer on each append's cue and a
+// poll) reads the oldest rows in id order and writes them BatchSize to a
+// transaction, through the flush machinery: round 1 begins by deleting the
+// batch's inbox rows (claimStep), before any key lock, so a drain in another
+// replica racing for the same rows waits for this transaction and finds
+// them gone (its receipts are skipped, and not returned); the receipt is
+// applied, held or found a duplicate in the same transaction as its row is
+// deleted. Exactly once whatever dies when: a receipt committed to the inbox
+// is applied by the next drain of any process. A row that fails its
+// transaction alone with an error a retry cannot fix is set aside (failed
+// column, kept until Purge) so that it cannot stop the rows behind it; a
+// shadow replica's rows are drained only by a shadow replica (its events
+// must not be published). The price is an insert and a delete more per
+// receipt, in bigger batches than the deliver_sm path made.
 //
 // # Receipts before responses
 //

@@ -185,6 +185,16 @@ func TestAnInboxReceiptThatCannotBeWrittenIsSetAsideNotRetried(t *testing.T) {
 		t.Fatalf("inbox stats count the failed row: %+v", st)
 	}
 	wantEvents(t, s, "receipt m2 1 DELIVERED")
+
+	// Retention: Purge deletes the set-aside receipts as old as the rows
+	// it purges, and only those.
+	ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k3", dlr.Delivered)))
+	if _, err := s.Purge(ctxT(t), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, left := inboxRows(t, dsn, "failed IS NOT NULL"), inboxRows(t, dsn, "failed IS NULL"); n != 0 || left != 1 {
+		t.Fatalf("after Purge: %d set-aside rows, %d waiting; want 0 and 1", n, left)
+	}
 }
 
 // AppendReceipt refuses what MatchReceipt refuses, before the database.

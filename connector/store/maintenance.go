@@ -66,7 +66,8 @@ const DefaultPurgeBatch = 5000
 
 // Purge deletes the rows created more than olderThan ago whose submit
 // outcome is recorded, batch rows per transaction, until none is left or ctx
-// ends, and returns how many it deleted. Rows still pending (a command never
+// ends, and the receipts set aside in the inbox as long ago, and returns how
+// many it deleted. Rows still pending (a command never
 // acked) are kept. See the package doc for the retention plan.
 func (s *Store) Purge(ctx context.Context, olderThan time.Duration, batch int) (int64, error) {
 	if batch <= 0 {
@@ -76,7 +77,13 @@ func (s *Store) Purge(ctx context.Context, olderThan time.Duration, batch int) (
 	if err := s.pool.QueryRow(ctx, `SELECT now() - make_interval(secs => $1)`, olderThan.Seconds()).Scan(&cutoff); err != nil {
 		return 0, fmt.Errorf("store: purge: %w", err)
 	}
-	var total int64
+	// Receipts set aside in the inbox (DrainInbox could not store them)
+	// are kept as long as the messages they were for.
+	tag, err := s.pool.Exec(ctx, `DELETE FROM smpp.receipt_inbox WHERE failed IS NOT NULL AND created_at < $1`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("store: purge failed inbox receipts: %w", err)
+	}
+	total := tag.RowsAffected()
 	for {
 		tag, err := s.pool.Exec(ctx, purgeSQL, cutoff, batch)
 		if err != nil {
