@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -153,6 +154,11 @@ func (p *ContainersProvider) track(c testcontainers.Container) {
 // load measurements (make connector-load).
 const EnvPostgresDurable = "SMPP_TEST_PG_DURABLE"
 
+// EnvPostgresSettings adds settings to the test PostgreSQL's command line,
+// space-separated name=value pairs (profiling: SMPP_TEST_PG_SETTINGS=
+// "shared_preload_libraries=pg_stat_statements").
+const EnvPostgresSettings = "SMPP_TEST_PG_SETTINGS"
+
 func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) {
 	opts := []testcontainers.ContainerCustomizer{
 		tcpostgres.WithUsername("smpp"),
@@ -182,6 +188,17 @@ func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) 
 		// than on the engine's storage driver (fuse-overlayfs here, where
 		// every write crosses FUSE).
 		opts = append(opts, testcontainers.WithTmpfs(map[string]string{"/var/lib/postgresql/data": "rw"}))
+	}
+	if extra := strings.Fields(os.Getenv(EnvPostgresSettings)); len(extra) > 0 {
+		// For profiling: e.g. shared_preload_libraries=pg_stat_statements.
+		cmd := []string{"postgres"}
+		if os.Getenv(EnvPostgresDurable) == "1" {
+			cmd = append(cmd, "-c", "fsync=on", "-c", "synchronous_commit=on")
+		}
+		for _, kv := range extra {
+			cmd = append(cmd, "-c", kv)
+		}
+		opts = append(opts, testcontainers.WithCmd(cmd...))
 	}
 	c, err := tcpostgres.Run(ctx, p.images.Postgres, opts...)
 	if c != nil {
