@@ -51,8 +51,13 @@ func DefaultNames() Names {
 }
 
 // For replaces {operatorId} (or {id}) in a subject template.
+// It is on every event's path: a template without placeholders costs a
+// scan, not a Replacer (building one allocates a trie per call).
 func For(template, operatorID string) string {
-	return strings.NewReplacer("{operatorId}", operatorID, "{id}", operatorID).Replace(template)
+	if !strings.Contains(template, "{") {
+		return template
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(template, "{operatorId}", operatorID), "{id}", operatorID)
 }
 
 // Wildcard turns a per-operator subject template into the filter that
