@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,23 @@ func TestRunNeedsVaultOnlyForVaultCredentials(t *testing.T) {
 	err = run(context.Background(), []string{"run", "-operators", files}, &out, &out)
 	if err == nil || strings.Contains(strings.ToLower(err.Error()), "vault") {
 		t.Fatalf("file credentials: want a connection error, not about Vault: %v", err)
+	}
+}
+
+// run sets the connector's GC target unless GOGC is set.
+func TestRunTunesTheGCUnlessGOGCIsSet(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != defaultGCPercent {
+		t.Fatalf("GC percent %d, want %d", got, defaultGCPercent)
+	}
+	tuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "100"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC=100 overridden: %d", got)
 	}
 }
