@@ -27,6 +27,9 @@ var Queries = map[string]string{
 	// Receipts after an SMSC restart (epoch.go).
 	"sweepCandidates": sweepCandidatesSQL,
 	"sweep":           sweepSQL,
+	// The receipt inbox (inbox.go).
+	"drain": drainSQL,
+	"claim": claimSQL,
 }
 
 // Queued is how many requests wait in the queue, not yet taken by the

@@ -78,6 +78,11 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		// the relay reads the oldest through the primary key, not a sort.
 		{"outboxSelect", []any{500, false, int32(1)}, []string{"event_outbox_pkey"}},
 		{"purge", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"message_correlations_created_at_brin"}},
+		// An inbox of 100,000 receipts (the database slow for a minute at
+		// full rate) and 1,000 set aside: the drain reads the oldest
+		// through the primary key, the claim deletes by it.
+		{"drain", []any{1024, false}, []string{"receipt_inbox_pkey"}},
+		{"claim", []any{ids[:256]}, []string{"receipt_inbox_pkey"}},
 	}
 	// Custom plans: planned with the values, as for the first executions of
 	// a prepared statement. Generic plans: EXPLAIN EXECUTE of the prepared
@@ -114,7 +119,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			}
 			plan := strings.Join(lines, "\n")
 			t.Logf("%s (%s plan):\n%s", tc.name, mode, plan)
-			if strings.Contains(plan, "Seq Scan on message_correlations") {
+			if strings.Contains(plan, "Seq Scan on message_correlations") || strings.Contains(plan, "Seq Scan on receipt_inbox") {
 				t.Errorf("%s (%s plan) scans the whole table", tc.name, mode)
 			}
 			for _, idx := range tc.index {
@@ -164,7 +169,12 @@ INSERT INTO smpp.event_outbox (kind, operator_id, message_id, part_number, part_
 SELECT 'outcome', 'mno-1', 'msg-' || g, 1, 1, 'accepted', now()
 FROM generate_series(1, 100000) AS g`)
 	ok(t, err)
-	for _, table := range []string{"message_correlations", "pending_receipts", "event_outbox"} {
+	_, err = c.Exec(ctx, `
+INSERT INTO smpp.receipt_inbox (operator_id, smsc_key, smsc_message_id, receipt_state, received_at, raw, failed)
+SELECT 'mno-1', g::text, to_hex(g), 'DELIVERED', now(), convert_to('id:' || g, 'UTF8'), CASE WHEN g % 101 = 0 THEN 'set aside' END
+FROM generate_series(1, 101000) AS g`)
+	ok(t, err)
+	for _, table := range []string{"message_correlations", "pending_receipts", "event_outbox", "receipt_inbox"} {
 		_, err = c.Exec(ctx, "VACUUM ANALYZE smpp."+table)
 		ok(t, err)
 	}
