@@ -103,7 +103,7 @@ var _ = Describe("smpp.message_correlations", func() {
 
 	insert := func(ctx context.Context, operator, smscID, msgID string, part, parts int) error {
 		_, err := conn.Exec(ctx, `INSERT INTO smpp.message_correlations
-			(operator_id, smsc_message_id, message_id, part_number, part_count) VALUES ($1, $2, $3, $4, $5)`,
+			(operator_id, smsc_message_id, smsc_key, message_id, part_number, part_count) VALUES ($1, $2, $2, $3, $4, $5)`,
 			p+operator, smscID, p+msgID, part, parts)
 		return err
 	}
@@ -117,9 +117,12 @@ var _ = Describe("smpp.message_correlations", func() {
 		}, Equal(constraint))
 	}
 
-	It("keeps one row per (operator, SMSC message id)", func(ctx SpecContext) {
+	It("keeps one row per (operator, canonical SMSC key); the raw id is not unique (00009)", func(ctx SpecContext) {
 		Expect(insert(ctx, "mno-a", "S1", "m1", 1, 1)).To(Succeed())
-		Expect(insert(ctx, "mno-a", "S1", "m2", 1, 1)).To(violation("message_correlations_operator_smsc_key"))
+		Expect(insert(ctx, "mno-a", "S1", "m2", 1, 1)).To(violation("message_correlations_operator_smsc_canonical_key"))
+		_, err := conn.Exec(ctx, `INSERT INTO smpp.message_correlations (operator_id, smsc_message_id, smsc_key, message_id)
+			VALUES ($1, 'S1', 'other-key', $2)`, p+"mno-a", p+"m3")
+		Expect(err).NotTo(HaveOccurred(), "the same raw id under another key (an id rule changed)")
 	})
 
 	It("lets two operators use the same SMSC message id", func(ctx SpecContext) {
@@ -147,12 +150,12 @@ var _ = Describe("smpp.message_correlations", func() {
 		Expect(err).To(violation("message_correlations_receipt_state_check"))
 	})
 
-	It("finds a receipt's row by (operator, SMSC message id) through an index", func(ctx SpecContext) {
+	It("finds a receipt's row by (operator, canonical SMSC key) through an index", func(ctx SpecContext) {
 		var plan string
 		_, err := conn.Exec(ctx, "SET enable_seqscan = off")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(conn.QueryRow(ctx, `EXPLAIN (FORMAT TEXT) SELECT message_id, part_number
-			FROM smpp.message_correlations WHERE operator_id = 'mno-a' AND smsc_message_id = 'S1'`).Scan(&plan)).To(Succeed())
-		Expect(plan).To(ContainSubstring("message_correlations_operator_smsc_key"))
+			FROM smpp.message_correlations WHERE operator_id = 'mno-a' AND smsc_key = 'S1'`).Scan(&plan)).To(Succeed())
+		Expect(plan).To(ContainSubstring("message_correlations_operator_smsc_canonical_key"))
 	})
 })

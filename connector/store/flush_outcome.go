@@ -9,17 +9,13 @@ import (
 
 // stealSQL releases the SMSC key and raw id held by another part when an
 // SMSC reuses an id: the newer accepted part takes them, provided its own
-// row will take the outcome. (Two lookups, one per unique key: an OR across
-// both keys would not use either index.)
+// row will take the outcome.
 const stealSQL = `
 WITH i AS (
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int2[]) AS i(op, key, raw, msg, part)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int2[]) AS i(op, key, msg, part)
 ), holder AS (
 	SELECT mc.id, i.msg, i.part, i.key
 	FROM i JOIN smpp.message_correlations AS mc ON mc.operator_id = i.op AND mc.smsc_key = i.key
-	UNION
-	SELECT mc.id, i.msg, i.part, i.key
-	FROM i JOIN smpp.message_correlations AS mc ON mc.operator_id = i.op AND mc.smsc_message_id = i.raw
 )
 UPDATE smpp.message_correlations AS mc
 SET smsc_key = NULL, smsc_message_id = NULL, updated_at = now()
@@ -87,13 +83,13 @@ SELECT ord, false, ` + partColumnsBare + ` FROM cur`
 // acceptedKeys are the accepted outcomes of a batch as arrays (stealSQL's
 // and heldSQL's arguments), in batch order.
 type acceptedKeys struct {
-	op, key, raw, msg []string
-	part              []int16
-	idx               map[[2]string]int // (operator, key) -> batch index
+	op, key, msg []string
+	part         []int16
+	idx          map[[2]string]int // (operator, key) -> batch index
 }
 
 func (a *acceptedKeys) add(o *Outcome, i int) {
-	a.op, a.key, a.raw = append(a.op, o.OperatorID), append(a.key, o.SMSCKey), append(a.raw, o.SMSCMessageID)
+	a.op, a.key = append(a.op, o.OperatorID), append(a.key, o.SMSCKey)
 	a.msg, a.part = append(a.msg, o.MessageID), append(a.part, int16(o.Part))
 	a.idx[[2]string{o.OperatorID, o.SMSCKey}] = i
 }
@@ -104,7 +100,7 @@ func (a *acceptedKeys) len() int { return len(a.op) }
 // parts (stealSQL), noting the displaced parts for the log.
 func (t *txn) stealStep() step {
 	a := &t.acc
-	return step{sql: stealSQL, args: []any{a.op, a.key, a.raw, a.msg, a.part}, read: func(br pgx.BatchResults) error {
+	return step{sql: stealSQL, args: []any{a.op, a.key, a.msg, a.part}, read: func(br pgx.BatchResults) error {
 		rows, _ := br.Query()
 		for rows.Next() {
 			var (
