@@ -75,8 +75,8 @@ func collectReceipts(b testing.TB, js jetstream.JetStream, n int) (receipts, tim
 	return r, last
 }
 
-// submitLatencies reads the n outcome events of mno-a and returns, for each
-// accepted one, submit_sm to submit_sm_resp as the connector saw it: the
+// submitLatencies reads the outcome events of mno-a until n are accepted
+// and returns, for each, submit_sm to submit_sm_resp as the connector saw it: the
 // outcome's time (taken as the submitting goroutine resumes with the resp)
 // minus the submit_sm's (the receipt event's submittedAt). Exact per
 // message, unlike the connector's histogram buckets.
@@ -88,7 +88,7 @@ func submitLatencies(b testing.TB, js jetstream.JetStream, submitted map[string]
 	}
 	lat := make([]time.Duration, 0, n)
 	seen, last := 0, time.Now()
-	for seen < n {
+	for len(lat) < n {
 		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			b.Fatal(err)
@@ -104,11 +104,12 @@ func submitLatencies(b testing.TB, js jetstream.JetStream, submitted map[string]
 			}
 		}
 		if time.Since(last) > benchStall {
-			b.Fatalf("stalled at %d of %d outcome events", seen, n)
+			b.Fatalf("stalled at %d of %d messages accepted (%d outcome events)", len(lat), n, seen)
 		}
 	}
-	if len(lat) != n {
-		b.Fatalf("%d of %d messages accepted with a receipt", len(lat), n)
+	if seen > n {
+		// A submit_sm with no resp in time is unknown, and sent again.
+		b.Logf("%d outcome events for %d messages", seen, n)
 	}
 	return lat
 }
