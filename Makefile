@@ -42,7 +42,8 @@ faults:
 	$(GO) test -count=1 -v -timeout 15m ./scenarios/faults/
 
 ## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
-connector-load: images
+connector-load:
+	bash ci/build-images.sh postgres
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkConnectorEndToEnd -benchtime 20000x ./connector/service/
 
 ## connector-load-procs: the same as deployed: NATS a process of its own, PostgreSQL with fsync on, CPU per
