@@ -42,7 +42,8 @@ func publishCommands(b testing.TB, js jetstream.JetStream, n, rate int) {
 // receipts is what the receipt events of a run tell.
 type receipts struct {
 	submitted map[string]time.Time // message id: when its submit_sm went out
-	latency   []time.Duration      // submit_sm to receipt, per event
+	latency   []time.Duration      // submit_sm to the receipt's arrival (the event's receivedAt)
+	out       []time.Duration      // submit_sm to the event stored in JetStream
 }
 
 // collectReceipts reads n receipt events from sms.dlr.inbound and returns
@@ -52,7 +53,7 @@ func collectReceipts(b testing.TB, js jetstream.JetStream, n int) (receipts, tim
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := receipts{submitted: make(map[string]time.Time, n), latency: make([]time.Duration, 0, n)}
+	r := receipts{submitted: make(map[string]time.Time, n), latency: make([]time.Duration, 0, n), out: make([]time.Duration, 0, n)}
 	last := time.Now()
 	for len(r.latency) < n {
 		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(time.Second))
@@ -66,6 +67,11 @@ func collectReceipts(b testing.TB, js jetstream.JetStream, n int) (receipts, tim
 			}
 			r.submitted[e.MessageID] = e.SubmittedAt
 			r.latency = append(r.latency, e.ReceivedAt.Sub(e.SubmittedAt))
+			md, err := m.Metadata()
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.out = append(r.out, md.Timestamp.Sub(e.SubmittedAt))
 			last = time.Now()
 		}
 		if time.Since(last) > benchStall {

@@ -40,7 +40,9 @@ import (
 // connector saw them (per message: the outcome event's time minus the
 // receipt event's submittedAt); dlr-resp-p50/p99-ms, deliver_sm to
 // deliver_sm_resp as the simulator saw them; event-p50/p99-ms, submit to
-// receipt (the receipt event's receivedAt minus its submittedAt); CPU
+// receipt (the receipt event's receivedAt minus its submittedAt);
+// event-out-p50/p99-ms, submit to the receipt event stored in JetStream
+// (its stream timestamp: after the store and the outbox relay); CPU
 // milliseconds per message of the connector, PostgreSQL (its container's
 // cgroup), NATS and their sum (the last two with SMPP_BENCH_PROCESSES=1), and
 // of the test process; the connector's peak RSS and CPU share; the store's
@@ -115,6 +117,7 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	b.ReportMetric(ms(dr.P50), "dlr-resp-p50-ms")
 	b.ReportMetric(ms(dr.P99), "dlr-resp-p99-ms")
 	reportQuantiles(b, rc.latency, "event")
+	reportQuantiles(b, rc.out, "event-out")
 	perMsg := func(sec float64) float64 { return sec * 1000 / float64(b.N) }
 	b.ReportMetric(perMsg(cpu.connector), "cpu-ms/msg-connector")
 	if cpu.postgres > 0 {
