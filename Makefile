@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run sim connector-load test unit scenarios faults gates images bench load lint fmt fuzz clean
+.PHONY: all build run sim connector-load connector-load-procs test unit scenarios faults gates images bench load lint fmt fuzz clean
 
 all: build
 
@@ -42,8 +42,15 @@ faults:
 	$(GO) test -count=1 -v -timeout 15m ./scenarios/faults/
 
 ## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
-connector-load: images
+connector-load:
+	bash ci/build-images.sh postgres
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkConnectorEndToEnd -benchtime 20000x ./connector/service/
+
+## connector-load-procs: the same as deployed: NATS a process of its own, PostgreSQL with fsync on, CPU per
+## message of each (SMPP_BENCH_RATE=1000 make connector-load-procs: commands at a steady 1,000/s)
+connector-load-procs:
+	bash ci/build-images.sh postgres
+	SMPP_BENCH_PROCESSES=1 $(GO) test -count=1 -run '^$$' -bench BenchmarkConnectorEndToEnd -benchtime 20000x ./connector/service/
 
 ## gates: the phase gate suites only, then the summary table
 gates: images

@@ -2,7 +2,6 @@ package service
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,7 +21,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
-	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/internal/testutil"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -33,12 +30,23 @@ import (
 // bind, window 100, TPS uncapped: commands published on JetStream, the
 // connector submitting to the simulator, receipts back and published on
 // sms.dlr.inbound, PostgreSQL in a container. The connector runs as its own
-// process (bin smpp-connector, built here), as deployed; NATS and the
-// simulator run in the test process. b.N messages; it reports messages/s
-// (first publish to last receipt event), receipt latency p50/p99 (submit to
-// receipt, from the events), submit_sm_resp latency p50/p99 (upper bounds of
-// the connector's histogram buckets), the connector's peak RSS and CPU, and
-// the store's batch size and time per batch.
+// process (bin smpp-connector, built here), as deployed; the simulator and
+// the load run in the test process, NATS too unless SMPP_BENCH_PROCESSES=1
+// (then NATS is a process of its own and PostgreSQL flushes every commit).
+// b.N messages, published as fast as possible or at SMPP_BENCH_RATE a second.
+//
+// It reports (units parsed by scripts: keep them): msg/s, first publish to
+// last receipt event; submit-p50/p99-ms, submit_sm to submit_sm_resp as the
+// connector saw them (per message: the outcome event's time minus the
+// receipt event's submittedAt); dlr-resp-p50/p99-ms, deliver_sm to
+// deliver_sm_resp as the simulator saw them; event-p50/p99-ms, submit to
+// receipt (the receipt event's receivedAt minus its submittedAt);
+// event-out-p50/p99-ms, submit to the receipt event stored in JetStream
+// (its stream timestamp: after the store and the outbox relay); CPU
+// milliseconds per message of the connector, PostgreSQL (its container's
+// cgroup), NATS and their sum (the last two with SMPP_BENCH_PROCESSES=1), and
+// of the test process; the connector's peak RSS and CPU share; the store's
+// batch size and time per batch.
 //
 // The connector serves /debug/pprof/ here: with SMPP_BENCH_PROFILE=1 the
 // benchmark prints its address at the start, to profile it while it runs
@@ -46,10 +54,22 @@ import (
 // runs the connector inside the test process instead, so that -cpuprofile
 // sees it (RSS and CPU are then the whole process's).
 func BenchmarkConnectorEndToEnd(b *testing.B) {
+	rate := benchRate(b)
 	sim := startSim(b, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}})
 	op, _ := sim.Operator("mno-a")
-	svc := testService(b)
+	var svc config.Service
+	natsPID := 0
+	if benchProcesses() {
+		ns := startNATSProcess(b)
+		natsPID = ns.pid
+		svc = config.DefaultService()
+		svc.NATS.URL, svc.NATS.CreateStreams = ns.url, true
+		svc.PostgresDSN, svc.HTTPListen = env.FreshDatabase(b, false), "127.0.0.1:0"
+		requireDurable(b, svc.PostgresDSN)
+	} else {
+		svc = testService(b)
+	}
 	operators := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 1000000\n    window: 100\n", op.Addr())
 
 	var conn *connectorUnderTest
@@ -63,58 +83,57 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 		// Now, for a profiler (b.Logf waits for the end); it breaks the result line.
 		fmt.Fprintf(os.Stderr, "connector: http://%s (pid %d)\n", conn.http, conn.pid)
 	}
-	nc, _ := nats.Connect(svc.NATS.URL)
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	waitReady(b, conn)
-	cpu0 := cpuSeconds(conn.pid)
-
-	b.ResetTimer()
-	start := time.Now()
-	go func() {
-		for i := 0; i < b.N; i++ {
-			cmd := fmt.Sprintf(`{"messageId":"b-%d","operatorId":"mno-a","source":{"addr":"ACME","ton":5,"npi":0},`+
-				`"destination":{"addr":"447700900123","ton":1,"npi":1},"text":"benchmark","registeredDelivery":true}`, i)
-			if _, err := js.PublishAsync(natscontract.DispatchSubjectFor("mno-a"), []byte(cmd)); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	}()
-	cons, err := js.OrderedConsumer(context.Background(), natscontract.ReceiptStream, jetstream.OrderedConsumerConfig{})
+	nc, err := nats.Connect(svc.NATS.URL)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var lat []float64
-	last := time.Now()
-	for len(lat) < b.N {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(time.Second))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for m := range batch.Messages() {
-			var r struct{ SubmittedAt, ReceivedAt time.Time }
-			json.Unmarshal(m.Data(), &r)
-			lat = append(lat, r.ReceivedAt.Sub(r.SubmittedAt).Seconds())
-			last = time.Now()
-		}
-		if time.Since(last) > 30*time.Second {
-			b.Fatalf("stalled at %d of %d receipts", len(lat), b.N)
-		}
-	}
-	elapsed := time.Since(start)
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	waitReady(b, conn)
+	cpu0, test0 := readCPU(b, conn.pid, natsPID), cpuSeconds(os.Getpid())
+	sim.DeliverResp.Reset()
+
+	b.ResetTimer()
+	start := time.Now()
+	go publishCommands(b, js, b.N, rate)
+	rc, last := collectReceipts(b, js, b.N)
+	elapsed := last.Sub(start)
 	b.StopTimer()
-	cpu := cpuSeconds(conn.pid) - cpu0
-	sort.Float64s(lat)
+	testCPU := cpuSeconds(os.Getpid()) - test0
+	// Once every outcome event is out too, the processes have done all the
+	// run's work: their CPU is read then.
+	submit := submitLatencies(b, js, rc.submitted, b.N)
+	cpu := readCPU(b, conn.pid, natsPID).sub(cpu0)
+
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
-	b.ReportMetric(lat[len(lat)/2]*1000, "receipt-p50-ms")
-	b.ReportMetric(lat[len(lat)*99/100]*1000, "receipt-p99-ms")
-	metricsURL := "http://" + conn.http + "/metrics"
-	p50, p99 := histogramQuantiles(b, metricsURL, "smpp_submit_latency_seconds")
-	b.ReportMetric(p50*1000, "submit-p50-ms")
-	b.ReportMetric(p99*1000, "submit-p99-ms")
+	if rate > 0 {
+		// At a rate the path keeps up with, the last receipt follows the last
+		// command by about one latency; a backlog shows as a long tail here.
+		drain := elapsed - time.Duration(b.N-1)*time.Second/time.Duration(rate)
+		b.Logf("%s=%d: the last receipt event came %v after the last command was due", envBenchRate, rate, drain.Round(time.Millisecond))
+	}
+	reportQuantiles(b, submit, "submit")
+	dr := sim.DeliverResp.Summary()
+	if dr.Count != uint64(b.N) {
+		b.Logf("%d deliver_sm_resp timed for %d messages (a receipt resent after a rebind counts again)", dr.Count, b.N)
+	}
+	b.ReportMetric(ms(dr.P50), "dlr-resp-p50-ms")
+	b.ReportMetric(ms(dr.P99), "dlr-resp-p99-ms")
+	reportQuantiles(b, rc.latency, "event")
+	reportQuantiles(b, rc.out, "event-out")
+	perMsg := func(sec float64) float64 { return sec * 1000 / float64(b.N) }
+	b.ReportMetric(perMsg(cpu.connector), "cpu-ms/msg-connector")
+	if cpu.postgres > 0 {
+		b.ReportMetric(perMsg(cpu.postgres), "cpu-ms/msg-postgres")
+	}
+	if natsPID != 0 {
+		b.ReportMetric(perMsg(cpu.nats), "cpu-ms/msg-nats")
+		b.ReportMetric(perMsg(cpu.connector+cpu.nats+cpu.postgres), "cpu-ms/msg-total")
+	}
+	b.ReportMetric(perMsg(testCPU), "cpu-ms/msg-test-process")
 	b.ReportMetric(peakRSSMB(conn.pid), "connector-peak-RSS-MB")
-	b.ReportMetric(100*cpu/elapsed.Seconds(), "connector-CPU-%")
+	b.ReportMetric(100*cpu.connector/elapsed.Seconds(), "connector-CPU-%")
+	metricsURL := "http://" + conn.http + "/metrics"
 	if batches := scalarMetric(b, metricsURL, "smpp_store_batches_total"); batches > 0 {
 		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_requests_total")/batches, "store-requests/batch")
 		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_flush_seconds_total")*1000/batches, "store-ms/batch")
@@ -147,46 +166,6 @@ func (s staticSource) Watch(ctx context.Context, _ string, _ time.Duration) <-ch
 	return ch
 }
 
-// histogramQuantiles reads a Prometheus histogram and returns the upper
-// bounds of the buckets holding its 50th and 99th percentiles.
-func histogramQuantiles(b *testing.B, url, name string) (float64, float64) {
-	resp, err := http.Get(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	type bucket struct{ le, n float64 }
-	var bs []bucket
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name+"_bucket{") {
-			continue
-		}
-		i := strings.Index(line, `le="`)
-		le := line[i+4 : i+4+strings.IndexByte(line[i+4:], '"')]
-		v, _ := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		f, _ := strconv.ParseFloat(le, 64)
-		if le == "+Inf" {
-			f = 1e9
-		}
-		bs = append(bs, bucket{f, v})
-	}
-	if len(bs) == 0 {
-		return 0, 0
-	}
-	total := bs[len(bs)-1].n
-	q := func(p float64) float64 {
-		for _, x := range bs {
-			if x.n >= p*total {
-				return x.le
-			}
-		}
-		return 0
-	}
-	return q(0.5), q(0.99)
-}
-
 // peakRSSMB is a process's peak resident set (VmHWM).
 func peakRSSMB(pid int) float64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -197,19 +176,6 @@ func peakRSSMB(pid int) float64 {
 		}
 	}
 	return 0
-}
-
-// cpuSeconds is the user+system CPU time a process has used.
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) start at ")".
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ
 }
 
 // connectorUnderTest is a running connector: its HTTP address and process.

@@ -35,6 +35,10 @@ import (
 var env *testenv.TestEnv
 
 func TestMain(m *testing.M) {
+	if benchProcesses() {
+		// The benchmark's processes mode measures production's durability.
+		os.Setenv(testenv.EnvPostgresDurable, "1")
+	}
 	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
 }
 

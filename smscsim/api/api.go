@@ -204,6 +204,19 @@ type Snapshot struct {
 	Sessions  []SessionInfo             `json:"sessions"`
 	Queues    map[string]map[string]int `json:"receiptQueues"` // operator -> account -> waiting deliver_sm
 	Scheduled map[string]int            `json:"receiptsScheduled"`
+	// DeliverResp is deliver_sm to deliver_sm_resp, every operator's.
+	DeliverResp Latency `json:"deliverResp"`
+}
+
+// Latency is exact quantiles of the latest values of a latency, in
+// milliseconds: Count values were recorded, the quantiles are of the latest
+// Samples of them.
+type Latency struct {
+	Count   uint64  `json:"count"`
+	Samples int     `json:"samples"`
+	P50Ms   float64 `json:"p50Ms"`
+	P99Ms   float64 `json:"p99Ms"`
+	MaxMs   float64 `json:"maxMs"`
 }
 
 // Count is one counter of the snapshot.

@@ -158,7 +158,7 @@ func (op *Operator) deliverReceipt(pr *plannedReceipt, via *session) {
 			select {
 			case via.dwin <- struct{}{}:
 				via.pmu.Lock()
-				via.pending[seq] = ob
+				via.pending[seq] = inflight{ob, time.Now()}
 				via.pmu.Unlock()
 			default:
 			}

@@ -59,7 +59,7 @@ type session struct {
 
 	dwin     chan struct{} // deliver_sm window slots
 	pmu      sync.Mutex
-	pending  map[int32]*outbound
+	pending  map[int32]inflight
 	unbindOK chan struct{}
 }
 
@@ -67,7 +67,7 @@ func newSession(op *Operator, c net.Conn) *session {
 	return &session{
 		id: op.sim.session.Add(1), op: op, conn: c, remote: c.RemoteAddr().String(), since: time.Now(),
 		out: make(chan []byte, 1024), done: make(chan struct{}), wdone: make(chan struct{}),
-		dwin: make(chan struct{}, op.cfg.DeliverWindow), pending: map[int32]*outbound{},
+		dwin: make(chan struct{}, op.cfg.DeliverWindow), pending: map[int32]inflight{},
 		unbindOK: make(chan struct{}, 1),
 	}
 }
@@ -312,7 +312,7 @@ func (s *session) handleResponse(h pdu.Header) {
 		// Unlike gosmpp, a generic_nack is matched to its request by sequence
 		// number, so it frees the window slot too.
 		s.pmu.Lock()
-		ob, ok := s.pending[h.SequenceNumber]
+		in, ok := s.pending[h.SequenceNumber]
 		delete(s.pending, h.SequenceNumber)
 		s.pmu.Unlock()
 		if !ok {
@@ -320,6 +320,10 @@ func (s *session) handleResponse(h pdu.Header) {
 			return
 		}
 		<-s.dwin
+		ob := in.ob
+		if h.CommandID == data.DELIVER_SM_RESP {
+			s.op.sim.DeliverResp.Add(time.Since(in.sent))
+		}
 		kind := "receipt"
 		if !ob.receipt {
 			kind = "mo"
@@ -371,9 +375,10 @@ func (s *session) pump(acc *account) {
 		}
 		buf := make([]byte, 0, 4096)
 		s.pmu.Lock()
+		sent := time.Now() // one reading for the batch: it goes out in one write
 		for n := 0; ; n++ {
 			seq := s.nextSeq()
-			s.pending[seq] = ob
+			s.pending[seq] = inflight{ob, sent}
 			buf = ob.pdu.Append(buf, seq)
 			if n == maxBatch {
 				break
@@ -411,10 +416,17 @@ func (s *session) requeuePending() {
 	}
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
-	for seq, ob := range s.pending {
+	for seq, in := range s.pending {
 		delete(s.pending, seq)
-		s.op.enqueue(acc, ob)
+		s.op.enqueue(acc, in.ob)
 	}
+}
+
+// inflight is a deliver_sm sent and not answered yet, with when it was sent
+// (Sim.DeliverResp).
+type inflight struct {
+	ob   *outbound
+	sent time.Time
 }
 
 // event builds the fault event for a request.

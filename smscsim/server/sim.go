@@ -25,7 +25,10 @@ type Sim struct {
 	Faults   *faults.Registry
 	Recorder *recorder.Recorder
 	Meter    *meter.Meter
-	stats    *Stats
+	// DeliverResp times each deliver_sm (receipt or MO) from its sending to
+	// the ESME's deliver_sm_resp: how long the ESME takes to take a receipt.
+	DeliverResp *meter.Latency
+	stats       *Stats
 
 	ops     map[string]*Operator
 	order   []string
@@ -57,7 +60,8 @@ func New(cfg Config, log *slog.Logger) (*Sim, error) {
 		size = 0
 	}
 	mode, _ := meter.ParseMode(cfg.MeterWindow)
-	s := &Sim{cfg: cfg, log: log, Recorder: recorder.New(size), Meter: meter.New(mode), stats: newStats(), ops: map[string]*Operator{}}
+	s := &Sim{cfg: cfg, log: log, Recorder: recorder.New(size), Meter: meter.New(mode),
+		DeliverResp: meter.NewLatency(deliverRespSamples), stats: newStats(), ops: map[string]*Operator{}}
 	s.Faults = faults.NewRegistry(cfg.Seed, s)
 	for _, oc := range cfg.Operators {
 		oc.withDefaults()
@@ -72,6 +76,10 @@ func New(cfg Config, log *slog.Logger) (*Sim, error) {
 }
 
 func meterKey(op, account string) string { return op + "/" + account }
+
+// deliverRespSamples is how many of the latest deliver_sm_resp latencies
+// the simulator keeps for exact quantiles (1 MB).
+const deliverRespSamples = 1 << 17
 
 // Start opens every operator's listener.
 func (s *Sim) Start(ctx context.Context) error {
@@ -159,11 +167,13 @@ func (s *Sim) InjectMO(operator string, mo faults.MO) error {
 // (the restart fault). The counter is shared by every operator.
 func (s *Sim) RestartMessageIDs(first uint64) { s.msgNum.Store(first - 1) }
 
-// Reset clears faults, counters, the recorder and the meter; sessions stay up.
+// Reset clears faults, counters, the recorder, the meter and the
+// deliver_sm_resp latencies; sessions stay up.
 func (s *Sim) Reset() {
 	s.Faults.Reset()
 	s.Recorder.Reset()
 	s.Meter.Reset()
+	s.DeliverResp.Reset()
 	s.stats.reset()
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/smpp-connector/smpp-connector/smscsim/meter"
 )
 
 // Stats counts PDUs by operator, account, command and outcome. It is the one
@@ -84,13 +86,15 @@ type Snapshot struct {
 	Sessions  []SessionInfo             `json:"sessions"`
 	Queues    map[string]map[string]int `json:"receiptQueues"` // operator -> account -> waiting deliver_sm
 	Scheduled map[string]int            `json:"receiptsScheduled"`
+	// DeliverResp is deliver_sm to deliver_sm_resp, every operator's.
+	DeliverResp meter.LatencySummary `json:"deliverResp"`
 }
 
 // Snapshot gathers the counters, sessions and queue depths.
 func (s *Sim) Snapshot() Snapshot {
 	now := time.Now()
 	snap := Snapshot{Time: now, Counts: s.stats.Counts(), Sessions: s.Sessions(),
-		Queues: map[string]map[string]int{}, Scheduled: map[string]int{}}
+		Queues: map[string]map[string]int{}, Scheduled: map[string]int{}, DeliverResp: s.DeliverResp.Summary()}
 	if !s.started.IsZero() {
 		snap.Uptime = now.Sub(s.started).Round(time.Second).String()
 	}
