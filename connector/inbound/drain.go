@@ -12,7 +12,7 @@ import (
 
 // Defaults for DrainOptions.
 const (
-	DefaultDrainBatch   = 1024
+	DefaultDrainBatch   = 512
 	DefaultDrainPoll    = 500 * time.Millisecond
 	DefaultStatsEvery   = 2 * time.Second
 	DefaultStallAfter   = 30 * time.Second
@@ -22,7 +22,8 @@ const (
 // DrainOptions tune a Drainer. Zero values take the defaults.
 type DrainOptions struct {
 	// Batch is the most receipts taken in one pass (DefaultDrainBatch); the
-	// store writes them in transactions of its BatchSize.
+	// store's writer writes them, with the prepares and outcomes of the
+	// moment, in transactions of up to its BatchSize, side by side.
 	Batch int
 	// Poll is how often the inbox is read without a cue (DefaultDrainPoll):
 	// the store cues the drainer after each append in this process; polling
@@ -57,7 +58,7 @@ func (o DrainOptions) withDefaults() DrainOptions {
 
 // Inbox is the store's side of the drainer (store.Store).
 type Inbox interface {
-	DrainInbox(ctx context.Context, limit int) ([]store.Drained, error)
+	DrainInbox(ctx context.Context, limit int) (drained []store.Drained, more bool, err error)
 	Inbox(ctx context.Context) (store.QueueStats, error)
 	Inboxed() <-chan struct{}
 }
@@ -126,11 +127,11 @@ func (d *Drainer) Run(ctx context.Context) {
 	defer poll.Stop()
 	backoff := time.Duration(0)
 	for {
-		took, failed := d.Pass(ctx)
+		_, more, failed := d.Pass(ctx)
 		switch {
 		case failed:
 			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-		case took >= d.opts.Batch:
+		case more:
 			backoff = 0
 			continue // more are waiting
 		default:
@@ -161,7 +162,7 @@ func (d *Drainer) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.DrainTimeout)
 	defer cancel()
 	for ctx.Err() == nil {
-		if took, failed := d.Pass(ctx); failed || took == 0 {
+		if _, more, failed := d.Pass(ctx); failed || !more {
 			break
 		}
 	}
@@ -171,9 +172,10 @@ func (d *Drainer) drain() {
 }
 
 // Pass applies one batch of the inbox's receipts and counts them. It
-// returns how many it took and whether the database failed.
-func (d *Drainer) Pass(ctx context.Context) (took int, failed bool) {
-	got, err := d.box.DrainInbox(ctx, d.opts.Batch)
+// returns how many it applied or held, whether more are waiting, and
+// whether the database failed.
+func (d *Drainer) Pass(ctx context.Context) (took int, more, failed bool) {
+	got, more, err := d.box.DrainInbox(ctx, d.opts.Batch)
 	var passErr error
 	if err != nil {
 		passErr = err
@@ -195,7 +197,7 @@ func (d *Drainer) Pass(ctx context.Context) (took int, failed bool) {
 		d.count(r)
 	}
 	d.setFailing(passErr)
-	return len(got), passErr != nil
+	return len(got), more, passErr != nil
 }
 
 // count counts a drained receipt by what happened to it.

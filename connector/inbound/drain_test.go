@@ -45,7 +45,7 @@ func TestReceiptIsAnsweredFromTheInboxAndAppliedByADrainer(t *testing.T) {
 
 	m := metrics.New()
 	d := inbound.NewDrainer(r.Store, m, pipelinetest.Quiet(), inbound.DrainOptions{})
-	if took, failed := d.Pass(ctx); took != 1 || failed {
+	if took, _, failed := d.Pass(ctx); took != 1 || failed {
 		t.Fatalf("pass took %d receipts, failed %v", took, failed)
 	}
 	var c dto.Metric
@@ -59,7 +59,7 @@ func TestReceiptIsAnsweredFromTheInboxAndAppliedByADrainer(t *testing.T) {
 	if got[0]["messageId"] != "ib-1" || got[0]["status"] != "DELIVERED" {
 		t.Fatalf("receipt event %v", got[0])
 	}
-	if took, _ := d.Pass(ctx); took != 0 {
+	if took, _, _ := d.Pass(ctx); took != 0 {
 		t.Fatalf("a second pass took %d receipts", took)
 	}
 }

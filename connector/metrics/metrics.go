@@ -104,6 +104,9 @@ func New() *Metrics {
 type StoreStats struct {
 	Batches, Requests, Retries, Isolated int64
 	FlushSeconds                         float64
+	// The receipt inbox's appends (group commits) and the receipts they carried.
+	Appends, Appended int64
+	AppendSeconds     float64
 }
 
 // ObserveStore exports the store writer's counters, read when scraped: how
@@ -124,6 +127,12 @@ func (m *Metrics) ObserveStore(stats func() StoreStats) {
 		func(s StoreStats) float64 { return float64(s.Isolated) })
 	counter("smpp_store_flush_seconds_total", "Time spent writing batches.",
 		func(s StoreStats) float64 { return s.FlushSeconds })
+	counter("smpp_store_inbox_appends_total", "INSERTs into the receipt inbox (each commits every receipt that came while the previous one committed).",
+		func(s StoreStats) float64 { return float64(s.Appends) })
+	counter("smpp_store_inbox_appended_total", "Receipts appended to the receipt inbox.",
+		func(s StoreStats) float64 { return float64(s.Appended) })
+	counter("smpp_store_inbox_append_seconds_total", "Time spent in receipt inbox INSERTs.",
+		func(s StoreStats) float64 { return s.AppendSeconds })
 }
 
 // Prepare creates an operator's alerting series at 0, so that increase()

@@ -138,6 +138,10 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_requests_total")/batches, "store-requests/batch")
 		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_flush_seconds_total")*1000/batches, "store-ms/batch")
 	}
+	if appends := scalarMetric(b, metricsURL, "smpp_store_inbox_appends_total"); appends > 0 {
+		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_inbox_appended_total")/appends, "receipts/append")
+		b.ReportMetric(scalarMetric(b, metricsURL, "smpp_store_inbox_append_seconds_total")*1000/appends, "ms/append")
+	}
 }
 
 // scalarMetric reads an unlabelled counter or gauge from a Prometheus endpoint.

@@ -97,7 +97,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	m.ObserveStore(func() metrics.StoreStats {
 		s := st.Stats()
 		return metrics.StoreStats{Batches: s.Batches, Requests: s.Requests, Retries: s.Retries, Isolated: s.Isolated,
-			FlushSeconds: s.FlushTime.Seconds()}
+			FlushSeconds: s.FlushTime.Seconds(), Appends: s.Appends, Appended: s.Appended, AppendSeconds: s.AppendTime.Seconds()}
 	})
 
 	nc, err := nats.Connect(svc.NATS.URL, nats.Name("smpp-connector"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -179,16 +180,24 @@ FROM smpp.receipt_inbox WHERE failed IS NULL AND shadow = $2
 ORDER BY id LIMIT $1`
 
 // DrainInbox applies (or holds) up to limit of the oldest receipts in the
-// inbox, in the order they were appended, BatchSize to a transaction; each
-// transaction deletes the inbox rows of the receipts it applies. Receipts
-// another drain took first are left to it (not returned). Calls may run
-// at once, in this process or others: each receipt is applied once.
-func (s *Store) DrainInbox(ctx context.Context, limit int) ([]Drained, error) {
+// inbox, through the writer (they share its transactions with prepares and
+// outcomes); each transaction deletes the inbox rows of the receipts it
+// applies. Receipts another drain took first are left to it (not returned).
+// Calls may run at once, in this process or others: each receipt is
+// applied once. Of receipts with the same key only the oldest is taken in
+// one call, so that they are applied in the order they came (the writer's
+// transactions run side by side); more reports that rows were left for
+// the next call.
+func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, more bool, err error) {
 	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow)
 	if err != nil {
-		return nil, fmt.Errorf("store: read the receipt inbox: %w", err)
+		return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 	}
-	var reqs []*request
+	var (
+		reqs []*request
+		read int
+		keys = map[[2]string]bool{}
+	)
 	for rows.Next() {
 		var (
 			rc             Receipt
@@ -201,41 +210,56 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) ([]Drained, error) {
 		if err := rows.Scan(&rc.inboxID, &rc.OperatorID, &rc.SMSCKey, &rc.RawID, &state, &stat, &errField, &done,
 			&rc.Received, &raw, &nb, &hz, &hold); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("store: read the receipt inbox: %w", err)
+			return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 		}
+		read++
+		k := [2]string{rc.OperatorID, rc.SMSCKey}
+		if keys[k] {
+			more = true // a later receipt of a key already taken: the next call
+			continue
+		}
+		keys[k] = true
 		rc.Status, rc.Stat, rc.Err, rc.Done, rc.Raw = dlr.Status(state), deref(stat), deref(errField), derefTime(done), string(raw)
 		rc.NotBefore, rc.Horizon = derefTime(nb), derefTime(hz)
 		if hold != nil {
 			rc.HoldFor = time.Duration(*hold * float64(time.Second))
 		}
-		reqs = append(reqs, &request{receipt: &rc, res: make(chan response, 1)})
+		reqs = append(reqs, &request{receipt: &rc})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: read the receipt inbox: %w", err)
+		return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 	}
-	out := make([]Drained, 0, len(reqs))
-	for len(reqs) > 0 {
-		chunk := reqs[:min(len(reqs), s.opts.BatchSize)]
-		reqs = reqs[len(chunk):]
-		wctx, cancel := context.WithTimeout(ctx, s.opts.FlushTimeout)
-		s.writeIn(wctx, chunk)
-		cancel()
-		for _, r := range chunk {
-			res := <-r.res
-			d := Drained{Receipt: *r.receipt, Matched: res.matched, Err: res.err}
-			switch {
-			case res.err != nil:
-				d.Failed = s.markFailed(ctx, r.receipt.inboxID, res.err)
-			case res.matched.Disposition == 0:
-				continue // another drain applied it
-			}
-			out = append(out, d)
+	more = more || read == limit
+	queued := reqs[:0:0]
+	for _, r := range reqs {
+		if err := s.enqueue(ctx, r); err != nil {
+			break // closed or ctx ended: the rest stay in the inbox
 		}
-		if ctx.Err() != nil {
-			break
-		}
+		queued = append(queued, r)
 	}
-	return out, nil
+	drained = make([]Drained, 0, len(queued))
+	for _, r := range queued {
+		var res response
+		select {
+		case res = <-r.res:
+		case <-ctx.Done():
+			// Written or not, the rows say: a receipt not applied is
+			// still in the inbox.
+			return drained, true, ctx.Err()
+		}
+		d := Drained{Receipt: *r.receipt, Matched: res.matched, Err: res.err}
+		switch {
+		case res.err != nil:
+			d.Failed = s.markFailed(ctx, r.receipt.inboxID, res.err)
+		case res.matched.Disposition == 0:
+			continue // another drain applied it
+		}
+		drained = append(drained, d)
+	}
+	if len(queued) < len(reqs) {
+		return drained, true, fmt.Errorf("store: drain the receipt inbox: %w", cmp.Or(ctx.Err(), ErrClosed))
+	}
+	return drained, more, nil
 }
 
 // markFailed sets a receipt's failed reason when its error is one a retry

@@ -29,12 +29,12 @@ func drainAll(t testing.TB, s *store.Store) []store.Drained {
 	t.Helper()
 	var all []store.Drained
 	for {
-		got, err := s.DrainInbox(ctxT(t), 100)
+		got, more, err := s.DrainInbox(ctxT(t), 100)
 		ok(t, err)
-		if len(got) == 0 {
+		all = append(all, got...)
+		if !more {
 			return all
 		}
-		all = append(all, got...)
 	}
 }
 
@@ -213,4 +213,27 @@ func TestAppendReceiptRefusesInvalidReceipts(t *testing.T) {
 	if err := s.AppendReceipt(ctx, inboxReceipt("mno-a", "k1", dlr.Delivered)); err != store.ErrClosed {
 		t.Fatalf("after Close: %v", err)
 	}
+}
+
+// Receipts of one part are applied in the order they were appended, even
+// though the writer's transactions run side by side: a drain takes only the
+// oldest receipt of a key and leaves the rest for its next call.
+func TestInboxReceiptsOfOnePartAreAppliedInOrder(t *testing.T) {
+	s, _ := open(t, store.Options{Flushers: 4, Linger: -1})
+	prepare(t, s, "mno-a", "m1", 1)
+	accept(t, s, "mno-a", "m1", 1, "k1")
+	outbox(t, s)
+	for _, st := range []dlr.Status{dlr.Accepted, dlr.Enroute, dlr.Delivered} {
+		ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k1", st)))
+	}
+	got, more, err := s.DrainInbox(ctxT(t), 100)
+	ok(t, err)
+	if len(got) != 1 || !more || got[0].Receipt.Status != dlr.Accepted {
+		t.Fatalf("first call: %+v, more %v; want the oldest receipt only, and more", got, more)
+	}
+	rest := drainAll(t, s)
+	if len(rest) != 2 || rest[0].Receipt.Status != dlr.Enroute || rest[1].Receipt.Status != dlr.Delivered {
+		t.Fatalf("then: %+v", rest)
+	}
+	wantEvents(t, s, "receipt m1 1 ACCEPTED", "receipt m1 1 ENROUTE", "receipt m1 1 DELIVERED")
 }

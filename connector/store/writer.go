@@ -56,24 +56,30 @@ func (s *Store) MatchReceipt(ctx context.Context, rc Receipt) (Matched, error) {
 }
 
 func (s *Store) submit(ctx context.Context, req *request) (response, error) {
-	req.res = make(chan response, 1)
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return response{}, ErrClosed
-	}
-	select {
-	case s.queue <- req:
-		s.mu.RUnlock()
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return response{}, ctx.Err()
+	if err := s.enqueue(ctx, req); err != nil {
+		return response{}, err
 	}
 	select {
 	case r := <-req.res:
 		return r, r.err
 	case <-ctx.Done():
 		return response{}, ctx.Err()
+	}
+}
+
+// enqueue hands a request to the writer; its result comes on req.res.
+func (s *Store) enqueue(ctx context.Context, req *request) error {
+	req.res = make(chan response, 1)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.queue <- req:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
