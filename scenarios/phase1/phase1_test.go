@@ -39,9 +39,9 @@ var _ = Describe("Phase 1 infrastructure", func() {
 			msgID := fmt.Sprintf("msg-%d", time.Now().UnixNano())
 			submittedAt := time.Now().UTC().Truncate(time.Microsecond)
 			insert := `INSERT INTO smpp.message_correlations
-				(operator_id, message_id, part_number, part_count, smsc_message_id, sequence_number,
+				(operator_id, message_id, part_number, part_count, smsc_message_id, smsc_key, sequence_number,
 				 submit_status, command_status, submitted_at, resp_at)
-				VALUES ($1, $2, 1, 1, $3, $4, 'accepted', 0, $5, $5)
+				VALUES ($1, $2, 1, 1, $3, $3, $4, 'accepted', 0, $5, $5)
 				ON CONFLICT DO NOTHING`
 			for i, want := range []int64{1, 0} {
 				tag, err := pool.Exec(ctx, insert, operatorA.OperatorID, msgID, "SMSC-0001", 42, submittedAt)
@@ -54,14 +54,14 @@ var _ = Describe("Phase 1 infrastructure", func() {
 			Expect(err).NotTo(HaveOccurred()) // ON CONFLICT DO NOTHING: ignored, not duplicated
 			var rows int
 			Expect(pool.QueryRow(ctx, `SELECT count(*) FROM smpp.message_correlations
-				WHERE operator_id = $1 AND smsc_message_id = 'SMSC-0001'`, operatorA.OperatorID).Scan(&rows)).To(Succeed())
+				WHERE operator_id = $1 AND smsc_key = 'SMSC-0001'`, operatorA.OperatorID).Scan(&rows)).To(Succeed())
 			Expect(rows).To(Equal(1))
 
-			By("matching a receipt by (operator, SMSC message id)")
+			By("matching a receipt by (operator, canonical SMSC key)")
 			tag, err := pool.Exec(ctx, `UPDATE smpp.message_correlations
 				SET receipt_state = 'DELIVERED', receipt_stat = 'DELIVRD', receipt_err = '000',
 				    receipt_at = now(), updated_at = now()
-				WHERE operator_id = $1 AND smsc_message_id = $2`, operatorA.OperatorID, "SMSC-0001")
+				WHERE operator_id = $1 AND smsc_key = $2`, operatorA.OperatorID, "SMSC-0001")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(tag.RowsAffected()).To(Equal(int64(1)))
 
