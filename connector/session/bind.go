@@ -43,8 +43,13 @@ type Bind struct {
 	freed    chan struct{} // a token each time a submit leaves the window: drain looks again
 	workers  chan struct{}
 	delivers sync.WaitGroup // deliver_sm handlers still running
-	pmu      sync.Mutex
-	pending  map[int32]*call
+
+	// wires holds each open session's connection (under mu): Submit writes
+	// on it, not through gosmpp (wire.go).
+	wires map[*gosmpp.Session]*wireConn
+
+	pmu     sync.Mutex
+	pending map[int32]*call
 
 	inRow      atomic.Int32 // submit_sm timed out since the last resp
 	elAnswered atomic.Int32 // sequence number of the last enquire_link_resp
@@ -82,7 +87,7 @@ func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error))
 		cfg: cfg, creds: creds, name: name, state: StateConnecting, live: live, endLive: endLive,
 		bound: make(chan struct{}), changed: make(chan struct{}),
 		window: make(chan struct{}, cfg.Window), freed: make(chan struct{}, 1), workers: make(chan struct{}, cfg.DeliverWorkers),
-		pending: map[int32]*call{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan *renewal, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		pending: map[int32]*call{}, wires: map[*gosmpp.Session]*wireConn{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan *renewal, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
@@ -351,8 +356,8 @@ func (b *Bind) dropped(err error) {
 		if c.written.Load() {
 			c.err = fmt.Errorf("%w: %w", ErrUnknown, err) // the cause stays readable: UnknownReason
 		} else {
-			// Still queued inside gosmpp, which discards its queue when the
-			// connection dies: never on the wire, so safe to send again.
+			// Not yet written, or refused by the wire (wire.go): none of
+			// its bytes left, so safe to send again.
 			b.Stats.NotSent.Add(1)
 			c.err = fmt.Errorf("%w: %v", ErrNotSent, err)
 		}
@@ -368,6 +373,7 @@ func jitter(d time.Duration) time.Duration {
 // connect dials with a timeout, puts a deadline on the bind_resp and starts a
 // gosmpp session with its own rebinding disabled.
 func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, error) {
+	var wire atomic.Pointer[wireConn]
 	dialer := func(addr string) (net.Conn, error) {
 		c, err := b.cfg.Dial(addr, b.cfg.DialTimeout)
 		if err != nil {
@@ -375,7 +381,9 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 		}
 		// gosmpp reads the bind_resp with no deadline of its own.
 		_ = c.SetDeadline(time.Now().Add(b.cfg.BindTimeout))
-		return &wireConn{Conn: c, b: b}, nil
+		w := newWireConn(c, b.cfg.WriteTimeout)
+		wire.Store(w)
+		return w, nil
 	}
 	ga := gosmpp.Auth{SMSC: addr, SystemID: auth.SystemID, Password: auth.Password, SystemType: auth.SystemType}
 	var conn gosmpp.Connector
@@ -390,6 +398,7 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 	}
 	closed := make(chan string, 1)
 	var sessRef atomic.Pointer[gosmpp.Session]
+	var over atomic.Bool // OnClosed has run: the session's wire is forgotten
 	sess, err := gosmpp.NewSession(conn, gosmpp.Settings{
 		// A live link reads at least our enquire_link's answer every
 		// EnquireLink + ResponseTimeout (watchLink waits for it before the
@@ -399,16 +408,20 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 		WriteTimeout: b.cfg.WriteTimeout,
 		// gosmpp's enquire_link never looks for the resp: watchLink sends ours.
 		EnquireLink: 0,
-		OnAllPDU:    func(p pdu.PDU) (pdu.PDU, bool) { return b.onPDU(&sessRef, p) },
+		OnAllPDU:    func(p pdu.PDU) (pdu.PDU, bool) { return b.onPDU(wire.Load(), p) },
+		// submit_sm does not go through gosmpp's writer (wire.go): Submit
+		// hears of its own write's outcome.
 		OnSubmitError: func(p pdu.PDU, err error) {
-			if _, ok := p.(*pdu.SubmitSM); ok {
-				b.complete(p.GetSequenceNumber(), Result{}, b.writeFailed(p.GetSequenceNumber(), err))
-			}
+			b.cfg.Log.Debug("write error", "operator", b.cfg.Operator, "bind", b.name, "pdu", p.GetHeader().CommandID.String(), "err", err)
 		},
 		OnReceivingError: func(err error) {
 			b.cfg.Log.Debug("read error", "operator", b.cfg.Operator, "bind", b.name, "err", err)
 		},
 		OnClosed: func(st gosmpp.State) {
+			over.Store(true)
+			if s := sessRef.Load(); s != nil {
+				b.forgetWire(s)
+			}
 			select {
 			case closed <- st.String():
 			default:
@@ -423,11 +436,23 @@ func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, 
 		return nil, nil, fmt.Errorf("bind %s %s: %w", kind, addr, err)
 	}
 	sessRef.Store(sess)
+	b.mu.Lock()
+	b.wires[sess] = wire.Load()
+	b.mu.Unlock()
+	if over.Load() { // closed before it was registered: OnClosed may have missed it
+		b.forgetWire(sess)
+	}
 	return sess, closed, nil
 }
 
+func (b *Bind) forgetWire(sess *gosmpp.Session) {
+	b.mu.Lock()
+	delete(b.wires, sess)
+	b.mu.Unlock()
+}
+
 // onPDU runs on gosmpp's reader goroutine: it must not block for long.
-func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, bool) {
+func (b *Bind) onPDU(wire *wireConn, p pdu.PDU) (pdu.PDU, bool) {
 	switch v := p.(type) {
 	case *pdu.SubmitSMResp:
 		b.inRow.Store(0) // even late: the SMSC is answering
@@ -450,9 +475,10 @@ func (b *Bind) onPDU(sess *atomic.Pointer[gosmpp.Session], p pdu.PDU) (pdu.PDU, 
 			defer func() { <-b.workers; b.delivers.Done() }()
 			resp := v.GetResponse()
 			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver.HandleDeliver(v)
-			if s := sess.Load(); s != nil {
-				_ = s.Transceiver().Submit(resp)
-			}
+			// Written from here, not queued to gosmpp's writer: the
+			// workers' responses share syscalls (wire.go). A failed write
+			// ends the session; the SMSC delivers the receipt again.
+			_, _ = wire.writePDU(resp, nil)
 		}()
 	case *pdu.EnquireLink, *pdu.DataSM:
 		return p.GetResponse(), false
@@ -506,12 +532,12 @@ func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 		}
 	}()
 	b.mu.Lock()
-	sess, closing := b.sess, b.closing
+	sess, wire, closing := b.sess, b.wires[b.sess], b.closing
 	b.mu.Unlock()
 	if closing {
 		return Result{}, fmt.Errorf("%w: %w", ErrNotSent, ErrClosed)
 	}
-	if sess == nil {
+	if sess == nil || wire == nil { // no wire: the session has just closed
 		return Result{}, fmt.Errorf("%w: bind %s not bound", ErrNotSent, b.name)
 	}
 	seq := sm.GetSequenceNumber()
@@ -524,9 +550,10 @@ func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 	}
 	sent := time.Now()
 	b.Stats.Submits.Add(1)
-	if err := sess.Transceiver().Submit(sm); err != nil {
-		b.complete(seq, Result{}, nil)
-		return Result{}, fmt.Errorf("%w: %v", ErrNotSent, err)
+	// Written here, not queued to gosmpp's writer: concurrent submits share
+	// syscalls, and this one learns exactly how much of it left (wire.go).
+	if _, err := wire.writePDU(sm, &c.written); err != nil {
+		b.writeFailed(seq, c, err) // completes c: not sent, or unknown
 	}
 	t := time.NewTimer(b.cfg.ResponseTimeout)
 	defer t.Stop()

@@ -27,8 +27,7 @@ var errLeftSession = errors.New("the bind left its session while the submit wait
 // when the bind is back or the window frees, together with every other grant
 // that waited: the SMSC sees them in one instant (after a rebind, the whole
 // backlog in hand). Taken here, on a bound session with room in its window,
-// the grant is used within the time it takes gosmpp's writer to pick the
-// PDU up.
+// the grant is used within the time it takes to write the PDU (wire.go).
 //
 // If the bind leaves sess while the submit waits (or ctx ends), the wait is
 // given up, the submit is forgotten as never sent (ErrNotSent: the pool sends

@@ -17,7 +17,12 @@
 //     consecutive response timeouts, then drops and renews it (deadbind.go);
 //   - deliver_sm is answered only after the handler has stored it (OnAllPDU,
 //     with the response sent from a worker), and handlers run off gosmpp's
-//     single reader goroutine so a slow store does not stall reading.
+//     single reader goroutine so a slow store does not stall reading;
+//   - gosmpp writes each PDU in its own syscall from a single goroutine:
+//     submit_sm and deliver_sm_resp are written by their own goroutines
+//     instead, by group commit, so that the writes queued during a syscall
+//     share the next one, each told exactly how much of its PDU left
+//     (wire.go).
 package session
 
 import (

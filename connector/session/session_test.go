@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -492,9 +491,11 @@ func TestFailoverToBackupDuringOutage(t *testing.T) {
 	}
 }
 
-// breakingConn fails the second submit_sm written on it once release is
-// closed, so the test can queue more submits inside gosmpp behind it first;
-// with partial set, the failing write lets the first 10 bytes of the PDU out.
+// breakingConn fails the write that carries the second submit_sm written on
+// it once release is closed, so the test can queue more submits behind it
+// first. What precedes that submit_sm in the same write (a deliver_sm_resp
+// sharing the syscall, wire.go) leaves; with partial set, so do the first 10
+// bytes of the submit_sm.
 type breakingConn struct {
 	net.Conn
 	partial bool
@@ -503,15 +504,22 @@ type breakingConn struct {
 }
 
 func (c *breakingConn) Write(p []byte) (int, error) {
-	if len(p) >= 8 && binary.BigEndian.Uint32(p[4:8]) == uint32(data.SUBMIT_SM) && c.submits.Add(1) == 2 {
-		<-c.release
-		if c.partial {
-			n, _ := c.Conn.Write(p[:10])
-			return n, errors.New("injected: write timeout part-way")
+	at := -1
+	forPDUs(p, func(id data.CommandIDType, _ int32, off, _ int) {
+		if id == data.SUBMIT_SM && c.submits.Add(1) == 2 {
+			at = off
 		}
-		return 0, errors.New("injected: connection reset")
+	})
+	if at < 0 {
+		return c.Conn.Write(p)
 	}
-	return c.Conn.Write(p)
+	<-c.release
+	if c.partial {
+		n, _ := c.Conn.Write(p[:at+10])
+		return n, errors.New("injected: write timeout part-way")
+	}
+	n, _ := c.Conn.Write(p[:at])
+	return n, errors.New("injected: connection reset")
 }
 
 func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
@@ -524,7 +532,7 @@ func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
 			release := make(chan struct{})
 			var releaseOnce sync.Once
 			free := func() { releaseOnce.Do(func() { close(release) }) }
-			t.Cleanup(free) // a failed test does not leave gosmpp's writer stuck
+			t.Cleanup(free) // a failed test does not leave the wire's writer stuck
 			cfg.Dial = func(addr string, timeout time.Duration) (net.Conn, error) {
 				c, err := net.DialTimeout("tcp", addr, timeout)
 				if err != nil || broken.Load() != nil {
@@ -560,7 +568,7 @@ func TestSubmitsQueuedWhenTheWireBreaksAreNotSent(t *testing.T) {
 					errs <- err
 				}()
 			}
-			// Every queued submit is registered (and so handed to gosmpp, or
+			// Every queued submit is registered (and so queued on the wire, or
 			// about to be) before the wire breaks under them.
 			smpptest.Eventually(t, 5*time.Second, time.Millisecond, func() error {
 				b.pmu.Lock()
