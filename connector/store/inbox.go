@@ -57,9 +57,17 @@ func (s *Store) AppendReceipt(ctx context.Context, rc Receipt) error {
 // drain's cue.
 func (s *Store) Inboxed() <-chan struct{} { return s.inboxed }
 
-// appendLoop writes the inbox requests: whatever is waiting when the
-// previous INSERT has committed goes in the next (no linger: a lone receipt
-// is written at once, and a busy inbox batches by itself).
+// inboxAppenders is how many INSERTs into the inbox may be in flight: two,
+// so that one gathers and sends its receipts while the other waits for its
+// commit to be flushed (PostgreSQL flushes the WAL of both commits together
+// when they meet).
+const inboxAppenders = 2
+
+// appendLoop writes the inbox requests: whatever is waiting when an
+// appender is free goes in its next INSERT (no linger: a lone receipt is
+// written at once, and a busy inbox batches by itself). Receipts that
+// arrive together may be stored in either order, as they were handled:
+// deliver_sm are handled side by side.
 func (s *Store) appendLoop() {
 	defer s.done.Done()
 	for first := range s.inbox {

@@ -156,9 +156,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		inbox:   make(chan *inboxRequest, 4*opts.BatchSize),
 		inboxed: make(chan struct{}, 1),
 	}
-	s.done.Add(2 + opts.Flushers)
+	s.done.Add(1 + inboxAppenders + opts.Flushers)
 	go s.collect()
-	go s.appendLoop()
+	for range inboxAppenders {
+		go s.appendLoop()
+	}
 	for range opts.Flushers {
 		go s.flusher()
 	}
