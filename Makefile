@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run sim connector-load test unit scenarios faults gates images bench load lint fmt fuzz clean
+.PHONY: all build run sim connector-load kannel-compare test unit scenarios faults gates images bench load lint fmt fuzz clean
 
 all: build
 
@@ -44,6 +44,11 @@ faults:
 ## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
 connector-load: images
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkConnectorEndToEnd -benchtime 20000x ./connector/service/
+
+## kannel-compare: Kannel 1.4.5 and the connector side by side on the same simulator, interleaved
+## pairs (optional, not in test or CI; needs `apt-get install -y kannel`; see bench/kannel/README.md)
+kannel-compare:
+	bash bench/kannel/compare.sh
 
 ## gates: the phase gate suites only, then the summary table
 gates: images
