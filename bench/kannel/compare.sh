@@ -20,7 +20,8 @@
 #
 # It leaves in OUT, per run: kannel-MODE-PAIR.json (bench/kannel/kannelload),
 # ours-MODE-PAIR.txt (go test -bench output), SIDE-MODE-PAIR.uptime (what the
-# machine was doing just before), Kannel's logs; and table.txt.
+# machine was doing just before), Kannel's logs, bearerbox's status page and
+# the simulator's counts after each Kannel run; and table.txt.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -151,7 +152,9 @@ run_kannel() { # mode pair
 	"$WORK/kannelload" run -sendsms "http://127.0.0.1:$SENDSMS_PORT/cgi-bin/sendsms" -user bench -pass bench \
 		-n "$N" -rate "$rate" -concurrency "$CONCURRENCY" -pid "bearerbox=$bb" -pid "smsbox=$sb" \
 		>"$OUT/$tag.json" 2> >(tee "$OUT/$tag.log" >&2) || echo "compare.sh: the Kannel run $tag failed" >&2
+	# what each side counted: bearerbox's status page and the simulator's stats (submit_sm, receipts)
 	curl -s "$status" >"$OUT/$tag.status.txt" 2>/dev/null || true
+	curl -s "http://127.0.0.1:$SIM_CONTROL/stats" >"$OUT/$tag.smscsim-stats.json" 2>/dev/null || true
 	grep -E '"(msgPerS|dlrP50Ms|dlrP99Ms|total|missing)"' "$OUT/$tag.json" | tr -s ' \n' ' ' || true
 	echo
 	stop_pid "$sb"
