@@ -16,6 +16,7 @@
 #   KANNEL_STORE empty (Kannel's default: queued messages in memory) or "spool"
 #                (Kannel's message store, a file per message)
 #   KANNEL_PORT_BASE  first of five loopback ports used (default 13900)
+#   BEARERBOX, SMSBOX the Kannel binaries (default: bearerbox and smsbox on PATH or /usr/sbin)
 #   OUT          results directory (default reports/kannel-compare-<UTC time>)
 #
 # It leaves in OUT, per run: kannel-MODE-PAIR.json (bench/kannel/kannelload),
@@ -39,7 +40,9 @@ PATH=$PATH:/usr/sbin:/usr/local/sbin
 die() { echo "compare.sh: $*" >&2; exit 1; }
 
 # 1. Kannel must be there; it is not part of the repository.
-for box in bearerbox smsbox; do
+BEARERBOX=${BEARERBOX:-bearerbox}
+SMSBOX=${SMSBOX:-smsbox}
+for box in "$BEARERBOX" "$SMSBOX"; do
 	if ! command -v "$box" >/dev/null; then
 		cat >&2 <<-EOF
 		compare.sh: $box not found: Kannel is not installed.
@@ -49,7 +52,7 @@ for box in bearerbox smsbox; do
 		exit 2
 	fi
 done
-KANNEL_VERSION=$(bearerbox --version 2>&1 | sed -n "s/.*bearerbox version \`\\([^']*\\)'.*/\\1/p" | head -1)
+KANNEL_VERSION=$("$BEARERBOX" --version 2>&1 | sed -n "s/.*bearerbox version \`\\([^']*\\)'.*/\\1/p" | head -1)
 [ "$KANNEL_VERSION" = "1.4.5" ] || echo "compare.sh: warning: Kannel $KANNEL_VERSION, the goal is set against 1.4.5" >&2
 case "$MODES" in *max*|*steady*) ;; *) die "MODES=\"$MODES\": want max and/or steady" ;; esac
 case "$KANNEL_STORE" in ""|spool) ;; *) die "KANNEL_STORE=$KANNEL_STORE: want empty or spool" ;; esac
@@ -135,11 +138,11 @@ run_kannel() { # mode pair
 	sed -e "s|@ADMIN_PORT@|$ADMIN_PORT|g; s|@SMSBOX_PORT@|$SMSBOX_PORT|g; s|@SENDSMS_PORT@|$SENDSMS_PORT|g" \
 		-e "s|@SIM_PORT@|$SIM_PORT|g; s|@STORE@|$store|g" bench/kannel/kannel.conf.tmpl >"$OUT/$tag.kannel.conf"
 	local status="http://127.0.0.1:$ADMIN_PORT/status.txt?password=bench"
-	bearerbox -v 2 "$OUT/$tag.kannel.conf" >"$OUT/$tag.bearerbox.log" 2>&1 &
+	"$BEARERBOX" -v 2 "$OUT/$tag.kannel.conf" >"$OUT/$tag.bearerbox.log" 2>&1 &
 	local bb=$!
 	STARTED+=("$bb")
 	"$WORK/kannelload" wait -status "$status" -timeout 60s || die "bearerbox did not bind (see $OUT/$tag.bearerbox.log)"
-	smsbox -v 2 "$OUT/$tag.kannel.conf" >"$OUT/$tag.smsbox.log" 2>&1 &
+	"$SMSBOX" -v 2 "$OUT/$tag.kannel.conf" >"$OUT/$tag.smsbox.log" 2>&1 &
 	local sb=$!
 	STARTED+=("$sb")
 	"$WORK/kannelload" wait -status "$status" -smsbox -dial "127.0.0.1:$SENDSMS_PORT" -timeout 60s ||
