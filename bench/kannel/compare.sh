@@ -21,7 +21,8 @@
 #
 # It leaves in OUT, per run: kannel-MODE-PAIR.json (bench/kannel/kannelload),
 # ours-MODE-PAIR.txt (go test -bench output), SIDE-MODE-PAIR.uptime (what the
-# machine was doing just before), Kannel's logs, bearerbox's status page and
+# machine was doing just before), SIDE-MODE-PAIR.during (mean CPU % of each
+# command during the run), Kannel's logs, bearerbox's status page and
 # the simulator's counts after each Kannel run; and table.txt.
 set -euo pipefail
 
@@ -84,6 +85,7 @@ stop_pid() { # stop one process we started: TERM, then KILL after 15 s
 }
 cleanup() {
 	local i
+	unwatch_cpu /dev/null
 	for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[i]}"; done
 	STARTED=()
 	rm -rf "$WORK"
@@ -103,6 +105,27 @@ snapshot() {
 		uptime
 		top -b -n 2 -d 1 | awk '/^top -/ {n++} n == 2' | sed -n '3p;7,14p'
 	} >"$1" 2>&1 || true
+}
+
+# watch_cpu samples every process's CPU every second while a run goes on (top in
+# batch mode); unwatch_cpu stops it and leaves SIDE-MODE-PAIR.during: the mean
+# CPU % of each command over the run, the busiest first (ours and Kannel's
+# processes included: what is not theirs was running beside them).
+WATCH=
+watch_cpu() {
+	top -b -d 1 -w 200 >"$WORK/top.out" 2>/dev/null &
+	WATCH=$!
+}
+unwatch_cpu() {
+	[ -n "$WATCH" ] || return 0
+	kill "$WATCH" 2>/dev/null || true
+	wait "$WATCH" 2>/dev/null || true
+	WATCH=
+	awk '/^top -/ {frames++; inproc = 0; next}
+		/^ *PID / {inproc = 1; next}
+		inproc && NF >= 12 && frames > 1 {cpu[$12] += $9}
+		END {for (c in cpu) if (frames > 1) printf "%.0f %s\n", cpu[c] / (frames - 1), c}' "$WORK/top.out" |
+		sort -rn | head -12 >"$1" || true
 }
 
 wait_port() { # host port seconds
@@ -152,9 +175,11 @@ run_kannel() { # mode pair
 	[ "$mode" = steady ] && rate=$RATE
 	snapshot "$OUT/$tag.uptime"
 	echo "== $tag: $N messages, rate $rate (0: unpaced), $CONCURRENCY sendsms clients; $(uptime)"
+	watch_cpu
 	"$WORK/kannelload" run -sendsms "http://127.0.0.1:$SENDSMS_PORT/cgi-bin/sendsms" -user bench -pass bench \
 		-n "$N" -rate "$rate" -concurrency "$CONCURRENCY" -pid "bearerbox=$bb" -pid "smsbox=$sb" \
 		>"$OUT/$tag.json" 2> >(tee "$OUT/$tag.log" >&2) || echo "compare.sh: the Kannel run $tag failed" >&2
+	unwatch_cpu "$OUT/$tag.during"
 	# what each side counted: bearerbox's status page and the simulator's stats (submit_sm, receipts)
 	curl -s "$status" >"$OUT/$tag.status.txt" 2>/dev/null || true
 	curl -s "http://127.0.0.1:$SIM_CONTROL/stats" >"$OUT/$tag.smscsim-stats.json" 2>/dev/null || true
@@ -175,8 +200,10 @@ run_ours() { # mode pair
 	[ "$mode" = steady ] && env+=("SMPP_BENCH_RATE=$RATE")
 	snapshot "$OUT/$tag.uptime"
 	echo "== $tag: ${env[*]} go test -count=1 -run '^\$' -bench BenchmarkConnectorEndToEnd -benchtime ${N}x ./connector/service/; $(uptime)"
+	watch_cpu # from the build on: the test binary and the connector are built inside
 	env "${env[@]}" go test -count=1 -run '^$' -bench BenchmarkConnectorEndToEnd -benchtime "${N}x" ./connector/service/ \
 		>"$OUT/$tag.txt" 2>&1 || echo "compare.sh: our benchmark $tag failed (see $OUT/$tag.txt)" >&2
+	unwatch_cpu "$OUT/$tag.during"
 	if [ "$mode" = steady ] && ! grep -rqs SMPP_BENCH_RATE connector/service/; then
 		echo "compare.sh: SMPP_BENCH_RATE is unknown to this benchmark: this run was not paced" | tee -a "$OUT/$tag.txt" >&2
 	fi

@@ -171,6 +171,8 @@ func TestTableComparesPairsAndJudgesTheGoals(t *testing.T) {
 		write("ours-max-"+p+".uptime", up)
 		write("kannel-steady-"+p+".json", kannel(1000, 50, 1.0, 1000))
 	}
+	write("kannel-max-1.during", "95 bearerbox\n60 smsbox\n40 kannelload\n30 compile\n")
+	write("ours-max-1.during", "80 smpp-connector\n50 postgres\n")
 	write("ours-max-1.txt", "BenchmarkConnectorEndToEnd-2 20000 1 ns/op 1400 msg/s 300 event-p99-ms 0.5 cpu-ms/msg-total\n")
 	write("ours-max-2.txt", "BenchmarkConnectorEndToEnd-2 20000 1 ns/op 1600 msg/s 300 event-p99-ms 0.6 cpu-ms/msg-total\n")
 	write("ours-max-3.txt", "--- FAIL: BenchmarkConnectorEndToEnd\n    stalled at 10 of 20000 receipts\nFAIL\n")
@@ -190,6 +192,7 @@ func TestTableComparesPairsAndJudgesTheGoals(t *testing.T) {
 		"ours 45.0 ms (event-out; at the connector 40.0 ms) vs Kannel DLR 50.0 ms (goal: ours <= Kannel): met",
 		"stalled at 10 of 20000 receipts",
 		"04:10:00 1.50, 1.20, 1.00",
+		"during pair 1 (mean % of one core per command): Kannel run: bearerbox 95%, smsbox 60%, kannelload 40%, compile 30%; our run: smpp-connector 80%, postgres 50%",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)

@@ -26,13 +26,15 @@ type pairRun struct {
 	unpaced  bool               // compare.sh found that the benchmark does not know SMPP_BENCH_RATE
 	kLoad    string             // `uptime` before each side's run
 	oLoad    string
+	kDuring  string // the busiest commands during each side's run
+	oDuring  string
 }
 
 // unpacedMarker is the line compare.sh adds to a steady run of a benchmark
 // that does not read SMPP_BENCH_RATE.
 const unpacedMarker = "SMPP_BENCH_RATE is unknown to this benchmark"
 
-var runFile = regexp.MustCompile(`^(kannel|ours)-([a-z]+)-([0-9]+)\.(json|txt|uptime)$`)
+var runFile = regexp.MustCompile(`^(kannel|ours)-([a-z]+)-([0-9]+)\.(json|txt|uptime|during)$`)
 
 // loadRuns reads what compare.sh left in dir: kannel-MODE-PAIR.json (kannelload
 // run), ours-MODE-PAIR.txt (go test -bench output) and SIDE-MODE-PAIR.uptime.
@@ -66,6 +68,10 @@ func loadRuns(dir string) ([]*pairRun, error) {
 			r.kLoad = loadAverage(string(b))
 		case ext == "uptime":
 			r.oLoad = loadAverage(string(b))
+		case ext == "during" && side == "kannel":
+			r.kDuring = busiest(string(b), 6)
+		case ext == "during":
+			r.oDuring = busiest(string(b), 6)
 		case side == "kannel" && ext == "json":
 			var res result
 			if err := json.Unmarshal(b, &res); err == nil {
@@ -130,6 +136,20 @@ func loadAverage(uptime string) string {
 		return "?"
 	}
 	return clock[0] + " " + strings.TrimSpace(la)
+}
+
+// busiest reads compare.sh's "MEAN_CPU_PERCENT COMMAND" lines (busiest
+// first) into "command N%, ..." for the first n.
+func busiest(during string, n int) string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(during), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 || len(out) == n {
+			continue
+		}
+		out = append(out, f[1]+" "+f[0]+"%")
+	}
+	return strings.Join(out, ", ")
 }
 
 func tail(s string, n int) string {
@@ -329,6 +349,11 @@ func printMode(w io.Writer, mode string, rs []*pairRun) modeSummary {
 	fmt.Fprintf(tw, "median\t%s\t%s\t%s\t%s / %s\t%s / %s\t%s\t%s\t%s\t%s\t\t\t\n", num(s.kMsg, 0), num(s.oMsg, 0), num(s.ratio, 2),
 		num(median(kP50), 1), num(s.kP99, 1), num(median(oP50), 1), num(s.oP99, 1), num(s.oArr, 1), num(s.kCPU, 3), num(s.oCPU, 3), num(s.cpuRatio, 2))
 	tw.Flush()
+	for _, r := range rs {
+		if r.kDuring != "" || r.oDuring != "" {
+			fmt.Fprintf(w, "  during pair %d (mean %% of one core per command): Kannel run: %s; our run: %s\n", r.pair, r.kDuring, r.oDuring)
+		}
+	}
 	fmt.Fprintf(w, "  Kannel: msg/s from the first sendsms request to the last final DLR callback; DLR latency from request to callback; CPU of bearerbox+smsbox.\n")
 	fmt.Fprintf(w, "  ours: BenchmarkConnectorEndToEnd; latency = %s (%s), at connector = submit_sm to the receipt's arrival; CPU = %s.\n\n",
 		s.latKind, latencyMeaning[s.latKind], s.cpuKind)
