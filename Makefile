@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run sim connector-load connector-load-procs test unit scenarios faults gates images bench load lint fmt fuzz clean
+.PHONY: all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates images bench load lint fmt fuzz clean
 
 all: build
 
@@ -51,6 +51,11 @@ connector-load:
 connector-load-procs:
 	bash ci/build-images.sh postgres
 	SMPP_BENCH_PROCESSES=1 $(GO) test -count=1 -run '^$$' -bench BenchmarkConnectorEndToEnd -benchtime 20000x ./connector/service/
+
+## kannel-compare: Kannel 1.4.5 and the connector side by side on the same simulator, interleaved
+## pairs (optional, not in test or CI; needs `apt-get install -y kannel`; see bench/kannel/README.md)
+kannel-compare:
+	bash bench/kannel/compare.sh
 
 ## gates: the phase gate suites only, then the summary table
 gates: images
