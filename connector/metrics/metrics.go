@@ -143,6 +143,7 @@ func (m *Metrics) Prepare(operator string) {
 	m.DeadBinds.WithLabelValues(operator, "response_timeouts")
 	m.DeadBinds.WithLabelValues(operator, "enquire_link")
 	m.Receipts.WithLabelValues(operator, "unmatched")
+	m.Receipts.WithLabelValues(operator, "failed") // SMPPReceiptsSetAside
 	m.Commands.WithLabelValues(operator, "bad")
 	m.MOIncomplete.WithLabelValues(operator)
 	m.Throttled.WithLabelValues(operator)

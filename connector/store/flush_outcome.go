@@ -9,7 +9,8 @@ import (
 
 // stealSQL releases the SMSC key and raw id held by another part when an
 // SMSC reuses an id: the newer accepted part takes them, provided its own
-// row will take the outcome.
+// row will take the outcome. The older part keeps the key as displaced_key:
+// a receipt for it may still be in the inbox (holdSQL's candidate).
 const stealSQL = `
 WITH i AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int2[]) AS i(op, key, msg, part)
@@ -18,7 +19,7 @@ WITH i AS (
 	FROM i JOIN smpp.message_correlations AS mc ON mc.operator_id = i.op AND mc.smsc_key = i.key
 )
 UPDATE smpp.message_correlations AS mc
-SET smsc_key = NULL, smsc_message_id = NULL, updated_at = now()
+SET displaced_key = mc.smsc_key, smsc_key = NULL, smsc_message_id = NULL, updated_at = now()
 FROM holder AS h
 WHERE mc.id = h.id
 	AND (mc.message_id <> h.msg OR mc.part_number <> h.part)

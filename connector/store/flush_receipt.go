@@ -38,12 +38,14 @@ RETURNING ` + heldColumns
 
 // lookupSQL finds and locks the parts of receipts: the part holding the
 // key, if its submit was answered at or after the receipt's NotBefore (a
-// part holding the key from an earlier id epoch does not match).
+// part holding the key from an earlier id epoch does not match) and was
+// submitted before the receipt came (a receipt waits in the inbox for a
+// moment: meanwhile a restarted SMSC may give its id to a new message).
 const lookupSQL = `
 SELECT i.ord, ` + rowColumns + `
-FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS i(op, key, nb, ord)
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS i(op, key, nb, rcv, ord)
 JOIN smpp.message_correlations AS mc ON mc.operator_id = i.op AND mc.smsc_key = i.key
-	AND (i.nb IS NULL OR mc.resp_at >= i.nb)
+	AND (i.nb IS NULL OR (mc.resp_at >= i.nb AND mc.submitted_at <= i.rcv))
 ORDER BY mc.id
 FOR UPDATE OF mc`
 
@@ -154,13 +156,13 @@ func (t *txn) takeHeldStep(sql string, args []any, reqOf func(op, key string) in
 // (lookupSQL); a receipt whose part is not found is held in round 2.
 func (t *txn) lookupStep() step {
 	op, key := make([]string, len(t.rcs)), make([]string, len(t.rcs))
-	nb := make([]*time.Time, len(t.rcs))
+	nb, rcv := make([]*time.Time, len(t.rcs)), make([]time.Time, len(t.rcs))
 	for j, i := range t.rcs {
 		r := t.batch[i].receipt
-		op[j], key[j], nb[j] = r.OperatorID, r.SMSCKey, timeOrNil(r.NotBefore)
+		op[j], key[j], nb[j], rcv[j] = r.OperatorID, r.SMSCKey, timeOrNil(r.NotBefore), r.Received
 	}
 	t.matchedTo = make([]*part, len(t.rcs))
-	return step{sql: lookupSQL, args: []any{op, key, nb}, read: func(br pgx.BatchResults) error {
+	return step{sql: lookupSQL, args: []any{op, key, nb, rcv}, read: func(br pgx.BatchResults) error {
 		rows, _ := br.Query()
 		for rows.Next() {
 			var (

@@ -32,16 +32,23 @@ FROM unnest($1::int8[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::time
 WHERE mc.id = i.id`
 
 // holdSQL holds a receipt that no part (answered in its epoch) has the
-// key of, with its epoch bounds and the older part holding the key, if one
-// within the horizon does (candidate_id); the hold runs on the database's
-// clock, which the sweep reads.
+// key of, with its epoch bounds and its candidate (candidate_id): the latest
+// part submitted before the receipt came, answered within the horizon, that
+// holds the key, or held it until a newer part took it (displaced_key: the
+// receipt waited in the inbox while the SMSC gave the id again). The hold
+// runs on the database's clock, which the sweep reads.
 const holdSQL = `
 INSERT INTO smpp.pending_receipts (operator_id, smsc_key, smsc_message_id, receipt_state,
 	receipt_stat, receipt_err, done_at, received_at, raw, not_before, horizon, hold_until, candidate_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, $11,
 	CASE WHEN $10::timestamptz IS NOT NULL THEN now() + make_interval(secs => $12) END,
-	(SELECT mc.id FROM smpp.message_correlations AS mc
-		WHERE $10::timestamptz IS NOT NULL AND mc.operator_id = $1 AND mc.smsc_key = $2 AND mc.resp_at >= $11))
+	(SELECT c.id FROM (
+		SELECT mc.id, mc.submitted_at FROM smpp.message_correlations AS mc
+		WHERE mc.smsc_key = $2 AND mc.operator_id = $1 AND mc.resp_at >= $11 AND mc.submitted_at <= $8
+		UNION ALL
+		SELECT mc.id, mc.submitted_at FROM smpp.message_correlations AS mc
+		WHERE mc.displaced_key = $2 AND mc.operator_id = $1 AND mc.resp_at >= $11 AND mc.submitted_at <= $8
+	) AS c WHERE $10::timestamptz IS NOT NULL ORDER BY c.submitted_at DESC LIMIT 1))
 RETURNING id`
 
 // applyReceipts applies the receipts in order: the held ones first (they

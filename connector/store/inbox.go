@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 )
@@ -57,17 +59,14 @@ func (s *Store) AppendReceipt(ctx context.Context, rc Receipt) error {
 // drain's cue.
 func (s *Store) Inboxed() <-chan struct{} { return s.inboxed }
 
-// inboxAppenders is how many INSERTs into the inbox may be in flight: two,
-// so that one gathers and sends its receipts while the other waits for its
-// commit to be flushed (PostgreSQL flushes the WAL of both commits together
-// when they meet).
-const inboxAppenders = 2
+// inboxAppenders is how many INSERTs into the inbox may be in flight: one,
+// so that the ids (the drain's order) follow the order of the commits, and
+// a part's receipts are applied in the order they were stored.
+const inboxAppenders = 1
 
-// appendLoop writes the inbox requests: whatever is waiting when an
-// appender is free goes in its next INSERT (no linger: a lone receipt is
-// written at once, and a busy inbox batches by itself). Receipts that
-// arrive together may be stored in either order, as they were handled:
-// deliver_sm are handled side by side.
+// appendLoop writes the inbox requests: whatever is waiting when the
+// previous INSERT has committed goes in the next (no linger: a lone receipt
+// is written at once, and a busy inbox batches by itself).
 func (s *Store) appendLoop() {
 	defer s.done.Done()
 	for first := range s.inbox {
@@ -274,15 +273,25 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 // cannot fix (its row failed its transaction alone), so that it is not
 // drained again and again; it reports whether it did.
 func (s *Store) markFailed(ctx context.Context, id int64, cause error) bool {
-	if ctx.Err() != nil || isTransient(cause) || errors.Is(cause, context.DeadlineExceeded) {
+	if ctx.Err() != nil || !isDataError(cause) {
 		return false
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE smpp.receipt_inbox SET failed = $2 WHERE id = $1`, id, cause.Error())
+	tag, err := s.pool.Exec(ctx, `UPDATE smpp.receipt_inbox SET failed = $2 WHERE id = $1 AND failed IS NULL`, id, cause.Error())
 	if err != nil {
 		s.log.Warn("store: mark an inbox receipt failed", "id", id, "error", err)
 		return false
 	}
-	return true
+	return tag.RowsAffected() == 1 // 0: another drain applied it meanwhile
+}
+
+// isDataError reports errors that belong to the data written (SQLSTATE
+// classes 22, data exception, and 23, integrity constraint violation): a
+// retry of the same row fails the same way. A timeout, a cancel, an
+// internal error or a lost connection is not the row's fault: the receipt
+// stays in the inbox and is drained again.
+func isDataError(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23"))
 }
 
 // claimSQL takes the batch's inbox rows: a row another transaction deleted
@@ -329,14 +338,28 @@ func (t *txn) fromInbox() bool {
 }
 
 // unclaimed reports whether receipt j (into rcs) came from the inbox and
-// another drain took it.
+// another drain took it. A claim serves once: a drain cut short (shutdown)
+// leaves its requests in the writer, and the last passes read the same rows
+// again, so one batch may hold a row twice.
 func (t *txn) unclaimed(j int) bool {
 	id := t.batch[t.rcs[j]].receipt.inboxID
-	return id != 0 && !t.claimed[id]
+	if id == 0 {
+		return false
+	}
+	if t.claimed[id] {
+		delete(t.claimed, id)
+		return false
+	}
+	return true
 }
 
-// Inbox reports the receipts waiting in the inbox (not failed), and the
-// age of the oldest, by the database's clock.
+// Inbox reports the receipts of this store's kind (live or shadow)
+// waiting in the inbox (not failed), and the age of the oldest, by the
+// database's clock.
 func (s *Store) Inbox(ctx context.Context) (QueueStats, error) {
-	return s.queueStats(ctx, "smpp.receipt_inbox", "failed IS NULL")
+	where := "failed IS NULL AND NOT shadow"
+	if s.opts.Shadow {
+		where = "failed IS NULL AND shadow"
+	}
+	return s.queueStats(ctx, "smpp.receipt_inbox", where)
 }

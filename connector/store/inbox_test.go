@@ -237,3 +237,47 @@ func TestInboxReceiptsOfOnePartAreAppliedInOrder(t *testing.T) {
 	}
 	wantEvents(t, s, "receipt m1 1 ACCEPTED", "receipt m1 1 ENROUTE", "receipt m1 1 DELIVERED")
 }
+
+// A receipt waits in the inbox for a moment; meanwhile an SMSC that
+// restarted may give its id to a new message. The receipt came before that
+// message was submitted, so it is the older message's: it is not applied to
+// the new one, but held with the older one as its candidate (found by the
+// key the new part took from it), and the sweep gives it to the older one.
+func TestAnInboxReceiptIsNotGivenToAPartThatTookItsIDAfterItCame(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "old", 1)
+	accept(t, s, "mno-a", "old", 1, "k1")
+	time.Sleep(5 * time.Millisecond)
+	epoch := time.Now() // the SMSC restarted: the binds came back
+	rc := inboxReceipt("mno-a", "k1", dlr.Delivered)
+	rc.Received = epoch.Add(time.Millisecond)
+	rc.NotBefore, rc.Horizon, rc.HoldFor = epoch, epoch.Add(-72*time.Hour), 30*time.Second
+	ok(t, s.AppendReceipt(ctxT(t), rc))
+	// Before the drain: a new message is submitted and the SMSC gives it k1.
+	time.Sleep(5 * time.Millisecond)
+	prepare(t, s, "mno-a", "new", 1)
+	_, err := s.RecordOutcome(ctxT(t), store.Outcome{OperatorID: "mno-a", MessageID: "new", Part: 1, Kind: store.Accepted,
+		SMSCMessageID: "raw-k1", SMSCKey: "k1", SequenceNumber: 2, SubmittedAt: time.Now()})
+	ok(t, err)
+	wantEvents(t, s, "outcome old 1 accepted", "outcome new 1 accepted")
+
+	got := drainAll(t, s)
+	if len(got) != 1 || got[0].Matched.Disposition != store.Held {
+		t.Fatalf("drained %+v, want the receipt held", got)
+	}
+	var candidate string
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT mc.message_id FROM smpp.pending_receipts AS p
+		JOIN smpp.message_correlations AS mc ON mc.id = p.candidate_id`).Scan(&candidate))
+	if candidate != "old" {
+		t.Fatalf("candidate %q, want old", candidate)
+	}
+	// The hold has passed (aged in the table rather than waited for).
+	_, err = connect(t, dsn).Exec(ctxT(t), `UPDATE smpp.pending_receipts SET hold_until = now() - interval '1 second'`)
+	ok(t, err)
+	swept, err := s.SweepHeldReceipts(ctxT(t))
+	ok(t, err)
+	if len(swept) != 1 || swept[0].Matched.MessageID != "old" || swept[0].Matched.Disposition != store.Applied {
+		t.Fatalf("swept %+v, want the receipt applied to old", swept)
+	}
+	wantEvents(t, s, "receipt old 1 DELIVERED")
+}

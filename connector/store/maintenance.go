@@ -78,8 +78,10 @@ func (s *Store) Purge(ctx context.Context, olderThan time.Duration, batch int) (
 		return 0, fmt.Errorf("store: purge: %w", err)
 	}
 	// Receipts set aside in the inbox (DrainInbox could not store them)
-	// are kept as long as the messages they were for.
-	tag, err := s.pool.Exec(ctx, `DELETE FROM smpp.receipt_inbox WHERE failed IS NOT NULL AND created_at < $1`, cutoff)
+	// are kept as long as the messages they were for, and so are those a
+	// shadow replica left (a live store never drains them: Phase 2 is over).
+	tag, err := s.pool.Exec(ctx, `DELETE FROM smpp.receipt_inbox
+		WHERE (failed IS NOT NULL OR shadow <> $2) AND created_at < $1`, cutoff, s.opts.Shadow)
 	if err != nil {
 		return 0, fmt.Errorf("store: purge failed inbox receipts: %w", err)
 	}

@@ -65,7 +65,12 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		{"outcome", []any{ords, ops, msgs, parts, kinds, raws, keys, seqs, seqs, ats, ats, kinds, false},
 			[]string{"message_correlations_message_part_key"}},
 		{"held", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
-		{"lookup", []any{ops, keys, ats}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		{"lookup", []any{ops, keys, ats, ats}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		// A receipt held after an SMSC restart: its candidate by key, or by
+		// the key a newer part took from it (displaced_key).
+		{"hold", []any{"mno-1", "4917", "4917", "DELIVERED", "DELIVRD", "000", time.Now(), time.Now(), []byte("id:4917"),
+			time.Now(), time.Now().Add(-72 * time.Hour), 30.0},
+			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_displaced_key"}},
 		{"siblings", []any{msgs[:50]}, []string{"message_correlations_message_part_key"}},
 		{"receiptUpdate", []any{ids, changed, states, states, states, ats, ats, counts}, []string{"message_correlations_pkey"}},
 		{"expire", []any{600.0}, nil},

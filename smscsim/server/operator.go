@@ -131,8 +131,10 @@ func (op *Operator) acceptLoop(ln net.Listener) {
 		op.mu.Lock()
 		// A connection accepted just before setDown closed the listener
 		// would escape its sweep of the sessions and bind during the
-		// outage: drop it here, under the lock setDown counts holds under.
-		if op.closed || op.down > 0 {
+		// outage: drop it here, under the lock setDown counts holds under
+		// (also when the outage is already over: the listener it came
+		// from is not the one open now).
+		if op.closed || op.down > 0 || op.ln != ln {
 			op.mu.Unlock()
 			c.Close()
 			continue

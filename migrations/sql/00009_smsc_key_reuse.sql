@@ -14,9 +14,24 @@
 -- To find a part by raw SMSC id, search by smsc_key (the same text for most
 -- operators; connector/dlr's rule for the others), or add an index on a
 -- replica used for investigations.
+--
+-- Deploy this with the code that comes with it: an older connector's
+-- stealSQL looks parts up by raw id, which without this index scans the table.
 ALTER TABLE smpp.message_correlations DROP CONSTRAINT message_correlations_operator_smsc_key;
 
+-- displaced_key: the canonical key a part held until a newer part took it
+-- (an SMSC that restarted and gave the id again: stealSQL). A receipt that
+-- was waiting in the receipt inbox while that happened, and came before the
+-- newer part was submitted, is the older part's: the hold finds it here as
+-- the receipt's candidate (connector/store, "Receipts after an SMSC
+-- restart"). Steals are rare: the partial index stays tiny.
+ALTER TABLE smpp.message_correlations ADD COLUMN displaced_key text;
+CREATE INDEX message_correlations_displaced_key ON smpp.message_correlations (displaced_key, operator_id)
+    WHERE displaced_key IS NOT NULL;
+
 -- +goose Down
+DROP INDEX smpp.message_correlations_displaced_key;
+ALTER TABLE smpp.message_correlations DROP COLUMN displaced_key;
 -- Fails if two rows of an operator now hold the same raw id (see above).
 ALTER TABLE smpp.message_correlations
     ADD CONSTRAINT message_correlations_operator_smsc_key UNIQUE (operator_id, smsc_message_id);
