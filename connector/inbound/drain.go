@@ -6,54 +6,31 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smpp-connector/smpp-connector/connector/internal/pump"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
-// Defaults for DrainOptions.
-const (
-	DefaultDrainBatch   = 512
-	DefaultDrainPoll    = 500 * time.Millisecond
-	DefaultStatsEvery   = 2 * time.Second
-	DefaultStallAfter   = 30 * time.Second
-	DefaultDrainTimeout = 5 * time.Second
-)
+// DefaultDrainBatch is DrainOptions.Batch's default.
+const DefaultDrainBatch = 512
 
-// DrainOptions tune a Drainer. Zero values take the defaults.
+// DrainOptions tune a Drainer. Zero values take the defaults (the loop's
+// timings: connector/internal/pump).
 type DrainOptions struct {
 	// Batch is the most receipts taken in one pass (DefaultDrainBatch); the
 	// store's writer writes them, with the prepares and outcomes of the
 	// moment, in transactions of up to its BatchSize, side by side.
 	Batch int
-	// Poll is how often the inbox is read without a cue (DefaultDrainPoll):
+	// Poll is how often the inbox is read without a cue (pump.DefaultPoll):
 	// the store cues the drainer after each append in this process; polling
 	// finds receipts another replica appended, or a process that died left.
 	Poll time.Duration
-	// StatsEvery is how often the inbox's size and lag are read (DefaultStatsEvery).
+	// StatsEvery is how often the inbox's size and lag are read (pump.DefaultStatsEvery).
 	StatsEvery time.Duration
-	// StallAfter: an oldest receipt older than this makes Status stalled (DefaultStallAfter).
+	// StallAfter: an oldest receipt older than this makes Status stalled (pump.DefaultStallAfter).
 	StallAfter time.Duration
-	// DrainTimeout bounds the last passes on shutdown (DefaultDrainTimeout).
+	// DrainTimeout bounds the last passes on shutdown (pump.DefaultDrainTimeout).
 	DrainTimeout time.Duration
-}
-
-func (o DrainOptions) withDefaults() DrainOptions {
-	if o.Batch <= 0 {
-		o.Batch = DefaultDrainBatch
-	}
-	if o.Poll <= 0 {
-		o.Poll = DefaultDrainPoll
-	}
-	if o.StatsEvery <= 0 {
-		o.StatsEvery = DefaultStatsEvery
-	}
-	if o.StallAfter <= 0 {
-		o.StallAfter = DefaultStallAfter
-	}
-	if o.DrainTimeout <= 0 {
-		o.DrainTimeout = DefaultDrainTimeout
-	}
-	return o
 }
 
 // Inbox is the store's side of the drainer (store.Store).
@@ -69,16 +46,20 @@ type Inbox interface {
 // submit_sm_resp) in a transaction that deletes it from the inbox. One runs
 // in each replica; the store makes sure each receipt is applied once. It
 // counts what happened to each receipt (smpp_receipts_total) and observes
-// the submit-to-receipt latency.
+// the submit-to-receipt latency. Its passes run as the relay's do
+// (connector/internal/pump): on each append's cue (no linger: an append
+// already gathers the receipts that came while the previous one
+// committed), on a poll, and at once while more wait.
 type Drainer struct {
-	box  Inbox
-	m    *metrics.Metrics
-	log  *slog.Logger
-	opts DrainOptions
+	box   Inbox
+	m     *metrics.Metrics
+	log   *slog.Logger
+	batch int
+	loop  *pump.Loop
 
-	mu      sync.Mutex
-	status  DrainStatus
-	failing bool // logged once each way, like the relay's
+	mu        sync.Mutex
+	lastError string
+	failing   bool // logged once each way
 }
 
 // DrainStatus is what /readyz shows of the inbox.
@@ -95,90 +76,59 @@ func NewDrainer(box Inbox, m *metrics.Metrics, log *slog.Logger, opts DrainOptio
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Drainer{box: box, m: m, log: log.With("component", "inbox"), opts: opts.withDefaults()}
+	d := &Drainer{box: box, m: m, log: log.With("component", "inbox"), batch: opts.Batch}
+	if d.batch <= 0 {
+		d.batch = DefaultDrainBatch
+	}
+	d.loop = pump.New(drainWorker{d}, pump.Options{Poll: opts.Poll, StatsEvery: opts.StatsEvery,
+		StallAfter: opts.StallAfter, DrainTimeout: opts.DrainTimeout})
+	return d
 }
 
 // Status returns the inbox's last observed state.
 func (d *Drainer) Status() DrainStatus {
+	st := d.loop.Status()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.status
+	return DrainStatus{Pending: st.Pending, Lag: st.Lag, LastError: d.lastError, Stalled: st.Stalled}
 }
 
 // Start runs the drainer until the returned stop is called; stop returns
 // after the last passes (see Run).
-func (d *Drainer) Start() (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); d.Run(ctx) }()
-	return func() { cancel(); <-done }
+func (d *Drainer) Start() (stop func()) { return d.loop.Start() }
+
+// Run drains the inbox until ctx ends, then makes passes over what is left
+// for a bounded time: stop the binds first, so that what they answered is
+// applied before the process ends (what is left is applied by the next
+// process or another replica).
+func (d *Drainer) Run(ctx context.Context) { d.loop.Run(ctx) }
+
+// drainWorker is the drainer as the loop drives it.
+type drainWorker struct{ d *Drainer }
+
+func (w drainWorker) Pass(ctx context.Context) (int, bool, bool) { return w.d.Pass(ctx) }
+func (w drainWorker) Cue() <-chan struct{}                       { return w.d.box.Inboxed() }
+func (w drainWorker) Stats(ctx context.Context) (store.QueueStats, error) {
+	return w.d.box.Inbox(ctx)
 }
 
-// Run drains the inbox on each cue and poll until ctx ends, then makes
-// passes over what is left for at most DrainTimeout: stop the binds first,
-// so that what they answered is applied before the process ends (what is
-// left is applied by the next process or another replica).
-func (d *Drainer) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); d.watch(ctx) }()
-	defer wg.Wait()
-	poll := time.NewTicker(d.opts.Poll)
-	defer poll.Stop()
-	backoff := time.Duration(0)
-	for {
-		_, more, failed := d.Pass(ctx)
-		switch {
-		case failed:
-			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-		case more:
-			backoff = 0
-			continue // more are waiting
-		default:
-			backoff = 0
-		}
-		if backoff > 0 {
-			// Not before the backoff, cue or not: an append says nothing
-			// of what failed.
-			select {
-			case <-ctx.Done():
-				d.drain()
-				return
-			case <-time.After(backoff):
-			}
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			d.drain()
-			return
-		case <-d.box.Inboxed():
-		case <-poll.C:
-		}
-	}
+func (w drainWorker) Observed(st store.QueueStats) {
+	w.d.m.InboxPending.Set(float64(st.Pending))
+	w.d.m.InboxLag.Set(st.Lag.Seconds())
 }
 
-func (d *Drainer) drain() {
-	ctx, cancel := context.WithTimeout(context.Background(), d.opts.DrainTimeout)
-	defer cancel()
-	for ctx.Err() == nil {
-		if _, more, failed := d.Pass(ctx); failed || !more {
-			break
-		}
-	}
-	if st, err := d.box.Inbox(ctx); err == nil && st.Pending > 0 {
-		d.log.Warn("receipts left in the inbox at shutdown: the next process or another replica applies them", "receipts", st.Pending)
-	}
+func (w drainWorker) Left(st store.QueueStats) {
+	w.d.log.Warn("receipts left in the inbox at shutdown: the next process or another replica applies them", "receipts", st.Pending)
 }
 
 // Pass applies one batch of the inbox's receipts and counts them. It
 // returns how many it applied or held, whether more are waiting, and
 // whether the database failed.
 func (d *Drainer) Pass(ctx context.Context) (took int, more, failed bool) {
-	got, more, err := d.box.DrainInbox(ctx, d.opts.Batch)
+	got, more, err := d.box.DrainInbox(ctx, d.batch)
 	var passErr error
 	if err != nil && ctx.Err() == nil {
-		passErr = err // a pass cut short by the stop is no failure: drain() goes on
+		passErr = err // a pass cut short by the stop is no failure: the last passes go on
 	}
 	for _, r := range got {
 		rc := r.Receipt
@@ -224,9 +174,9 @@ func (d *Drainer) setFailing(err error) {
 	was := d.failing
 	d.failing = err != nil
 	if err != nil {
-		d.status.LastError = err.Error()
+		d.lastError = err.Error()
 	} else {
-		d.status.LastError = ""
+		d.lastError = ""
 	}
 	d.mu.Unlock()
 	switch {
@@ -235,29 +185,4 @@ func (d *Drainer) setFailing(err error) {
 	case err == nil && was:
 		d.log.Info("receipt inbox: applying receipts again")
 	}
-}
-
-// watch reads the inbox's size and lag every StatsEvery.
-func (d *Drainer) watch(ctx context.Context) {
-	t := time.NewTicker(d.opts.StatsEvery)
-	defer t.Stop()
-	for {
-		if st, err := d.box.Inbox(ctx); err == nil {
-			d.observe(st)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (d *Drainer) observe(st store.QueueStats) {
-	d.m.InboxPending.Set(float64(st.Pending))
-	d.m.InboxLag.Set(st.Lag.Seconds())
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.status.Pending, d.status.Lag = st.Pending, st.Lag
-	d.status.Stalled = st.Lag > d.opts.StallAfter
 }

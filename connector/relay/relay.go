@@ -21,7 +21,6 @@ package relay
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -29,18 +28,19 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/internal/pump"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
-// Defaults for Options.
+// Defaults for Options (the loop's timings: connector/internal/pump).
 const (
 	DefaultBatch          = 500
-	DefaultPoll           = 500 * time.Millisecond
+	DefaultPoll           = pump.DefaultPoll
 	DefaultPublishTimeout = 10 * time.Second
-	DefaultStatsEvery     = 2 * time.Second
-	DefaultStallAfter     = 30 * time.Second
-	DefaultDrainTimeout   = 5 * time.Second
+	DefaultStatsEvery     = pump.DefaultStatsEvery
+	DefaultStallAfter     = pump.DefaultStallAfter
+	DefaultDrainTimeout   = pump.DefaultDrainTimeout
 	DefaultLinger         = 10 * time.Millisecond
 )
 
@@ -79,20 +79,8 @@ func (o Options) withDefaults() Options {
 	if o.Batch <= 0 {
 		o.Batch = DefaultBatch
 	}
-	if o.Poll <= 0 {
-		o.Poll = DefaultPoll
-	}
 	if o.PublishTimeout <= 0 {
 		o.PublishTimeout = DefaultPublishTimeout
-	}
-	if o.StatsEvery <= 0 {
-		o.StatsEvery = DefaultStatsEvery
-	}
-	if o.StallAfter <= 0 {
-		o.StallAfter = DefaultStallAfter
-	}
-	if o.DrainTimeout <= 0 {
-		o.DrainTimeout = DefaultDrainTimeout
 	}
 	if o.Linger <= 0 {
 		o.Linger = DefaultLinger
@@ -123,8 +111,12 @@ type Relay struct {
 	log  *slog.Logger
 	opts Options
 
-	mu     sync.Mutex
-	status Status
+	// loop runs the passes (on the store's cue, a poll, a backoff) and
+	// watches the outbox's size (connector/internal/pump).
+	loop *pump.Loop
+
+	mu        sync.Mutex
+	lastError string
 	// failing is true from a pass with a failed publish to the next pass
 	// that publishes everything it took: logged once each way.
 	failing bool
@@ -144,94 +136,53 @@ func New(box Outbox, pub Publisher, m *metrics.Metrics, log *slog.Logger, opts O
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Relay{box: box, pub: pub, m: m, log: log.With("component", "relay"), opts: opts.withDefaults()}
+	r := &Relay{box: box, pub: pub, m: m, log: log.With("component", "relay"), opts: opts.withDefaults()}
+	r.loop = pump.New(worker{r}, pump.Options{Poll: r.opts.Poll, Linger: r.opts.Linger, StatsEvery: r.opts.StatsEvery,
+		StallAfter: r.opts.StallAfter, DrainTimeout: r.opts.DrainTimeout})
+	return r
+}
+
+// worker is the relay as the loop drives it.
+type worker struct{ r *Relay }
+
+// Pass: more waiting when the batch was full.
+func (w worker) Pass(ctx context.Context) (int, bool, bool) {
+	took, failed := w.r.Pass(ctx)
+	return took, took == w.r.opts.Batch, failed
+}
+
+func (w worker) Cue() <-chan struct{} { return w.r.box.Events() }
+
+func (w worker) Stats(ctx context.Context) (store.QueueStats, error) { return w.r.box.Outbox(ctx) }
+
+func (w worker) Observed(st store.QueueStats) {
+	w.r.m.OutboxPending.Set(float64(st.Pending))
+	w.r.m.OutboxLag.Set(st.Lag.Seconds())
+}
+
+func (w worker) Left(st store.QueueStats) {
+	w.r.log.Warn("events left in the outbox at shutdown: the next relay to run publishes them", "events", st.Pending)
 }
 
 // Status returns the outbox's last observed state.
 func (r *Relay) Status() Status {
+	st := r.loop.Status()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.status
+	return Status{Pending: st.Pending, Lag: st.Lag, LastError: r.lastError, Stalled: st.Stalled}
 }
 
-// Run relays until ctx ends, then makes a last pass over what is left
-// (bounded by Options.DrainTimeout): call it after the writers of events
-// have stopped, so that a graceful shutdown leaves nothing behind.
-func (r *Relay) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); r.watch(ctx) }()
-	defer wg.Wait()
-
-	poll := time.NewTicker(r.opts.Poll)
-	defer poll.Stop()
-	backoff := time.Duration(0)
-	for {
-		took, failed := r.Pass(ctx)
-		switch {
-		case failed:
-			backoff = min(max(2*backoff, 100*time.Millisecond), 5*time.Second)
-		case took == r.opts.Batch:
-			backoff = 0
-			continue // more are waiting
-		default:
-			backoff = 0
-		}
-		if backoff > 0 {
-			// Not before the backoff, cue or not: a commit says nothing
-			// about NATS.
-			select {
-			case <-ctx.Done():
-				r.drain()
-				return
-			case <-time.After(backoff):
-			}
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			r.drain()
-			return
-		case <-r.box.Events():
-			// Let the next commits join this pass: a pass per commit costs
-			// the database two round trips and a transaction for a handful
-			// of events.
-			select {
-			case <-ctx.Done():
-			case <-time.After(r.opts.Linger):
-			}
-		case <-poll.C:
-		}
-	}
-}
+// Run relays until ctx ends (a pass on each cue from the store, after
+// Options.Linger; on each poll; at once while a pass fills its batch), then
+// makes last passes over what is left (bounded by Options.DrainTimeout):
+// call it after the writers of events have stopped, so that a graceful
+// shutdown leaves nothing behind.
+func (r *Relay) Run(ctx context.Context) { r.loop.Run(ctx) }
 
 // Start runs the relay (Run) until the returned stop is called; stop
 // returns once the last passes are done. Call stop after the writers of
 // events have stopped and before the store closes.
-func (r *Relay) Start() (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); r.Run(ctx) }()
-	return func() { cancel(); <-done }
-}
-
-// drain makes passes over what is left until the outbox is empty (or
-// another relay holds it), a pass fails, or the drain timeout ends.
-func (r *Relay) drain() {
-	ctx, cancel := context.WithTimeout(context.Background(), r.opts.DrainTimeout)
-	defer cancel()
-	for ctx.Err() == nil {
-		took, failed := r.Pass(ctx)
-		// Until nothing is left: a pass publishes one event per part, so
-		// a part's later event waits for the next pass.
-		if failed || took == 0 {
-			break
-		}
-	}
-	if st, err := r.box.Outbox(ctx); err == nil && st.Pending > 0 {
-		r.log.Warn("events left in the outbox at shutdown: the next relay to run publishes them", "events", st.Pending)
-	}
-}
+func (r *Relay) Start() (stop func()) { return r.loop.Start() }
 
 // Pass takes one batch of events, publishes it, and deletes what JetStream
 // stored. It returns how many events it took and whether anything failed.
@@ -368,42 +319,16 @@ func (r *Relay) noteResult(err error, took int) {
 	switch {
 	case err != nil && !r.failing:
 		r.failing = true
-		r.status.LastError = err.Error()
+		r.lastError = err.Error()
 		r.log.Warn("publishing events failed; they stay in the outbox and are retried", "events", took, "err", err)
 	case err != nil:
-		r.status.LastError = err.Error()
+		r.lastError = err.Error()
 	case r.failing:
 		r.failing = false
-		r.status.LastError = ""
+		r.lastError = ""
 		r.log.Info("publishing events again")
 	}
 }
 
-// watch reads the outbox's size and lag for the metrics and Status.
-func (r *Relay) watch(ctx context.Context) {
-	t := time.NewTicker(r.opts.StatsEvery)
-	defer t.Stop()
-	for {
-		st, err := r.box.Outbox(ctx)
-		if err == nil {
-			r.observe(st)
-		} else if !errors.Is(err, context.Canceled) {
-			r.log.Debug("reading the outbox's size", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (r *Relay) observe(st store.QueueStats) {
-	lag := st.Lag
-	r.m.OutboxPending.Set(float64(st.Pending))
-	r.m.OutboxLag.Set(lag.Seconds())
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.status.Pending, r.status.Lag = st.Pending, lag
-	r.status.Stalled = lag > r.opts.StallAfter
-}
+// observe records a reading of the outbox (tests).
+func (r *Relay) observe(st store.QueueStats) { r.loop.Observe(st) }
