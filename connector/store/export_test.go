@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/smpp-connector/smpp-connector/connector/dlr"
+)
 
 // RecordOutcomeUnchecked is RecordOutcome without validation: a request
 // that PostgreSQL refuses, to check that it fails alone.
@@ -41,4 +45,33 @@ func (s *Store) Closing() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.closed
+}
+
+// DrainRowTwice reads the oldest inbox row and writes it twice in one
+// transaction, as the last passes of a drain cut short by a stop can: the
+// two copies' results.
+func (s *Store) DrainRowTwice(ctx context.Context) ([]Matched, error) {
+	var id int64
+	if err := s.pool.QueryRow(ctx, `SELECT min(id) FROM smpp.receipt_inbox`).Scan(&id); err != nil {
+		return nil, err
+	}
+	var rc Receipt
+	var state string
+	if err := s.pool.QueryRow(ctx, `SELECT operator_id, smsc_key, receipt_state, received_at FROM smpp.receipt_inbox
+		WHERE id = $1`, id).Scan(&rc.OperatorID, &rc.SMSCKey, &state, &rc.Received); err != nil {
+		return nil, err
+	}
+	rc.Status, rc.RawID, rc.inboxID = dlr.Status(state), rc.SMSCKey, id
+	a, b := rc, rc
+	batch := []*request{{receipt: &a, res: make(chan response, 1)}, {receipt: &b, res: make(chan response, 1)}}
+	s.write(batch)
+	out := make([]Matched, 0, 2)
+	for _, r := range batch {
+		res := <-r.res
+		if res.err != nil {
+			return nil, res.err
+		}
+		out = append(out, res.matched)
+	}
+	return out, nil
 }

@@ -281,3 +281,26 @@ func TestAnInboxReceiptIsNotGivenToAPartThatTookItsIDAfterItCame(t *testing.T) {
 	}
 	wantEvents(t, s, "receipt old 1 DELIVERED")
 }
+
+// One batch may hold an inbox row twice (a drain cut short by a stop left
+// its requests in the writer, and the last passes read the row again): the
+// row's claim serves one copy, the other is skipped, and the part counts
+// one receipt.
+func TestAnInboxRowTwiceInOneBatchIsAppliedOnce(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 1)
+	accept(t, s, "mno-a", "m1", 1, "k1")
+	outbox(t, s)
+	ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k1", dlr.Delivered)))
+	got, err := s.DrainRowTwice(ctxT(t))
+	ok(t, err)
+	if len(got) != 2 || got[0].Disposition != store.Applied || got[1].Disposition != 0 {
+		t.Fatalf("dispositions %v and %v, want applied and skipped", got[0].Disposition, got[1].Disposition)
+	}
+	var count int
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT receipt_count FROM smpp.message_correlations WHERE message_id = 'm1'`).Scan(&count))
+	if count != 1 {
+		t.Fatalf("receipt_count %d, want 1", count)
+	}
+	wantEvents(t, s, "receipt m1 1 DELIVERED")
+}
