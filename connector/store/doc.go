@@ -153,6 +153,13 @@
 //     match: the receipt is held, as if no part had the key, with its
 //     bounds (smpp.pending_receipts.not_before, horizon, hold_until;
 //     migration 00007).
+//   - The lookup also requires the part to have been submitted before the
+//     receipt came (submitted_at <= received_at): a receipt waits in the
+//     inbox for a moment, and meanwhile a restarted SMSC may give its id to
+//     a new message. Such a receipt is held, its candidate (below) the
+//     latest part submitted before it came that holds the key or held it
+//     until a newer part took it (displaced_key, set by stealSQL;
+//     migration 00009).
 //   - The newer part's accepted outcome takes the key (stealSQL moves it
 //     from the older part) and releases the receipt onto itself (heldSQL,
 //     in the same transaction, its event in the outbox). heldSQL releases
