@@ -196,14 +196,7 @@ func TestOutageDropsBindsAndComesBack(t *testing.T) {
 		cc.Close()
 		t.Fatal("listener accepted during the outage")
 	}
-	smpptest.Eventually(t, 3*time.Second, 20*time.Millisecond, func() error {
-		cc, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return err
-		}
-		cc.Close()
-		return nil
-	})
+	waitListening(t, addr)
 	bound(t, addr, pdu.Transceiver)
 }
 
@@ -397,6 +390,17 @@ func TestRestartReusesMessageIDs(t *testing.T) {
 		t.Fatal("bind survived the restart")
 	}
 	var again *smpptest.Raw
+	waitListening(t, addr)
+	again = bound(t, addr, pdu.Transceiver)
+	again.Submit("447700900123", "after", 0)
+	if got := again.Expect(data.SUBMIT_SM_RESP, wait).(*pdu.SubmitSMResp).MessageID; got != first {
+		t.Fatalf("first id after the restart = %s, want the first id given before it (%s)", got, first)
+	}
+}
+
+// waitListening waits until addr accepts connections again.
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
 	smpptest.Eventually(t, 3*time.Second, 20*time.Millisecond, func() error {
 		cc, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
@@ -405,9 +409,4 @@ func TestRestartReusesMessageIDs(t *testing.T) {
 		cc.Close()
 		return nil
 	})
-	again = bound(t, addr, pdu.Transceiver)
-	again.Submit("447700900123", "after", 0)
-	if got := again.Expect(data.SUBMIT_SM_RESP, wait).(*pdu.SubmitSMResp).MessageID; got != first {
-		t.Fatalf("first id after the restart = %s, want the first id given before it (%s)", got, first)
-	}
 }
