@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 
+	"github.com/smpp-connector/smpp-connector/internal/procstat"
 	"github.com/smpp-connector/smpp-connector/internal/testutil"
 )
 
@@ -160,15 +159,9 @@ func readCPU(b testing.TB, connectorPID, natsPID int) cpuUse {
 	return u
 }
 
-// cpuSeconds is the user+system CPU time a process has used.
+// cpuSeconds is the user+system CPU time a process has used (0 when it
+// cannot be read).
 func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name (which may hold spaces) start at ")".
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	utime, _ := strconv.ParseFloat(f[11], 64)
-	stime, _ := strconv.ParseFloat(f[12], 64)
-	return (utime + stime) / 100 // USER_HZ
+	s, _ := procstat.CPU(pid)
+	return s
 }

@@ -102,17 +102,6 @@ func TestPacedRunSpansItsSchedule(t *testing.T) {
 	}
 }
 
-func TestCPUSecondsCountsFromTheLastParenthesis(t *testing.T) {
-	stat := "4242 (smsbox (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0 100 0 0\n"
-	got, err := cpuSeconds([]byte(stat))
-	if err != nil || got != 3 {
-		t.Errorf("cpuSeconds = %v, %v; want 3 (250+50 ticks)", got, err)
-	}
-	if _, err := cpuSeconds([]byte("4242 (x) S 1")); err == nil {
-		t.Error("a short line is accepted")
-	}
-}
-
 func TestKannelReadyWantsAnOnlineSMSCAndAnSMSBox(t *testing.T) {
 	const page = "Status: running\n\nBox connections:\n%s\n\nSMSC connections:\n    sim[sim]    SMPP:127.0.0.1:2775/2775:acme:VMA (%s, rcvd: sms 0)\n"
 	cases := []struct {

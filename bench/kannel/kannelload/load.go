@@ -2,19 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smpp-connector/smpp-connector/internal/procstat"
+	"github.com/smpp-connector/smpp-connector/smscsim/meter"
 )
 
 // runConfig is one Kannel run.
@@ -278,54 +279,27 @@ func sendOne(ctx context.Context, client *http.Client, base *url.URL, cfg runCon
 	return nil
 }
 
-// quantileMs is the q-quantile (nearest rank) of seconds, in milliseconds.
+// quantileMs is the q-quantile of seconds, in milliseconds, by nearest rank:
+// the definition the simulator and the connector benchmark use
+// (meter.NearestRank), so that both sides of the table are read alike.
 func quantileMs(s []float64, q float64) float64 {
 	if len(s) == 0 {
 		return 0
 	}
 	c := append([]float64(nil), s...)
 	sort.Float64s(c)
-	i := int(q * float64(len(c)))
-	if i >= len(c) {
-		i = len(c) - 1
-	}
-	return c[i] * 1000
+	return meter.NearestRank(c, q) * 1000
 }
 
 // cpuOf reads each process's user+system CPU seconds.
 func cpuOf(pids []namedPID) (map[string]float64, error) {
 	out := map[string]float64{}
 	for _, p := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
-		if err != nil {
-			return nil, fmt.Errorf("CPU of %s: %w", p.name, err)
-		}
-		s, err := cpuSeconds(b)
+		s, err := procstat.CPU(p.pid)
 		if err != nil {
 			return nil, fmt.Errorf("CPU of %s: %w", p.name, err)
 		}
 		out[p.name] = s
 	}
 	return out, nil
-}
-
-// cpuSeconds parses /proc/PID/stat: utime and stime are the 14th and 15th
-// fields, counted in USER_HZ (100 on Linux); the command name before them may
-// hold spaces and parentheses, so fields are counted from the last ')'.
-func cpuSeconds(stat []byte) (float64, error) {
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("no ')' in /proc stat")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc stat: %d fields after the name", len(f))
-	}
-	ut, err1 := strconv.ParseFloat(f[11], 64)
-	st, err2 := strconv.ParseFloat(f[12], 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	return (ut + st) / 100, nil
 }
