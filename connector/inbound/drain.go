@@ -3,7 +3,6 @@ package inbound
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/internal/pump"
@@ -57,9 +56,7 @@ type Drainer struct {
 	batch int
 	loop  *pump.Loop
 
-	mu        sync.Mutex
-	lastError string
-	failing   bool // logged once each way
+	fails pump.Failures // logged once each way
 }
 
 // DrainStatus is what /readyz shows of the inbox.
@@ -88,9 +85,7 @@ func NewDrainer(box Inbox, m *metrics.Metrics, log *slog.Logger, opts DrainOptio
 // Status returns the inbox's last observed state.
 func (d *Drainer) Status() DrainStatus {
 	st := d.loop.Status()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return DrainStatus{Pending: st.Pending, Lag: st.Lag, LastError: d.lastError, Stalled: st.Stalled}
+	return DrainStatus{Pending: st.Pending, Lag: st.Lag, LastError: d.fails.Last(), Stalled: st.Stalled}
 }
 
 // Start runs the drainer until the returned stop is called; stop returns
@@ -170,19 +165,10 @@ func (d *Drainer) count(r store.Drained) {
 }
 
 func (d *Drainer) setFailing(err error) {
-	d.mu.Lock()
-	was := d.failing
-	d.failing = err != nil
-	if err != nil {
-		d.lastError = err.Error()
-	} else {
-		d.lastError = ""
-	}
-	d.mu.Unlock()
-	switch {
-	case err != nil && !was:
+	switch began, ended := d.fails.Note(err); {
+	case began:
 		d.log.Error("receipt inbox: cannot apply receipts; retrying (they stay in the inbox)", "err", err)
-	case err == nil && was:
+	case ended:
 		d.log.Info("receipt inbox: applying receipts again")
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
@@ -115,11 +114,9 @@ type Relay struct {
 	// watches the outbox's size (connector/internal/pump).
 	loop *pump.Loop
 
-	mu        sync.Mutex
-	lastError string
-	// failing is true from a pass with a failed publish to the next pass
-	// that publishes everything it took: logged once each way.
-	failing bool
+	// fails: from a pass with a failed publish to the next pass that
+	// publishes everything it took (logged once each way).
+	fails pump.Failures
 }
 
 // Status is what /readyz shows of the outbox.
@@ -167,9 +164,7 @@ func (w worker) Left(st store.QueueStats) {
 // Status returns the outbox's last observed state.
 func (r *Relay) Status() Status {
 	st := r.loop.Status()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return Status{Pending: st.Pending, Lag: st.Lag, LastError: r.lastError, Stalled: st.Stalled}
+	return Status{Pending: st.Pending, Lag: st.Lag, LastError: r.fails.Last(), Stalled: st.Stalled}
 }
 
 // Run relays until ctx ends (a pass on each cue from the store, after
@@ -314,18 +309,10 @@ func (r *Relay) count(evs []store.Event, p plan, errs []error) {
 
 // noteResult logs the first failure and the recovery, once each.
 func (r *Relay) noteResult(err error, took int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	switch {
-	case err != nil && !r.failing:
-		r.failing = true
-		r.lastError = err.Error()
+	switch began, ended := r.fails.Note(err); {
+	case began:
 		r.log.Warn("publishing events failed; they stay in the outbox and are retried", "events", took, "err", err)
-	case err != nil:
-		r.lastError = err.Error()
-	case r.failing:
-		r.failing = false
-		r.lastError = ""
+	case ended:
 		r.log.Info("publishing events again")
 	}
 }

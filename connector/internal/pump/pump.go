@@ -199,3 +199,33 @@ func (l *Loop) observe(st store.QueueStats) {
 	defer l.mu.Unlock()
 	l.status = Status{Pending: st.Pending, Lag: st.Lag, Stalled: st.Lag > l.opts.StallAfter}
 }
+
+// Failures follows a worker's passes as they fail and recover: the last
+// error (for the status) and the turns, so that a worker logs the first
+// failure and the recovery once each, not every pass of an outage.
+type Failures struct {
+	mu      sync.Mutex
+	failing bool
+	last    string
+}
+
+// Note records a pass's error (nil: it succeeded) and reports whether this
+// pass began a failure or ended one.
+func (f *Failures) Note(err error) (began, ended bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	was := f.failing
+	f.failing = err != nil
+	f.last = ""
+	if err != nil {
+		f.last = err.Error()
+	}
+	return err != nil && !was, err == nil && was
+}
+
+// Last is the last pass's error, "" once a pass succeeded.
+func (f *Failures) Last() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}

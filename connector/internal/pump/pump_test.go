@@ -2,6 +2,7 @@ package pump
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -148,5 +149,22 @@ func TestStatusIsStalledWhenTheOldestRowIsTooOld(t *testing.T) {
 	l.Observe(store.QueueStats{Pending: 4, Lag: 31 * time.Second})
 	if st := l.Status(); !st.Stalled || st.Lag != 31*time.Second {
 		t.Fatalf("%+v", st)
+	}
+}
+
+// Failures reports the first failure and the recovery once each, and keeps
+// the last error until a pass succeeds.
+func TestFailuresReportEachTurnOnce(t *testing.T) {
+	var f Failures
+	boom := errors.New("boom")
+	for i, c := range []struct {
+		err          error
+		began, ended bool
+		last         string
+	}{{nil, false, false, ""}, {boom, true, false, "boom"}, {boom, false, false, "boom"}, {nil, false, true, ""}, {nil, false, false, ""}} {
+		began, ended := f.Note(c.err)
+		if began != c.began || ended != c.ended || f.Last() != c.last {
+			t.Fatalf("pass %d: began %v ended %v last %q; want %v %v %q", i, began, ended, f.Last(), c.began, c.ended, c.last)
+		}
 	}
 }
