@@ -59,14 +59,11 @@ func (s *Store) AppendReceipt(ctx context.Context, rc Receipt) error {
 // drain's cue.
 func (s *Store) Inboxed() <-chan struct{} { return s.inboxed }
 
-// inboxAppenders is how many INSERTs into the inbox may be in flight: one,
-// so that the ids (the drain's order) follow the order of the commits, and
-// a part's receipts are applied in the order they were stored.
-const inboxAppenders = 1
-
 // appendLoop writes the inbox requests: whatever is waiting when the
 // previous INSERT has committed goes in the next (no linger: a lone receipt
-// is written at once, and a busy inbox batches by itself).
+// is written at once, and a busy inbox batches by itself). One loop, one
+// INSERT in flight: the ids (the drain's order) follow the order of the
+// commits, so a part's receipts are applied in the order they were stored.
 func (s *Store) appendLoop() {
 	defer s.done.Done()
 	for first := range s.inbox {

@@ -156,11 +156,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		inbox:   make(chan *inboxRequest, 4*opts.BatchSize),
 		inboxed: make(chan struct{}, 1),
 	}
-	s.done.Add(1 + inboxAppenders + opts.Flushers)
+	s.done.Add(2 + opts.Flushers)
 	go s.collect()
-	for range inboxAppenders {
-		go s.appendLoop()
-	}
+	go s.appendLoop() // one: the inbox's ids follow its commits (inbox.go)
 	for range opts.Flushers {
 		go s.flusher()
 	}
