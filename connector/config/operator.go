@@ -201,6 +201,13 @@ type Quirks struct {
 	// ReceiptAs is how receipts carry their data: text (default), tlv or both.
 	// Informational: the connector reads either.
 	ReceiptAs string `yaml:"receiptAs" json:"receiptAs"`
+	// ReceiptsWithEsmClass0 reads a deliver_sm or data_sm whose esm_class
+	// does not say receipt (and that has no receipted_message_id) as a
+	// receipt when its text matches the receipt grammar (dlr.LooksLikeReceipt),
+	// instead of publishing it as an MO: some SMSCs send every receipt with
+	// esm_class 0. Off by default: an MO that happened to look like a
+	// receipt would then be taken for one.
+	ReceiptsWithEsmClass0 bool `yaml:"receiptsWithEsmClass0" json:"receiptsWithEsmClass0"`
 }
 
 // Credentials say where the operator's SMPP credential (system_id, password,

@@ -32,14 +32,19 @@ type Receipt struct {
 	OperatorID    string     `json:"operatorId"`
 	SMSCMessageID string     `json:"smscMessageId"`
 	Status        dlr.Status `json:"status"` // the receipt status vocabulary: connector/dlr
-	Stat          string     `json:"stat"`
-	Err           string     `json:"err"`
-	PartNumber    int        `json:"partNumber,omitempty"`
-	PartCount     int        `json:"partCount"`
-	PartsReceived int        `json:"partsReceived,omitempty"` // receipts seen so far for a multipart message
-	SubmittedAt   time.Time  `json:"submittedAt,omitzero"`
-	DoneAt        time.Time  `json:"doneAt,omitzero"`
-	ReceivedAt    time.Time  `json:"receivedAt"`
+	// Final is false for an intermediate state (ENROUTE, ACCEPTED: the SMSC
+	// still works on the message; a final receipt follows), true for one
+	// that ends the part's life. The store keeps the same rule
+	// (store.FinalReceiptStatus): what the event says is what it stored.
+	Final         bool      `json:"final"`
+	Stat          string    `json:"stat"`
+	Err           string    `json:"err"`
+	PartNumber    int       `json:"partNumber,omitempty"`
+	PartCount     int       `json:"partCount"`
+	PartsReceived int       `json:"partsReceived,omitempty"` // receipts seen so far for a multipart message
+	SubmittedAt   time.Time `json:"submittedAt,omitzero"`
+	DoneAt        time.Time `json:"doneAt,omitzero"`
+	ReceivedAt    time.Time `json:"receivedAt"`
 }
 
 // Outcome kinds.

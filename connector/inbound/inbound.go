@@ -34,6 +34,10 @@ type Operator struct {
 	// DataCoding0 is the operator's default alphabet (what data_coding 0
 	// means in the MO it sends: gsm7, latin1, ...).
 	DataCoding0 string
+	// ReceiptsWithEsmClass0 takes a deliver_sm or data_sm that does not say
+	// it is a receipt, but whose text matches the receipt grammar, for a
+	// receipt (config.Quirks.ReceiptsWithEsmClass0).
+	ReceiptsWithEsmClass0 bool
 
 	// Receipts after an SMSC restart (connector/store): a receipt is
 	// attributed only to a part answered in the current id epoch and within
@@ -83,22 +87,33 @@ const storeTimeout = 10 * time.Second
 // to the inbox (or publishes an MO) before the deliver_sm_resp goes back, and answers
 // ESME_RX_T_APPN when it could not, so the SMSC delivers it again.
 func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
+	return h.handle(fromDeliverSM(d))
+}
+
+// HandleData is the session's data_sm handler (session.DataHandler): a
+// receipt or an MO an SMSC sends as data_sm is handled exactly as in a
+// deliver_sm, and answered the same way.
+func (h *Handler) HandleData(d *pdu.DataSM) data.CommandStatusType {
+	return h.handle(fromDataSM(d))
+}
+
+func (h *Handler) handle(in incoming) data.CommandStatusType {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	tlvs := make(map[uint16][]byte, len(d.OptionalParameters))
-	for tag, f := range d.OptionalParameters {
-		tlvs[uint16(tag)] = f.Data
+	if !dlr.IsReceipt(in.esmClass, in.tlvs) {
+		return h.handleMO(ctx, in)
 	}
-	msg, _ := d.Message.GetMessageData()
-	if !dlr.IsReceipt(d.EsmClass, tlvs) {
-		return h.handleMO(ctx, d)
-	}
+	return h.handleReceipt(ctx, in)
+}
+
+func (h *Handler) handleReceipt(ctx context.Context, in incoming) data.CommandStatusType {
 	m := h.d.Metrics
-	r, err := dlr.Parse(dlr.Input{EsmClass: d.EsmClass, ShortMessage: msg, TLVs: tlvs})
+	msg := in.text()
+	r, err := dlr.Parse(dlr.Input{EsmClass: in.esmClass, ShortMessage: msg, TLVs: in.tlvs})
 	if err != nil {
 		// Retrying cannot fix it: count it, log it, and let the SMSC move on.
 		m.Receipts.WithLabelValues(h.op.ID, "invalid").Inc()
-		h.log.Warn("unreadable receipt", "err", err, "text", string(msg))
+		h.log.Warn("unreadable receipt", "pdu", in.kind, "err", err, "text", string(msg))
 		return data.ESME_ROK
 	}
 	key, err := h.op.IDRule.Key(r.ID, true)
@@ -170,9 +185,8 @@ func observeLatency(m *metrics.Metrics, mt store.Matched, rc store.Receipt) {
 // before they are answered, so a restart mid-message loses none, and the
 // message is published when its last part arrives; its parts are kept until
 // the publish succeeds (the SMSC delivers the last part again meanwhile).
-func (h *Handler) handleMO(ctx context.Context, d *pdu.DeliverSM) data.CommandStatusType {
-	part := segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters)
-	src, dst := d.SourceAddr.Address(), d.DestAddr.Address()
+func (h *Handler) handleMO(ctx context.Context, in incoming) data.CommandStatusType {
+	part, src, dst := in.part, in.src, in.dst
 	ref, total, seq, segmented, err := segment.Concat(part)
 	var payload []byte
 	if err == nil {

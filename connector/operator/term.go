@@ -31,7 +31,7 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
 	t := &term{}
 	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule,
-		DataCoding0: oc.Encoding.DefaultAlphabet,
+		DataCoding0: oc.Encoding.DefaultAlphabet, ReceiptsWithEsmClass0: oc.Quirks.ReceiptsWithEsmClass0,
 		// The SMSC's ids are handed out on the submitting binds (t.pool,
 		// made below, before any bind starts): their epoch is the ids'.
 		Epoch:          func() time.Time { return t.pool.Epoch() },

@@ -265,8 +265,8 @@ func message(e store.Event) events.Message {
 			CommandStatus: e.CommandStatus, Status: e.Detail, At: e.At.UTC()}}
 	}
 	return events.Message{Receipt: &events.Receipt{MessageID: e.MessageID, OperatorID: e.OperatorID,
-		SMSCMessageID: e.SMSCMessageID, Status: dlr.Status(e.Status), Stat: e.Stat, Err: e.Err,
-		PartNumber: e.Part, PartCount: e.PartCount, PartsReceived: e.PartsReceived,
+		SMSCMessageID: e.SMSCMessageID, Status: dlr.Status(e.Status), Final: store.FinalReceiptStatus(dlr.Status(e.Status)),
+		Stat: e.Stat, Err: e.Err, PartNumber: e.Part, PartCount: e.PartCount, PartsReceived: e.PartsReceived,
 		SubmittedAt: e.SubmittedAt.UTC(), DoneAt: e.DoneAt.UTC(), ReceivedAt: e.At.UTC()}}
 }
 

@@ -159,6 +159,16 @@ type DeliverFunc func(d *pdu.DeliverSM) data.CommandStatusType
 // HandleDeliver calls f.
 func (f DeliverFunc) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType { return f(d) }
 
+// DataHandler is a DeliverHandler that also takes the data_sm a bind
+// receives: some SMSCs send receipts and MO as data_sm (SMPP 3.4 4.7). Its
+// status goes back in data_sm_resp, with the same meaning. A bind whose
+// handler is not a DataHandler refuses data_sm (ESME_RINVCMDID) rather than
+// answering it OK and dropping what it carried.
+type DataHandler interface {
+	DeliverHandler
+	HandleData(d *pdu.DataSM) data.CommandStatusType
+}
+
 // BindType is the kind of bind. (gosmpp's pdu.BindingType has Receiver as
 // its zero value, which makes a poor default.)
 type BindType string
