@@ -116,6 +116,13 @@ func (h *Handler) handleReceipt(ctx context.Context, in incoming) data.CommandSt
 		h.log.Warn("unreadable receipt", "pdu", in.kind, "err", err, "text", string(msg))
 		return data.ESME_ROK
 	}
+	if !r.Final && r.Status.Final() {
+		// An intermediate delivery notification (esm_class 0x20) never ends
+		// the message, whatever its stat says (a temporary failure while
+		// the SMSC retries): stored and published as ENROUTE, with its raw
+		// stat, so that the final receipt that follows is the one that counts.
+		r.Status = dlr.Enroute
+	}
 	key, err := h.op.IDRule.Key(r.ID, true)
 	if err != nil {
 		h.log.Warn("receipt id does not fit the operator's id format; matched as is", "id", r.ID, "err", err)
