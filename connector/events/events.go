@@ -103,6 +103,15 @@ type MO struct {
 	Text        string    `json:"text"`
 	Parts       int       `json:"parts"`
 	ReceivedAt  time.Time `json:"receivedAt"`
+	// An MO whose text cannot be decoded (a data_coding the connector does
+	// not read, such as 8-bit binary 0x04, octets that are not valid in
+	// their alphabet) or whose segmentation is malformed is published all
+	// the same, never dropped: Text is empty, DecodeError says why, and
+	// PayloadBase64 holds its octets (the parts' in order, UDH removed)
+	// with their DataCoding.
+	DecodeError   string `json:"decodeError,omitempty"`
+	DataCoding    *byte  `json:"dataCoding,omitempty"`
+	PayloadBase64 string `json:"payloadBase64,omitempty"`
 }
 
 // Publisher publishes events.
@@ -249,4 +258,12 @@ func (p *Publisher) compare(kind string, v any) error {
 	defer p.mu.Unlock()
 	_, err = p.cmp.Write(append(b, '\n'))
 	return err
+}
+
+// Undecodable marks an MO whose text could not be read: its octets go out
+// as they came, with why.
+func (m *MO) Undecodable(dataCoding byte, octets []byte, why error) {
+	m.Text, m.DecodeError = "", why.Error()
+	m.DataCoding = &dataCoding
+	m.PayloadBase64 = base64.StdEncoding.EncodeToString(octets)
 }

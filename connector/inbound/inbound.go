@@ -11,7 +11,6 @@ package inbound
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
-	"github.com/smpp-connector/smpp-connector/connector/segment"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
@@ -186,80 +184,6 @@ func observeLatency(m *metrics.Metrics, mt store.Matched, rc store.Receipt) {
 	if !mt.SubmittedAt.IsZero() {
 		m.ReceiptLatency.WithLabelValues(rc.OperatorID).Observe(rc.Received.Sub(mt.SubmittedAt).Seconds())
 	}
-}
-
-// handleMO publishes an MO message. The parts of a segmented one are stored
-// before they are answered, so a restart mid-message loses none, and the
-// message is published when its last part arrives; its parts are kept until
-// the publish succeeds (the SMSC delivers the last part again meanwhile).
-func (h *Handler) handleMO(ctx context.Context, in incoming) data.CommandStatusType {
-	part, src, dst := in.part, in.src, in.dst
-	ref, total, seq, segmented, err := segment.Concat(part)
-	var payload []byte
-	if err == nil {
-		payload, err = segment.Payload(part)
-	}
-	if err != nil {
-		// Redelivering it cannot help: count, log, move on.
-		h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
-		h.log.Warn("unreadable MO part", "from", src, "err", err)
-		return data.ESME_ROK
-	}
-	ev := events.MO{OperatorID: h.op.ID, Source: src, Destination: dst, Parts: 1, ReceivedAt: time.Now().UTC()}
-	var msg store.MOMessage
-	if segmented && total > 1 {
-		key := store.MOKey{OperatorID: h.op.ID, Source: src, Destination: dst, Ref: ref, Total: total}
-		res, err := h.d.Store.AddMOPart(ctx, key, store.MOPart{Seq: seq, DataCoding: part.DataCoding, Octets: payload})
-		if errors.Is(err, store.ErrInvalid) {
-			h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
-			h.log.Warn("MO part cannot be stored", "from", src, "ref", ref, "part", seq, "err", err)
-			return data.ESME_ROK
-		}
-		if err != nil {
-			h.log.Error("store MO part; asking the SMSC to deliver it again", "from", src, "ref", ref, "part", seq, "err", err)
-			return data.ESME_RX_T_APPN
-		}
-		if res.Abandoned > 0 {
-			h.d.Metrics.MOIncomplete.WithLabelValues(h.op.ID).Inc()
-			h.log.Warn("MO message never completed: a new one reuses its reference", "from", src, "to", dst, "ref", ref,
-				"parts_received", res.Abandoned, "parts", total)
-		}
-		if res.Duplicate {
-			h.log.Debug("MO part of a message already published: dropped", "from", src, "ref", ref, "part", seq)
-			return data.ESME_ROK
-		}
-		if !res.Complete {
-			return data.ESME_ROK
-		}
-		msg = res.Message
-		frags := make([]segment.Fragment, len(msg.Parts))
-		for i, p := range msg.Parts {
-			frags[i] = segment.Fragment{DataCoding: p.DataCoding, Octets: p.Octets}
-		}
-		ev.Text, err = segment.Join(frags, h.op.DataCoding0)
-		if err != nil {
-			h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
-			h.log.Warn("undecodable MO message dropped", "from", src, "ref", ref, "parts", total, "err", err)
-			h.markPublished(ctx, msg)
-			return data.ESME_ROK
-		}
-		ev.Parts = total
-		ev.ID = fmt.Sprintf("mo:%s:%s:%s:%d:%d:%d", h.op.ID, src, dst, ref, total, msg.FirstReceipt.UnixMicro())
-	} else if ev.Text, err = segment.Decode(part.DataCoding, payload, h.op.DataCoding0); err != nil {
-		h.d.Metrics.MOInvalid.WithLabelValues(h.op.ID).Inc()
-		h.log.Warn("undecodable MO dropped", "from", src, "err", err)
-		return data.ESME_ROK
-	}
-	if err := h.d.Events.MO(ctx, ev); err != nil {
-		h.d.Metrics.PublishErrors.WithLabelValues("mo").Inc()
-		h.log.Error("publish MO; asking the SMSC to deliver it again", "from", src, "err", err)
-		return data.ESME_RX_T_APPN
-	}
-	if ev.ID != "" {
-		h.markPublished(ctx, msg)
-	}
-	h.d.Metrics.MO.WithLabelValues(h.op.ID).Inc()
-	return data.ESME_ROK
 }
 
 // markPublished marks a published message's parts, so that late copies of

@@ -25,7 +25,7 @@ type Metrics struct {
 	DeadLetters       *prometheus.CounterVec   // operator, reason kind
 	Commands          *prometheus.CounterVec   // operator, result (done|bad|retry)
 	MO                *prometheus.CounterVec   // operator
-	MOInvalid         *prometheus.CounterVec   // operator: MO parts or messages that cannot be read (dropped)
+	MOInvalid         *prometheus.CounterVec   // operator: MO whose text cannot be read (published raw)
 	MOIncomplete      *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
 	Owner             *prometheus.GaugeVec     // operator: 1 while this replica owns the operator (binds and sends)
 	Consuming         *prometheus.GaugeVec     // operator: 1 while this replica's consumer delivers commands
@@ -76,7 +76,7 @@ func New() *Metrics {
 		MO: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_total",
 			Help: "Mobile-originated messages reassembled and published."}, []string{"operator"})).(*prometheus.CounterVec),
 		MOInvalid: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_invalid_total",
-			Help: "MO parts or messages that could not be read (malformed UDH, undecodable text): dropped."}, []string{"operator"})).(*prometheus.CounterVec),
+			Help: "MO parts or messages whose text could not be read (malformed UDH, undecodable text): published with their octets and the reason."}, []string{"operator"})).(*prometheus.CounterVec),
 		MOIncomplete: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_incomplete_total",
 			Help: "Segmented MO messages expired because their other parts never came."}, []string{"operator"})).(*prometheus.CounterVec),
 		Owner: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_owner",
