@@ -1,30 +1,38 @@
 // Package dlr parses and normalises SMPP delivery receipts (deliver_sm /
 // data_sm carrying a receipt) as operators actually send them, and turns the
 // SMSC message ids found in submit_sm_resp and in receipts into one comparable
-// key.
+// key. README.md lists every receipt style accepted, with an example of each
+// and the SMSCs that send it; a test parses every example.
 //
 // # Where a receipt's fields come from
 //
 // Parse reads the receipt TLVs first, then the short_message text (or the
-// message_payload TLV when short_message is empty):
+// message_payload TLV when short_message is empty), decoded by the PDU's
+// data_coding (Input.DataCoding; Input.DataCoding0 says what data_coding 0
+// means for the operator: gsm7, latin1 or ascii). Octets that do not decode
+// are read as they are, and ASCII labelled UCS2 is read as ASCII
+// (Receipt.DecodeNote says so): see readText.
 //
 //   - ID: receipted_message_id (0x001E; a C-string, the NUL may be missing)
 //     when present and non-blank, otherwise the text's "id:". A receipt without
 //     either is an error (wrapping ErrNoID). When both are present and differ,
 //     the TLV wins and Receipt.Conflict says so: some operators put the id in
 //     a different format in the text than in the TLV.
-//   - Stat (raw, ASCII letters upper-cased): the text's "stat:", otherwise the SMPP name of
-//     message_state (0x0427).
-//   - Status (normalised): from message_state when it holds a definite state
-//     (1..8 except 7, UNKNOWN), otherwise from the text's stat, otherwise
-//     UNKNOWN. DELIVRD/DELIVERED map to DELIVERED, UNDELIV/UNDELIVERABLE to
-//     UNDELIVERABLE, REJECTD/REJECTED to REJECTED, ACCEPTD/ACCEPTED to
-//     ACCEPTED, EXPIRED, DELETED, ENROUTE and UNKNOWN to themselves, anything
-//     else to UNKNOWN. A text stat that contradicts message_state is reported
-//     in Conflict.
+//   - Stat (raw, ASCII letters upper-cased): the text's "stat:", otherwise a
+//     bare status word of the text (Receipt.BareStat), otherwise the name of
+//     message_state (0x0427; 0 SCHEDULED .. 9 SKIPPED).
+//   - Status (normalised, status.go): from message_state when it holds a
+//     definite state (1..8 except 7 UNKNOWN), otherwise from the text's stat,
+//     otherwise UNKNOWN. message_state 0 (SMPP 5.0 SCHEDULED) is ENROUTE
+//     unless the text has a known stat, which then wins. Normalize maps the
+//     Appendix B stats, the message_state names and what real SMSCs send
+//     instead (BUFFRED, BUFFERD, SCHEDLD: ENROUTE; ACKED: ACCEPTED; FAILED:
+//     UNDELIVERABLE), anything else to UNKNOWN. A text stat that contradicts
+//     message_state is reported in Conflict.
 //   - Err: the text's "err:", otherwise the error code of network_error_code
-//     (0x0423: network type, 2-byte code) as at least three decimal digits; the TLV's
-//     bytes are always kept in NetworkError.
+//     (0x0423: network type, 2-byte code) as at least three decimal digits,
+//     or as written when the SMSC sent three ASCII digits; the TLV's bytes
+//     are always kept in NetworkError.
 //   - Final: the status ends the message's life (everything but ACCEPTED and
 //     ENROUTE), and the esm_class is not an intermediate delivery notification.
 //
@@ -40,11 +48,17 @@
 // keys ignored, any field may be missing except that some id must be found.
 // A value is the first white-space-delimited token after its key (an empty
 // value is allowed when the next known key follows). "text:" takes the rest of
-// the message, spaces and colons included. Dates of 10 (YYMMDDhhmm), 12
+// the message, spaces and colons included. A token outside text: that is a
+// known status word in capitals (DELIVRD, UNDELIV, BUFFRED, ...) stands for
+// the stat when there is no "stat:". Dates of 10 (YYMMDDhhmm), 12
 // (YYMMDDhhmmss) or 14 (YYYYMMDDhhmmss) digits are read as UTC, two-digit
-// years as 20YY; a date that does not parse is kept raw (SubmittedRaw,
-// DoneRaw) and reported as the zero time, not as an error. sub and dlvrd are
-// decimal numbers (0 when absent or not a number).
+// years as 20YY, and SMPP absolute times (YYMMDDhhmmsstnnp) are converted to
+// UTC; a date that does not parse is kept raw (SubmittedRaw, DoneRaw) and
+// reported as the zero time, not as an error. sub and dlvrd are decimal
+// numbers (0 when absent or not a number).
+//
+// LooksLikeReceipt says whether a text without a receipt esm_class is a
+// receipt all the same (an operator quirk, off by default): see looks.go.
 //
 // # Message ids
 //
@@ -57,10 +71,12 @@
 //
 // # Files
 //
-// dlr.go reads a receipt's TLVs and decides its fields (Parse), text.go is
-// the receipt text grammar, status.go the status vocabulary (Status, the
-// stat and message_state mappings: the connector's one list of receipt
-// statuses, stored and published as they are), id.go the message id keys.
+// dlr.go reads a receipt's TLVs and decides its fields (Parse), decode.go
+// decodes the text by data_coding, text.go is the receipt text grammar,
+// looks.go recognises a receipt by its text alone, status.go the status
+// vocabulary (Status, the stat and message_state mappings: the connector's
+// one list of receipt statuses, stored and published as they are), id.go
+// the message id keys.
 package dlr
 
 import (
@@ -100,7 +116,13 @@ var ErrNoID = errors.New("no message id")
 
 // Input is what Parse needs of a deliver_sm or data_sm.
 type Input struct {
-	EsmClass     byte
+	EsmClass byte
+	// DataCoding is the PDU's data_coding: the receipt text (short_message
+	// or message_payload) is decoded by it before it is parsed.
+	DataCoding byte
+	// DataCoding0 is what data_coding 0 means for this operator: "gsm7"
+	// (or ""), "latin1" or "ascii" (config's encoding.defaultAlphabet).
+	DataCoding0  string
 	ShortMessage []byte
 	// TLVs by tag; only the receipt tags and message_payload are read.
 	TLVs map[uint16][]byte
@@ -118,14 +140,23 @@ type Receipt struct {
 	Submitted, Done       time.Time // UTC; zero when absent or not parseable
 	SubmittedRaw, DoneRaw string    // as in the text
 	Sub, Dlvrd            int
-	Text                  string
+	Text                  string // the text's text: value, decoded to UTF-8
 
-	MessageState int    // message_state TLV, 0 if absent
-	NetworkError []byte // network_error_code TLV, nil if absent
-	Source       string // "tlv", "text" or "both": what supplied the fields
+	MessageState    int    // message_state TLV, 0 if absent
+	HasMessageState bool   // the message_state TLV was present (0 is SCHEDULED)
+	NetworkError    []byte // network_error_code TLV, nil if absent
+	Source          string // "tlv", "text" or "both": what supplied the fields
+
+	// BareStat is set when Stat came from a status word of the text that
+	// had no "stat:" key ("... done date:2412011201 DELIVRD err:000").
+	BareStat bool
+	// DecodeNote says how the text was read when it was not as its
+	// data_coding says (see readText); empty otherwise.
+	DecodeNote string
 
 	// Conflict describes a disagreement between the TLVs and the text (id or
-	// status); the TLV's value was used. Empty when they agree.
+	// status); the TLV's value was used, but for message_state 0 next to a
+	// known text stat ("text stat used"). Empty when they agree.
 	Conflict string
 }
 
@@ -155,6 +186,7 @@ func Parse(in Input) (Receipt, error) {
 	}
 	if v, ok := in.TLVs[TagMessageState]; ok && len(v) > 0 {
 		r.MessageState = beInt(v)
+		r.HasMessageState = true
 		tlvUsed = true
 	}
 	if v, ok := in.TLVs[TagNetworkErrorCode]; ok {
@@ -163,16 +195,8 @@ func Parse(in Input) (Receipt, error) {
 	}
 
 	// Then the text.
-	raw := in.ShortMessage
-	if len(trimBytes(raw)) == 0 {
-		if p, ok := in.TLVs[TagMessagePayload]; ok {
-			raw = p
-		}
-	}
-	var t textFields
-	if len(raw) > 0 {
-		t.parse(string(trimBytes(raw)))
-	}
+	t, note := readText(textOctets(in), in.DataCoding, in.DataCoding0)
+	r.DecodeNote = note
 
 	// ID.
 	switch {
@@ -187,41 +211,14 @@ func Parse(in Input) (Receipt, error) {
 		return Receipt{}, noIDError(in, t)
 	}
 
-	// Stat and status.
-	textStatus := Unknown
-	if t.has&hasStat != 0 {
-		r.Stat = upperASCII(t.stat)
-		textStatus = Normalize(r.Stat)
-	}
-	stateStatus := Unknown
-	if r.MessageState != 0 {
-		stateStatus = StateStatus(r.MessageState)
-		if r.Stat == "" {
-			if r.MessageState > 0 && r.MessageState < len(stateNames) {
-				r.Stat = stateNames[r.MessageState]
-			} else {
-				r.Stat = "UNKNOWN"
-			}
-		}
-	}
-	r.Status = textStatus
-	if stateStatus != Unknown {
-		r.Status = stateStatus
-		if t.has&hasStat != 0 && textStatus != stateStatus {
-			c := fmt.Sprintf("text stat %q (%s) differs from message_state %d (%s)", r.Stat, textStatus, r.MessageState, stateStatus)
-			if r.Conflict != "" {
-				c = r.Conflict + "; " + c
-			}
-			r.Conflict = c
-		}
-	}
+	r.statusOf(t)
 	r.Final = r.Status.Final() && in.EsmClass&esmTypeMask != EsmIntermediateNote
 
 	// Err.
 	if t.has&hasErr != 0 {
 		r.Err = t.err
 	} else if len(r.NetworkError) == 3 {
-		r.Err = errCode(int(r.NetworkError[1])<<8 | int(r.NetworkError[2]))
+		r.Err = networkErr(r.NetworkError)
 	}
 
 	// The rest comes only from the text.
@@ -242,6 +239,53 @@ func Parse(in Input) (Receipt, error) {
 		r.Source = SourceText
 	}
 	return r, nil
+}
+
+// statusOf sets Stat, BareStat, Status and Conflict from the text's stat
+// (keyed and not empty, else bare) and message_state. message_state wins when it holds a
+// definite state (1..8 but 7 UNKNOWN), and the text's stat otherwise. State
+// 0 (SMPP 5.0 SCHEDULED) counts only when the text has no known stat:
+// Kannel's smppbox sends it with "stat:BUFFRED", but an SMSC that fills an
+// unset message_state with 0 would otherwise turn every final receipt into
+// ENROUTE, and the message would never end.
+func (r *Receipt) statusOf(t textFields) {
+	textStatus, hasText := Unknown, false
+	switch {
+	case t.stat != "": // an empty "stat:" says nothing
+		r.Stat = upperASCII(t.stat)
+		textStatus, hasText = Normalize(r.Stat), true
+	case t.has&hasBare != 0:
+		r.Stat, r.BareStat = t.bare, true
+		textStatus, hasText = Normalize(r.Stat), true
+	}
+	if !r.HasMessageState {
+		r.Status = textStatus
+		return
+	}
+	if r.Stat == "" {
+		if r.MessageState >= 0 && r.MessageState < len(stateNames) {
+			r.Stat = stateNames[r.MessageState]
+		} else {
+			r.Stat = "UNKNOWN"
+		}
+	}
+	stateStatus := StateStatus(r.MessageState)
+	weak := r.MessageState == 0 && textStatus != Unknown
+	if stateStatus == Unknown || weak {
+		r.Status = textStatus
+	} else {
+		r.Status = stateStatus
+	}
+	if hasText && stateStatus != Unknown && textStatus != stateStatus {
+		c := fmt.Sprintf("text stat %q (%s) differs from message_state %d (%s)", r.Stat, textStatus, r.MessageState, stateStatus)
+		if weak {
+			c += "; text stat used"
+		}
+		if r.Conflict != "" {
+			c = r.Conflict + "; " + c
+		}
+		r.Conflict = c
+	}
 }
 
 func noIDError(in Input, t textFields) error {
@@ -289,6 +333,18 @@ func beInt(b []byte) int {
 		n = n<<8 | int(c)
 	}
 	return n
+}
+
+// networkErr is network_error_code's error code (its last two octets, SMPP
+// 3.4 5.3.2.31) as at least three decimal digits. Some SMSCs send the code
+// as three ASCII digits instead ("000"); Kannel reads those as the code
+// (gw/smsc/smsc_smpp.c, error_from_network_error_code: "a bogous SMSC
+// sending back network_error_code as 3 digit string"), and so does this.
+func networkErr(b []byte) string {
+	if b[0] >= '0' && b[0] <= '9' && b[1] >= '0' && b[1] <= '9' && b[2] >= '0' && b[2] <= '9' {
+		return string(b)
+	}
+	return errCode(int(b[1])<<8 | int(b[2]))
 }
 
 func errCode(n int) string {

@@ -33,15 +33,18 @@ func (s Status) Valid() bool {
 // and ENROUTE.
 func (s Status) Final() bool { return s != Accepted && s != Enroute }
 
-// stateNames maps message_state (SMPP 3.4 5.2.28) to its name.
-var stateNames = [...]string{1: "ENROUTE", 2: "DELIVERED", 3: "EXPIRED", 4: "DELETED",
+// stateNames maps message_state (SMPP 3.4 5.2.28; 0 SCHEDULED and 9 SKIPPED
+// are SMPP 5.0 4.7.15) to its name.
+var stateNames = [...]string{0: "SCHEDULED", 1: "ENROUTE", 2: "DELIVERED", 3: "EXPIRED", 4: "DELETED",
 	5: "UNDELIVERABLE", 6: "ACCEPTED", 7: "UNKNOWN", 8: "REJECTED", 9: "SKIPPED"}
 
-// StateStatus maps a message_state value to a status (SKIPPED and values
-// outside 1..8 are UNKNOWN).
+// StateStatus maps a message_state value to a status. 0 is SMPP 5.0's
+// SCHEDULED (not yet tried: ENROUTE); SKIPPED (9) and values outside 0..8
+// are UNKNOWN. Parse gives state 0 less weight than the others (see
+// statusOf).
 func StateStatus(state int) Status {
 	switch state {
-	case 1:
+	case 0, 1:
 		return Enroute
 	case 2:
 		return Delivered
@@ -59,23 +62,64 @@ func StateStatus(state int) Status {
 	return Unknown
 }
 
-// Normalize maps a stat (any case) to a status.
+// Normalize maps a stat (any case) to a status. Beyond the seven stats of
+// SMPP 3.4 Appendix B and the message_state names, it knows the words real
+// SMSCs send instead; anything else is UNKNOWN (the raw stat is kept in
+// Receipt.Stat).
 func Normalize(stat string) Status {
-	switch {
-	case eqFold(stat, "DELIVRD"), eqFold(stat, "DELIVERED"):
-		return Delivered
-	case eqFold(stat, "UNDELIV"), eqFold(stat, "UNDELIVERABLE"):
-		return Undeliverable
-	case eqFold(stat, "EXPIRED"):
-		return Expired
-	case eqFold(stat, "REJECTD"), eqFold(stat, "REJECTED"):
-		return Rejected
-	case eqFold(stat, "DELETED"):
-		return Deleted
-	case eqFold(stat, "ACCEPTD"), eqFold(stat, "ACCEPTED"):
-		return Accepted
-	case eqFold(stat, "ENROUTE"):
-		return Enroute
+	if w, ok := statWord(stat); ok {
+		return w
 	}
 	return Unknown
+}
+
+// statWords are the stats Normalize knows, upper-case. A bare status word
+// (a token of the text without "stat:") is recognised only if it is one of
+// these.
+var statWords = map[string]Status{
+	// SMPP 3.4 Appendix B / SMPP 5.0 Appendix B abbreviations and the
+	// message_state names (SMPP 3.4 5.2.28), sent by Logica/CMG-style SMSCs
+	// and most aggregators (Vonage, Melrose Labs, ...).
+	"DELIVRD": Delivered, "DELIVERED": Delivered,
+	"UNDELIV": Undeliverable, "UNDELIVERABLE": Undeliverable,
+	"EXPIRED": Expired,
+	"REJECTD": Rejected, "REJECTED": Rejected,
+	"DELETED": Deleted,
+	"ACCEPTD": Accepted, "ACCEPTED": Accepted,
+	"ENROUTE": Enroute,
+	"UNKNOWN": Unknown,
+
+	// Kannel's smppbox sends "stat:BUFFRED" (with message_state 0) for a
+	// message the SMSC has accepted but not delivered (its DLR_SMSC_SUCCESS);
+	// Kannel's own SMPP client (gw/smsc/smsc_smpp.c, handle_dlr) reads
+	// BUFFRED, BUFFERD, ACKED, ACCEPTD and ENROUTE as "buffered", not final.
+	"BUFFRED": Enroute, "BUFFERD": Enroute,
+	"ACKED": Accepted,
+
+	// SMPP 5.0 message_state 0 SCHEDULED; Melrose Labs' SMSC writes it
+	// "SCHEDLD" in the receipt text. Not tried yet: en route.
+	"SCHEDULED": Enroute, "SCHEDLD": Enroute,
+
+	// "stat:FAILED": an SMSC that vumi (Praekelt's SMPP transport) was
+	// connected to sends it, and vumi widened its receipt regex for it (vumi
+	// pull request 897, "we've received stat:FAILED"). A final failure.
+	"FAILED": Undeliverable,
+}
+
+// statWord looks stat up in statWords, ignoring ASCII case, without
+// allocating.
+func statWord(stat string) (Status, bool) {
+	if len(stat) == 0 || len(stat) > len("UNDELIVERABLE") {
+		return "", false
+	}
+	var buf [13]byte
+	for i := 0; i < len(stat); i++ {
+		c := stat[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	s, ok := statWords[string(buf[:len(stat)])]
+	return s, ok
 }

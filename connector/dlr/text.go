@@ -9,6 +9,9 @@ import "time"
 type textFields struct {
 	has                                           uint16
 	id, sub, dlvrd, submit, done, stat, err, text string
+	// bare is the first token outside text: that is a known status word in
+	// capitals (statWords) without a "stat:" key, as some SMSCs write it.
+	bare string
 }
 
 // Which keys were seen (bits of textFields.has).
@@ -22,12 +25,14 @@ const (
 	hasErr
 	hasText
 	hasOther
+	hasBare // a bare status word (textFields.bare)
 )
 
 // parse scans s once: at each token boundary it tries to read a key
 // (word, optional spaces, colon); a value is the next token, or empty if a
 // known key follows; text: takes the rest. Words that are not keys are
-// skipped. The first occurrence of a key wins.
+// skipped, except that the first one that is a status word in capitals is
+// kept as the bare stat. The first occurrence of a key wins.
 func (t *textFields) parse(s string) {
 	i := 0
 	for i < len(s) {
@@ -37,7 +42,12 @@ func (t *textFields) parse(s string) {
 		}
 		k, j := readKey(s, i)
 		if k == 0 {
-			i = skipToken(s, i)
+			e := skipToken(s, i)
+			if t.has&hasBare == 0 && isBareStat(s[i:e]) {
+				t.bare = s[i:e]
+				t.has |= hasBare
+			}
+			i = e
 			continue
 		}
 		if k == hasText {
@@ -137,6 +147,19 @@ func readKey(s string, i int) (uint16, int) {
 	return k, j + 1
 }
 
+// isBareStat reports whether a token is a known status word written in
+// capitals, as SMSCs write stats. Lower-case words are not taken: without
+// its key, "delivered" is more likely prose than a status.
+func isBareStat(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < 'A' || tok[i] > 'Z' {
+			return false
+		}
+	}
+	_, ok := statWord(tok)
+	return ok
+}
+
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func isSpace(c byte) bool {
@@ -227,9 +250,25 @@ func atoi(s string) int {
 	return n
 }
 
-// parseDate parses YYMMDDhhmm, YYMMDDhhmmss or YYYYMMDDhhmmss as UTC; the
-// zero time if s is none of these or not a valid date.
+// parseDate parses YYMMDDhhmm, YYMMDDhhmmss or YYYYMMDDhhmmss as UTC, and
+// the SMPP absolute time format YYMMDDhhmmsstnnp (SMPP 3.4 7.1.1: tenths of
+// a second, then the offset from UTC in quarter hours, "+" ahead of UTC or
+// "-" behind), which some SMSCs put in receipts (smppex issue 46:
+// "submit date:180711070003912+"); the zero time if s is none of these or
+// not a valid date.
 func parseDate(s string) time.Time {
+	if len(s) == 16 && (s[15] == '+' || s[15] == '-') {
+		t := parseDate(s[:12])
+		nn := atoi(s[13:15])
+		if t.IsZero() || s[12] < '0' || s[12] > '9' || (nn == 0 && s[13:15] != "00") || nn > 48 {
+			return time.Time{}
+		}
+		off := time.Duration(nn) * 15 * time.Minute
+		if s[15] == '+' {
+			off = -off
+		}
+		return t.Add(off)
+	}
 	var d [14]int
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' || i >= len(d) {

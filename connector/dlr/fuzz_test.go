@@ -1,0 +1,132 @@
+package dlr
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// fuzzAlphabets are the data_coding 0 alphabets FuzzParse picks from; the
+// last is one the decoder does not know.
+var fuzzAlphabets = []string{"", "gsm7", "latin1", "ascii", "ebcdic"}
+
+// receiptStyles are the fuzz seeds: every style the README lists and the
+// deviations the tests cover.
+var receiptStyles = []string{
+	"id:1234567 sub:001 dlvrd:001 submit date:2401151230 done date:2401151231 stat:DELIVRD err:000 text:Hello world",
+	"Id:12D687 Sub:001 Dlvrd:000 Submit date:240115123005 Done date:2401151231 Stat:UNDELIV Err:001 Text:Hello",
+	"id:abc stat:ACCEPTD err:000",
+	"  id: 1 sub : 001 submit  date: 2401151230 stat :  delivrd\terr: text:  a:b:c",
+	"id: stat: err:",
+	"submit date:20240115123005 done_date:9999999999",
+	"",
+	"id:1526758174 submit date:1701240904 done date:1701240904 stat:DELIVRD err:000 text:hellow",
+	"id:1298d520-b783-49d9-87af-643d7bf13304 submit date:2411051159 done date:2411051159 stat:DELIVRD err:00",
+	"id:rdwjwxns18krxr9936ey96ymcw sub:000 dlvrd:000 submit date:180711070003912+ done date:180711070000012+ stat:UNDELIV err:000",
+	"id:123 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 DELIVRD err:000 text:x",
+	"id:77 sub:001 dlvrd:000 submit date:2412011200 done date:2412011200 stat:BUFFRED err:000 text:",
+	"id:7 stat:ACKED err:null text:H\x1belloworld",
+	"id: 5 stat: ok",
+	"paid:5 stat:pending err:0",
+}
+
+func FuzzParse(f *testing.F) {
+	for i, s := range receiptStyles {
+		for _, dc := range []byte{0, 3, 8} {
+			sm := []byte(s)
+			if dc == 8 {
+				sm = ucs2(s)
+			}
+			f.Add(byte(0x04), dc, byte(i), sm, []byte("1234567\x00"), i%2 == 0, []byte{byte(i % 10)}, []byte{3, 0, byte(i)}, []byte(nil))
+		}
+		f.Add(byte(0x00), byte(8), byte(0), []byte(nil), []byte(nil), false, []byte(nil), []byte("034"), ucs2(s))
+	}
+	f.Fuzz(func(t *testing.T, esm, dc, alphabet byte, sm, tlvID []byte, withID bool, state, nec, payload []byte) {
+		m := map[uint16][]byte{}
+		if withID {
+			m[TagReceiptedMessageID] = tlvID
+		}
+		if len(state) > 0 {
+			m[TagMessageState] = state
+		}
+		if len(nec) > 0 {
+			m[TagNetworkErrorCode] = nec
+		}
+		if len(payload) > 0 {
+			m[TagMessagePayload] = payload
+		}
+		dc0 := fuzzAlphabets[int(alphabet)%len(fuzzAlphabets)]
+		in := Input{EsmClass: esm, DataCoding: dc, DataCoding0: dc0, ShortMessage: sm, TLVs: m}
+		looks := in.LooksLikeReceipt()
+		r, err := Parse(in)
+		if err != nil {
+			if !errors.Is(err, ErrNoID) {
+				t.Fatalf("error %v does not wrap ErrNoID", err)
+			}
+			if looks {
+				t.Fatalf("LooksLikeReceipt but Parse fails: %v", err)
+			}
+			return
+		}
+		if r.ID == "" {
+			t.Fatal("no error but empty ID")
+		}
+		if !r.Status.Valid() {
+			t.Fatalf("status %q is not a normalised status", r.Status)
+		}
+		if r.Final && (!r.Status.Final() || esm&esmTypeMask == EsmIntermediateNote) {
+			t.Fatalf("final receipt with status %s, esm_class %#x", r.Status, esm)
+		}
+		if r.Source != SourceTLV && r.Source != SourceText && r.Source != SourceBoth {
+			t.Fatalf("source %q", r.Source)
+		}
+		if strings.ContainsAny(r.Stat, "abcdefghijklmnopqrstuvwxyz") {
+			t.Fatalf("stat %q is not upper-cased", r.Stat)
+		}
+		if r.BareStat {
+			if _, ok := statWord(r.Stat); !ok {
+				t.Fatalf("bare stat %q is not a status word", r.Stat)
+			}
+		}
+		if r.HasMessageState != (len(state) > 0) {
+			t.Fatalf("HasMessageState %v with state %x", r.HasMessageState, state)
+		}
+		if (!r.Submitted.IsZero() && r.Submitted.Location() != time.UTC) || (!r.Done.IsZero() && r.Done.Location() != time.UTC) {
+			t.Fatal("dates not in UTC")
+		}
+		if r.Sub < 0 || r.Dlvrd < 0 {
+			t.Fatalf("negative counts %d %d", r.Sub, r.Dlvrd)
+		}
+		// Text decoded as its data_coding says is UTF-8.
+		decodable := dc == 1 || dc == 3 || dc == 8 || dc == 0 && dc0 != "ebcdic"
+		if r.DecodeNote == "" && decodable && !utf8.ValidString(r.Text) {
+			t.Fatalf("text %q decoded without a note is not UTF-8", r.Text)
+		}
+	})
+}
+
+func FuzzLooksLikeReceipt(f *testing.F) {
+	for _, s := range receiptStyles {
+		f.Add(s)
+	}
+	for _, s := range []string{"id:5 stat:DELIVRD", "order id:123 was DELIVERED", "id:5 err:0 delivered", "hi text:id:5 stat:DELIVRD err:000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if !LooksLikeReceipt(text) {
+			return
+		}
+		r, err := Parse(Input{ShortMessage: []byte(text)})
+		if err != nil {
+			t.Fatalf("LooksLikeReceipt(%q) but Parse: %v", text, err)
+		}
+		if r.ID == "" || r.Stat == "" {
+			t.Fatalf("LooksLikeReceipt(%q) but id %q stat %q", text, r.ID, r.Stat)
+		}
+		if _, ok := statWord(r.Stat); !ok {
+			t.Fatalf("LooksLikeReceipt(%q) with stat %q that is no status word", text, r.Stat)
+		}
+	})
+}

@@ -1,0 +1,286 @@
+package dlr
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+)
+
+// ucs2 encodes s as UTF-16BE.
+func ucs2(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return b
+}
+
+// check is the part of a Receipt a style test cares about.
+type check struct {
+	id, stat, err, text string
+	status              Status
+	final, bare         bool
+	note                string // substring of DecodeNote; "" means DecodeNote must be empty
+	conflict            string // substring of Conflict; "" means none
+}
+
+func (c check) verify(t *testing.T, r Receipt) {
+	t.Helper()
+	if r.ID != c.id || r.Stat != c.stat || r.Status != c.status || r.Final != c.final || r.BareStat != c.bare {
+		t.Errorf("got id %q stat %q status %s final %v bare %v, want id %q stat %q status %s final %v bare %v",
+			r.ID, r.Stat, r.Status, r.Final, r.BareStat, c.id, c.stat, c.status, c.final, c.bare)
+	}
+	if c.err != "" && r.Err != c.err {
+		t.Errorf("err %q, want %q", r.Err, c.err)
+	}
+	if c.text != "" && r.Text != c.text {
+		t.Errorf("text %q, want %q", r.Text, c.text)
+	}
+	if (c.note == "") != (r.DecodeNote == "") || !strings.Contains(r.DecodeNote, c.note) {
+		t.Errorf("decode note %q, want one containing %q", r.DecodeNote, c.note)
+	}
+	if (c.conflict == "") != (r.Conflict == "") || !strings.Contains(r.Conflict, c.conflict) {
+		t.Errorf("conflict %q, want one containing %q", r.Conflict, c.conflict)
+	}
+}
+
+const std = "id:1234567 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 stat:DELIVRD err:000 text:"
+
+func TestParseDataCoding(t *testing.T) {
+	le := func(b []byte) []byte { // UTF-16BE to LE
+		out := append([]byte(nil), b...)
+		for i := 0; i+1 < len(out); i += 2 {
+			out[i], out[i+1] = out[i+1], out[i]
+		}
+		return out
+	}
+	delivered := check{id: "1234567", stat: "DELIVRD", status: Delivered, final: true}
+	with := func(c check, text, note string) check { c.text, c.note = text, note; return c }
+	tests := []struct {
+		name string
+		in   Input
+		want check
+	}{
+		{"ucs2", Input{DataCoding: 8, ShortMessage: ucs2(std + "Привет мир")}, with(delivered, "Привет мир", "")},
+		{"ucs2 with BOM", Input{DataCoding: 8, ShortMessage: append([]byte{0xFE, 0xFF}, ucs2(std+"hi")...)}, with(delivered, "hi", "")},
+		{"ucs2 little-endian with BOM", Input{DataCoding: 8, ShortMessage: append([]byte{0xFF, 0xFE}, le(ucs2(std+"hé"))...)},
+			with(delivered, "hé", "UTF-16LE")},
+		{"ucs2 surrogate pair in text", Input{DataCoding: 8, ShortMessage: ucs2(std + "ok 😀")}, with(delivered, "ok 😀", "")},
+		{"ucs2 trailing NUL", Input{DataCoding: 8, ShortMessage: append(ucs2(std+"x"), 0, 0)}, with(delivered, "x", "")},
+		{"ascii text labelled ucs2", Input{DataCoding: 8, ShortMessage: []byte(std + "x")},
+			with(delivered, "x", "data_coding 0x08 but the text is ASCII")},
+		{"ascii text of odd length labelled ucs2", Input{DataCoding: 8, ShortMessage: []byte(std + "ab")},
+			with(delivered, "ab", "odd length")},
+		{"ucs2 in message_payload", Input{DataCoding: 8, TLVs: tlvs(TagMessagePayload, ucs2(std+"payload ü"))}, with(delivered, "payload ü", "")},
+		{"latin-1", Input{DataCoding: 3, ShortMessage: []byte(std + "caf\xe9")}, with(delivered, "café", "")},
+		{"data_coding 0 as latin-1", Input{DataCoding0: "latin1", ShortMessage: []byte(std + "\xc5se")}, with(delivered, "Åse", "")},
+		{"data_coding 0 as ascii", Input{DataCoding0: "ascii", ShortMessage: []byte(std + "a_b@c")}, with(delivered, "a_b@c", "")},
+		{"data_coding 0 as ascii, octet above 0x7F", Input{DataCoding0: "ascii", ShortMessage: []byte(std + "\xe9")},
+			with(delivered, "\xe9", "not ASCII")},
+		{"ia5", Input{DataCoding: 1, ShortMessage: []byte(std + "x")}, with(delivered, "x", "")},
+		// php-smpp issue 70: the SMSC copies the GSM septets of the
+		// message into text:, here "H€llo" (escape 0x1B 0x65 is €).
+		{"gsm7 text with escape", Input{ShortMessage: []byte(std + "H\x1belloworld")}, with(delivered, "H€lloworld", "")},
+		{"gsm7 text with basic-table symbols", Input{ShortMessage: []byte(std + "\x00\x11\x5b")}, with(delivered, "@_Ä", "")},
+		{"gsm7 text octet above 0x7F", Input{ShortMessage: []byte(std + "caf\xe9")}, with(delivered, "caf\xe9", "not a septet")},
+		{"binary data_coding", Input{DataCoding: 4, ShortMessage: []byte(std + "x")}, with(delivered, "x", "not supported")},
+		{"unknown data_coding 0 alphabet", Input{DataCoding0: "ebcdic", ShortMessage: []byte(std + "\xe9")},
+			with(delivered, "\xe9", "unknown")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.want.verify(t, r)
+		})
+	}
+}
+
+// Under GSM 7-bit the fields are read as ASCII: an id with _ @ $ stays as
+// the SMSC's submit_sm_resp gave it, and a tab stays white space.
+func TestParseGSMFieldsStayASCII(t *testing.T) {
+	r, err := Parse(Input{ShortMessage: []byte("id:ab_c@d$1\tstat:DELIVRD\terr:000 text:x_y")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check{id: "ab_c@d$1", stat: "DELIVRD", err: "000", status: Delivered, final: true, text: "x§y"}.verify(t, r)
+}
+
+func TestParseIntermediateStates(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Input
+		want check
+	}{
+		// Kannel smppbox: DLR_SMSC_SUCCESS is sent as stat:BUFFRED with
+		// message_state 0.
+		{"kannel smppbox BUFFRED", Input{EsmClass: 4, ShortMessage: []byte("id:77 sub:001 dlvrd:000 submit date:2412011200 done date:2412011200 stat:BUFFRED err:000 text:"),
+			TLVs: tlvs(TagReceiptedMessageID, "77", TagMessageState, 0)},
+			check{id: "77", stat: "BUFFRED", status: Enroute}},
+		{"BUFFERD spelling", Input{ShortMessage: []byte("id:77 stat:BUFFERD err:000")}, check{id: "77", stat: "BUFFERD", status: Enroute}},
+		{"ACKED", Input{ShortMessage: []byte("id:77 stat:ACKED err:000")}, check{id: "77", stat: "ACKED", status: Accepted}},
+		{"ACCEPTD", Input{ShortMessage: []byte("id:77 stat:ACCEPTD err:000")}, check{id: "77", stat: "ACCEPTD", status: Accepted}},
+		{"SCHEDLD", Input{ShortMessage: []byte("id:77 stat:SCHEDLD err:000")}, check{id: "77", stat: "SCHEDLD", status: Enroute}},
+		{"message_state 0 alone is SCHEDULED", Input{TLVs: tlvs(TagReceiptedMessageID, "77", TagMessageState, 0)},
+			check{id: "77", stat: "SCHEDULED", status: Enroute}},
+		{"message_state 1", Input{TLVs: tlvs(TagReceiptedMessageID, "77", TagMessageState, 1)},
+			check{id: "77", stat: "ENROUTE", status: Enroute}},
+		{"message_state 6", Input{TLVs: tlvs(TagReceiptedMessageID, "77", TagMessageState, 6)},
+			check{id: "77", stat: "ACCEPTED", status: Accepted}},
+		// An SMSC that leaves message_state 0 on final receipts must not
+		// turn them into ENROUTE: the text's known stat wins.
+		{"message_state 0 with a final text stat", Input{ShortMessage: []byte("id:77 stat:DELIVRD"),
+			TLVs: tlvs(TagMessageState, 0)},
+			check{id: "77", stat: "DELIVRD", status: Delivered, final: true, conflict: "text stat used"}},
+		{"message_state 0 with an unknown text stat", Input{ShortMessage: []byte("id:77 stat:NOSUCH"),
+			TLVs: tlvs(TagMessageState, 0)},
+			check{id: "77", stat: "NOSUCH", status: Enroute, conflict: "differs from message_state 0"}},
+		{"message_state 2 with an intermediate text stat", Input{ShortMessage: []byte("id:77 stat:BUFFRED"),
+			TLVs: tlvs(TagMessageState, 2)},
+			check{id: "77", stat: "BUFFRED", status: Delivered, final: true, conflict: "differs from message_state 2"}},
+		{"FAILED", Input{ShortMessage: []byte("id:77 stat:FAILED err:034")}, check{id: "77", stat: "FAILED", status: Undeliverable, final: true}},
+		{"intermediate notification esm_class", Input{EsmClass: 0x20, ShortMessage: []byte("id:77 stat:UNDELIV")},
+			check{id: "77", stat: "UNDELIV", status: Undeliverable}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.want.verify(t, r)
+		})
+	}
+}
+
+func TestParseBareStatus(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       check
+	}{
+		{"between done date and err", "id:123 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 DELIVRD err:000 text:x",
+			check{id: "123", stat: "DELIVRD", err: "000", status: Delivered, final: true, bare: true, text: "x"}},
+		{"at the end", "id:123 sub:001 dlvrd:000 submit date:2412011200 done date:2412011201 err:001 UNDELIV",
+			check{id: "123", stat: "UNDELIV", err: "001", status: Undeliverable, final: true, bare: true}},
+		{"full word", "id:123 submit date:2412011200 done date:2412011201 EXPIRED", check{id: "123", stat: "EXPIRED", status: Expired, final: true, bare: true}},
+		{"intermediate", "id:123 err:000 BUFFRED", check{id: "123", stat: "BUFFRED", status: Enroute, bare: true}},
+		{"keyed stat wins over a bare word", "id:123 DELIVRD stat:UNDELIV err:000", check{id: "123", stat: "UNDELIV", status: Undeliverable, final: true}},
+		{"lower case is not a bare stat", "id:123 err:000 delivered", check{id: "123", status: Unknown, final: true}},
+		{"inside text: is not a bare stat", "id:123 err:000 text:DELIVRD", check{id: "123", status: Unknown, final: true, text: "DELIVRD"}},
+		{"first bare word wins", "id:123 ENROUTE DELIVRD", check{id: "123", stat: "ENROUTE", status: Enroute, bare: true}},
+		{"empty stat: gives way to a bare word", "id:123 stat: err:000 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"value of a key is not bare", "id:DELIVRD err:000", check{id: "DELIVRD", status: Unknown, final: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte(tt.text)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.want.verify(t, r)
+		})
+	}
+}
+
+func TestParseVendorDeviations(t *testing.T) {
+	t.Run("SMPP absolute dates", func(t *testing.T) {
+		// smppex issue 46.
+		r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte("id:rdwjwxns18krxr9936ey96ymcw sub:000 dlvrd:000 submit date:180711070003912+ done date:180711070000012+ stat:UNDELIV err:000")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := utc(2018, 7, 11, 4, 0, 3); !r.Submitted.Equal(want) {
+			t.Errorf("submitted %v, want %v", r.Submitted, want)
+		}
+		if r.SubmittedRaw != "180711070003912+" || r.Status != Undeliverable {
+			t.Errorf("%+v", r)
+		}
+	})
+	dates := map[string]time.Time{
+		"180711070003912+": utc(2018, 7, 11, 4, 0, 3),
+		"180711070003904-": utc(2018, 7, 11, 8, 0, 3),
+		"180711070003000+": utc(2018, 7, 11, 7, 0, 3),
+		"180711070003049+": {}, // beyond 12 hours
+		"1807110700030x0+": {},
+		"180711070003900R": {}, // relative time is no date
+		"181311070003900+": {},
+	}
+	for s, want := range dates {
+		if got := parseDate(s); !got.Equal(want) {
+			t.Errorf("parseDate(%q) = %v, want %v", s, got, want)
+		}
+	}
+	t.Run("network_error_code as ASCII digits", func(t *testing.T) {
+		// Kannel, error_from_network_error_code: "a bogous SMSC sending
+		// back network_error_code as 3 digit string".
+		r, err := Parse(Input{TLVs: tlvs(TagReceiptedMessageID, "1", TagNetworkErrorCode, "034")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Err != "034" {
+			t.Errorf("err %q", r.Err)
+		}
+	})
+	t.Run("err:null", func(t *testing.T) {
+		// vumi pull request 873: "we see values like err:null".
+		r, err := Parse(Input{ShortMessage: []byte("id:1 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 stat:DELIVRD err:null text:")})
+		if err != nil || r.Err != "null" || r.Status != Delivered {
+			t.Errorf("%+v %v", r, err)
+		}
+	})
+}
+
+func TestLooksLikeReceipt(t *testing.T) {
+	yes := []string{
+		std + "hello",
+		"id:1526758174 submit date:1701240904 done date:1701240904 stat:DELIVRD err:000 text:hellow", // jsmpp issue 62
+		"id:0654354026 submit date:2302101454 done date:2302101454 stat:DELIVRD err:000",             // jsmpp issue 67
+		"id:1298d520-b783-49d9-87af-643d7bf13304 submit date:2411051159 done date:2411051159 stat:DELIVRD err:00",
+		"id:123 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 DELIVRD err:000 text:x",
+		"ID:77 SUB:001 DLVRD:001 STAT:delivrd ERR:000",
+		"id:7 err:0 stat:BUFFRED",
+		"  id: 7   stat : UNDELIV   err : 001  ",
+	}
+	no := []string{
+		"",
+		"hello",
+		"id: 5 stat: ok",                         // no status word
+		"id: 5 stat: ok err: 1",                  // no status word
+		"id:5 stat:DELIVRD",                      // nothing else a receipt carries (Jasmin: a receipt)
+		"paid:5 stat:DELIVRD err:000",            // "paid" is not "id" (Jasmin: a receipt)
+		"order id:123 was DELIVERED",             // no third field
+		"id:5 err:0 delivered",                   // lower-case bare word
+		"id:5 stat:pending err:000",              // not a status word (Jasmin: a receipt)
+		"stat:DELIVRD err:000 sub:001 dlvrd:001", // no id
+		"id: stat:DELIVRD err:000",               // empty id
+		"id:5 stat:DELIVRD err: sub: dlvrd:",     // no value in the third fields
+		"hi text:id:5 stat:DELIVRD err:000",      // all inside text:
+		"id:5 text: stat:DELIVRD err:000",        // the fields after text: are text
+	}
+	for _, s := range yes {
+		if !LooksLikeReceipt(s) {
+			t.Errorf("LooksLikeReceipt(%q) = false, want true", s)
+		}
+		if _, err := Parse(Input{ShortMessage: []byte(s)}); err != nil {
+			t.Errorf("%q looks like a receipt but Parse fails: %v", s, err)
+		}
+	}
+	for _, s := range no {
+		if LooksLikeReceipt(s) {
+			t.Errorf("LooksLikeReceipt(%q) = true, want false", s)
+		}
+	}
+	// On Input: decoded as Parse decodes.
+	if !(Input{DataCoding: 8, ShortMessage: ucs2(std)}).LooksLikeReceipt() {
+		t.Error("UCS2 receipt not recognised")
+	}
+	if !(Input{DataCoding: 8, TLVs: tlvs(TagMessagePayload, ucs2(std))}).LooksLikeReceipt() {
+		t.Error("UCS2 receipt in message_payload not recognised")
+	}
+	if (Input{DataCoding: 8, ShortMessage: ucs2("id: 5 stat: ok")}).LooksLikeReceipt() {
+		t.Error("UCS2 MO taken for a receipt")
+	}
+}
