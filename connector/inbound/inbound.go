@@ -98,16 +98,21 @@ func (h *Handler) HandleData(d *pdu.DataSM) data.CommandStatusType {
 func (h *Handler) handle(in incoming) data.CommandStatusType {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if !dlr.IsReceipt(in.esmClass, in.tlvs) {
+	rin := dlr.Input{EsmClass: in.esmClass, DataCoding: in.dataCoding, DataCoding0: h.op.DataCoding0,
+		ShortMessage: in.text(), TLVs: in.tlvs}
+	if !dlr.IsReceipt(in.esmClass, in.tlvs) && !(h.op.ReceiptsWithEsmClass0 && rin.LooksLikeReceipt()) {
 		return h.handleMO(ctx, in)
 	}
-	return h.handleReceipt(ctx, in)
+	return h.handleReceipt(ctx, in, rin)
 }
 
-func (h *Handler) handleReceipt(ctx context.Context, in incoming) data.CommandStatusType {
+func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input) data.CommandStatusType {
 	m := h.d.Metrics
-	msg := in.text()
-	r, err := dlr.Parse(dlr.Input{EsmClass: in.esmClass, ShortMessage: msg, TLVs: in.tlvs})
+	msg := rin.ShortMessage
+	if len(msg) == 0 { // data_sm, or a deliver_sm with its text in message_payload
+		msg = in.tlvs[dlr.TagMessagePayload]
+	}
+	r, err := dlr.Parse(rin)
 	if err != nil {
 		// Retrying cannot fix it: count it, log it, and let the SMSC move on.
 		m.Receipts.WithLabelValues(h.op.ID, "invalid").Inc()
@@ -120,6 +125,9 @@ func (h *Handler) handleReceipt(ctx context.Context, in incoming) data.CommandSt
 		// the SMSC retries): stored and published as ENROUTE, with its raw
 		// stat, so that the final receipt that follows is the one that counts.
 		r.Status = dlr.Enroute
+	}
+	if r.DecodeNote != "" {
+		h.log.Info("receipt text not read as its data_coding says", "id", r.ID, "data_coding", in.dataCoding, "note", r.DecodeNote)
 	}
 	key, err := h.op.IDRule.Key(r.ID, true)
 	if err != nil {

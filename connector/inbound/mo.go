@@ -35,12 +35,20 @@ func readMO(in incoming) moRead {
 	if err == nil {
 		r.payload, err = segment.Payload(in.part)
 	}
+	if err == nil && in.dataCodingUnknown {
+		// gosmpp keeps no trace of a data_coding it does not know: its
+		// parts could not be joined or decoded faithfully.
+		err = errUnknownDataCoding
+	}
 	if err != nil {
 		r.malformed, r.segmented = err, false
 		r.payload = rawOctets(in.part)
 	}
 	return r
 }
+
+// errUnknownDataCoding: the data_coding is not one the SMPP library reads.
+var errUnknownDataCoding = errors.New("data_coding is not one the connector reads (0-4, 6-8); its value is lost")
 
 // rawOctets is a part's user data as it came (UDH included).
 func rawOctets(p segment.Part) []byte {
@@ -62,6 +70,9 @@ func (h *Handler) handleMO(ctx context.Context, in incoming) data.CommandStatusT
 	ev := events.MO{OperatorID: h.op.ID, Source: r.src, Destination: r.dst, Parts: 1, ReceivedAt: time.Now().UTC()}
 	var msg store.MOMessage
 	switch {
+	case errors.Is(r.malformed, errUnknownDataCoding):
+		h.undecodable(&ev, r.part.DataCoding, r.payload, r.malformed)
+		ev.DataCoding = nil // unknown, not 0
 	case r.malformed != nil:
 		h.undecodable(&ev, r.part.DataCoding, r.payload, fmt.Errorf("segmentation: %w", r.malformed))
 	case r.segmented && r.total > 1:

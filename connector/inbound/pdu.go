@@ -20,6 +20,9 @@ type incoming struct {
 	kind       string
 	esmClass   byte
 	dataCoding byte
+	// dataCodingUnknown: a deliver_sm's data_coding is one gosmpp does not
+	// know (it keeps no trace of its value, and part.DataCoding reads 0).
+	dataCodingUnknown bool
 	src, dst   string
 	// part is the message as segment reads it: short_message (its UDH
 	// included) for a deliver_sm, nothing for a data_sm (its text is in
@@ -33,6 +36,7 @@ func fromDeliverSM(d *pdu.DeliverSM) incoming {
 	in := incoming{kind: kindDeliverSM, esmClass: d.EsmClass, src: d.SourceAddr.Address(), dst: d.DestAddr.Address(),
 		part: segment.FromShortMessage(d.EsmClass, &d.Message, d.OptionalParameters), tlvs: tlvMap(d.OptionalParameters)}
 	in.dataCoding = in.part.DataCoding
+	in.dataCodingUnknown = d.Message.Encoding() == nil
 	return in
 }
 
