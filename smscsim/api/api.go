@@ -53,7 +53,8 @@ type MO struct {
 type Operator struct {
 	ID       string    `json:"id"`
 	Addr     string    `json:"addr"`
-	Down     bool      `json:"down"` // listener held down by a fault (outage, refuse_bind tcp)
+	Down     bool      `json:"down"`          // listener held down by a fault (outage, refuse_bind tcp)
+	TLS      bool      `json:"tls,omitempty"` // the listener speaks TLS
 	Profile  Profile   `json:"profile"`
 	Accounts []Account `json:"accounts"`
 	Sessions int       `json:"sessions"`
@@ -70,6 +71,7 @@ type Account struct {
 // Profile is an operator's protocol quirks (see smscsim/profile).
 type Profile struct {
 	Name                string    `json:"name,omitempty"`
+	Style               string    `json:"style,omitempty"`
 	MessageID           IDFormat  `json:"messageId"`
 	ReceiptMessageID    *IDFormat `json:"receiptMessageId,omitempty"`
 	Receipt             Receipt   `json:"receipt"`
@@ -86,10 +88,14 @@ type IDFormat struct {
 
 // Receipt describes the delivery receipts an operator sends.
 type Receipt struct {
-	Carry    string `json:"carry,omitempty"`
-	Text     string `json:"text,omitempty"`
-	ESMClass *byte  `json:"esmClass,omitempty"`
-	Parts    string `json:"parts,omitempty"`
+	Carry                string   `json:"carry,omitempty"`
+	Text                 string   `json:"text,omitempty"`
+	ESMClass             *byte    `json:"esmClass,omitempty"`
+	Parts                string   `json:"parts,omitempty"`
+	PDU                  string   `json:"pdu,omitempty"`
+	DataCoding           byte     `json:"dataCoding,omitempty"`
+	Intermediate         []string `json:"intermediate,omitempty"`
+	IntermediateESMClass *byte    `json:"intermediateEsmClass,omitempty"`
 }
 
 // Duration reads and writes "1.5s"; it also reads a number of seconds.

@@ -37,13 +37,17 @@ type env struct {
 
 // start runs a simulator with operators acme (accounts shop, other) and beta
 // (account b) on random ports, and the control API over httptest.
-func start(t *testing.T, token string) *env {
+// mutate adjusts the config.
+func start(t *testing.T, token string, mutate ...func(*server.Config)) *env {
 	t.Helper()
 	cfg := server.Config{Seed: 3, Operators: []server.OperatorConfig{
 		{ID: "acme", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{
 			{SystemID: "shop", Password: "test", TPS: 100}, {SystemID: "other", Password: "test"}}},
 		{ID: "beta", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "b", Password: "test"}}},
 	}}
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	sim, err := server.New(cfg, quiet())
 	if err != nil {
 		t.Fatal(err)

@@ -218,7 +218,7 @@ func (a *API) operator(w http.ResponseWriter, r *http.Request) (*server.Operator
 // --- operators
 
 func (a *API) operatorInfo(op *server.Operator, sessions []server.SessionInfo) Operator {
-	o := Operator{ID: op.ID(), Addr: op.Addr(), Down: op.Down(), Profile: op.Profile(), Accounts: []Account{}}
+	o := Operator{ID: op.ID(), Addr: op.Addr(), Down: op.Down(), TLS: op.TLS(), Profile: op.Profile(), Accounts: []Account{}}
 	queued := op.QueueDepth()
 	for _, acc := range op.Accounts() {
 		a := Account{SystemID: acc, Queued: queued[acc]}

@@ -18,7 +18,8 @@ import (
 type Operator struct {
 	ID       string          `json:"id"`
 	Addr     string          `json:"addr"`
-	Down     bool            `json:"down"` // listener held down by a fault (outage, refuse_bind tcp)
+	Down     bool            `json:"down"`          // listener held down by a fault (outage, refuse_bind tcp)
+	TLS      bool            `json:"tls,omitempty"` // the listener speaks TLS
 	Profile  profile.Profile `json:"profile"`
 	Accounts []Account       `json:"accounts"`
 	Sessions int             `json:"sessions"`

@@ -23,9 +23,10 @@ import (
 func TestWireTypesMatchAPI(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
 	esm := byte(8)
-	prof := profile.Profile{Name: "p", MessageID: profile.IDFormat{Format: "padded", Width: 12},
+	prof := profile.Profile{Name: "p", Style: "s", MessageID: profile.IDFormat{Format: "padded", Width: 12},
 		ReceiptMessageID: &profile.IDFormat{Format: "hex"}, DataCoding0: "latin1",
-		Receipt:             profile.Receipt{Carry: "tlv", Text: "short", ESMClass: &esm, Parts: "last"},
+		Receipt: profile.Receipt{Carry: "tlv", Text: "short", ESMClass: &esm, Parts: "last",
+			PDU: "data_sm", DataCoding: 8, Intermediate: []string{"ENROUTE"}, IntermediateESMClass: &esm},
 		EnquireLinkInterval: profile.Duration{D: 30 * time.Second}, IdleTimeout: profile.Duration{D: time.Minute}}
 	spec := faults.Spec{Name: "n", Type: "throttle", Probability: 0.5,
 		Match: faults.Match{Operator: "o", Account: "a", DestinationPrefix: "44", Command: "submit_sm"}, Params: json.RawMessage(`{"tps":5}`)}
@@ -41,7 +42,7 @@ func TestWireTypesMatchAPI(t *testing.T) {
 		{"spec empty", faults.Spec{}, &api.Spec{}},
 		{"mo", faults.MO{Account: "a", Source: "s", Dest: "d", Text: "t", Encoding: "ucs2", Segmentation: "sar"}, &api.MO{}},
 		{"mo empty", faults.MO{}, &api.MO{}},
-		{"operator", Operator{ID: "o", Addr: "x:1", Down: true, Profile: prof, Accounts: []Account{{SystemID: "a", Sessions: 1, Queued: 2}}, Sessions: 3}, &api.Operator{}},
+		{"operator", Operator{ID: "o", Addr: "x:1", Down: true, TLS: true, Profile: prof, Accounts: []Account{{SystemID: "a", Sessions: 1, Queued: 2}}, Sessions: 3}, &api.Operator{}},
 		{"operator empty", Operator{}, &api.Operator{}},
 		{"fault", Fault{Spec: spec, Hits: 4, Added: at, MO: &MOProgress{Sent: 1, Errors: 2, LastError: "x"}}, &api.Fault{}},
 		{"fault empty", Fault{}, &api.Fault{}},

@@ -7,12 +7,18 @@ package profile
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/smpp-connector/smpp-connector/smscsim/receipt"
 )
 
 // Profile is one operator's set of quirks.
 type Profile struct {
 	Name string `json:"name,omitempty" yaml:"name"`
+	// Style starts the profile from a named MNO style (Styles, README.md);
+	// every field set beside it overrides the style's.
+	Style string `json:"style,omitempty" yaml:"style"`
 	// MessageID is the format of the id in submit_sm_resp.
 	MessageID IDFormat `json:"messageId" yaml:"messageId"`
 	// ReceiptMessageID is the format of the same id inside receipts; empty means
@@ -35,12 +41,27 @@ type Receipt struct {
 	Carry string `json:"carry,omitempty" yaml:"carry"`
 	// Text is the text variant: standard, seconds (dates with seconds),
 	// capitalized ("Id:", "Stat:"...), no_text (no "text:" field), short (id, stat
-	// and err only).
+	// and err only), bare (the status word without its "stat:" key).
 	Text string `json:"text,omitempty" yaml:"text"`
 	// ESMClass of the receipt deliver_sm (0x04 by the spec; some send 0x00 or 0x08).
+	// With 0 the receipt looks like an MO but for its text (and its TLVs
+	// unless carry is text).
 	ESMClass *byte `json:"esmClass,omitempty" yaml:"esmClass"`
 	// Parts: each, first or last: which parts of a concatenated message get a receipt.
 	Parts string `json:"parts,omitempty" yaml:"parts"`
+	// PDU is the command receipts go in: deliver_sm (default) or data_sm
+	// (SMPP 3.4 4.7: no short_message, the text goes in message_payload).
+	PDU string `json:"pdu,omitempty" yaml:"pdu"`
+	// DataCoding of the receipt text: 0 (default: the dataCoding0 alphabet),
+	// 3 (Latin-1) or 8 (UCS2, UTF-16BE).
+	DataCoding byte `json:"dataCoding,omitempty" yaml:"dataCoding"`
+	// Intermediate lists the intermediate receipts sent, in order, before the
+	// final one: SCHEDULED, ENROUTE, ACCEPTD, BUFFRED, ACKED (default none).
+	Intermediate []string `json:"intermediate,omitempty" yaml:"intermediate"`
+	// IntermediateESMClass is the esm_class of intermediate receipts: 0x04
+	// (default, as many SMSCs send them) or 0x20 (intermediate delivery
+	// notification, the spec's way).
+	IntermediateESMClass *byte `json:"intermediateEsmClass,omitempty" yaml:"intermediateEsmClass"`
 }
 
 // Carry values.
@@ -48,6 +69,12 @@ const (
 	CarryText = "text"
 	CarryTLV  = "tlv"
 	CarryBoth = "both"
+)
+
+// PDU values.
+const (
+	PDUDeliverSM = "deliver_sm"
+	PDUDataSM    = "data_sm"
 )
 
 // Parts values.
@@ -58,15 +85,19 @@ const (
 )
 
 // Text variants.
-var textVariants = map[string]bool{"standard": true, "seconds": true, "capitalized": true, "no_text": true, "short": true}
+var textVariants = map[string]bool{"standard": true, "seconds": true, "capitalized": true, "no_text": true, "short": true, "bare": true}
 
 // Default returns the most common SMSC behaviour.
 func Default() Profile {
 	return Profile{Name: "default", MessageID: IDFormat{Format: IDDecimal}}
 }
 
-// WithDefaults fills empty fields.
+// WithDefaults fills empty fields: from the style first, if there is one,
+// then with the most common SMSC behaviour.
 func (p Profile) WithDefaults() Profile {
+	if st, ok := styles[p.Style]; ok {
+		p = overlay(st.Profile, p)
+	}
 	if p.Name == "" {
 		p.Name = "default"
 	}
@@ -85,6 +116,13 @@ func (p Profile) WithDefaults() Profile {
 	}
 	if p.Receipt.Parts == "" {
 		p.Receipt.Parts = PartsEach
+	}
+	if p.Receipt.PDU == "" {
+		p.Receipt.PDU = PDUDeliverSM
+	}
+	if p.Receipt.IntermediateESMClass == nil {
+		v := byte(0x04)
+		p.Receipt.IntermediateESMClass = &v
 	}
 	if p.DataCoding0 == "" {
 		p.DataCoding0 = "gsm7"
@@ -107,8 +145,28 @@ func (p Profile) Validate() error {
 	default:
 		return fmt.Errorf("receipt.carry: %q is not one of text, tlv, both", p.Receipt.Carry)
 	}
+	if p.Style != "" {
+		if _, ok := styles[p.Style]; !ok {
+			return fmt.Errorf("style: %q is not one of %s", p.Style, strings.Join(StyleNames(), ", "))
+		}
+	}
 	if p.Receipt.Text != "" && !textVariants[p.Receipt.Text] {
-		return fmt.Errorf("receipt.text: %q is not one of standard, seconds, capitalized, no_text, short", p.Receipt.Text)
+		return fmt.Errorf("receipt.text: %q is not one of standard, seconds, capitalized, no_text, short, bare", p.Receipt.Text)
+	}
+	switch p.Receipt.PDU {
+	case "", PDUDeliverSM, PDUDataSM:
+	default:
+		return fmt.Errorf("receipt.pdu: %q is not one of deliver_sm, data_sm", p.Receipt.PDU)
+	}
+	switch p.Receipt.DataCoding {
+	case 0, 3, 8:
+	default:
+		return fmt.Errorf("receipt.dataCoding: %d is not one of 0 (dataCoding0 alphabet), 3 (Latin-1), 8 (UCS2)", p.Receipt.DataCoding)
+	}
+	for i, stat := range p.Receipt.Intermediate {
+		if !receipt.Intermediate(stat) {
+			return fmt.Errorf("receipt.intermediate[%d]: %q is not one of %s", i, stat, strings.Join(receipt.IntermediateStats(), ", "))
+		}
 	}
 	switch p.Receipt.Parts {
 	case "", PartsEach, PartsFirst, PartsLast:

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -45,12 +46,17 @@ func TestIDFormats(t *testing.T) {
 
 func TestValidateNamesField(t *testing.T) {
 	cases := map[string]Profile{
-		"messageId":        {MessageID: IDFormat{Format: "octal"}},
-		"receiptMessageId": {ReceiptMessageID: &IDFormat{Format: "x"}},
-		"receipt.carry":    {Receipt: Receipt{Carry: "pigeon"}},
-		"receipt.text":     {Receipt: Receipt{Text: "fancy"}},
-		"receipt.parts":    {Receipt: Receipt{Parts: "middle"}},
-		"dataCoding0":      {DataCoding0: "ebcdic"},
+		"messageId":               {MessageID: IDFormat{Format: "octal"}},
+		"receiptMessageId":        {ReceiptMessageID: &IDFormat{Format: "x"}},
+		"receipt.carry":           {Receipt: Receipt{Carry: "pigeon"}},
+		"receipt.text":            {Receipt: Receipt{Text: "fancy"}},
+		"receipt.parts":           {Receipt: Receipt{Parts: "middle"}},
+		"dataCoding0":             {DataCoding0: "ebcdic"},
+		"style":                   {Style: "nokia-1998"},
+		"receipt.pdu":             {Receipt: Receipt{PDU: "submit_sm"}},
+		"receipt.dataCoding: 4":   {Receipt: Receipt{DataCoding: 4}},
+		"receipt.intermediate[1]": {Receipt: Receipt{Intermediate: []string{"ENROUTE", "DELIVRD"}}},
+		"receipt.intermediate[0]": {Receipt: Receipt{Intermediate: []string{"enroute"}}},
 	}
 	for field, p := range cases {
 		err := p.Validate()
@@ -60,6 +66,72 @@ func TestValidateNamesField(t *testing.T) {
 	}
 	if err := Default().WithDefaults().Validate(); err != nil {
 		t.Fatal(err)
+	}
+	good := Profile{Receipt: Receipt{PDU: PDUDataSM, DataCoding: 8, Text: "bare",
+		Intermediate: []string{"SCHEDULED", "ENROUTE", "ACCEPTD", "BUFFRED", "ACKED"}}}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	p := Profile{}.WithDefaults()
+	if p.Receipt.PDU != PDUDeliverSM || p.Receipt.DataCoding != 0 || p.Receipt.Intermediate != nil ||
+		p.Receipt.IntermediateESMClass == nil || *p.Receipt.IntermediateESMClass != 0x04 {
+		t.Fatalf("%+v", p.Receipt)
+	}
+}
+
+func TestStyleIsOverriddenField(t *testing.T) {
+	p := Profile{Style: "kannel-smppbox"}.WithDefaults()
+	if p.Name != "kannel-smppbox" || strings.Join(p.Receipt.Intermediate, ",") != "BUFFRED,ACKED" || p.Receipt.Carry != CarryBoth {
+		t.Fatalf("%+v", p)
+	}
+	// Fields set beside the style win; an empty list turns the style's off.
+	p = Profile{Style: "kannel-smppbox", Name: "mine", Receipt: Receipt{Intermediate: []string{}, PDU: PDUDataSM}}.WithDefaults()
+	if p.Name != "mine" || len(p.Receipt.Intermediate) != 0 || p.Receipt.PDU != PDUDataSM || p.Style != "kannel-smppbox" {
+		t.Fatalf("%+v", p)
+	}
+	for _, name := range StyleNames() {
+		if err := (Profile{Style: name}).WithDefaults().Validate(); err != nil {
+			t.Errorf("style %s: %v", name, err)
+		}
+	}
+}
+
+// overlay lists the fields by hand: every field of Profile and Receipt that a
+// profile sets must win over the style's, so a field added later and
+// forgotten there fails here.
+func TestOverlayKnowsEveryField(t *testing.T) {
+	var over Profile
+	fill(reflect.ValueOf(&over).Elem())
+	got := overlay(Profile{}, over)
+	if !reflect.DeepEqual(got, over) {
+		t.Fatalf("overlay dropped a field:\n got %+v\nwant %+v", got, over)
+	}
+}
+
+// fill sets every field of v to a non-zero value.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			fill(v.Field(i))
+		}
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint8:
+		v.SetUint(7)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem())
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(v.Index(0))
+	default:
+		panic("fill: " + v.Kind().String())
 	}
 }
 

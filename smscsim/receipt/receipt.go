@@ -19,12 +19,33 @@ const (
 	Accepted      = "ACCEPTD"
 	Unknown       = "UNKNOWN"
 	Enroute       = "ENROUTE"
+	// Scheduled is SMPP 5.0's name for message_state 0 (SMPP 3.4 leaves 0
+	// unnamed); some SMSCs report it before the first delivery attempt.
+	Scheduled = "SCHEDULED"
+	// Buffered and Acked are not in any SMPP version: Kannel's smppbox sends
+	// them as intermediate receipts (the message is buffered at the SMSC, or
+	// acknowledged by the upstream SMSC).
+	Buffered = "BUFFRED"
+	Acked    = "ACKED"
 )
 
-// messageStates maps a stat to the message_state TLV value (SMPP 3.4 5.2.28).
+// messageStates maps a stat to the message_state TLV value (SMPP 3.4 5.2.28,
+// SCHEDULED from SMPP 5.0). BUFFRED and ACKED have no state of their own:
+// they are sent as ENROUTE and ACCEPTED, the nearest standard states.
 var messageStates = map[string]byte{
-	Enroute: 1, Delivered: 2, Expired: 3, Deleted: 4, Undeliverable: 5, Accepted: 6, Unknown: 7, Rejected: 8,
+	Scheduled: 0, Enroute: 1, Delivered: 2, Expired: 3, Deleted: 4, Undeliverable: 5, Accepted: 6, Unknown: 7, Rejected: 8,
+	Buffered: 1, Acked: 6,
 }
+
+// intermediate are the stats that do not end the message's life.
+var intermediate = map[string]bool{Scheduled: true, Enroute: true, Accepted: true, Buffered: true, Acked: true}
+
+// IntermediateStats lists, in a stable order, the stats an SMSC may report
+// before the final one (profile receipt.intermediate).
+func IntermediateStats() []string { return []string{Scheduled, Enroute, Accepted, Buffered, Acked} }
+
+// Intermediate reports whether stat is one of IntermediateStats.
+func Intermediate(stat string) bool { return intermediate[stat] }
 
 // KnownStat reports whether s is a receipt stat.
 func KnownStat(s string) bool { _, ok := messageStates[s]; return ok }
@@ -37,8 +58,9 @@ func MessageState(stat string) byte {
 	return 7
 }
 
-// Final reports whether a stat ends the message's life (everything but ENROUTE and ACCEPTD).
-func Final(stat string) bool { return stat != Enroute && stat != Accepted }
+// Final reports whether a stat ends the message's life (everything but the
+// intermediate stats: SCHEDULED, ENROUTE, ACCEPTD, BUFFRED, ACKED).
+func Final(stat string) bool { return !intermediate[stat] }
 
 // Receipt is what the SMSC knows about a message when it reports on it.
 type Receipt struct {
@@ -52,8 +74,17 @@ type Receipt struct {
 }
 
 // Render renders the receipt's short_message in the given variant:
-// standard, seconds, capitalized, no_text or short. It appends by hand rather
-// than through fmt: it runs once per receipt.
+// standard, seconds, capitalized, no_text, short or bare. It appends by hand
+// rather than through fmt: it runs once per receipt.
+//
+// bare is the standard text with the status word on its own, without the
+// "stat:" key ("... done date:2412011201 DELIVRD err:000 text:..."), as issue
+// 9 reports some vendors send. No public capture of it was found to cite (the
+// receipts quoted on Jasmin's, cloudhopper's and Nexmo's pages all keep the
+// keys; cloudhopper-smpp issue #105 is an SMSC that dropped another key,
+// "sub:"), so it follows the issue's example: it is the style that a parser
+// keyed on "stat:" loses while a parser that looks for a known 7-letter status
+// word before "err:" keeps.
 func (r Receipt) Render(variant string) string {
 	return string(r.Append(make([]byte, 0, 160), variant))
 }
@@ -83,7 +114,11 @@ func (r Receipt) Append(b []byte, variant string) []byte {
 	b = append3(append(b, keys[2]...), r.Dlvr)
 	b = appendDate(append(b, keys[3]...), r.Submitted.UTC(), secs)
 	b = appendDate(append(b, keys[4]...), r.Done.UTC(), secs)
-	b = append(append(b, keys[5]...), r.Stat...)
+	if variant == "bare" {
+		b = append(append(b, ' '), r.Stat...)
+	} else {
+		b = append(append(b, keys[5]...), r.Stat...)
+	}
 	b = append(append(b, keys[6]...), errc...)
 	if variant != "no_text" {
 		b = append(append(b, keys[7]...), first20(r.Original)...)

@@ -16,6 +16,7 @@ func TestTextVariants(t *testing.T) {
 		"capitalized": "Id:12d687 Sub:001 Dlvrd:001 Submit date:2611261001 Done date:2611261001 Stat:DELIVRD Err:000 Text:Hello world, this is",
 		"no_text":     "id:12d687 sub:001 dlvrd:001 submit date:2611261001 done date:2611261001 stat:DELIVRD err:000",
 		"short":       "id:12d687 stat:DELIVRD err:000",
+		"bare":        "id:12d687 sub:001 dlvrd:001 submit date:2611261001 done date:2611261001 DELIVRD err:000 text:Hello world, this is",
 	}
 	for v, want := range cases {
 		if got := r.Render(v); got != want {
@@ -42,6 +43,16 @@ func TestMessageStateAndNetworkError(t *testing.T) {
 	}
 	if Final(Enroute) || !Final(Undeliverable) {
 		t.Fatal("final")
+	}
+	// Intermediate stats: SMPP 5.0's SCHEDULED is 0; Kannel's BUFFRED and
+	// ACKED have no state of their own and go as ENROUTE and ACCEPTED.
+	for stat, want := range map[string]byte{Scheduled: 0, Enroute: 1, Accepted: 6, Buffered: 1, Acked: 6} {
+		if MessageState(stat) != want || Final(stat) || !Intermediate(stat) {
+			t.Errorf("%s: state %d final %v", stat, MessageState(stat), Final(stat))
+		}
+	}
+	if len(IntermediateStats()) != 5 || Intermediate(Delivered) {
+		t.Fatal("intermediate stats")
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ type Operator struct {
 	sim  *Sim
 	cfg  OperatorConfig
 	prof profile.Profile
+	tls  *tls.Config // nil: plaintext
 
 	accounts map[string]*account
 	store    *msgStore
@@ -85,6 +87,9 @@ func (op *Operator) Addr() string {
 	return op.addr
 }
 
+// TLS reports whether the listener speaks TLS.
+func (op *Operator) TLS() bool { return op.tls != nil }
+
 // Profile is the operator's quirk profile with defaults applied.
 func (op *Operator) Profile() profile.Profile { return op.prof }
 
@@ -108,6 +113,9 @@ func (op *Operator) listenLocked() error {
 	ln, err := net.Listen("tcp", op.addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", op.addr, err)
+	}
+	if op.tls != nil {
+		ln = tls.NewListener(ln, op.tls)
 	}
 	op.ln, op.addr = ln, ln.Addr().String()
 	op.acceptWG.Add(1)

@@ -11,6 +11,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/receipt"
+	"github.com/smpp-connector/smpp-connector/smscsim/smstext"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
 )
 
@@ -136,7 +137,11 @@ func (op *Operator) planReceipts(m *message) []plannedReceipt {
 
 // dispatchReceipt sends a planned receipt now, or after its delay. With via
 // set (early receipts on a receiving bind) it goes straight to that bind.
+// The profile's intermediate receipts go first, at once: an SMSC reports
+// the message buffered or en route when it takes it, and final when the
+// delivery ends.
 func (op *Operator) dispatchReceipt(pr *plannedReceipt, via *session) {
+	op.sendIntermediate(pr.msg, via)
 	if pr.act.Delay > 0 && !pr.act.Early {
 		op.accounts[pr.msg.account].scheduled.Add(1)
 		op.sched.at(time.Now().Add(pr.act.Delay), *pr)
@@ -145,29 +150,50 @@ func (op *Operator) dispatchReceipt(pr *plannedReceipt, via *session) {
 	op.deliverReceipt(pr, via)
 }
 
+// sendIntermediate sends one receipt per intermediate stat of the profile,
+// in order, each its own PDU. They do not change the message's state.
+func (op *Operator) sendIntermediate(m *message, via *session) {
+	stats := op.prof.Receipt.Intermediate
+	if len(stats) == 0 {
+		return
+	}
+	acc := op.accounts[m.account]
+	now := time.Now()
+	for _, stat := range stats {
+		op.sendReceipt(acc, &outbound{pdu: op.receiptPDU(m, stat, "000", now, true), receipt: true, msgID: m.id}, via)
+		op.sim.stats.add(op.cfg.ID, m.account, "receipt_intermediate", stat)
+	}
+}
+
 func (op *Operator) deliverReceipt(pr *plannedReceipt, via *session) {
 	now := time.Now()
 	stat := op.finish(pr.msg, pr.act.Stat, now)
 	acc := op.accounts[pr.msg.account]
-	ob := &outbound{pdu: op.receiptPDU(pr.msg, stat, pr.act.Err, now), receipt: true, msgID: pr.msg.id}
+	ob := &outbound{pdu: op.receiptPDU(pr.msg, stat, pr.act.Err, now, false), receipt: true, msgID: pr.msg.id}
 	for i := 0; i < max(pr.act.Copies, 1); i++ {
-		if via != nil {
-			// Early receipt on the submitting bind: bypass the queue so it is on
-			// the wire before the resp.
-			seq := via.nextSeq()
-			select {
-			case via.dwin <- struct{}{}:
-				via.pmu.Lock()
-				via.pending[seq] = inflight{ob, time.Now()}
-				via.pmu.Unlock()
-			default:
-			}
-			via.send(ob.pdu.Append(nil, seq))
-			continue
-		}
-		op.enqueue(acc, ob)
+		op.sendReceipt(acc, ob, via)
 	}
 	op.sim.stats.addN(op.cfg.ID, pr.msg.account, "receipt", stat, uint64(max(pr.act.Copies, 1)))
+}
+
+// sendReceipt queues a receipt for the account's receivers or, with via set,
+// sends it down that bind at once.
+func (op *Operator) sendReceipt(acc *account, ob *outbound, via *session) {
+	if via == nil {
+		op.enqueue(acc, ob)
+		return
+	}
+	// Early receipt on the submitting bind: bypass the queue so it is on
+	// the wire before the resp.
+	seq := via.nextSeq()
+	select {
+	case via.dwin <- struct{}{}:
+		via.pmu.Lock()
+		via.pending[seq] = inflight{ob, time.Now()}
+		via.pmu.Unlock()
+	default:
+	}
+	via.send(ob.pdu.Append(nil, seq))
 }
 
 // finish moves the message to its final state, unless cancel_sm got there first.
@@ -180,21 +206,28 @@ func (op *Operator) finish(m *message, stat string, now time.Time) string {
 	return m.state
 }
 
-// receiptPDU renders a receipt as the operator's profile says.
-func (op *Operator) receiptPDU(m *message, stat, errc string, now time.Time) wire.DeliverSM {
+// receiptPDU renders a receipt as the operator's profile says: in deliver_sm
+// or data_sm, its text in the profile's receipt data_coding, with the
+// intermediate esm_class for an intermediate one.
+func (op *Operator) receiptPDU(m *message, stat, errc string, now time.Time, intermediate bool) wire.DeliverSM {
 	p := op.prof
 	rid := p.ReceiptID().Render(m.num)
+	esm := *p.Receipt.ESMClass
+	if intermediate {
+		esm = *p.Receipt.IntermediateESMClass
+	}
 	d := wire.DeliverSM{
-		SrcTON: m.dst.Ton(), SrcNPI: m.dst.Npi(), Src: m.dst.Address(),
+		AsDataSM: p.Receipt.PDU == profile.PDUDataSM,
+		SrcTON:   m.dst.Ton(), SrcNPI: m.dst.Npi(), Src: m.dst.Address(),
 		DstTON: m.src.Ton(), DstNPI: m.src.Npi(), Dst: m.src.Address(),
-		EsmClass: *p.Receipt.ESMClass,
+		EsmClass: esm, DataCoding: p.Receipt.DataCoding,
 	}
 	r := receipt.Receipt{ID: rid, Submitted: m.submitted, Done: now, Stat: stat, Err: errc, Original: m.text}
 	if stat == receipt.Delivered {
 		r.Dlvr = 1
 	}
 	if p.Receipt.Carry != profile.CarryTLV {
-		d.Message = r.Append(make([]byte, 0, 160), p.Receipt.Text)
+		d.Message = smstext.EncodeLossy(r.Append(make([]byte, 0, 160), p.Receipt.Text), receiptAlphabet(p))
 	}
 	if p.Receipt.Carry != profile.CarryText {
 		d.TLVs = []wire.TLV{
@@ -203,7 +236,30 @@ func (op *Operator) receiptPDU(m *message, stat, errc string, now time.Time) wir
 			{Tag: uint16(pdu.TagNetworkErrorCode), Value: r.NetworkErrorCode()},
 		}
 	}
+	if !d.AsDataSM && len(d.Message) > maxShortMessage {
+		// A UCS2 receipt with a long id outgrows short_message: it goes in
+		// message_payload instead (SMPP 3.4 allows it in deliver_sm), never
+		// cut short.
+		d.TLVs = append([]wire.TLV{{Tag: wire.TagMessagePayload, Value: d.Message}}, d.TLVs...)
+		d.Message = nil
+	}
 	return d
+}
+
+// maxShortMessage is the most short_message holds (sm_length is one octet,
+// and SMPP 3.4 5.2.21 caps short_message at 254 octets).
+const maxShortMessage = 254
+
+// receiptAlphabet is the alphabet of the receipt's data_coding: UCS2 for 8,
+// Latin-1 for 3, the operator's dataCoding0 alphabet for 0.
+func receiptAlphabet(p profile.Profile) string {
+	switch p.Receipt.DataCoding {
+	case smstext.DCUCS2:
+		return "ucs2"
+	case smstext.DCLatin1:
+		return smstext.AlphabetLatin1
+	}
+	return p.DataCoding0
 }
 
 // scheduler releases delayed receipts at their due time.

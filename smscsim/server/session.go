@@ -2,6 +2,8 @@ package server
 
 import (
 	"bufio"
+	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -92,6 +94,14 @@ func (s *session) info() SessionInfo {
 }
 
 func (s *session) run() {
+	if err := s.handshake(); err != nil {
+		// Not a session yet: nothing was bound, nothing is pending.
+		s.op.sim.log.Warn("tls handshake failed", "operator", s.op.cfg.ID, "session", s.id, "remote", s.remote, "err", err)
+		s.op.sim.stats.add(s.op.cfg.ID, "", "tls_handshake", "failed")
+		s.conn.Close()
+		s.op.forget(s)
+		return
+	}
 	s.lastRecv.Store(time.Now().UnixNano())
 	s.wg.Add(2)
 	go s.writeLoop()
@@ -104,6 +114,23 @@ func (s *session) run() {
 	if st, acc := s.bound(); st != stateOpen {
 		acc.binds.Add(-1)
 	}
+}
+
+// tlsHandshakeTimeout bounds a TLS handshake, so that a peer that connects
+// and says nothing does not hold a goroutine.
+const tlsHandshakeTimeout = 10 * time.Second
+
+// handshake runs the TLS handshake up front on a TLS listener's connection,
+// so that a failure (a plaintext client, a client certificate the CA did
+// not sign) is told apart from a session that ended, and counted.
+func (s *session) handshake() error {
+	tc, ok := s.conn.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tlsHandshakeTimeout)
+	defer cancel()
+	return tc.HandshakeContext(ctx)
 }
 
 // send queues bytes for the writer; it gives up once the session is closed.
@@ -308,9 +335,10 @@ func (s *session) malformed(h pdu.Header, err error, status data.CommandStatusTy
 // handleResponse processes the ESME's answers to what we sent.
 func (s *session) handleResponse(h pdu.Header) {
 	switch h.CommandID {
-	case data.DELIVER_SM_RESP, data.GENERIC_NACK:
+	case data.DELIVER_SM_RESP, data.DATA_SM_RESP, data.GENERIC_NACK:
 		// Unlike gosmpp, a generic_nack is matched to its request by sequence
-		// number, so it frees the window slot too.
+		// number, so it frees the window slot too. A data_sm (a receipt sent
+		// as data_sm) is answered by data_sm_resp and takes the same path.
 		s.pmu.Lock()
 		in, ok := s.pending[h.SequenceNumber]
 		delete(s.pending, h.SequenceNumber)
@@ -321,7 +349,7 @@ func (s *session) handleResponse(h pdu.Header) {
 		}
 		<-s.dwin
 		ob := in.ob
-		if h.CommandID == data.DELIVER_SM_RESP {
+		if h.CommandID != data.GENERIC_NACK {
 			s.op.sim.DeliverResp.Add(time.Since(in.sent))
 		}
 		kind := "receipt"
@@ -329,6 +357,11 @@ func (s *session) handleResponse(h pdu.Header) {
 			kind = "mo"
 		}
 		s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), kind+"_resp", wire.StatusName(h.CommandStatus))
+		if want := ob.pdu.Command() | data.GENERIC_NACK; h.CommandID != data.GENERIC_NACK && h.CommandID != want {
+			// A deliver_sm_resp to a data_sm (or the reverse): taken as the
+			// answer, as SMSCs do, but counted so that a test can see it.
+			s.op.sim.stats.add(s.op.cfg.ID, s.accountID(), kind+"_resp", "mismatched "+wire.CommandName(h.CommandID))
+		}
 		if h.CommandStatus != data.ESME_ROK && temporary(h.CommandStatus) {
 			// The ESME asked us to try again later, as an SMSC would.
 			_, acc := s.bound()

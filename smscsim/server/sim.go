@@ -66,6 +66,13 @@ func New(cfg Config, log *slog.Logger) (*Sim, error) {
 	for _, oc := range cfg.Operators {
 		oc.withDefaults()
 		op := newOperator(s, oc)
+		if oc.TLS != nil {
+			conf, err := oc.TLS.build()
+			if err != nil {
+				return nil, fmt.Errorf("operator %q: tls.%w", oc.ID, err)
+			}
+			op.tls = conf
+		}
 		s.ops[oc.ID] = op
 		s.order = append(s.order, oc.ID)
 		for _, a := range oc.Accounts {

@@ -5,6 +5,7 @@ package smpptest
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"testing"
 	"time"
@@ -33,6 +34,28 @@ func Dial(t testing.TB, addr string) *Raw {
 	}
 	t.Cleanup(func() { c.Close() })
 	return &Raw{t: t, Conn: c, r: bufio.NewReader(c)}
+}
+
+// DialTLS connects to a TLS listener (see smscsim/tlstest for a CA to trust)
+// and completes the handshake, or fails the test.
+func DialTLS(t testing.TB, addr string, conf *tls.Config) *Raw {
+	t.Helper()
+	c, err := TryDialTLS(addr, conf)
+	if err != nil {
+		t.Fatalf("dial tls %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &Raw{t: t, Conn: c, r: bufio.NewReader(c)}
+}
+
+// TryDialTLS connects and runs the TLS handshake, returning its error (a
+// test that expects the handshake to fail).
+func TryDialTLS(addr string, conf *tls.Config) (*tls.Conn, error) {
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr, conf)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // NextSeq returns a fresh sequence number.

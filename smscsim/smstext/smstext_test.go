@@ -128,3 +128,50 @@ func TestReassembleRefusesIncomplete(t *testing.T) {
 		t.Error("UDH with a wrong length accepted")
 	}
 }
+
+// The fast path of EncodeLossy copies ASCII it believes reads the same in the
+// alphabet: the library's own table must agree, character by character.
+func TestEncodeLossyFastPathAgreesWithTable(t *testing.T) {
+	for _, alphabet := range []string{AlphabetGSM7, AlphabetLatin1, AlphabetASCII} {
+		for c := 0; c < 0x80; c++ {
+			s := string(rune(c))
+			if !sameInAlphabet([]byte(s), alphabet) {
+				continue
+			}
+			want, err := EncodeAlphabet(s, alphabet)
+			if err != nil || len(want) != 1 || want[0] != byte(c) {
+				t.Errorf("%s: %q is copied as 0x%02X but encodes as % X (%v)", alphabet, s, c, want, err)
+			}
+		}
+	}
+}
+
+func TestEncodeLossy(t *testing.T) {
+	for _, c := range []struct {
+		text, alphabet string
+		want           []byte
+	}{
+		{"id:1 stat:DELIVRD", AlphabetGSM7, []byte("id:1 stat:DELIVRD")},
+		{"a@b_c€", AlphabetGSM7, []byte{'a', 0x00, 'b', 0x11, 'c', 0x1B, 0x65}},
+		{"café ñ 日", AlphabetGSM7, []byte{'c', 'a', 'f', 0x05, ' ', 0x7D, ' ', '?'}},
+		{"café 日", AlphabetLatin1, []byte{'c', 'a', 'f', 0xE9, ' ', '?'}},
+		{"café", AlphabetASCII, []byte("caf?")},
+		{"é", "ucs2", []byte{0x00, 0xE9}},
+	} {
+		if got := EncodeLossy([]byte(c.text), c.alphabet); !bytes.Equal(got, c.want) {
+			t.Errorf("%s %q = % X want % X", c.alphabet, c.text, got, c.want)
+		}
+	}
+}
+
+// A receipt in data_coding 0 and GSM 03.38 is nearly always ASCII that reads
+// the same: the fast path must cost no allocation.
+func BenchmarkEncodeLossyReceipt(b *testing.B) {
+	text := []byte("id:1234567 sub:001 dlvrd:001 submit date:2611261001 done date:2611261001 stat:DELIVRD err:000 text:Hello world, this is")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if len(EncodeLossy(text, AlphabetGSM7)) != len(text) {
+			b.Fatal("changed")
+		}
+	}
+}

@@ -238,3 +238,53 @@ func decodeUCS2(b []byte) (string, error) {
 	}
 	return string(out), nil
 }
+
+// EncodeLossy is EncodeAlphabet for text the SMSC itself writes (a receipt):
+// a character the alphabet lacks becomes '?', as SMSCs substitute it, rather
+// than losing the whole receipt. ASCII text that reads the same in the
+// alphabet (all of a receipt but its echoed text, usually) is returned as is,
+// not copied: it runs once per receipt.
+func EncodeLossy(text []byte, alphabet string) []byte {
+	if sameInAlphabet(text, alphabet) {
+		return text
+	}
+	out := make([]byte, 0, len(text)+8)
+	for _, r := range string(text) {
+		b, err := EncodeAlphabet(string(r), alphabet)
+		if err != nil {
+			if b, err = EncodeAlphabet("?", alphabet); err != nil {
+				return out // unknown alphabet: nothing to write in
+			}
+		}
+		out = append(out, b...)
+	}
+	return out
+}
+
+// sameInAlphabet reports whether every byte of text is an ASCII character
+// with the same code in alphabet: any ASCII for latin1 and ascii; for GSM
+// 03.38 the printable ASCII characters but the ones the GSM table moves
+// ($ @ _ `) or holds in its extension table ([ \ ] ^ { | } ~).
+func sameInAlphabet(text []byte, alphabet string) bool {
+	switch alphabet {
+	case AlphabetLatin1, AlphabetASCII:
+		for i := 0; i < len(text); i++ {
+			if text[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	case AlphabetGSM7:
+		for i := 0; i < len(text); i++ {
+			c := text[i]
+			if c < 0x20 || c > 0x7E || gsmMoved[c] {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+var gsmMoved = [128]bool{'$': true, '@': true, '_': true, '`': true,
+	'[': true, '\\': true, ']': true, '^': true, '{': true, '|': true, '}': true, '~': true}

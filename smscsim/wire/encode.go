@@ -14,8 +14,13 @@ type TLV struct {
 }
 
 // DeliverSM holds the fields of a deliver_sm the simulator sends (receipts and
-// MO). It is encoded by hand: it is on the hot path of every receipt.
+// MO), or of a data_sm when AsDataSM is set. It is encoded by hand: it is on
+// the hot path of every receipt.
 type DeliverSM struct {
+	// AsDataSM sends it as data_sm (SMPP 3.4 4.7): no protocol_id, priority,
+	// dates, sm_default_msg_id or short_message; Message, if any, goes in a
+	// message_payload TLV ahead of TLVs.
+	AsDataSM       bool
 	ServiceType    string
 	SrcTON, SrcNPI byte
 	Src            string
@@ -30,9 +35,34 @@ type DeliverSM struct {
 	TLVs           []TLV
 }
 
-// Append encodes the deliver_sm with sequence number seq onto buf.
+// TagMessagePayload is message_payload (SMPP 3.4 5.3.2.32).
+const TagMessagePayload uint16 = 0x0424
+
+// Command is what Append encodes: deliver_sm or data_sm.
+func (d *DeliverSM) Command() data.CommandIDType {
+	if d.AsDataSM {
+		return data.DATA_SM
+	}
+	return data.DELIVER_SM
+}
+
+// Append encodes the deliver_sm (or data_sm) with sequence number seq onto buf.
 func (d *DeliverSM) Append(buf []byte, seq int32) []byte {
 	start := len(buf)
+	if d.AsDataSM {
+		buf = appendHeader(buf, data.DATA_SM, data.ESME_ROK, seq)
+		buf = appendCString(buf, d.ServiceType)
+		buf = append(buf, d.SrcTON, d.SrcNPI)
+		buf = appendCString(buf, d.Src)
+		buf = append(buf, d.DstTON, d.DstNPI)
+		buf = appendCString(buf, d.Dst)
+		buf = append(buf, d.EsmClass, d.RegDelivery, d.DataCoding)
+		if d.Message != nil {
+			buf = AppendTLVs(buf, []TLV{{Tag: TagMessagePayload, Value: d.Message}})
+		}
+		buf = AppendTLVs(buf, d.TLVs)
+		return finishLength(buf, start)
+	}
 	buf = appendHeader(buf, data.DELIVER_SM, data.ESME_ROK, seq)
 	buf = appendCString(buf, d.ServiceType)
 	buf = append(buf, d.SrcTON, d.SrcNPI)

@@ -38,6 +38,45 @@ func TestDeliverSMParsesWithGosmpp(t *testing.T) {
 	}
 }
 
+// A data_sm receipt: the body fields of SMPP 3.4 4.7.1 byte by byte, the
+// text in message_payload ahead of the other TLVs, and gosmpp reads it back.
+func TestDataSMEncoding(t *testing.T) {
+	d := DeliverSM{AsDataSM: true,
+		SrcTON: 1, SrcNPI: 1, Src: "4477", DstTON: 5, Dst: "AC",
+		EsmClass: 0x04, DataCoding: 8, Message: []byte("id:1"),
+		TLVs: []TLV{{Tag: 0x001E, Value: []byte("1\x00")}},
+	}
+	raw := d.Append(nil, 5)
+	want := []byte{
+		0, 0, 0, 46, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 5, // header: data_sm
+		0,                           // service_type
+		1, 1, '4', '4', '7', '7', 0, // source
+		5, 0, 'A', 'C', 0, // destination
+		0x04, 0, 8, // esm_class, registered_delivery, data_coding
+		0x04, 0x24, 0, 4, 'i', 'd', ':', '1', // message_payload
+		0x00, 0x1E, 0, 2, '1', 0, // receipted_message_id
+	}
+	if !bytes.Equal(raw, want) {
+		t.Fatalf("got  % X\nwant % X", raw, want)
+	}
+	if d.Command() != data.DATA_SM {
+		t.Fatal("command")
+	}
+	f, err := ReadFrame(bytes.NewReader(raw), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := p.(*pdu.DataSM)
+	if ds.SourceAddr.Address() != "4477" || ds.DestAddr.Address() != "AC" || ds.EsmClass != 4 || ds.DataCoding != 8 ||
+		string(ds.OptionalParameters[pdu.TagMessagePayload].Data) != "id:1" {
+		t.Fatalf("%+v", ds)
+	}
+}
+
 func TestMessageIDResp(t *testing.T) {
 	raw := MessageIDResp(nil, data.SUBMIT_SM_RESP, data.ESME_ROK, 7, "abc")
 	f, _ := ReadFrame(bytes.NewReader(raw), 0)
