@@ -23,7 +23,7 @@ type incoming struct {
 	// dataCodingUnknown: a deliver_sm's data_coding is one gosmpp does not
 	// know (it keeps no trace of its value, and part.DataCoding reads 0).
 	dataCodingUnknown bool
-	src, dst   string
+	src, dst          string
 	// part is the message as segment reads it: short_message (its UDH
 	// included) for a deliver_sm, nothing for a data_sm (its text is in
 	// message_payload, among the TLVs).
