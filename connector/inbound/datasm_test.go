@@ -3,6 +3,7 @@ package inbound_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
@@ -43,7 +44,7 @@ func TestDataSMMO(t *testing.T) {
 		t.Fatalf("%d parts, %v", len(ucs2), err)
 	}
 	payload := []segment.TLV{{Tag: segment.TagMessagePayload, Value: ucs2[0].Message}}
-	if st := r.Inbound.HandleData(dataSM(t, 0, ucs2[0].DataCoding, payload)); st != data.ESME_ROK {
+	if st := r.Inbound.HandleData(dataSM(t, 0, ucs2[0].DataCoding, payload), time.Now()); st != data.ESME_ROK {
 		t.Fatalf("single data_sm MO: %v", st)
 	}
 	long := strings.Repeat("Several data_sm make one MO. ", 10)
@@ -57,7 +58,7 @@ func TestDataSMMO(t *testing.T) {
 			if len(p.Message) > 0 { // a UDH part: its octets go in message_payload
 				tlvs = append(tlvs, segment.TLV{Tag: segment.TagMessagePayload, Value: p.Message})
 			}
-			if st := r.Inbound.HandleData(dataSM(t, p.EsmClass, p.DataCoding, tlvs)); st != data.ESME_ROK {
+			if st := r.Inbound.HandleData(dataSM(t, p.EsmClass, p.DataCoding, tlvs), time.Now()); st != data.ESME_ROK {
 				t.Fatalf("%s part %d: %v", strategy, i+1, st)
 			}
 		}

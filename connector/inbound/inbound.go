@@ -84,18 +84,19 @@ const storeTimeout = 10 * time.Second
 // HandleDeliver is the session's deliver_sm handler: it appends a receipt
 // to the inbox (or publishes an MO) before the deliver_sm_resp goes back, and answers
 // ESME_RX_T_APPN when it could not, so the SMSC delivers it again.
-func (h *Handler) HandleDeliver(d *pdu.DeliverSM) data.CommandStatusType {
-	return h.handle(fromDeliverSM(d))
+func (h *Handler) HandleDeliver(d *pdu.DeliverSM, at time.Time) data.CommandStatusType {
+	return h.handle(fromDeliverSM(d), at)
 }
 
 // HandleData is the session's data_sm handler (session.DataHandler): a
 // receipt or an MO an SMSC sends as data_sm is handled exactly as in a
 // deliver_sm, and answered the same way.
-func (h *Handler) HandleData(d *pdu.DataSM) data.CommandStatusType {
-	return h.handle(fromDataSM(d))
+func (h *Handler) HandleData(d *pdu.DataSM, at time.Time) data.CommandStatusType {
+	return h.handle(fromDataSM(d), at)
 }
 
-func (h *Handler) handle(in incoming) data.CommandStatusType {
+// handle reads what came at (session.Arrival: the SMSC's order) and makes it safe.
+func (h *Handler) handle(in incoming, at time.Time) data.CommandStatusType {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	rin := dlr.Input{EsmClass: in.esmClass, DataCoding: in.dataCoding, DataCoding0: h.op.DataCoding0,
@@ -103,10 +104,10 @@ func (h *Handler) handle(in incoming) data.CommandStatusType {
 	if !dlr.IsReceipt(in.esmClass, in.tlvs) && !(h.op.ReceiptsWithEsmClass0 && rin.LooksLikeReceipt()) {
 		return h.handleMO(ctx, in)
 	}
-	return h.handleReceipt(ctx, in, rin)
+	return h.handleReceipt(ctx, in, rin, at)
 }
 
-func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input) data.CommandStatusType {
+func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input, at time.Time) data.CommandStatusType {
 	m := h.d.Metrics
 	msg := rin.ShortMessage
 	if len(msg) == 0 { // data_sm, or a deliver_sm with its text in message_payload
@@ -135,7 +136,7 @@ func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input)
 		key = r.ID
 	}
 	rc := store.Receipt{OperatorID: h.op.ID, SMSCKey: key, RawID: r.ID, Status: r.Status, Stat: r.Stat, Err: r.Err,
-		Done: r.Done, Received: time.Now(), Raw: string(msg)}
+		Done: r.Done, Received: at, Raw: string(msg)}
 	h.bound(&rc)
 	// Durable in the inbox: the Drainer matches and stores it, with its
 	// event, in a moment (or another replica does, if this one dies now).

@@ -183,7 +183,7 @@ func TestMultipartMOSurvivesARestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return h.HandleDeliver(pd.(*pdu.DeliverSM))
+		return h.HandleDeliver(pd.(*pdu.DeliverSM), time.Now())
 	}
 	if st := deliver(r.Inbound, parts[0]); st != data.ESME_ROK {
 		t.Fatalf("part 1: %v", st)

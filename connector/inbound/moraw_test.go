@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
@@ -24,7 +25,7 @@ func deliverSM(t *testing.T, r *pipelinetest.Rig, d wire.DeliverSM) data.Command
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r.Inbound.HandleDeliver(p.(*pdu.DeliverSM))
+	return r.Inbound.HandleDeliver(p.(*pdu.DeliverSM), time.Now())
 }
 
 // An MO whose text cannot be decoded, or whose UDH cannot be read, is

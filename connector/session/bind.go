@@ -469,9 +469,10 @@ func (b *Bind) onPDU(wire *wireConn, p pdu.PDU) (pdu.PDU, bool) {
 		if b.cfg.Deliver == nil {
 			return v.GetResponse(), false
 		}
+		at := Arrival() // here, in the order the SMSC sent: the workers may race
 		b.handOff(wire, func() pdu.PDU {
 			resp := v.GetResponse()
-			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver.HandleDeliver(v)
+			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver.HandleDeliver(v, at)
 			return resp
 		})
 	case *pdu.DataSM:
@@ -485,9 +486,10 @@ func (b *Bind) onPDU(wire *wireConn, p pdu.PDU) (pdu.PDU, bool) {
 			resp.(*pdu.DataSMResp).CommandStatus = data.ESME_RINVCMDID
 			return resp, false
 		}
+		at := Arrival()
 		b.handOff(wire, func() pdu.PDU {
 			resp := v.GetResponse()
-			resp.(*pdu.DataSMResp).CommandStatus = h.HandleData(v)
+			resp.(*pdu.DataSMResp).CommandStatus = h.HandleData(v, at)
 			return resp
 		})
 	case *pdu.EnquireLink:

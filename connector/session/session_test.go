@@ -108,7 +108,7 @@ func TestSubmitAndReceiptAnsweredAfterHandler(t *testing.T) {
 	free := func() { releaseOnce.Do(func() { close(release) }) }
 	var got atomic.Pointer[pdu.DeliverSM]
 	cfg := fastConfig(addr)
-	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType {
+	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM, _ time.Time) data.CommandStatusType {
 		got.Store(d)
 		<-release // the receipt is being stored
 		return data.ESME_ROK
@@ -499,7 +499,7 @@ func TestCloseWaitsForDeliverHandlers(t *testing.T) {
 	var finished atomic.Bool
 	cfg := fastConfig(addr)
 	var b *Bind
-	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM) data.CommandStatusType {
+	cfg.Deliver = DeliverFunc(func(d *pdu.DeliverSM, _ time.Time) data.CommandStatusType {
 		started <- struct{}{}
 		// Still storing the receipt when Close has stopped the bind and its
 		// unbind has reached the SMSC: a Close that did not wait for us

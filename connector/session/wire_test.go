@@ -403,7 +403,7 @@ func TestConcurrentSubmitsShareWriteSyscalls(t *testing.T) {
 	cfg.Window = 50
 	cfg.ResponseTimeout = 10 * time.Second
 	cfg.EnquireLink = time.Minute // nothing but the test's PDUs on the wire
-	cfg.Deliver = DeliverFunc(func(*pdu.DeliverSM) data.CommandStatusType { return data.ESME_ROK })
+	cfg.Deliver = DeliverFunc(func(*pdu.DeliverSM, time.Time) data.CommandStatusType { return data.ESME_ROK })
 	var b *Bind
 	var conn atomic.Pointer[countingConn]
 	cfg.Dial = func(addr string, timeout time.Duration) (net.Conn, error) {

@@ -229,11 +229,19 @@ func (r *Rig) Events(t testing.TB, stream, subject string) []map[string]any {
 	return r.read(t, stream, subject)
 }
 
-// WaitPublished waits until the outbox is empty: every outcome and receipt
+// WaitPublished waits until the receipt inbox and the outbox are empty:
+// every receipt answered so far is applied, and every outcome and receipt
 // event stored so far is in its stream.
 func (r *Rig) WaitPublished(t testing.TB) {
 	t.Helper()
 	smpptest.Eventually(t, 20*time.Second, 20*time.Millisecond, func() error {
+		in, err := r.Store.Inbox(context.Background())
+		if err != nil {
+			return err
+		}
+		if in.Pending > 0 {
+			return fmt.Errorf("%d receipts in the inbox", in.Pending)
+		}
 		st, err := r.Store.Outbox(context.Background())
 		if err != nil {
 			return err
