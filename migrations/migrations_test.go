@@ -84,6 +84,49 @@ var _ = Describe("Apply", func() {
 		Expect(res.Applied).To(HaveLen(1))
 		Expect(res.Version).To(Equal(latest))
 	})
+
+	It("moves the receipts set aside in the inbox to the unmatched receipts, and back down (00010)", func(ctx SpecContext) {
+		dsn := env.FreshDatabase(GinkgoT(), false)
+		_, err := migrations.Apply(ctx, dsn)
+		Expect(err).NotTo(HaveOccurred())
+		db, err := sql.Open("pgx", dsn)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(db.Close)
+		for current, _, err := migrations.Version(ctx, db); current > 9; current, _, err = migrations.Version(ctx, db) {
+			Expect(err).NotTo(HaveOccurred())
+			Expect(migrations.Down(ctx, db)).To(Succeed())
+		}
+		_, err = db.ExecContext(ctx, `INSERT INTO smpp.receipt_inbox (operator_id, smsc_key, smsc_message_id, receipt_state,
+			received_at, raw, failed) VALUES ('mno-a', 'k1', 'raw-k1', 'BOGUS', now(), 'id:raw-k1', 'check constraint'),
+			('mno-a', 'k2', 'raw-k2', 'DELIVERED', now(), 'id:raw-k2', NULL)`)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = migrations.ApplyDB(ctx, db)
+		Expect(err).NotTo(HaveOccurred())
+
+		var reason, detail, key, raw string
+		Expect(db.QueryRowContext(ctx, `SELECT reason, detail, smsc_key, convert_from(raw, 'UTF8')
+			FROM smpp.unmatched_receipts`).Scan(&reason, &detail, &key, &raw)).To(Succeed())
+		Expect([]string{reason, detail, key, raw}).To(Equal([]string{"failed", "check constraint", "k1", "id:raw-k1"}))
+		var left string
+		Expect(db.QueryRowContext(ctx, `SELECT string_agg(smsc_key, ',') FROM smpp.receipt_inbox`).Scan(&left)).To(Succeed())
+		Expect(left).To(Equal("k2"), "the inbox keeps the receipt waiting to be drained")
+
+		Expect(migrations.Down(ctx, db)).To(Succeed())
+		Expect(db.QueryRowContext(ctx, `SELECT string_agg(smsc_key || ':' || coalesce(failed, '-'), ',' ORDER BY smsc_key)
+			FROM smpp.receipt_inbox`).Scan(&left)).To(Succeed())
+		Expect(left).To(Equal("k1:check constraint,k2:-"))
+	})
+
+	It("refuses an unknown reason for an unmatched receipt", func(ctx SpecContext) {
+		conn, err := pgx.Connect(ctx, suiteDSN)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { conn.Close(context.Background()) })
+		_, err = conn.Exec(ctx, `INSERT INTO smpp.unmatched_receipts (operator_id, reason, raw, received_at)
+			VALUES ('mno-a', 'lost', '', now())`)
+		var pgErr *pgconn.PgError
+		Expect(errors.As(err, &pgErr)).To(BeTrue())
+		Expect(pgErr.ConstraintName).To(Equal("unmatched_receipts_reason_check"))
+	})
 })
 
 var _ = Describe("smpp.message_correlations", func() {

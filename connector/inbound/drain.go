@@ -129,10 +129,10 @@ func (d *Drainer) Pass(ctx context.Context) (took int, more, failed bool) {
 		rc := r.Receipt
 		if r.Err != nil {
 			if r.Failed {
-				// Kept in the inbox (failed set) for inspection: one bad
-				// receipt must not stop the others.
+				// Moved to smpp.unmatched_receipts (reason failed) for
+				// inspection: one bad receipt must not stop the others.
 				d.m.Receipts.WithLabelValues(rc.OperatorID, "failed").Inc()
-				d.log.Error("receipt cannot be stored: set aside in smpp.receipt_inbox", "operator", rc.OperatorID,
+				d.log.Error("receipt cannot be stored: set aside in smpp.unmatched_receipts", "operator", rc.OperatorID,
 					"id", rc.RawID, "status", rc.Status, "text", rc.Raw, "err", r.Err)
 			} else {
 				passErr = r.Err

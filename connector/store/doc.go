@@ -1,5 +1,6 @@
 // Package store is the connector's correlation store in PostgreSQL
-// (smpp.message_correlations and smpp.pending_receipts, see migrations/sql).
+// (smpp.message_correlations, smpp.pending_receipts, smpp.receipt_inbox,
+// smpp.unmatched_receipts, smpp.event_outbox; see migrations/sql).
 //
 // # Flow
 //
@@ -43,7 +44,8 @@
 // the receipt rules are applied in memory; round 2: count the parts of
 // multipart messages, store the receipt states, hold the unmatched).
 // epoch.go sweeps the receipts held by their id epoch. inbox.go appends
-// receipts to the inbox and drains it. mo.go stores MO
+// receipts to the inbox and drains it. unmatched.go keeps the receipts that
+// were never applied and re-matches them. mo.go stores MO
 // parts, maintenance.go purges and expires.
 //
 // # After a crash
@@ -115,9 +117,9 @@
 // applied, held or found a duplicate in the same transaction as its row is
 // deleted. Exactly once whatever dies when: a receipt committed to the inbox
 // is applied by the next drain of any process. A row that fails its
-// transaction alone with an error a retry cannot fix is set aside (failed
-// column, kept until Purge) so that it cannot stop the rows behind it; a
-// shadow replica's rows are drained only by a shadow replica (its events
+// transaction alone with an error a retry cannot fix is set aside (moved to
+// the unmatched receipts, below) so that it cannot stop the rows behind it;
+// a shadow replica's rows are drained only by a shadow replica (its events
 // must not be published). The price is an insert and a delete more per
 // receipt, in bigger batches than the deliver_sm path made.
 //
@@ -129,8 +131,9 @@
 // OutcomeResult.Receipts, their events in the outbox with the outcome's. Both paths take a
 // transaction-scoped advisory lock on the key (operator, SMSC key) before they
 // look, so a receipt and its response that race each other from two
-// connector replicas cannot both miss. Receipts that never match are removed
-// by ExpirePendingReceipts, which returns them for logging and counting.
+// connector replicas cannot both miss. Receipts that never match are given
+// up by ExpirePendingReceipts (moved to the unmatched receipts, below),
+// which returns them for logging and counting.
 //
 // # Receipts after an SMSC restart
 //
@@ -174,7 +177,7 @@
 //     the key if that part was answered within the horizon, through the
 //     flush machinery (key locks, receipt rules, state, outbox event in one
 //     transaction). Otherwise it stays held until ExpirePendingReceipts
-//     counts it unmatched.
+//     gives it up (not before its hold has passed).
 //
 // The price: after each epoch (a process start, a takeover, every rebind
 // after all binds were down, a break-before-make credential renewal of an
@@ -183,6 +186,51 @@
 // tell: a restarted SMSC whose new submit took the reused id but whose
 // response never came (an unknown outcome takes no key) leaves the receipt
 // to be swept onto the older part, as after a network cut.
+//
+// # Unmatched receipts
+//
+// An SMSC does not send a receipt again once it was answered ESME_ROK, so a
+// receipt answered but never applied to a part is kept in
+// smpp.unmatched_receipts (migration 00010), with why (UnmatchedReason):
+//
+//   - unparseable (Unparseable) and invalid (InvalidReceipt): connector/dlr
+//     could not read it, or AppendReceipt refused what it read (ErrInvalid).
+//     The caller records it with RecordUnmatched, a single INSERT committed
+//     by itself, before the deliver_sm (or data_sm) is answered, with the
+//     PDU as received (raw bytes, TLVs, esm_class, data_coding); if that
+//     fails it asks for the receipt again, as for AppendReceipt. These are
+//     rare (a broken SMSC), so they do not go through the inbox's group
+//     commit.
+//   - no_part (NoPart): held and never released nor swept:
+//     ExpirePendingReceipts moves it (one statement deletes it from
+//     smpp.pending_receipts and inserts it here), once held longer than the
+//     caller's expiry and, for a receipt held by its id epoch, once its hold
+//     has passed. Its bounds are kept.
+//   - failed (SetAside): a drain's transaction failed with it alone, for an
+//     error a retry cannot fix (SQLSTATE classes 22 and 23); DrainInbox moves
+//     it here from the inbox in one statement, the error as its detail. (The
+//     inbox's failed column is only set by connectors from before
+//     migration 00010, which moved the rows set aside until then here.)
+//
+// Nothing else ends a receipt: a duplicate of a final receipt, a repeat of
+// an intermediate state and an intermediate state after a final one are
+// applied to their part (receipt_count) without changing its state, and
+// counted by the caller (Disposition).
+//
+// RematchUnmatched moves an operator's no_part receipts whose key a part
+// now holds (or held until a newer part took it) back to the inbox, marking
+// them matched (matched_at and the part) in the same statement; the drain
+// applies them by the usual rules, their events in the outbox. It looks
+// only for a part the receipt may belong to (submitted before the receipt
+// came, answered within its horizon), and the receipt keeps its received
+// time and bounds (a receipt held without bounds gets the widest: the Unix
+// epoch), so the drain's lookup refuses a part that took the id after the
+// receipt came, as it did the first time. It walks the operator's rows not
+// matched, oldest first, until it has moved its limit: a tool to run after
+// what can make receipts match (a reconciliation that stored late
+// responses), not a loop. A receipt whose key was wrong (an operator's id
+// format fixed since) needs its key computed again first (connector/dlr):
+// UPDATE its smsc_key, then re-match.
 //
 // # Receipt rules
 //
@@ -217,4 +265,8 @@
 // and drop whole partitions instead of deleting (the unique keys then have to
 // include created_at, so lookups by key would go through each partition:
 // keep the partition count small).
+//
+// Purge deletes the unmatched receipts received before the same cutoff (a
+// receipt can be re-matched only while its part is kept), in batches found
+// through the index on received_at.
 package store

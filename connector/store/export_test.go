@@ -34,6 +34,11 @@ var Queries = map[string]string{
 	// The receipt inbox (inbox.go).
 	"drain": drainSQL,
 	"claim": claimSQL,
+	// Unmatched receipts (unmatched.go).
+	"recordUnmatched": recordUnmatchedSQL,
+	"rematch":         rematchSQL,
+	"setAside":        setAsideSQL,
+	"purgeUnmatched":  purgeUnmatchedSQL,
 }
 
 // Queued is how many requests wait in the queue, not yet taken by the

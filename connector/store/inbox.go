@@ -166,8 +166,9 @@ func (s *Store) appendRetrying(ctx context.Context, batch []*inboxRequest) error
 }
 
 // Drained is a receipt DrainInbox applied or held, with what happened to
-// it; or one it could not write (Err), which stays in the inbox: marked
-// failed when a retry cannot help (Failed), to be drained again otherwise.
+// it; or one it could not write (Err): moved to the unmatched receipts
+// (reason SetAside) when a retry cannot help (Failed), left in the inbox to
+// be drained again otherwise.
 type Drained struct {
 	Receipt Receipt
 	Matched Matched
@@ -266,16 +267,17 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 	return drained, more, nil
 }
 
-// markFailed sets a receipt's failed reason when its error is one a retry
-// cannot fix (its row failed its transaction alone), so that it is not
-// drained again and again; it reports whether it did.
+// markFailed moves a receipt to the unmatched receipts (reason failed,
+// its error the detail) when its error is one a retry cannot fix (its row
+// failed its transaction alone), so that it is not drained again and
+// again; it reports whether it did.
 func (s *Store) markFailed(ctx context.Context, id int64, cause error) bool {
 	if ctx.Err() != nil || !isDataError(cause) {
 		return false
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE smpp.receipt_inbox SET failed = $2 WHERE id = $1 AND failed IS NULL`, id, cause.Error())
+	tag, err := s.pool.Exec(ctx, setAsideSQL, id, cleanText(truncate(cause.Error(), maxDetail)))
 	if err != nil {
-		s.log.Warn("store: mark an inbox receipt failed", "id", id, "error", err)
+		s.log.Warn("store: set aside an inbox receipt", "id", id, "error", err)
 		return false
 	}
 	return tag.RowsAffected() == 1 // 0: another drain applied it meanwhile

@@ -73,7 +73,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_displaced_key"}},
 		{"siblings", []any{msgs[:50]}, []string{"message_correlations_message_part_key"}},
 		{"receiptUpdate", []any{ids, changed, states, states, states, ats, ats, counts}, []string{"message_correlations_pkey"}},
-		{"expire", []any{600.0}, nil},
+		{"expire", []any{600.0, false}, nil},
 		// The sweep of receipts held by their epoch bound: the held ones whose
 		// hold has passed (a scan of the small pending_receipts), their
 		// candidate parts by id.
@@ -88,6 +88,17 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		// through the primary key, the claim deletes by it.
 		{"drain", []any{1024, false}, []string{"receipt_inbox_pkey"}},
 		{"claim", []any{ids[:256]}, []string{"receipt_inbox_pkey"}},
+		// 100,000 unmatched receipts (a month of a broken operator): a
+		// set-aside inbox row is moved by its id; the re-match walks one
+		// operator's no_part rows not matched yet and finds their parts by
+		// key (or the key a newer part took); retention by age.
+		{"setAside", []any{int64(5), "ERROR: check constraint"}, []string{"receipt_inbox_pkey"}},
+		// (Through the partial index unmatched_receipts_rematch when an
+		// operator's rows not matched are few; here a fifth of the table,
+		// PostgreSQL walks the primary key in order, as cheap.)
+		{"rematch", []any{"mno-1", 500, false, 30.0},
+			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_displaced_key"}},
+		{"purgeUnmatched", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"unmatched_receipts_received_at"}},
 	}
 	// Custom plans: planned with the values, as for the first executions of
 	// a prepared statement. Generic plans: EXPLAIN EXECUTE of the prepared
@@ -124,7 +135,8 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			}
 			plan := strings.Join(lines, "\n")
 			t.Logf("%s (%s plan):\n%s", tc.name, mode, plan)
-			if strings.Contains(plan, "Seq Scan on message_correlations") || strings.Contains(plan, "Seq Scan on receipt_inbox") {
+			if strings.Contains(plan, "Seq Scan on message_correlations") || strings.Contains(plan, "Seq Scan on receipt_inbox") ||
+				strings.Contains(plan, "Seq Scan on unmatched_receipts") {
 				t.Errorf("%s (%s plan) scans the whole table", tc.name, mode)
 			}
 			for _, idx := range tc.index {
@@ -140,7 +152,8 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 // (generate_series): two-part messages of five operators, 1% pending, 1%
 // unknown, 3% rejected, the rest accepted and 80% of those with a receipt,
 // one created a second until now; 2000 held receipts (half of them held by
-// their epoch bound, their hold passed). Then VACUUM ANALYZE.
+// their epoch bound, their hold passed); 100,000 unmatched receipts. Then
+// VACUUM ANALYZE.
 func fill(t testing.TB, dsn string, rows int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -179,7 +192,16 @@ INSERT INTO smpp.receipt_inbox (operator_id, smsc_key, smsc_message_id, receipt_
 SELECT 'mno-1', g::text, to_hex(g), 'DELIVERED', now(), convert_to('id:' || g, 'UTF8'), CASE WHEN g % 101 = 0 THEN 'set aside' END
 FROM generate_series(1, 101000) AS g`)
 	ok(t, err)
-	for _, table := range []string{"message_correlations", "pending_receipts", "event_outbox", "receipt_inbox"} {
+	_, err = c.Exec(ctx, `
+INSERT INTO smpp.unmatched_receipts (operator_id, reason, smsc_key, smsc_message_id, receipt_state, raw, received_at,
+	matched_at)
+SELECT 'mno-' || (g % 5), CASE WHEN g % 10 = 0 THEN 'unparseable' ELSE 'no_part' END,
+	CASE WHEN g % 10 <> 0 THEN 'lost-' || g END, CASE WHEN g % 10 <> 0 THEN 'lost-' || g END, 'DELIVERED',
+	convert_to('id:lost-' || g, 'UTF8'), now() - make_interval(secs => g * 30),
+	CASE WHEN g % 7 = 0 THEN now() END
+FROM generate_series(1, 100000) AS g`)
+	ok(t, err)
+	for _, table := range []string{"message_correlations", "pending_receipts", "event_outbox", "receipt_inbox", "unmatched_receipts"} {
 		_, err = c.Exec(ctx, "VACUUM ANALYZE smpp."+table)
 		ok(t, err)
 	}
