@@ -108,17 +108,14 @@ func (h *Handler) handle(in incoming, at time.Time) data.CommandStatusType {
 }
 
 func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input, at time.Time) data.CommandStatusType {
-	m := h.d.Metrics
 	msg := rin.ShortMessage
 	if len(msg) == 0 { // data_sm, or a deliver_sm with its text in message_payload
 		msg = in.tlvs[dlr.TagMessagePayload]
 	}
 	r, err := dlr.Parse(rin)
 	if err != nil {
-		// Retrying cannot fix it: count it, log it, and let the SMSC move on.
-		m.Receipts.WithLabelValues(h.op.ID, "invalid").Inc()
-		h.log.Warn("unreadable receipt", "pdu", in.kind, "err", err, "text", string(msg))
-		return data.ESME_ROK
+		// Retrying cannot fix it: kept for inspection, and the SMSC moves on.
+		return h.setAside(ctx, in, store.Unparseable, err, store.Receipt{OperatorID: h.op.ID, Received: at, Raw: string(msg)})
 	}
 	if !r.Final && r.Status.Final() {
 		// An intermediate delivery notification (esm_class 0x20) never ends
@@ -142,13 +139,29 @@ func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input,
 	// event, in a moment (or another replica does, if this one dies now).
 	if err := h.d.Store.AppendReceipt(ctx, rc); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
-			m.Receipts.WithLabelValues(h.op.ID, "invalid").Inc()
-			h.log.Warn("receipt cannot be stored", "id", r.ID, "text", string(msg), "err", err)
-			return data.ESME_ROK
+			return h.setAside(ctx, in, store.InvalidReceipt, err, rc)
 		}
 		h.log.Error("store receipt; asking the SMSC to deliver it again", "id", r.ID, "err", err)
 		return data.ESME_RX_T_APPN
 	}
+	return data.ESME_ROK
+}
+
+// setAside keeps a receipt that can never be applied (it cannot be read,
+// or the store refuses what was read of it) in smpp.unmatched_receipts,
+// counts it by reason, logs it with its raw text (a receipt carries no
+// secret), and answers ESME_ROK once it is stored: never silently gone. A
+// failure to store it asks the SMSC to deliver it again.
+func (h *Handler) setAside(ctx context.Context, in incoming, reason store.UnmatchedReason, why error, rc store.Receipt) data.CommandStatusType {
+	u := store.UnmatchedReceipt{Reason: reason, Detail: why.Error(), Receipt: rc, PDU: store.PDUKind(in.kind),
+		EsmClass: in.esmClass, DataCoding: in.dataCoding, TLVs: in.tlvs}
+	if err := h.d.Store.RecordUnmatched(ctx, u); err != nil {
+		h.log.Error("keep an unreadable receipt; asking the SMSC to deliver it again", "reason", reason, "err", err)
+		return data.ESME_RX_T_APPN
+	}
+	h.d.Metrics.Receipts.WithLabelValues(h.op.ID, string(reason)).Inc()
+	h.log.Warn("receipt kept in smpp.unmatched_receipts", "reason", reason, "pdu", in.kind, "id", rc.RawID,
+		"text", rc.Raw, "err", why)
 	return data.ESME_ROK
 }
 

@@ -19,7 +19,7 @@ type Metrics struct {
 	Throttled         *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
 	WindowInUse       *prometheus.GaugeVec     // operator, bind
 	BindState         *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
-	Receipts          *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|stale|invalid|failed)
+	Receipts          *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|stale|unparseable|invalid|failed)
 	ReceiptLatency    *prometheus.HistogramVec // operator: submit -> receipt received
 	PublishErrors     *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
 	DeadLetters       *prometheus.CounterVec   // operator, reason kind
@@ -64,7 +64,7 @@ func New() *Metrics {
 		BindState: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_bind_state",
 			Help: "1 for a bind's current state (connecting, bound, backoff, auth_failed, closed)."}, []string{"operator", "bind", "state"})).(*prometheus.GaugeVec),
 		Receipts: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_receipts_total",
-			Help: "Delivery receipts by result: matched, held (before their resp), late_matched, unmatched, duplicate, invalid."}, []string{"operator", "result"})).(*prometheus.CounterVec),
+			Help: "Delivery receipts by result: matched, held (before their resp), late_matched, unmatched (no part: kept in smpp.unmatched_receipts), duplicate, stale, unparseable and invalid (kept there too), failed (set aside there)."}, []string{"operator", "result"})).(*prometheus.CounterVec),
 		ReceiptLatency: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smpp_receipt_latency_seconds",
 			Help: "submit_sm to its delivery receipt.", Buckets: receiptLatency}, []string{"operator"})).(*prometheus.HistogramVec),
 		PublishErrors: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_publish_errors_total",

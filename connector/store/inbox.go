@@ -189,10 +189,11 @@ ORDER BY id LIMIT $1`
 // outcomes); each transaction deletes the inbox rows of the receipts it
 // applies. Receipts another drain took first are left to it (not returned).
 // Calls may run at once, in this process or others: each receipt is
-// applied once. Of receipts with the same key only the oldest is taken in
-// one call, so that they are applied in the order they came (the writer's
-// transactions run side by side); more reports that rows were left for
-// the next call.
+// applied once. Of receipts with the same key only one is taken in one
+// call, the first received (then the first appended), so that they are
+// applied in the order the SMSC sent them (the writer's transactions run
+// side by side, and so do the handlers that append); more reports that
+// rows were left for the next call.
 func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, more bool, err error) {
 	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow)
 	if err != nil {
@@ -201,7 +202,7 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 	var (
 		reqs []*request
 		read int
-		keys = map[[2]string]bool{}
+		keys = map[[2]string]int{} // the index in reqs of the receipt taken for a key
 	)
 	for rows.Next() {
 		var (
@@ -219,16 +220,26 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 		}
 		read++
 		k := [2]string{rc.OperatorID, rc.SMSCKey}
-		if keys[k] {
-			more = true // a later receipt of a key already taken: the next call
-			continue
+		taken, seen := keys[k]
+		if seen {
+			more = true // a second receipt of a key: the next call
+			if !rc.Received.Before(reqs[taken].receipt.Received) {
+				continue
+			}
+			// It came first (its handler appended it later: they run side
+			// by side; session.Arrival stamped the SMSC's order): take it
+			// instead.
 		}
-		keys[k] = true
 		rc.Status, rc.Stat, rc.Err, rc.Done, rc.Raw = dlr.Status(state), deref(stat), deref(errField), derefTime(done), string(raw)
 		rc.NotBefore, rc.Horizon = derefTime(nb), derefTime(hz)
 		if hold != nil {
 			rc.HoldFor = time.Duration(*hold * float64(time.Second))
 		}
+		if seen {
+			reqs[taken] = &request{receipt: &rc}
+			continue
+		}
+		keys[k] = len(reqs)
 		reqs = append(reqs, &request{receipt: &rc})
 	}
 	if err := rows.Err(); err != nil {
