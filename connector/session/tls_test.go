@@ -177,3 +177,45 @@ func TestBindFailReasonsMatchTheMetrics(t *testing.T) {
 		t.Fatalf("session reasons %v, metrics prepare %v", BindFailReasons, metrics.BindFailReasons)
 	}
 }
+
+// An SMSC that accepts TCP but never answers the handshake fails the
+// attempt within DialTimeout (TCP and handshake together), as a TLS failure.
+func TestTLSHandshakeBoundedByDialTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	var held []net.Conn // accepted, never answered
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	cfg, reasons := tlsConfig(ln.Addr().String(), tlstest.NewCA(t, "smsc"), "127.0.0.1")
+	b := NewBind(cfg, "b1", good().get)
+	b.Start()
+	t.Cleanup(b.Close)
+	err = waitState(t, b, StateBackoff)
+	var te *TLSError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "no handshake within 300ms (dialTimeout)") {
+		t.Fatalf("bind error %v, want a TLS failure: no handshake within the dial timeout", err)
+	}
+	if got := reasons.all(); len(got) == 0 || got[0] != BindFailTLS {
+		t.Fatalf("failure reasons %v, want %s", got, BindFailTLS)
+	}
+}
