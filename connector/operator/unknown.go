@@ -40,7 +40,12 @@ import (
 //     replica had acked is never seen again;
 //   - it holds the lease only while commands wait, at most Hold at a time,
 //     and pauses after each turn, so a replica that knows the operator and
-//     starts meanwhile takes it within a lease poll or two.
+//     starts meanwhile takes it within a lease poll or two;
+//   - it dead-letters only commands older than MinAge, and hands younger
+//     ones back until then: a replica that runs the operator takes its
+//     commands within seconds, so one that waited that long has nobody,
+//     even if this turn caught the lease in the instant its owner let go
+//     of it (a term ending, a lost database session) before taking it again.
 
 // UnknownOperator is the dead-letter reason of a command whose operator no
 // running replica has configured.
@@ -64,6 +69,9 @@ type StraysConfig struct {
 	Every time.Duration
 	// Hold is the longest a turn holds an operator's lease (default 10s).
 	Hold time.Duration
+	// MinAge is how long a command waits in the stream before it is
+	// dead-lettered (default 3 × Every).
+	MinAge time.Duration
 }
 
 // Strays dead-letters the commands of operators not configured here.
@@ -76,6 +84,7 @@ type Strays struct {
 	serving map[string]*atomic.Value // operator -> state (strayIdle, strayStandby, strayDraining)
 	wg      sync.WaitGroup
 	sweeps  atomic.Int64 // sweeps done (tests)
+	turns   atomic.Int64 // turns at a lease done (tests)
 }
 
 // States of a stray operator on this replica.
@@ -89,6 +98,7 @@ const (
 func NewStrays(cfg StraysConfig, d Deps) *Strays {
 	cfg.Every = cmp.Or(cfg.Every, 10*time.Second)
 	cfg.Hold = cmp.Or(cfg.Hold, 10*time.Second)
+	cfg.MinAge = cmp.Or(cfg.MinAge, 3*cfg.Every)
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
@@ -174,6 +184,7 @@ func (s *Strays) serve(ctx context.Context, id string, state *atomic.Value) {
 			state.Store(strayDraining)
 			n, err := s.drain(owned, id)
 			release()
+			s.turns.Add(1)
 			state.Store(strayIdle)
 			if n > 0 || err != nil {
 				s.d.Log.Warn("commands for an operator not configured on any running replica: dead-lettered",
@@ -225,6 +236,10 @@ func (s *Strays) drain(owned context.Context, id string) (int, error) {
 		got := 0
 		for msg := range batch.Messages() {
 			got++
+			if young := s.young(msg); young > 0 {
+				_ = msg.NakWithDelay(young) // not ours yet: back to the stream until it is old enough
+				continue
+			}
 			if err := s.deadLetter(owned, id, msg); err != nil {
 				// Handed back: the rest of the batch comes back after the ack wait.
 				return done, err
@@ -236,6 +251,16 @@ func (s *Strays) drain(owned context.Context, id string) (int, error) {
 		}
 	}
 	return done, nil
+}
+
+// young is how much longer a command must wait before it is dead-lettered
+// (0: now).
+func (s *Strays) young(msg jetstream.Msg) time.Duration {
+	md, err := msg.Metadata()
+	if err != nil {
+		return 0
+	}
+	return max(s.cfg.MinAge-time.Since(md.Timestamp), 0)
 }
 
 // strayBatch is how many commands one fetch takes.

@@ -31,7 +31,8 @@ type strayRig struct {
 	leaseOf func(string) *lease.Lease
 }
 
-func newStrayRig(t *testing.T) *strayRig {
+// newStrayRig makes the rig; minAge 0 keeps the default (three sweeps).
+func newStrayRig(t *testing.T, minAge time.Duration) *strayRig {
 	t.Helper()
 	_, js := testenv.ContractJetStream(t)
 	r := &strayRig{js: js, dsn: env.FreshDatabase(t, false), m: metrics.New()}
@@ -39,7 +40,7 @@ func newStrayRig(t *testing.T) *strayRig {
 		return lease.New(r.dsn, LeaseName(id), lease.Options{Poll: 100 * time.Millisecond, Grace: 200 * time.Millisecond, Log: quiet()})
 	}
 	names := natscontract.DefaultNames()
-	r.strays = NewStrays(StraysConfig{Known: []string{"mno-a"}, Lease: r.leaseOf, Every: 100 * time.Millisecond},
+	r.strays = NewStrays(StraysConfig{Known: []string{"mno-a"}, Lease: r.leaseOf, Every: 100 * time.Millisecond, MinAge: minAge},
 		Deps{JS: js, Names: names, Events: events.New(js, names, false, nil), Metrics: r.m, Log: quiet()})
 	return r
 }
@@ -110,7 +111,7 @@ func (r *strayRig) acked(t *testing.T, operator string, seq uint64) {
 // with reason "unknown operator", is acked (terminated: never redelivered)
 // and counted; a configured operator's command is left to its runner.
 func TestUnknownOperatorCommandIsDeadLettered(t *testing.T) {
-	r := newStrayRig(t)
+	r := newStrayRig(t, 0)
 	known := r.publish(t, "mno-a", "a-1")
 	seq := r.publish(t, "mno-z", "z-1")
 	r.run(t)
@@ -153,7 +154,7 @@ func TestUnknownOperatorCommandIsDeadLettered(t *testing.T) {
 // its commands are its own, never dead-lettered here; once no replica that
 // knows it runs, they are.
 func TestUnknownOperatorRunByAnotherReplicaIsLeftAlone(t *testing.T) {
-	r := newStrayRig(t)
+	r := newStrayRig(t, 0)
 	// The other replica owns mno-b.
 	owned, release, err := r.leaseOf("mno-b").Acquire(context.Background())
 	if err != nil {
@@ -185,6 +186,38 @@ func TestUnknownOperatorRunByAnotherReplicaIsLeftAlone(t *testing.T) {
 		return nil
 	})
 	r.acked(t, "mno-b", seq)
+}
+
+// A command younger than MinAge is handed back, not dead-lettered: a turn
+// that caught the lease in the instant its owner let go of it finds only
+// commands that owner takes within seconds.
+func TestYoungCommandsAreHandedBack(t *testing.T) {
+	r := newStrayRig(t, time.Hour)
+	seq := r.publish(t, "mno-y", "y-1")
+	r.run(t)
+	// A turn has had the command (delivered on the operator's consumer)
+	// and is over...
+	smpptest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if r.strays.turns.Load() == 0 {
+			return errors.New("no turn over yet")
+		}
+		c, err := r.js.Consumer(context.Background(), natscontract.DispatchStream, natscontract.ConsumerName("mno-y"))
+		if err != nil {
+			return err
+		}
+		info, err := c.Info(context.Background())
+		if err != nil {
+			return err
+		}
+		if info.Delivered.Stream < seq {
+			return fmt.Errorf("delivered up to %d, want %d", info.Delivered.Stream, seq)
+		}
+		return nil
+	})
+	// ...and has handed it back rather than dead-letter it.
+	if dl := r.deadLetters(t, "mno-y"); len(dl) != 0 {
+		t.Fatalf("a command younger than MinAge was dead-lettered: %+v", dl)
+	}
 }
 
 func TestOperatorOfSubject(t *testing.T) {
