@@ -139,8 +139,14 @@ type Operator struct {
 	// connector sends (receipts come at most that late).
 	ReceiptHorizon time.Duration `yaml:"receiptHorizon" json:"receiptHorizon"`
 	Encoding       Encoding      `yaml:"encoding" json:"encoding"`
-	// Source holds the TON/NPI used when a dispatch command gives none.
-	Source      Address     `yaml:"source" json:"source"`
+	// Source holds the TON/NPI of the source address when a dispatch
+	// command gives none (default 0/0).
+	Source Address `yaml:"source" json:"source"`
+	// Destination holds the TON/NPI of the destination address when a
+	// dispatch command gives none (default 1/1: international, E.164).
+	Destination Address `yaml:"destination" json:"destination"`
+	// TLS secures the endpoints marked tls: true (tls.go).
+	TLS         TLS         `yaml:"tls,omitempty" json:"tls,omitempty"`
 	Quirks      Quirks      `yaml:"quirks" json:"quirks"`
 	Credentials Credentials `yaml:"credentials" json:"credentials"`
 }
@@ -159,8 +165,14 @@ type Endpoint struct {
 	// Shadow marks a target for shadow mode (Phase 2: e.g. the simulator):
 	// in shadow mode only shadow endpoints are used, otherwise only the others.
 	Shadow bool `yaml:"shadow,omitempty" json:"shadow,omitempty"`
-	// TLS wraps the session in TLS, verifying the host name of Address.
+	// TLS wraps the session in TLS (crypto/tls, TLS 1.2 or later): the
+	// SMSC's certificate is verified against the operator's tls.caFile (else
+	// the system roots) for ServerName, and the operator's client
+	// certificate, if any, is presented (tls.go).
 	TLS bool `yaml:"tls,omitempty" json:"tls,omitempty"`
+	// ServerName is the name the SMSC's certificate must carry (only with
+	// tls: true; default: the host of Address, a name or an IP address).
+	ServerName string `yaml:"serverName,omitempty" json:"serverName,omitempty"`
 }
 
 // Backoff is an exponential backoff: Initial, doubling up to Max.
@@ -176,8 +188,11 @@ type Encoding struct {
 	DefaultAlphabet string `yaml:"defaultAlphabet" json:"defaultAlphabet"`
 	// AllowLatin1 sends data_coding 3 when text fits Latin-1 but not GSM 7-bit.
 	AllowLatin1 bool `yaml:"allowLatin1" json:"allowLatin1"`
-	// UCS2 allows data_coding 8 for the rest (default true); without it such
-	// text is refused (dead letter).
+	// UCS2 allows data_coding 8 for the rest (default true). With ucs2:
+	// false, text that fits none of the operator's alphabets (GSM 7-bit on a
+	// gsm7 SMSC, Latin-1 when allowed or when data_coding 0 means it), and a
+	// command asking for "ucs2", go to the dead letter with the reason:
+	// never out as UCS2.
 	UCS2 bool `yaml:"ucs2" json:"ucs2"`
 }
 
@@ -242,6 +257,7 @@ func DefaultOperator(id string) Operator {
 		ReceiptHorizon:      DefaultReceiptHorizon,
 		DeadBind:            DeadBind{ResponseTimeouts: 3},
 		Encoding:            Encoding{DefaultAlphabet: AlphabetGSM7, UCS2: true},
+		Destination:         Address{TON: 1, NPI: 1},
 		Quirks: Quirks{
 			MessageIDResp:    IDRaw,
 			MessageIDReceipt: IDRaw,
@@ -367,14 +383,9 @@ func (o *Operator) validate(where string) []*Error {
 		add("receiptHorizon", "must be at least %s, got %s", minReceiptHorizon, o.ReceiptHorizon)
 	}
 	oneOf(add, "encoding.defaultAlphabet", o.Encoding.DefaultAlphabet, alphabets)
-	if o.Source.TON > 6 {
-		add("source.ton", "must be 0-6 (SMPP 3.4 type of number), got %d", o.Source.TON)
-	}
-	switch o.Source.NPI {
-	case 0, 1, 3, 4, 6, 8, 9, 10, 14, 18:
-	default:
-		add("source.npi", "must be one of 0, 1, 3, 4, 6, 8, 9, 10, 14, 18 (SMPP 3.4 numbering plan), got %d", o.Source.NPI)
-	}
+	checkAddress(add, "source", o.Source)
+	checkAddress(add, "destination", o.Destination)
+	o.validateTLS(add) // tls.go
 	oneOf(add, "quirks.messageIdResp", o.Quirks.MessageIDResp, idFormats)
 	oneOf(add, "quirks.messageIdReceipt", o.Quirks.MessageIDReceipt, idFormats)
 	oneOf(add, "quirks.receiptParts", o.Quirks.ReceiptParts, receiptParts)
@@ -428,6 +439,18 @@ func positive(add func(string, string, ...any), field string, v int) {
 func positiveDuration(add func(string, string, ...any), field string, v time.Duration) {
 	if v <= 0 {
 		add(field, "must be > 0, got %s", v)
+	}
+}
+
+// checkAddress checks a default TON/NPI pair against SMPP 3.4.
+func checkAddress(add func(string, string, ...any), field string, a Address) {
+	if a.TON > 6 {
+		add(field+".ton", "must be 0-6 (SMPP 3.4 type of number), got %d", a.TON)
+	}
+	switch a.NPI {
+	case 0, 1, 3, 4, 6, 8, 9, 10, 14, 18:
+	default:
+		add(field+".npi", "must be one of 0, 1, 3, 4, 6, 8, 9, 10, 14, 18 (SMPP 3.4 numbering plan), got %d", a.NPI)
 	}
 }
 

@@ -20,6 +20,10 @@ type Profile struct {
 	// AllowLatin1 sends texts that fit Latin-1 but not GSM 7-bit as
 	// data_coding 3 instead of UCS2 (half the parts).
 	AllowLatin1 bool
+	// NoUCS2: the operator takes no data_coding 8 (encoding.ucs2: false).
+	// Text that fits none of its alphabets, and a command asking for ucs2,
+	// is a bad command (dead letter), never sent as UCS2.
+	NoUCS2 bool
 	// MaxParts caps the submit_sm of one message (0: DefaultMaxParts): a
 	// longer text is a bad command, not hundreds of billed parts.
 	MaxParts int
@@ -96,8 +100,36 @@ func Build(c Command, p Profile) ([]Part, error) {
 	return parts, nil
 }
 
-// chooseEncoding applies the command's wish and the operator's alphabet.
+// chooseEncoding applies the command's wish and the operator's alphabets,
+// and refuses UCS2 to an operator that takes none.
 func chooseEncoding(c Command, p Profile) (string, error) {
+	enc, err := pickEncoding(c, p)
+	if err != nil || enc != "ucs2" || !p.NoUCS2 {
+		return enc, err
+	}
+	if c.Encoding == "ucs2" {
+		return "", bad("encoding", `"ucs2" requested and operator %s has encoding.ucs2: false`, c.OperatorID)
+	}
+	return "", bad("text", "text needs UCS2 (%s) and operator %s has encoding.ucs2: false", firstBeyond(c.Text, p), c.OperatorID)
+}
+
+// firstBeyond names the first character of text the operator's alphabets
+// lack, for the dead letter's reason.
+func firstBeyond(text string, p Profile) string {
+	gsmSMSC := p.DataCoding0 == "" || p.DataCoding0 == "gsm7"
+	latin1 := p.AllowLatin1 || !gsmSMSC
+	for i, r := range []rune(text) {
+		inGSM := gsmSMSC && segment.GSM7Fits(string(r))
+		inLatin1 := latin1 && r <= 0xFF
+		if !inGSM && !inLatin1 {
+			return fmt.Sprintf("%q (U+%04X) at character %d", r, r, i)
+		}
+	}
+	return "no character fits"
+}
+
+// pickEncoding applies the command's wish and the operator's alphabet.
+func pickEncoding(c Command, p Profile) (string, error) {
 	gsmSMSC := p.DataCoding0 == "" || p.DataCoding0 == "gsm7"
 	fitsLatin1 := func() bool {
 		_, _, err := segment.Encode(c.Text, "latin1")

@@ -13,6 +13,7 @@ type Metrics struct {
 
 	Submits           *prometheus.CounterVec   // operator, outcome (accepted|rejected|unknown|retry), status
 	DeadBinds         *prometheus.CounterVec   // operator, reason (response_timeouts|enquire_link)
+	BindFailures      *prometheus.CounterVec   // operator, reason (tls|connect|refused|timeout|other)
 	SubmitLatency     *prometheus.HistogramVec // operator: submit_sm -> submit_sm_resp
 	ThrottleWaits     *prometheus.CounterVec   // operator
 	ThrottleWaitSec   *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
@@ -24,6 +25,7 @@ type Metrics struct {
 	PublishErrors     *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
 	DeadLetters       *prometheus.CounterVec   // operator, reason kind
 	Commands          *prometheus.CounterVec   // operator, result (done|bad|retry)
+	UnknownOperator   *prometheus.CounterVec   // operator: commands on the subject of an operator no replica runs, dead-lettered
 	MO                *prometheus.CounterVec   // operator
 	MOInvalid         *prometheus.CounterVec   // operator: MO whose text cannot be read (published raw)
 	MOIncomplete      *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
@@ -51,6 +53,8 @@ func New() *Metrics {
 			Help: "submit_sm answered, by outcome and command_status."}, []string{"operator", "outcome", "status"})).(*prometheus.CounterVec),
 		DeadBinds: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_dead_binds_total",
 			Help: "Binds declared dead (the SMSC stopped answering) and renewed, by reason: response_timeouts, enquire_link."}, []string{"operator", "reason"})).(*prometheus.CounterVec),
+		BindFailures: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_bind_failures_total",
+			Help: "Bind attempts that failed, by reason: tls (handshake or certificate), connect, refused (bind_resp error), timeout, other."}, []string{"operator", "reason"})).(*prometheus.CounterVec),
 		SubmitLatency: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smpp_submit_latency_seconds",
 			Help: "submit_sm to submit_sm_resp.", Buckets: latency}, []string{"operator"})).(*prometheus.HistogramVec),
 		ThrottleWaits: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_throttle_waits_total",
@@ -73,6 +77,8 @@ func New() *Metrics {
 			Help: "Commands sent to the dead-letter subject."}, []string{"operator", "field"})).(*prometheus.CounterVec),
 		Commands: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_commands_total",
 			Help: "Dispatch commands handled: done, bad, retry (nak with delay)."}, []string{"operator", "result"})).(*prometheus.CounterVec),
+		UnknownOperator: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_unknown_operator_commands_total",
+			Help: "Commands on the dispatch subject of an operator that no running replica has configured: dead-lettered with reason \"unknown operator\"."}, []string{"operator"})).(*prometheus.CounterVec),
 		MO: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_total",
 			Help: "Mobile-originated messages reassembled and published."}, []string{"operator"})).(*prometheus.CounterVec),
 		MOInvalid: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_invalid_total",
@@ -135,6 +141,10 @@ func (m *Metrics) ObserveStore(stats func() StoreStats) {
 		func(s StoreStats) float64 { return s.AppendSeconds })
 }
 
+// BindFailReasons are the reasons of smpp_bind_failures_total
+// (session.BindFailReasons).
+var BindFailReasons = []string{"tls", "connect", "refused", "timeout", "other"}
+
 // Prepare creates an operator's alerting series at 0, so that increase()
 // sees their first event (a series born at 1 has no increase).
 func (m *Metrics) Prepare(operator string) {
@@ -142,6 +152,9 @@ func (m *Metrics) Prepare(operator string) {
 	m.Submits.WithLabelValues(operator, "unknown", "dead_bind")
 	m.DeadBinds.WithLabelValues(operator, "response_timeouts")
 	m.DeadBinds.WithLabelValues(operator, "enquire_link")
+	for _, reason := range BindFailReasons {
+		m.BindFailures.WithLabelValues(operator, reason)
+	}
 	m.Receipts.WithLabelValues(operator, "unmatched")
 	m.Receipts.WithLabelValues(operator, "failed") // SMPPReceiptsSetAside
 	m.Commands.WithLabelValues(operator, "bad")

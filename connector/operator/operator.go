@@ -3,7 +3,9 @@
 // does (a term) it binds (a receiver pool too for transmitter binds),
 // consumes the operator's dispatch commands (connector/outbound), handles
 // what the SMSC sends back (connector/inbound), renews the binds when the
-// credential rotates, and keeps the bind gauges current.
+// credential rotates, and keeps the bind gauges current. Strays
+// (unknown.go) dead-letters the commands of operators configured nowhere,
+// under their own leases.
 package operator
 
 import (

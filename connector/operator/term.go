@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/dispatch"
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
 	"github.com/smpp-connector/smpp-connector/connector/inbound"
@@ -43,6 +44,10 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: d.Log,
 		Deliver: t.inbound, DeadAfterTimeouts: oc.DeadBind.ResponseTimeouts, Pacer: r.limiter,
 		OnDead: func(_, reason string) { d.Metrics.DeadBinds.WithLabelValues(oc.ID, reason).Inc() },
+		// Endpoints with tls: true bind over TLS, the CA bundle and client
+		// certificate read again at each attempt (renewed files are used).
+		TLS:           oc.ClientTLSFor,
+		OnBindFailure: func(_, reason string) { d.Metrics.BindFailures.WithLabelValues(oc.ID, reason).Inc() },
 	}
 	t.pool = session.NewPool(scfg, oc.Binds, r.credentials)
 	if r.bindType == session.Transmitter {
@@ -50,9 +55,8 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 		t.rx = session.NewPool(scfg, oc.Binds, r.credentials)
 	}
 	t.outbound = outbound.New(outbound.Operator{
-		ID: oc.ID,
-		Profile: dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
-			AllowLatin1: oc.Encoding.AllowLatin1, MaxParts: oc.MaxParts, SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: 1, DestNPI: 1},
+		ID:          oc.ID,
+		Profile:     Profile(oc),
 		IDRule:      idRule,
 		Concurrency: max(oc.Binds*oc.Window*2, 8),
 		AfterCrash:  outbound.AfterCrash(oc.AfterCrash),
@@ -63,6 +67,15 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 	}, outbound.Deps{Store: d.Store, Pool: t.pool, Limiter: r.limiter, Receipts: t.inbound, Events: d.Events, JS: d.JS,
 		Names: d.Names, Metrics: d.Metrics, Log: d.Log})
 	return t
+}
+
+// Profile is what building the operator's submit_sm takes from its
+// settings: segmentation, alphabets, and the TON/NPI of addresses a command
+// leaves without.
+func Profile(oc config.Operator) dispatch.Profile {
+	return dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
+		AllowLatin1: oc.Encoding.AllowLatin1, NoUCS2: !oc.Encoding.UCS2, MaxParts: oc.MaxParts,
+		SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: oc.Destination.TON, DestNPI: oc.Destination.NPI}
 }
 
 // credentials is what the operator's binds present, read at each bind.

@@ -55,6 +55,9 @@ type Options struct {
 	// Lease tunes how replicas hand an operator over (lease.Options:
 	// default poll 1s, grace 5s).
 	Lease lease.Options
+	// StrayEvery is how often the dispatch stream is searched for commands
+	// of operators not configured (default 10s; operator.Strays).
+	StrayEvery time.Duration
 }
 
 // Run starts the connector and runs it until ctx ends.
@@ -161,13 +164,22 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
+	leaseOf := func(id string) *lease.Lease {
+		return lease.New(svc.PostgresDSN, operator.LeaseName(id), leaseOptions(o.Lease, log))
+	}
 	for _, r := range runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.Run(runCtx, lease.New(svc.PostgresDSN, "operator/"+r.ID(), leaseOptions(o.Lease, log)))
+			r.Run(runCtx, leaseOf(r.ID()))
 		}()
 	}
+	// Commands for operators configured nowhere go to the dead letter, each
+	// under its operator's lease: never those of an operator another
+	// replica runs.
+	strays := operator.NewStrays(operator.StraysConfig{Known: ops.IDs(), Lease: leaseOf, Every: o.StrayEvery}, deps)
+	wg.Add(1)
+	go func() { defer wg.Done(); strays.Run(runCtx) }()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

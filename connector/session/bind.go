@@ -212,7 +212,7 @@ run:
 		b.setState(StateConnecting, deadErr)
 		sess, closed, err := b.connect(auth, addrs[at])
 		if err != nil {
-			b.Stats.BindFailures.Add(1)
+			b.bindFailed(err) // tls.go
 			var be gosmpp.BindError
 			if errors.As(err, &be) && permanentBindError(be.CommandStatus) {
 				b.mu.Lock()
@@ -375,7 +375,7 @@ func jitter(d time.Duration) time.Duration {
 func (b *Bind) connect(auth Auth, addr string) (*gosmpp.Session, <-chan string, error) {
 	var wire atomic.Pointer[wireConn]
 	dialer := func(addr string) (net.Conn, error) {
-		c, err := b.cfg.Dial(addr, b.cfg.DialTimeout)
+		c, err := b.dial(addr) // TCP, and TLS when the endpoint has it (tls.go)
 		if err != nil {
 			return nil, err
 		}

@@ -120,7 +120,7 @@ func (b *Bind) openBeside(addr string) beside {
 	if err == nil {
 		return beside{sess: sess, closed: closed, auth: auth}
 	}
-	b.Stats.BindFailures.Add(1)
+	b.bindFailed(err)
 	var be gosmpp.BindError
 	if errors.As(err, &be) {
 		switch {

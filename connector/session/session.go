@@ -26,6 +26,7 @@
 package session
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -74,7 +75,7 @@ type Config struct {
 	// and the connection is dropped when nothing is read for 2.5 intervals.
 	EnquireLink     time.Duration
 	ResponseTimeout time.Duration // submit_sm -> submit_sm_resp (default 10s)
-	DialTimeout     time.Duration // TCP connect (default 5s)
+	DialTimeout     time.Duration // TCP connect, and TLS handshake (default 5s)
 	BindTimeout     time.Duration // bind -> bind_resp (default 5s)
 	WriteTimeout    time.Duration // per PDU write (default 5s)
 	BackoffInitial  time.Duration // first rebind delay (default 1s)
@@ -101,7 +102,16 @@ type Config struct {
 	// Dial opens the TCP connection (default net.DialTimeout on "tcp"): a
 	// seam for proxies and for tests that break the wire on purpose.
 	Dial func(addr string, timeout time.Duration) (net.Conn, error)
-	Log  *slog.Logger
+	// TLS, when set, gives the TLS client configuration of an address (of
+	// Addr or Backups): the bind's connection to it is TLS over Dial's (see
+	// tls.go). nil for an address means plaintext; an error fails the bind
+	// attempt as a TLS failure. Called at every attempt, so renewed
+	// certificate files are picked up (config.Operator.ClientTLSFor).
+	TLS func(addr string) (*tls.Config, error)
+	// OnBindFailure, when set, hears of every failed bind attempt (for
+	// metrics); reason is one of BindFailReasons.
+	OnBindFailure func(bind, reason string)
+	Log           *slog.Logger
 }
 
 func (c *Config) defaults() {

@@ -1,0 +1,302 @@
+package operator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smpp-connector/smpp-connector/connector/events"
+	"github.com/smpp-connector/smpp-connector/connector/lease"
+	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/outbound"
+)
+
+// Commands for an operator that is not configured.
+//
+// Each configured operator's commands are consumed through its durable
+// consumer (natscontract.DispatchConsumer, filtered on its subject) by the
+// replica that holds its lease. A command published on the subject of an
+// operator nobody configured matched no consumer and stayed in the stream,
+// unanswered, until the stream's age limit. Strays finds such subjects in
+// the dispatch stream and dead-letters their commands with the reason
+// UnknownOperator, without taking the commands of an operator another
+// replica runs (a rolling deploy adding an operator has replicas that know
+// it beside replicas that do not):
+//
+//   - it takes the operator's own lease (LeaseName) first, the one a replica
+//     that knows the operator holds while it runs it: while such a replica
+//     runs, this one only stands by;
+//   - it consumes through the operator's own durable consumer, the one that
+//     replica uses: what is dead-lettered is acked there, and what that
+//     replica had acked is never seen again;
+//   - it holds the lease only while commands wait, at most Hold at a time,
+//     and pauses after each turn, so a replica that knows the operator and
+//     starts meanwhile takes it within a lease poll or two;
+//   - it dead-letters only commands older than MinAge, and hands younger
+//     ones back until then: a replica that runs the operator takes its
+//     commands within seconds, so one that waited that long has nobody,
+//     even if this turn caught the lease in the instant its owner let go
+//     of it (a term ending, a lost database session) before taking it again.
+
+// UnknownOperator is the dead-letter reason of a command whose operator no
+// running replica has configured.
+const UnknownOperator = "unknown operator"
+
+// LeaseName is the lease of an operator: the one its runner takes, and
+// Strays for an operator it does not know.
+func LeaseName(operatorID string) string { return "operator/" + operatorID }
+
+// StraysConfig says which operators this replica knows and how to take
+// the others' leases.
+type StraysConfig struct {
+	// Known are the operators configured on this replica.
+	Known []string
+	// Lease is an operator's lease (LeaseName), with the options its
+	// runners use.
+	Lease func(operatorID string) *lease.Lease
+	// Every is how often the dispatch stream's subjects are listed and a
+	// stray operator's consumer is looked at (default 10s); it is also the
+	// pause after each turn.
+	Every time.Duration
+	// Hold is the longest a turn holds an operator's lease (default 10s).
+	Hold time.Duration
+	// MinAge is how long a command waits in the stream before it is
+	// dead-lettered (default 3 × Every).
+	MinAge time.Duration
+}
+
+// Strays dead-letters the commands of operators not configured here.
+type Strays struct {
+	cfg   StraysConfig
+	d     Deps
+	known map[string]bool
+
+	mu      sync.Mutex
+	serving map[string]*atomic.Value // operator -> state (strayIdle, strayStandby, strayDraining)
+	wg      sync.WaitGroup
+	sweeps  atomic.Int64 // sweeps done (tests)
+	turns   atomic.Int64 // turns at a lease done (tests)
+}
+
+// States of a stray operator on this replica.
+const (
+	strayIdle     = "idle"     // nothing waiting
+	strayStandby  = "standby"  // commands wait; its lease is held elsewhere, or is being taken
+	strayDraining = "draining" // holding its lease: dead-lettering
+)
+
+// NewStrays returns the dead-letterer of unknown operators' commands.
+func NewStrays(cfg StraysConfig, d Deps) *Strays {
+	cfg.Every = cmp.Or(cfg.Every, 10*time.Second)
+	cfg.Hold = cmp.Or(cfg.Hold, 10*time.Second)
+	cfg.MinAge = cmp.Or(cfg.MinAge, 3*cfg.Every)
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := &Strays{cfg: cfg, d: d, known: map[string]bool{}, serving: map[string]*atomic.Value{}}
+	for _, id := range cfg.Known {
+		s.known[id] = true
+	}
+	return s
+}
+
+// Run looks for stray operators until ctx ends, then waits for their turns
+// to end.
+func (s *Strays) Run(ctx context.Context) {
+	defer s.wg.Wait()
+	t := time.NewTicker(s.cfg.Every)
+	defer t.Stop()
+	for {
+		if err := s.sweep(ctx); err != nil && ctx.Err() == nil {
+			s.d.Log.Warn("looking for commands of operators not configured", "err", err)
+		}
+		s.sweeps.Add(1)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Standby lists the stray operators whose commands wait while another
+// replica holds their lease (one that knows them, presumably).
+func (s *Strays) Standby() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id, st := range s.serving {
+		if st.Load() == strayStandby {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// sweep starts serving each operator of the dispatch stream's subjects that
+// is not configured here and not served yet.
+func (s *Strays) sweep(ctx context.Context) error {
+	n := s.d.Names
+	st, err := s.d.JS.Stream(ctx, n.DispatchStream)
+	if err != nil {
+		return fmt.Errorf("dispatch stream %s: %w", n.DispatchStream, err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(natscontract.Wildcard(n.DispatchSubject)))
+	if err != nil {
+		return fmt.Errorf("dispatch stream %s: subjects: %w", n.DispatchStream, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for subject := range info.State.Subjects {
+		id, ok := operatorOf(n.DispatchSubject, subject)
+		if !ok || s.known[id] || s.serving[id] != nil {
+			continue
+		}
+		state := &atomic.Value{}
+		state.Store(strayIdle)
+		s.serving[id] = state
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.serve(ctx, id, state) }()
+	}
+	return nil
+}
+
+// serve takes turns at a stray operator's lease while its commands wait.
+func (s *Strays) serve(ctx context.Context, id string, state *atomic.Value) {
+	l := s.cfg.Lease(id)
+	for {
+		if s.waiting(ctx, id) {
+			state.Store(strayStandby)
+			owned, release, err := l.Acquire(ctx)
+			if err != nil {
+				return // ctx ended
+			}
+			state.Store(strayDraining)
+			n, err := s.drain(owned, id)
+			release()
+			s.turns.Add(1)
+			state.Store(strayIdle)
+			if n > 0 || err != nil {
+				s.d.Log.Warn("commands for an operator not configured on any running replica: dead-lettered",
+					"operator", id, "commands", n, "reason", UnknownOperator, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.cfg.Every):
+		}
+	}
+}
+
+// waiting reports whether commands of the operator wait in its consumer (or
+// whether it has none yet: its subject is in the stream, so it has some).
+func (s *Strays) waiting(ctx context.Context, id string) bool {
+	c, err := s.d.JS.Consumer(ctx, s.d.Names.DispatchStream, natscontract.ConsumerName(id))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return true
+	}
+	if err != nil {
+		return false // looked at again at the next turn
+	}
+	info, err := c.Info(ctx)
+	return err == nil && (info.NumPending > 0 || info.NumAckPending > 0)
+}
+
+// drain dead-letters the operator's waiting commands through its durable
+// consumer for at most Hold, and returns how many.
+func (s *Strays) drain(owned context.Context, id string) (int, error) {
+	n := s.d.Names
+	cons, err := s.d.JS.Consumer(owned, n.DispatchStream, natscontract.ConsumerName(id))
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		// The consumer a runner of the operator would create: it carries on
+		// after what is dead-lettered here.
+		cons, err = s.d.JS.CreateConsumer(owned, n.DispatchStream,
+			natscontract.DispatchConsumer(n, id, outbound.DefaultAckWait, strayBatch*4))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("consumer %s: %w", natscontract.ConsumerName(id), err)
+	}
+	done := 0
+	for deadline := time.Now().Add(s.cfg.Hold); owned.Err() == nil && time.Now().Before(deadline); {
+		batch, err := cons.Fetch(strayBatch, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			return done, fmt.Errorf("fetch: %w", err)
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			if young := s.young(msg); young > 0 {
+				_ = msg.NakWithDelay(young) // not ours yet: back to the stream until it is old enough
+				continue
+			}
+			if err := s.deadLetter(owned, id, msg); err != nil {
+				// Handed back: the rest of the batch comes back after the ack wait.
+				return done, err
+			}
+			done++
+		}
+		if got == 0 {
+			return done, nil
+		}
+	}
+	return done, nil
+}
+
+// young is how much longer a command must wait before it is dead-lettered
+// (0: now).
+func (s *Strays) young(msg jetstream.Msg) time.Duration {
+	md, err := msg.Metadata()
+	if err != nil {
+		return 0
+	}
+	return max(s.cfg.MinAge-time.Since(md.Timestamp), 0)
+}
+
+// strayBatch is how many commands one fetch takes.
+const strayBatch = 64
+
+// deadLetter publishes a stray command as a dead letter and acks it (term:
+// never redelivered); if the dead letter cannot be published the command is
+// handed back, so nothing is lost.
+func (s *Strays) deadLetter(ctx context.Context, id string, msg jetstream.Msg) error {
+	dl := events.DeadLetter{OperatorID: id, Subject: msg.Subject(), Reason: UnknownOperator, Field: "operatorId",
+		ReceivedAt: time.Now().UTC()}
+	dl.CommandText(msg.Data())
+	if err := s.d.Events.DeadLetter(ctx, dl); err != nil {
+		s.d.Metrics.PublishErrors.WithLabelValues("deadletter").Inc()
+		_ = msg.Nak()
+		return fmt.Errorf("dead letter: %w", err)
+	}
+	s.d.Metrics.UnknownOperator.WithLabelValues(id).Inc()
+	s.d.Metrics.DeadLetters.WithLabelValues(id, "operatorId").Inc()
+	if err := msg.Term(); err != nil {
+		s.d.Log.Warn("term failed: the command comes back after the ack wait and is dead-lettered again", "operator", id, "err", err)
+	}
+	return nil
+}
+
+// operatorOf is the operator id in a subject of the dispatch subject
+// template ("smpp.operator.{operatorId}").
+func operatorOf(template, subject string) (string, bool) {
+	t := strings.ReplaceAll(template, "{id}", "{operatorId}")
+	prefix, suffix, ok := strings.Cut(t, "{operatorId}")
+	if !ok || len(subject) <= len(prefix)+len(suffix) || !strings.HasPrefix(subject, prefix) || !strings.HasSuffix(subject, suffix) {
+		return "", false
+	}
+	id := subject[len(prefix) : len(subject)-len(suffix)]
+	if strings.ContainsAny(id, ".*>") {
+		return "", false
+	}
+	return id, true
+}
