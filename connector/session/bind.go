@@ -464,34 +464,8 @@ func (b *Bind) onPDU(wire *wireConn, p pdu.PDU) (pdu.PDU, bool) {
 		b.inRow.Store(0)
 		b.elAnswered.Store(v.SequenceNumber)
 		b.complete(v.SequenceNumber, Result{Status: v.CommandStatus, GenericNack: true, Resp: time.Now()}, nil)
-	case *pdu.DeliverSM:
-		b.Stats.Delivers.Add(1)
-		if b.cfg.Deliver == nil {
-			return v.GetResponse(), false
-		}
-		at := Arrival() // here, in the order the SMSC sent: the workers may race
-		b.handOff(wire, func() pdu.PDU {
-			resp := v.GetResponse()
-			resp.(*pdu.DeliverSMResp).CommandStatus = b.cfg.Deliver.HandleDeliver(v, at)
-			return resp
-		})
-	case *pdu.DataSM:
-		b.Stats.Delivers.Add(1)
-		if b.cfg.Deliver == nil {
-			return v.GetResponse(), false
-		}
-		h, ok := b.cfg.Deliver.(DataHandler)
-		if !ok {
-			resp := v.GetResponse()
-			resp.(*pdu.DataSMResp).CommandStatus = data.ESME_RINVCMDID
-			return resp, false
-		}
-		at := Arrival()
-		b.handOff(wire, func() pdu.PDU {
-			resp := v.GetResponse()
-			resp.(*pdu.DataSMResp).CommandStatus = h.HandleData(v, at)
-			return resp
-		})
+	case *pdu.DeliverSM, *pdu.DataSM:
+		return b.onDeliver(wire, v), false
 	case *pdu.EnquireLink:
 		return p.GetResponse(), false
 	case *pdu.Unbind:
@@ -508,21 +482,6 @@ func (b *Bind) onPDU(wire *wireConn, p pdu.PDU) (pdu.PDU, bool) {
 		}
 	}
 	return nil, false
-}
-
-// handOff runs a deliver_sm's or data_sm's handler on a worker and writes
-// the response it builds. Bounded: a stuck store slows reading rather than
-// piling up goroutines.
-func (b *Bind) handOff(wire *wireConn, handle func() pdu.PDU) {
-	b.workers <- struct{}{}
-	b.delivers.Add(1)
-	go func() {
-		defer func() { <-b.workers; b.delivers.Done() }()
-		// Written from here, not queued to gosmpp's writer: the workers'
-		// responses share syscalls (wire.go). A failed write ends the
-		// session; the SMSC delivers the PDU again.
-		_, _ = wire.writePDU(handle(), nil)
-	}()
 }
 
 func (b *Bind) complete(seq int32, r Result, err error) {
