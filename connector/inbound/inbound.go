@@ -95,45 +95,28 @@ func (h *Handler) HandleData(d *pdu.DataSM, at time.Time) data.CommandStatusType
 	return h.handle(fromDataSM(d), at)
 }
 
-// handle reads what came at (session.Arrival: the SMSC's order) and makes it safe.
+// handle reads what came at (session.Arrival: the SMSC's order) and makes
+// it safe: a receipt in the inbox, an unreadable one in
+// smpp.unmatched_receipts, an MO published (its part stored first when it
+// is one of several).
 func (h *Handler) handle(in incoming, at time.Time) data.CommandStatusType {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	rin := dlr.Input{EsmClass: in.esmClass, DataCoding: in.dataCoding, DataCoding0: h.op.DataCoding0,
-		ShortMessage: in.text(), TLVs: in.tlvs}
-	if !dlr.IsReceipt(in.esmClass, in.tlvs) && !(h.op.ReceiptsWithEsmClass0 && rin.LooksLikeReceipt()) {
-		return h.handleMO(ctx, in)
-	}
-	return h.handleReceipt(ctx, in, rin, at)
-}
-
-func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input, at time.Time) data.CommandStatusType {
-	msg := rin.ShortMessage
-	if len(msg) == 0 { // data_sm, or a deliver_sm with its text in message_payload
-		msg = in.tlvs[dlr.TagMessagePayload]
-	}
-	r, err := dlr.Parse(rin)
-	if err != nil {
+	v := read(h.op, in, at)
+	switch {
+	case v.mo != nil:
+		return h.handleMO(ctx, *v.mo)
+	case v.unreadable != nil:
 		// Retrying cannot fix it: kept for inspection, and the SMSC moves on.
-		return h.setAside(ctx, in, store.Unparseable, err, store.Receipt{OperatorID: h.op.ID, Received: at, Raw: string(msg)})
+		return h.setAside(ctx, in, store.Unparseable, v.unreadable, v.receipt)
 	}
-	if !r.Final && r.Status.Final() {
-		// An intermediate delivery notification (esm_class 0x20) never ends
-		// the message, whatever its stat says (a temporary failure while
-		// the SMSC retries): stored and published as ENROUTE, with its raw
-		// stat, so that the final receipt that follows is the one that counts.
-		r.Status = dlr.Enroute
+	if v.note != "" {
+		h.log.Info("receipt text not read as its data_coding says", "id", v.receipt.RawID, "data_coding", in.dataCoding, "note", v.note)
 	}
-	if r.DecodeNote != "" {
-		h.log.Info("receipt text not read as its data_coding says", "id", r.ID, "data_coding", in.dataCoding, "note", r.DecodeNote)
+	if v.keyErr != nil {
+		h.log.Warn("receipt id does not fit the operator's id format; matched as is", "id", v.receipt.RawID, "err", v.keyErr)
 	}
-	key, err := h.op.IDRule.Key(r.ID, true)
-	if err != nil {
-		h.log.Warn("receipt id does not fit the operator's id format; matched as is", "id", r.ID, "err", err)
-		key = r.ID
-	}
-	rc := store.Receipt{OperatorID: h.op.ID, SMSCKey: key, RawID: r.ID, Status: r.Status, Stat: r.Stat, Err: r.Err,
-		Done: r.Done, Received: at, Raw: string(msg)}
+	rc := v.receipt
 	h.bound(&rc)
 	// Durable in the inbox: the Drainer matches and stores it, with its
 	// event, in a moment (or another replica does, if this one dies now).
@@ -141,7 +124,7 @@ func (h *Handler) handleReceipt(ctx context.Context, in incoming, rin dlr.Input,
 		if errors.Is(err, store.ErrInvalid) {
 			return h.setAside(ctx, in, store.InvalidReceipt, err, rc)
 		}
-		h.log.Error("store receipt; asking the SMSC to deliver it again", "id", r.ID, "err", err)
+		h.log.Error("store receipt; asking the SMSC to deliver it again", "id", rc.RawID, "err", err)
 		return data.ESME_RX_T_APPN
 	}
 	return data.ESME_ROK

@@ -65,8 +65,7 @@ func rawOctets(p segment.Part) []byte {
 // Nothing is dropped for its content: a text that cannot be decoded, or a
 // part whose segmentation cannot be read, is published with its octets and
 // the reason (events.MO.Undecodable), and counted in smpp_mo_invalid_total.
-func (h *Handler) handleMO(ctx context.Context, in incoming) data.CommandStatusType {
-	r := readMO(in)
+func (h *Handler) handleMO(ctx context.Context, r moRead) data.CommandStatusType {
 	ev := events.MO{OperatorID: h.op.ID, Source: r.src, Destination: r.dst, Parts: 1, ReceivedAt: time.Now().UTC()}
 	var msg store.MOMessage
 	switch {

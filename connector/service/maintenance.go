@@ -54,7 +54,7 @@ func maintain(ctx context.Context, st *store.Store, m *metrics.Metrics, every, u
 		for _, h := range expired {
 			m.Receipts.WithLabelValues(h.Receipt.OperatorID, "unmatched").Inc()
 			log.Warn("receipt never matched a submit", "operator", h.Receipt.OperatorID, "id", h.Receipt.RawID,
-				"key", h.Receipt.SMSCKey, "stat", h.Receipt.Stat, "held_since", h.HeldAt)
+				"key", h.Receipt.SMSCKey, "stat", h.Receipt.Stat, "held_since", h.HeldAt, "kept_in", "smpp.unmatched_receipts")
 		}
 		incomplete, err := st.ExpireMOParts(ctx, DefaultIncompleteMOAfter)
 		if err != nil {

@@ -165,8 +165,9 @@ func TestServiceEndToEnd(t *testing.T) {
 	conn.stop() // fails the test unless it drains and stops within 30 s
 }
 
-// A receipt whose submit never shows up is counted as unmatched and logged
-// with its id once it has waited UnmatchedAfter.
+// A receipt whose submit never shows up is counted as unmatched, logged
+// with its id and kept in smpp.unmatched_receipts once it has waited
+// UnmatchedAfter and its hold.
 func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 	sim, ops := oneOperator(t, 0, 100)
 	svc := testService(t)
@@ -189,7 +190,9 @@ func TestUnmatchedReceiptsAreCountedAndLogged(t *testing.T) {
 	}
 	other.Submit("447700900123", "not ours", 1)
 	id := other.Expect(data.SUBMIT_SM_RESP, 2*time.Second).(*pdu.SubmitSMResp).MessageID
-	smpptest.Eventually(t, 10*time.Second, 50*time.Millisecond, func() error {
+	// Given up once UnmatchedAfter and its hold (held by its id epoch:
+	// config.Operator.ReceiptHold, at least 30 s) have both passed.
+	smpptest.Eventually(t, 60*time.Second, 50*time.Millisecond, func() error {
 		if !strings.Contains(logs.String(), `"msg":"receipt never matched a submit"`) || !strings.Contains(logs.String(), `"id":"`+id+`"`) {
 			return fmt.Errorf("no unmatched receipt logged yet")
 		}

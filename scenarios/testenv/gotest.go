@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -23,7 +24,14 @@ type TestEnv struct {
 //	func TestMain(m *testing.M) { os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env)) }
 //
 // With no Docker engine it fails at once, saying what to do.
+//
+// A fuzzing run (go test -fuzz, and the worker processes it starts) starts
+// no services: fuzz targets test pure functions, and each worker would
+// start its own containers; a test that needs env fails saying it is nil.
 func RunWithServices(m *testing.M, s Services, env **TestEnv) int {
+	if fuzzing() {
+		return m.Run()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	p, err := ProviderFromEnv(NewSessionID())
 	if err != nil {
@@ -46,6 +54,17 @@ func RunWithServices(m *testing.M, s Services, env **TestEnv) int {
 	}
 	*env = &TestEnv{Endpoints: e, provider: p}
 	return m.Run()
+}
+
+// fuzzing reports whether the test binary runs a fuzz target (-test.fuzz,
+// or a worker of one: -test.fuzzworker).
+func fuzzing() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzz=") || strings.HasPrefix(a, "-test.fuzzworker") {
+			return true
+		}
+	}
+	return false
 }
 
 // cleanupTimeout bounds dropping a test database.
