@@ -92,7 +92,9 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadPDU -fuzztime $(FUZZTIME) ./smscsim/wire
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./connector/dlr
+	$(GO) test -run '^$$' -fuzz FuzzLooksLikeReceipt -fuzztime $(FUZZTIME) ./connector/dlr
 	$(GO) test -run '^$$' -fuzz FuzzKey -fuzztime $(FUZZTIME) ./connector/dlr
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./connector/inbound
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./connector/config
 	$(GO) test -run '^$$' -fuzz FuzzSegment -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzConcatJoin -fuzztime $(FUZZTIME) ./connector/segment
