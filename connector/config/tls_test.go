@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smpp-connector/smpp-connector/connector/internal/tlstest"
+	"github.com/smpp-connector/smpp-connector/smscsim/tlstest"
 )
 
 // tlsOperator is minimal with its endpoint over TLS, a backup too, and the
@@ -32,9 +32,9 @@ func tlsOperator(block string) string {
 // address unless set).
 func TestTLSSettingsMakeTheClientConfig(t *testing.T) {
 	dir := t.TempDir()
-	ca := tlstest.NewCA(t, "mno-b")
-	caFile := ca.WriteCA(t, dir)
-	certFile, keyFile := tlstest.WriteKeyPair(t, dir, "client", ca.Client(t, "acme"))
+	ca := tlstest.NewCA(t)
+	caFile := ca.WriteFile(t, dir)
+	certFile, keyFile := ca.Issue(t, "acme").WriteFiles(t, dir, "client")
 	f, err := Parse([]byte(tlsOperator(fmt.Sprintf("{caFile: %q, certFile: %q, keyFile: %q}", caFile, certFile, keyFile))))
 	if err != nil {
 		t.Fatal(err)
@@ -52,11 +52,11 @@ func TestTLSSettingsMakeTheClientConfig(t *testing.T) {
 			t.Errorf("%s: server name %q, %d client certificates, skip verify %v", addr, c.ServerName, len(c.Certificates), c.InsecureSkipVerify)
 		}
 		// The pool verifies what the CA signed, and only that.
-		leaf := ca.Server(t, name).Leaf
+		leaf := ca.Issue(t, name, name).TLS.Leaf
 		if _, err := leaf.Verify(x509.VerifyOptions{Roots: c.RootCAs, DNSName: name}); err != nil {
 			t.Errorf("%s: the CA bundle does not verify the CA's certificate: %v", addr, err)
 		}
-		other := tlstest.NewCA(t, "other").Server(t, name).Leaf
+		other := tlstest.NewCA(t).Issue(t, name, name).TLS.Leaf
 		if _, err := other.Verify(x509.VerifyOptions{Roots: c.RootCAs, DNSName: name}); err == nil {
 			t.Errorf("%s: the CA bundle verifies another CA's certificate", addr)
 		}
@@ -81,10 +81,10 @@ func TestTLSSettingsMakeTheClientConfig(t *testing.T) {
 // names the operator and the field.
 func TestTLSSettingsRefused(t *testing.T) {
 	dir := t.TempDir()
-	ca := tlstest.NewCA(t, "mno-b")
-	caFile := ca.WriteCA(t, dir)
-	certFile, keyFile := tlstest.WriteKeyPair(t, dir, "client", ca.Client(t, "acme"))
-	_, otherKey := tlstest.WriteKeyPair(t, dir, "other", ca.Client(t, "other"))
+	ca := tlstest.NewCA(t)
+	caFile := ca.WriteFile(t, dir)
+	certFile, keyFile := ca.Issue(t, "acme").WriteFiles(t, dir, "client")
+	_, otherKey := ca.Issue(t, "other").WriteFiles(t, dir, "other")
 	notPEM := filepath.Join(dir, "not.pem")
 	os.WriteFile(notPEM, []byte("hello\n"), 0o600)
 	badCert := filepath.Join(dir, "bad.pem")

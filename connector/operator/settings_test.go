@@ -1,14 +1,16 @@
 package operator
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
-	"github.com/smpp-connector/smpp-connector/connector/internal/tlstest"
+	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+	"github.com/smpp-connector/smpp-connector/smscsim/tlstest"
 )
 
 // The operator's settings reach the submit_sm it builds: the destination's
@@ -32,46 +34,58 @@ func TestProfileFromSettings(t *testing.T) {
 	}
 }
 
-// tlsOperator points the rig's operator at a TLS endpoint trusting caFile.
-func (r *rig) tlsOperator(t *testing.T, addr, caFile string) {
+// tlsOperator moves the rig onto a simulator whose operator mno-a listens
+// over TLS only, serving cert, and points the rig's operator at it with tls:
+// true and caFile; it returns the endpoint's address.
+func (r *rig) tlsOperator(t *testing.T, cert *tlstest.Cert, caFile string) string {
 	t.Helper()
-	y := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q, tls: true}]}\n    tps: 100\n    tls: {caFile: %q}\n", addr, caFile)
+	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
+		TLS:      &server.TLSConfig{Config: tlstest.ServerConfig(cert)},
+		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}}}}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close) // after the runner's stop, registered later
+	r.sim = sim
+	op, _ := sim.Operator("mno-a")
+	y := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q, tls: true}]}\n    tps: 100\n    tls: {caFile: %q}\n", op.Addr(), caFile)
 	f, err := config.Parse([]byte(y))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.cfg.Operator = f.Operators[0]
+	return op.Addr()
 }
 
-// An operator whose endpoint has tls: true binds over TLS (the listener in
-// front of the simulator speaks nothing else) and its messages go round
-// trip; a certificate its CA does not vouch for keeps it unbound, the reason
-// naming the operator and endpoint on readiness, counted as a TLS failure.
+// An operator whose endpoint has tls: true binds to the simulator's TLS
+// listener (which speaks nothing else) and its messages go round trip; a
+// certificate its CA does not vouch for keeps it unbound, the reason naming
+// the operator and endpoint on its status, counted as a TLS failure, and no
+// bind reaches the SMSC.
 func TestOperatorBindsOverTLS(t *testing.T) {
-	ca := tlstest.NewCA(t, "mno-a")
-	caFile := ca.WriteCA(t, t.TempDir())
+	ca, cert := tlstest.New(t)
+	caFile := ca.WriteFile(t, t.TempDir())
 
 	t.Run("trusted", func(t *testing.T) {
 		r := newRig(t, config.BindTransceiver, "")
-		op, _ := r.sim.Operator("mno-a")
-		front := tlstest.NewFront(t, ca.Server(t, "127.0.0.1"), nil, op.Addr())
-		r.tlsOperator(t, front.Addr(), caFile)
+		r.tlsOperator(t, cert, caFile)
 		rn, _ := r.run(t)
 		smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(rn))
 		r.send(t, "tls-1")
 		r.waitReceipt(t, "tls-1")
-		if front.Handshakes.Load() == 0 {
-			t.Fatal("bound without a TLS handshake")
+		if n := r.successfulBinds("bind_transceiver"); n == 0 {
+			t.Fatal("no bind reached the TLS listener")
 		}
 	})
 
 	t.Run("certificate of another CA", func(t *testing.T) {
 		r := newRig(t, config.BindTransceiver, "")
-		op, _ := r.sim.Operator("mno-a")
-		front := tlstest.NewFront(t, tlstest.NewCA(t, "rogue").Server(t, "127.0.0.1"), nil, op.Addr())
-		r.tlsOperator(t, front.Addr(), caFile)
+		addr := r.tlsOperator(t, tlstest.NewCA(t).Issue(t, "rogue", "127.0.0.1"), caFile)
 		rn, _ := r.run(t)
-		want := `operator "mno-a" endpoint ` + front.Addr() + ": TLS: tls: failed to verify certificate: x509: certificate signed by unknown authority"
+		want := `operator "mno-a" endpoint ` + addr + ": TLS: tls: failed to verify certificate: x509: certificate signed by unknown authority"
 		smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
 			s := rn.Status()
 			if s.Standby || len(s.Unbound) == 0 || !strings.Contains(s.Unbound[0], want) {
@@ -82,6 +96,12 @@ func TestOperatorBindsOverTLS(t *testing.T) {
 		if n := counterValue(r.deps.Metrics.BindFailures.WithLabelValues("mno-a", "tls")); n < 1 {
 			t.Fatalf("smpp_bind_failures_total{reason=tls} = %v after a refused certificate", n)
 		}
+		smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, func() error {
+			if n := r.sim.Stats().Sum("mno-a", "", "tls_handshake", "failed"); n < 1 {
+				return fmt.Errorf("the SMSC has not seen the handshake fail yet")
+			}
+			return nil
+		})
 		if n := r.successfulBinds("bind_transceiver"); n != 0 {
 			t.Fatalf("%d binds reached the SMSC through an untrusted certificate", n)
 		}

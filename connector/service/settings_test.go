@@ -16,11 +16,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
-	"github.com/smpp-connector/smpp-connector/connector/internal/tlstest"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
+	"github.com/smpp-connector/smpp-connector/smscsim/tlstest"
 )
 
 // The whole service honours the settings it accepts: an operator whose TLS
@@ -28,13 +28,15 @@ import (
 // reason (operator, endpoint, TLS) on /readyz and the failure counted; a
 // command for an operator configured nowhere is dead-lettered and counted.
 func TestServiceReportsTLSFailuresAndDeadLettersUnknownOperators(t *testing.T) {
+	// The simulator's TLS listener shows a certificate of a CA the operator's
+	// caFile does not hold.
+	rogue := tlstest.NewCA(t).Issue(t, "rogue", "127.0.0.1")
 	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
+		TLS:      &server.TLSConfig{Config: tlstest.ServerConfig(rogue)},
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw"}}})
 	op, _ := sim.Operator("mno-a")
-	ca := tlstest.NewCA(t, "mno-a")
-	front := tlstest.NewFront(t, tlstest.NewCA(t, "rogue").Server(t, "127.0.0.1"), nil, op.Addr())
 	ops, err := config.Parse([]byte(fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q, tls: true}]}\n    tps: 10\n    tls: {caFile: %q}\n",
-		front.Addr(), ca.WriteCA(t, t.TempDir()))))
+		op.Addr(), tlstest.NewCA(t).WriteFile(t, t.TempDir()))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +44,7 @@ func TestServiceReportsTLSFailuresAndDeadLettersUnknownOperators(t *testing.T) {
 	r := startConnector(t, svc, ops, Options{Secrets: staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
 		StrayEvery: 100 * time.Millisecond})
 
-	want := `operator "mno-a" endpoint ` + front.Addr() + `: TLS: tls: failed to verify certificate: x509: certificate signed by unknown authority`
+	want := `operator "mno-a" endpoint ` + op.Addr() + `: TLS: tls: failed to verify certificate: x509: certificate signed by unknown authority`
 	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
 		v := r.readyz(t)
 		problems, _ := v["problems"].(map[string]any)
@@ -53,6 +55,9 @@ func TestServiceReportsTLSFailuresAndDeadLettersUnknownOperators(t *testing.T) {
 	})
 	if n := metric(t, r, `smpp_bind_failures_total{operator="mno-a",reason="tls"}`); n < 1 {
 		t.Fatalf("TLS failures counted %v", n)
+	}
+	if n := sim.Stats().Sum("mno-a", "acme", "", ""); n != 0 {
+		t.Fatalf("%d PDUs of acme reached the SMSC through an untrusted certificate", n)
 	}
 
 	nc, err := nats.Connect(svc.NATS.URL)
