@@ -133,7 +133,7 @@ func (d *Drainer) Pass(ctx context.Context) (took int, more, failed bool) {
 				// inspection: one bad receipt must not stop the others.
 				d.m.Receipts.WithLabelValues(rc.OperatorID, "failed").Inc()
 				d.log.Error("receipt cannot be stored: set aside in smpp.unmatched_receipts", "operator", rc.OperatorID,
-					"id", rc.RawID, "status", rc.Status, "text", rc.Raw, "err", r.Err)
+					"id", rc.RawID, "status", rc.Status, "text", loggedText(rc.Raw), "err", r.Err)
 			} else {
 				passErr = r.Err
 			}

@@ -144,7 +144,7 @@ func (h *Handler) setAside(ctx context.Context, in incoming, reason store.Unmatc
 	}
 	h.d.Metrics.Receipts.WithLabelValues(h.op.ID, string(reason)).Inc()
 	h.log.Warn("receipt kept in smpp.unmatched_receipts", "reason", reason, "pdu", in.kind, "id", rc.RawID,
-		"text", rc.Raw, "err", why)
+		"text", loggedText(rc.Raw), "err", why)
 	return data.ESME_ROK
 }
 
