@@ -192,8 +192,10 @@ ORDER BY id LIMIT $1`
 // applied once. Of receipts with the same key only one is taken in one
 // call, the first received (then the first appended), so that they are
 // applied in the order the SMSC sent them (the writer's transactions run
-// side by side, and so do the handlers that append); more reports that
-// rows were left for the next call.
+// side by side, and so do the handlers that append) as far as one call
+// sees them: a receipt appended only after a later one of its part was
+// applied comes too late (an intermediate one is then stale: no event).
+// more reports that rows were left for the next call.
 func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, more bool, err error) {
 	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow)
 	if err != nil {

@@ -240,6 +240,32 @@ func TestInboxReceiptsOfOnePartAreAppliedInOrder(t *testing.T) {
 	wantEvents(t, s, "receipt m1 1 ACCEPTED", "receipt m1 1 ENROUTE", "receipt m1 1 DELIVERED")
 }
 
+// Handlers that run side by side may append a part's receipts in another
+// order than the SMSC sent them (session.Arrival stamped that order in
+// Received): the drain applies the first received first, and both have
+// their events (an intermediate receipt applied after its final one would
+// be stale: no event).
+func TestInboxReceiptsAreAppliedInTheOrderReceived(t *testing.T) {
+	s, _ := open(t, store.Options{Linger: -1})
+	prepare(t, s, "mno-a", "m1", 1)
+	accept(t, s, "mno-a", "m1", 1, "k1")
+	outbox(t, s)
+	sent := time.Now()
+	final, intermediate := inboxReceipt("mno-a", "k1", dlr.Delivered), inboxReceipt("mno-a", "k1", dlr.Accepted)
+	final.Received, intermediate.Received = sent.Add(time.Millisecond), sent
+	ok(t, s.AppendReceipt(ctxT(t), final)) // appended first, received second
+	ok(t, s.AppendReceipt(ctxT(t), intermediate))
+	got, more, err := s.DrainInbox(ctxT(t), 100)
+	ok(t, err)
+	if len(got) != 1 || !more || got[0].Receipt.Status != dlr.Accepted {
+		t.Fatalf("first call: %+v, more %v; want the first received only, and more", got, more)
+	}
+	if rest := drainAll(t, s); len(rest) != 1 || rest[0].Receipt.Status != dlr.Delivered || rest[0].Matched.Disposition != store.Applied {
+		t.Fatalf("then: %+v", rest)
+	}
+	wantEvents(t, s, "receipt m1 1 ACCEPTED", "receipt m1 1 DELIVERED")
+}
+
 // A receipt waits in the inbox for a moment; meanwhile an SMSC that
 // restarted may give its id to a new message. The receipt came before that
 // message was submitted, so it is the older message's: it is not applied to

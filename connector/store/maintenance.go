@@ -85,6 +85,21 @@ WHERE id = ANY (ARRAY(
 // DefaultPurgeBatch is Purge's batch size when batch <= 0.
 const DefaultPurgeBatch = 5000
 
+// moveSetAsideSQL moves the inbox rows an older connector set aside
+// (failed) to the unmatched receipts, as migration 00010 did, in one
+// statement.
+const moveSetAsideSQL = `
+WITH gone AS (
+	DELETE FROM smpp.receipt_inbox WHERE failed IS NOT NULL
+	RETURNING operator_id, failed, smsc_key, smsc_message_id, receipt_state, receipt_stat, receipt_err, done_at,
+		raw, received_at, not_before, horizon, hold_for, shadow, created_at, id
+)
+INSERT INTO smpp.unmatched_receipts (operator_id, reason, detail, smsc_key, smsc_message_id, receipt_state,
+	receipt_stat, receipt_err, done_at, raw, received_at, not_before, horizon, hold_for, shadow, recorded_at)
+SELECT operator_id, 'failed', failed, smsc_key, smsc_message_id, receipt_state, receipt_stat, receipt_err,
+	done_at, raw, received_at, not_before, horizon, hold_for, shadow, created_at
+FROM gone ORDER BY id`
+
 // Purge deletes the rows created more than olderThan ago whose submit
 // outcome is recorded, batch rows per transaction, until none is left or ctx
 // ends, and the unmatched receipts received as long ago (a receipt can be
@@ -100,13 +115,17 @@ func (s *Store) Purge(ctx context.Context, olderThan time.Duration, batch int) (
 		return 0, fmt.Errorf("store: purge: %w", err)
 	}
 	// Receipts a connector of the version before migration 00010 set aside
-	// in the inbox (this one moves them to the unmatched receipts), and
-	// those a shadow replica left (a live store never drains them: Phase 2
-	// is over), are kept as long as the messages they were for.
-	tag, err := s.pool.Exec(ctx, `DELETE FROM smpp.receipt_inbox
-		WHERE (failed IS NOT NULL OR shadow <> $2) AND created_at < $1`, cutoff, s.opts.Shadow)
+	// in the inbox (its failed column; it may still run during a rolling
+	// deploy) go to the unmatched receipts, as the migration moved those
+	// before it: kept and purged with the others, never deleted unseen.
+	if _, err := s.pool.Exec(ctx, moveSetAsideSQL); err != nil {
+		return 0, fmt.Errorf("store: move set-aside inbox receipts: %w", err)
+	}
+	// Those a shadow replica left (a live store never drains them: Phase 2
+	// is over) are kept as long as the messages they were for.
+	tag, err := s.pool.Exec(ctx, `DELETE FROM smpp.receipt_inbox WHERE shadow <> $2 AND created_at < $1`, cutoff, s.opts.Shadow)
 	if err != nil {
-		return 0, fmt.Errorf("store: purge failed inbox receipts: %w", err)
+		return 0, fmt.Errorf("store: purge shadow inbox receipts: %w", err)
 	}
 	total := tag.RowsAffected()
 	for _, stmt := range []struct{ sql, what string }{{purgeUnmatchedSQL, "unmatched receipts"}, {purgeSQL, "correlations"}} {

@@ -170,6 +170,29 @@ func TestPurgeDeletesOldUnmatchedReceipts(t *testing.T) {
 	}
 }
 
+// A connector of the version before migration 00010, still running during
+// a rolling deploy, sets inbox rows aside in place (failed): Purge moves
+// them to the unmatched receipts, recent ones included, rather than
+// deleting them unseen.
+func TestPurgeMovesReceiptsAnOlderConnectorSetAside(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k-old", dlr.Delivered)))
+	c := connect(t, dsn)
+	ok(t, second(c.Exec(ctxT(t), `UPDATE smpp.receipt_inbox SET failed = 'value too long'`)))
+	if _, err := s.Purge(ctxT(t), 30*24*time.Hour, 10); err != nil {
+		t.Fatal(err)
+	}
+	got := unmatchedRows(t, dsn, "true")
+	if len(got) != 1 || got[0].reason != "failed" || got[0].detail != "value too long" || got[0].key != "k-old" {
+		t.Fatalf("unmatched %+v", got)
+	}
+	var left int
+	ok(t, c.QueryRow(ctxT(t), `SELECT count(*) FROM smpp.receipt_inbox`).Scan(&left))
+	if left != 0 {
+		t.Fatalf("%d rows left in the inbox", left)
+	}
+}
+
 // A receipt given up because no part had its key is re-matched once its
 // part appears (the submit_sm_resp stored after the receipt was given up):
 // moved back to the inbox and applied by the drain, with its event. A part
