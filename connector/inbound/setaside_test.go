@@ -33,3 +33,15 @@ func TestUnreadableReceiptIsKept(t *testing.T) {
 		t.Fatalf("kept %q %q %q %q %#x", reason, pdu, detail, raw, esm)
 	}
 }
+
+// A receipt that cannot be read and cannot be kept either (the database is
+// gone) is not answered ESME_ROK: the SMSC is asked to deliver it again.
+func TestUnreadableReceiptNotKeptIsAskedAgain(t *testing.T) {
+	r := newRig(t, pipelinetest.Options{})
+	r.Store.Close() // idempotent: the rig's cleanup closes it again
+	st := deliverSM(t, r, wire.DeliverSM{SrcTON: 1, SrcNPI: 1, Src: "447700900123", DstTON: 5, Dst: "ACME",
+		EsmClass: 0x04, Message: []byte("stat:DELIVRD no id")})
+	if st != data.ESME_RX_T_APPN {
+		t.Fatalf("status %v, want ESME_RX_T_APPN", st)
+	}
+}
