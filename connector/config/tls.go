@@ -69,8 +69,8 @@ func (o Operator) ClientTLS(ep Endpoint) (*tls.Config, error) {
 }
 
 // ClientTLSFor is ClientTLS of the endpoint with that address (primary or
-// backup; addresses are unique): nil for a plaintext endpoint or an address
-// that is not the operator's. It is what session.Config.TLS takes.
+// backup; addresses are unique): nil for a plaintext endpoint, an error for
+// an address that is not the operator's. It is what session.Config.TLS takes.
 func (o Operator) ClientTLSFor(addr string) (*tls.Config, error) {
 	for _, list := range [][]Endpoint{o.Endpoints.Primary, o.Endpoints.Backup} {
 		for _, ep := range list {
@@ -79,7 +79,9 @@ func (o Operator) ClientTLSFor(addr string) (*tls.Config, error) {
 			}
 		}
 	}
-	return nil, nil
+	// Not one of its endpoints: never fall back to plaintext for an
+	// address whose TLS setting cannot be known.
+	return nil, fmt.Errorf("%s is not an endpoint of operator %q", addr, o.ID)
 }
 
 // validateTLS checks the TLS settings: the endpoints' serverName only with
