@@ -235,9 +235,13 @@
 // # Receipt rules
 //
 // The first receipt of a part is applied; a final receipt (anything but
-// ENROUTE and ACCEPTED) overrides an intermediate one; a second final receipt
-// or a repeat of the current intermediate state is a Duplicate; an
-// intermediate receipt after a final one is Stale. Only applied receipts
+// ENROUTE and ACCEPTED) overrides an intermediate one, and a definite final
+// one overrides UNKNOWN (the SMSC could not tell, or sent a stat nobody
+// knows); a second final receipt or a repeat of the current intermediate
+// state is a Duplicate; an intermediate receipt after a final one, or
+// received before the receipt that set the part's intermediate state
+// (receipt_at: two handlers append side by side, so a part's second
+// receipt can be applied first), is Stale. Only applied receipts
 // change the part's state; every receipt increments receipt_count. For
 // multipart messages Matched reports how many parts have a receipt (and a
 // final one) counting this receipt, serialised per message by an advisory

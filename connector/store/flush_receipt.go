@@ -11,7 +11,7 @@ import (
 
 // rowColumns describe a matched part for receipts, table aliased mc.
 const rowColumns = `mc.id, mc.operator_id, mc.message_id, mc.part_number, mc.part_count,
-	mc.submitted_at, mc.receipt_state`
+	mc.submitted_at, mc.receipt_state, mc.receipt_at`
 
 // heldColumns are what a held receipt's row gives back when it is taken,
 // table aliased p, followed by its part's rowColumns.
@@ -58,13 +58,15 @@ type part struct {
 	count       int
 	submittedAt time.Time
 	state       dlr.Status // receipt state
+	// at is when the receipt that set state was received (receipt_at):
+	// read, then written with the state.
+	at time.Time
 
 	// To write.
 	changed  bool
 	received int // receipts seen in this flush
 	stat     *string
 	err      *string
-	at       time.Time
 	done     *time.Time
 
 	scan *partScan
@@ -73,18 +75,19 @@ type part struct {
 // dest are the scan destinations of rowColumns; call scanned after Scan.
 func (p *part) dest() []any {
 	p.scan = &partScan{}
-	return []any{&p.id, &p.operatorID, &p.messageID, &p.scan.number, &p.scan.count, &p.scan.submitted, &p.scan.state}
+	return []any{&p.id, &p.operatorID, &p.messageID, &p.scan.number, &p.scan.count, &p.scan.submitted, &p.scan.state, &p.scan.at}
 }
 
 func (p *part) scanned() {
 	p.number, p.count = int(p.scan.number), int(p.scan.count)
 	p.submittedAt, p.state = derefTime(p.scan.submitted), dlr.Status(deref(p.scan.state))
+	p.at = derefTime(p.scan.at)
 	p.scan = nil
 }
 
 type partScan struct {
 	number, count int16
-	submitted     *time.Time
+	submitted, at *time.Time
 	state         *string
 }
 

@@ -85,7 +85,7 @@ func (t *txn) applyReceipts() {
 // apply applies the receipt to its part (in memory) and fills a.m.
 func (a *application) apply() {
 	p := a.part
-	d := decide(p.state, a.receipt.Status)
+	d := decide(p.state, p.at, a.receipt.Status, a.receipt.Received)
 	p.received++
 	if d == Applied {
 		p.changed = true
@@ -116,20 +116,34 @@ func (a *application) apply() {
 	}
 }
 
-// decide applies the receipt rules: first receipt, final over intermediate.
-func decide(current, next dlr.Status) Disposition {
+// decide applies the receipt rules (package doc, "Receipt rules") to a
+// part in state current, set by a receipt received at currentAt, and a
+// receipt next received at nextAt. Receipts are applied in the order they
+// were received as far as the drain sees them, not further: two handlers
+// append side by side, so the second receipt of a part may be applied
+// first. An intermediate state received before the part's current one is
+// therefore older news (Stale), not a step back; a final state always
+// wins over an intermediate one, whatever the order.
+func decide(current dlr.Status, currentAt time.Time, next dlr.Status, nextAt time.Time) Disposition {
 	switch {
 	case current == "":
 		return Applied
 	case FinalReceiptStatus(current):
-		if FinalReceiptStatus(next) {
-			return Duplicate
+		switch {
+		case !FinalReceiptStatus(next):
+			return Stale
+		case current == dlr.Unknown && next != dlr.Unknown:
+			// UNKNOWN says the SMSC could not tell (or sent a stat we
+			// do not know): a definite answer replaces it.
+			return Applied
 		}
-		return Stale
+		return Duplicate
 	case FinalReceiptStatus(next):
 		return Applied
 	case next == current:
 		return Duplicate
+	case nextAt.Before(currentAt):
+		return Stale // an older intermediate state than the one applied
 	default:
 		return Applied // ENROUTE <-> ACCEPTED: the newer intermediate state
 	}

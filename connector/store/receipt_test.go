@@ -179,6 +179,48 @@ func TestFinalReceiptOverridesIntermediateNotViceVersa(t *testing.T) {
 	}
 }
 
+// Two handlers append a part's receipts side by side, so the second one
+// the SMSC sent can be applied first: the first one, applied after it, is
+// older news (Stale: no event, the state stays), counted all the same. A
+// definite final receipt replaces UNKNOWN.
+func TestOlderIntermediateReceiptAppliedLaterIsStale(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	prepare(t, s, "mno-a", "m1", 1)
+	accept(t, s, "mno-a", "m1", 1, "K")
+	sent := time.Now()
+	at := func(status dlr.Status, received time.Time) store.Matched {
+		t.Helper()
+		return must[store.Matched](t)(s.MatchReceipt(ctxT(t), store.Receipt{
+			OperatorID: "mno-a", SMSCKey: "K", Status: status, Stat: string(status)[:7], Received: received,
+		}))
+	}
+	steps := []struct {
+		status   dlr.Status
+		received time.Time
+		want     store.Disposition
+		state    dlr.Status
+	}{
+		{dlr.Accepted, sent.Add(2 * time.Millisecond), store.Applied, dlr.Accepted},
+		{dlr.Enroute, sent.Add(1 * time.Millisecond), store.Stale, dlr.Accepted},
+		{dlr.Unknown, sent.Add(4 * time.Millisecond), store.Applied, dlr.Unknown},
+		{dlr.Delivered, sent.Add(3 * time.Millisecond), store.Applied, dlr.Delivered},
+		{dlr.Unknown, sent.Add(5 * time.Millisecond), store.Duplicate, dlr.Delivered},
+	}
+	for i, st := range steps {
+		if m := at(st.status, st.received); m.Disposition != st.want || m.State != st.state {
+			t.Errorf("step %d %s: %s/%s, want %s/%s", i, st.status, m.Disposition, m.State, st.want, st.state)
+		}
+	}
+	var (
+		state string
+		count int
+	)
+	ok(t, connect(t, dsn).QueryRow(ctxT(t), `SELECT receipt_state, receipt_count FROM smpp.message_correlations`).Scan(&state, &count))
+	if state != "DELIVERED" || count != len(steps) {
+		t.Errorf("stored %s after %d receipts, want DELIVERED after %d", state, count, len(steps))
+	}
+}
+
 func TestUnknownOutcomeThenLateResponse(t *testing.T) {
 	s, _ := open(t, store.Options{})
 	prepare(t, s, "mno-a", "m1", 1)

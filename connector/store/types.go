@@ -157,7 +157,8 @@ const (
 	Held
 	// Duplicate: the part already had a final receipt, or this intermediate state.
 	Duplicate
-	// Stale: an intermediate receipt after the part's final one; ignored.
+	// Stale: an intermediate receipt after the part's final one, or
+	// received before the receipt the part's state came from; ignored.
 	Stale
 )
 
