@@ -26,6 +26,7 @@ type Metrics struct {
 	DeadLetters       *prometheus.CounterVec   // operator, reason kind
 	Commands          *prometheus.CounterVec   // operator, result (done|bad|retry)
 	UnknownOperator   *prometheus.CounterVec   // operator: commands on the subject of an operator no replica runs, dead-lettered
+	StrayLastListed   *prometheus.GaugeVec     // operator: commands wait for an operator no replica runs but one listed lately: seconds since
 	MO                *prometheus.CounterVec   // operator
 	MOInvalid         *prometheus.CounterVec   // operator: MO whose text cannot be read (published raw)
 	MOIncomplete      *prometheus.CounterVec   // operator: segmented MO whose other parts never came (expired)
@@ -79,6 +80,8 @@ func New() *Metrics {
 			Help: "Dispatch commands handled: done, bad, retry (nak with delay)."}, []string{"operator", "result"})).(*prometheus.CounterVec),
 		UnknownOperator: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_unknown_operator_commands_total",
 			Help: "Commands on the dispatch subject of an operator that no running replica has configured: dead-lettered with reason \"unknown operator\"."}, []string{"operator"})).(*prometheus.CounterVec),
+		StrayLastListed: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_stray_operator_last_listed_seconds",
+			Help: "Commands wait on the dispatch subject of an operator this replica has not configured and no replica runs (its lease free), but which a replica listed as configured within the window (smpp.configured_operators, default 24h): seconds since it was last listed. They are kept for its replicas, and dead-lettered with reason \"unknown operator\" once no replica has listed it for the window."}, []string{"operator"})).(*prometheus.GaugeVec),
 		MO: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_total",
 			Help: "Mobile-originated messages reassembled and published."}, []string{"operator"})).(*prometheus.CounterVec),
 		MOInvalid: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_mo_invalid_total",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 	"github.com/smpp-connector/smpp-connector/connector/outbound"
+	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
 // Commands for an operator that is not configured.
@@ -45,10 +47,19 @@ import (
 //     ones back until then: a replica that runs the operator takes its
 //     commands within seconds, so one that waited that long has nobody,
 //     even if this turn caught the lease in the instant its owner let go
-//     of it (a term ending, a lost database session) before taking it again.
+//     of it (a term ending, a lost database session) before taking it again;
+//   - it leaves alone an operator some replica has listed as configured
+//     within KnownWithin (Roster: every replica lists its operators at
+//     every sweep, smpp.configured_operators): an operator whose runners
+//     are all down for longer than MinAge (restarting in a rollout,
+//     crashed, their replica down for minutes) is not unknown, and its
+//     backlog waits for them however old, its lease left free. Only once
+//     no replica has listed it for the window (removed from every
+//     operators file, or never added) are its commands dead-lettered.
+//     Listing and window are by the database's clock.
 
 // UnknownOperator is the dead-letter reason of a command whose operator no
-// running replica has configured.
+// replica has configured (none has listed it within KnownWithin).
 const UnknownOperator = "unknown operator"
 
 // LeaseName is the lease of an operator: the one its runner takes, and
@@ -72,6 +83,32 @@ type StraysConfig struct {
 	// MinAge is how long a command waits in the stream before it is
 	// dead-lettered (default 3 × Every).
 	MinAge time.Duration
+	// Roster is where replicas list the operators they have configured
+	// (store.Store; default Deps.Store): this replica lists Known there at
+	// every sweep, and an operator some replica listed within KnownWithin
+	// is not dead-lettered. Neither set: every operator not configured here
+	// counts as unknown (tools and tests only).
+	Roster Roster
+	// Replica names this replica in the roster (default the host name).
+	Replica string
+	// KnownWithin is how long after a replica last listed an operator its
+	// commands still wait for a replica that runs it (default
+	// DefaultKnownWithin).
+	KnownWithin time.Duration
+}
+
+// DefaultKnownWithin is how long an operator some replica had configured
+// keeps its commands while no replica runs it.
+const DefaultKnownWithin = 24 * time.Hour
+
+// Roster records which operators each replica has configured, by the
+// database's clock (store.Store).
+type Roster interface {
+	// TouchOperators lists ids as configured on replica, now.
+	TouchOperators(ctx context.Context, replica string, ids []string) error
+	// OperatorsSeenWithin returns those of ids some replica listed within
+	// the last within.
+	OperatorsSeenWithin(ctx context.Context, within time.Duration, ids ...string) (map[string]store.OperatorSighting, error)
 }
 
 // Strays dead-letters the commands of operators not configured here.
@@ -85,6 +122,7 @@ type Strays struct {
 	wg      sync.WaitGroup
 	sweeps  atomic.Int64 // sweeps done (tests)
 	turns   atomic.Int64 // turns at a lease done (tests)
+	waits   atomic.Int64 // turns that left commands waiting: operator listed elsewhere (tests)
 }
 
 // States of a stray operator on this replica.
@@ -92,6 +130,9 @@ const (
 	strayIdle     = "idle"     // nothing waiting
 	strayStandby  = "standby"  // commands wait; its lease is held elsewhere, or is being taken
 	strayDraining = "draining" // holding its lease: dead-lettering
+	// commands wait; nobody holds its lease but a replica listed it as
+	// configured within KnownWithin: they are kept for its runners.
+	strayKnownElsewhere = "known elsewhere"
 )
 
 // NewStrays returns the dead-letterer of unknown operators' commands.
@@ -99,6 +140,13 @@ func NewStrays(cfg StraysConfig, d Deps) *Strays {
 	cfg.Every = cmp.Or(cfg.Every, 10*time.Second)
 	cfg.Hold = cmp.Or(cfg.Hold, 10*time.Second)
 	cfg.MinAge = cmp.Or(cfg.MinAge, 3*cfg.Every)
+	cfg.KnownWithin = cmp.Or(cfg.KnownWithin, DefaultKnownWithin)
+	if cfg.Roster == nil && d.Store != nil {
+		cfg.Roster = d.Store
+	}
+	if cfg.Replica == "" {
+		cfg.Replica, _ = os.Hostname()
+	}
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
@@ -116,6 +164,9 @@ func (s *Strays) Run(ctx context.Context) {
 	t := time.NewTicker(s.cfg.Every)
 	defer t.Stop()
 	for {
+		if err := s.list(ctx); err != nil && ctx.Err() == nil {
+			s.d.Log.Warn("listing the operators configured here", "err", err)
+		}
 		if err := s.sweep(ctx); err != nil && ctx.Err() == nil {
 			s.d.Log.Warn("looking for commands of operators not configured", "err", err)
 		}
@@ -130,17 +181,60 @@ func (s *Strays) Run(ctx context.Context) {
 
 // Standby lists the stray operators whose commands wait while another
 // replica holds their lease (one that knows them, presumably).
-func (s *Strays) Standby() []string {
+func (s *Strays) Standby() []string { return s.in(strayStandby) }
+
+// KnownElsewhere lists the stray operators whose commands wait, with their
+// lease free, for a replica that lists them as configured (within
+// KnownWithin) to run them again.
+func (s *Strays) KnownElsewhere() []string { return s.in(strayKnownElsewhere) }
+
+// in lists the stray operators in a state.
+func (s *Strays) in(state string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ids []string
 	for id, st := range s.serving {
-		if st.Load() == strayStandby {
+		if st.Load() == state {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// list records the operators configured here in the roster.
+func (s *Strays) list(ctx context.Context) error {
+	if s.cfg.Roster == nil {
+		return nil
+	}
+	return s.cfg.Roster.TouchOperators(ctx, s.cfg.Replica, s.cfg.Known)
+}
+
+// listedElsewhere reports whether a replica listed the operator as
+// configured within KnownWithin (or whether that cannot be told): then its
+// waiting commands are kept, and this says so in the log and the metric.
+func (s *Strays) listedElsewhere(ctx context.Context, id string) bool {
+	if s.cfg.Roster == nil {
+		return false
+	}
+	seen, err := s.cfg.Roster.OperatorsSeenWithin(ctx, s.cfg.KnownWithin, id)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.d.Log.Warn("cannot tell whether a replica has the operator configured: its commands wait", "operator", id, "err", err)
+		}
+		s.waits.Add(1)
+		return true
+	}
+	o, ok := seen[id]
+	if !ok {
+		return false
+	}
+	s.waits.Add(1)
+	s.d.Metrics.StrayLastListed.WithLabelValues(id).Set(o.Ago.Seconds())
+	s.d.Log.Warn("commands wait for an operator no replica runs, configured on a replica lately: kept for it, not dead-lettered",
+		"operator", id, "last_listed_ago", o.Ago.Round(time.Second), "last_listed_by", o.Replica,
+		"dead_lettered_after", (s.cfg.KnownWithin - o.Ago).Round(time.Second))
+	return true
 }
 
 // sweep starts serving each operator of the dispatch stream's subjects that
@@ -174,12 +268,27 @@ func (s *Strays) sweep(ctx context.Context) error {
 // serve takes turns at a stray operator's lease while its commands wait.
 func (s *Strays) serve(ctx context.Context, id string, state *atomic.Value) {
 	l := s.cfg.Lease(id)
+	defer s.d.Metrics.StrayLastListed.DeleteLabelValues(id)
 	for {
-		if s.waiting(ctx, id) {
+		switch {
+		case !s.waiting(ctx, id):
+			state.Store(strayIdle)
+			s.d.Metrics.StrayLastListed.DeleteLabelValues(id)
+		case s.listedElsewhere(ctx, id):
+			// Its lease is left free for a runner coming back.
+			state.Store(strayKnownElsewhere)
+		default:
+			s.d.Metrics.StrayLastListed.DeleteLabelValues(id)
 			state.Store(strayStandby)
 			owned, release, err := l.Acquire(ctx)
 			if err != nil {
 				return // ctx ended
+			}
+			// Acquire may have waited long: listed meanwhile?
+			if s.listedElsewhere(owned, id) {
+				release()
+				state.Store(strayKnownElsewhere)
+				break
 			}
 			state.Store(strayDraining)
 			n, err := s.drain(owned, id)
@@ -187,8 +296,8 @@ func (s *Strays) serve(ctx context.Context, id string, state *atomic.Value) {
 			s.turns.Add(1)
 			state.Store(strayIdle)
 			if n > 0 || err != nil {
-				s.d.Log.Warn("commands for an operator not configured on any running replica: dead-lettered",
-					"operator", id, "commands", n, "reason", UnknownOperator, "err", err)
+				s.d.Log.Warn("commands for an operator no replica has configured: dead-lettered",
+					"operator", id, "commands", n, "reason", UnknownOperator, "known_within", s.cfg.KnownWithin, "err", err)
 			}
 		}
 		select {

@@ -17,6 +17,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
 )
@@ -26,23 +27,63 @@ import (
 type strayRig struct {
 	js      jetstream.JetStream
 	dsn     string
+	store   *store.Store // the replicas' list of configured operators
 	m       *metrics.Metrics
 	strays  *Strays
 	leaseOf func(string) *lease.Lease
 }
 
+// strayReplica is the name the rig's replica lists its operators under.
+const strayReplica = "replica-under-test"
+
 // newStrayRig makes the rig; minAge 0 keeps the default (three sweeps).
 func newStrayRig(t *testing.T, minAge time.Duration) *strayRig {
+	return newStrayRigWithin(t, minAge, 0)
+}
+
+// newStrayRigWithin makes the rig with a KnownWithin (0: the default).
+func newStrayRigWithin(t *testing.T, minAge, knownWithin time.Duration) *strayRig {
 	t.Helper()
 	_, js := testenv.ContractJetStream(t)
-	r := &strayRig{js: js, dsn: env.FreshDatabase(t, false), m: metrics.New()}
+	r := &strayRig{js: js, dsn: env.FreshDatabase(t, true), m: metrics.New()}
+	st, err := store.Open(context.Background(), r.dsn, store.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	r.store = st
 	r.leaseOf = func(id string) *lease.Lease {
 		return lease.New(r.dsn, LeaseName(id), lease.Options{Poll: 100 * time.Millisecond, Grace: 200 * time.Millisecond, Log: quiet()})
 	}
 	names := natscontract.DefaultNames()
-	r.strays = NewStrays(StraysConfig{Known: []string{"mno-a"}, Lease: r.leaseOf, Every: 100 * time.Millisecond, MinAge: minAge},
+	r.strays = NewStrays(StraysConfig{Known: []string{"mno-a"}, Lease: r.leaseOf, Every: 100 * time.Millisecond, MinAge: minAge,
+		Roster: st, Replica: strayReplica, KnownWithin: knownWithin},
 		Deps{JS: js, Names: names, Events: events.New(js, names, false, nil), Metrics: r.m, Log: quiet()})
 	return r
+}
+
+// lastListed moves an operator's last listing back by ago (the database's
+// clock), as if no replica had listed it since.
+func (r *strayRig) lastListed(t *testing.T, operator string, ago time.Duration) {
+	t.Helper()
+	tag, err := r.store.Pool().Exec(context.Background(),
+		`UPDATE smpp.configured_operators SET last_seen = now() - make_interval(secs => $2) WHERE operator_id = $1`, operator, ago.Seconds())
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("%s listed %s ago: %v (%d rows)", operator, ago, err, tag.RowsAffected())
+	}
+}
+
+// deadLettered waits for a dead letter of the operator and returns them.
+func (r *strayRig) deadLettered(t *testing.T, operator string) []events.DeadLetter {
+	t.Helper()
+	var dl []events.DeadLetter
+	smpptest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if dl = r.deadLetters(t, operator); len(dl) == 0 {
+			return fmt.Errorf("no dead letter for %s yet", operator)
+		}
+		return nil
+	})
+	return dl
 }
 
 func (r *strayRig) run(t *testing.T) {
@@ -220,6 +261,90 @@ func TestYoungCommandsAreHandedBack(t *testing.T) {
 	}
 }
 
+// An operator this replica does not know and no replica runs (its lease
+// free), but which a replica listed as configured within KnownWithin: all
+// its runners restarting in a rollout, crashed, or their replica down for
+// minutes, while this replica (another version) does not know it. Its
+// commands wait for them, however old, and its lease is left free for them:
+// never dead-lettered as "unknown operator". An operator never listed, or
+// last listed before the window, is dead-lettered as before; and so is the
+// first once nobody has listed it for the window.
+func TestStraysKeepCommandsOfAnOperatorConfiguredElsewhere(t *testing.T) {
+	const minAge = 300 * time.Millisecond
+	r := newStrayRigWithin(t, minAge, time.Hour)
+	ctx := context.Background()
+	// Replicas of the other version had mno-k and mno-o configured; mno-o's
+	// were gone two hours ago, mno-k's a moment ago.
+	if err := r.store.TouchOperators(ctx, "replica-other-version", []string{"mno-k", "mno-o"}); err != nil {
+		t.Fatal(err)
+	}
+	r.lastListed(t, "mno-o", 2*time.Hour)
+	kseq := r.publish(t, "mno-k", "k-1")
+	oseq := r.publish(t, "mno-o", "o-1")
+	useq := r.publish(t, "mno-u", "u-1")
+	r.run(t)
+
+	// Never listed, listed before the window: dead-lettered, once older
+	// than MinAge.
+	for op, seq := range map[string]uint64{"mno-u": useq, "mno-o": oseq} {
+		if d := r.deadLettered(t, op)[0]; d.Reason != UnknownOperator || d.OperatorID != op {
+			t.Fatalf("dead letter %+v", d)
+		}
+		r.acked(t, op, seq)
+	}
+	// mno-k's command, published before theirs, is older than MinAge too:
+	// two more of its turns find it waiting and leave it (or one
+	// dead-letters it).
+	waits := r.strays.waits.Load()
+	smpptest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if n := r.strays.waits.Load(); n < waits+2 && len(r.deadLetters(t, "mno-k")) == 0 {
+			return fmt.Errorf("%d turns left mno-k's commands waiting, want %d", n-waits, 2)
+		}
+		return nil
+	})
+	if dl := r.deadLetters(t, "mno-k"); len(dl) != 0 {
+		t.Fatalf("the command of an operator configured on another replica was dead-lettered: %+v", dl)
+	}
+	// Not even taken: its consumer (and lease) are left to its runners.
+	if _, err := r.js.Consumer(ctx, natscontract.DispatchStream, natscontract.ConsumerName("mno-k")); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("mno-k's consumer touched (command at sequence %d): %v", kseq, err)
+	}
+	if got := r.strays.KnownElsewhere(); !slices.Equal(got, []string{"mno-k"}) {
+		t.Fatalf("known elsewhere: %v, want mno-k", got)
+	}
+	if slices.Contains(r.strays.Standby(), "mno-k") {
+		t.Fatalf("standing by for mno-k's lease: %v", r.strays.Standby())
+	}
+	if v := gaugeValue(r.m.StrayLastListed.WithLabelValues("mno-k")); v < minAge.Seconds() || v > 60 {
+		t.Fatalf("smpp_stray_operator_last_listed_seconds{operator=mno-k} = %v, want the age of its listing", v)
+	}
+	// This replica lists its own operators, under its name.
+	seen, err := r.store.OperatorsSeenWithin(ctx, time.Minute, "mno-a")
+	if err != nil || seen["mno-a"].Replica != strayReplica {
+		t.Fatalf("this replica's operators listed: %+v, %v", seen, err)
+	}
+
+	// No replica that has mno-k configured comes back: once nobody has
+	// listed it for the window, its commands are dead-lettered.
+	r.lastListed(t, "mno-k", 2*time.Hour)
+	if d := r.deadLettered(t, "mno-k")[0]; d.Reason != UnknownOperator || d.OperatorID != "mno-k" {
+		t.Fatalf("dead letter %+v", d)
+	}
+	r.acked(t, "mno-k", kseq)
+	if n := counterValue(r.m.UnknownOperator.WithLabelValues("mno-k")); n != 1 {
+		t.Fatalf("smpp_unknown_operator_commands_total{operator=mno-k} = %v, want 1", n)
+	}
+	smpptest.Eventually(t, 5*time.Second, 20*time.Millisecond, func() error {
+		if got := r.strays.KnownElsewhere(); len(got) != 0 {
+			return fmt.Errorf("known elsewhere: %v, want none", got)
+		}
+		if n := seriesCount(r.m.StrayLastListed); n != 0 {
+			return fmt.Errorf("%d smpp_stray_operator_last_listed_seconds series, want none", n)
+		}
+		return nil
+	})
+}
+
 func TestOperatorOfSubject(t *testing.T) {
 	for _, tc := range []struct{ template, subject, want string }{
 		{natscontract.DispatchSubject, "smpp.operator.mno-z", "mno-z"},
@@ -232,6 +357,23 @@ func TestOperatorOfSubject(t *testing.T) {
 			t.Errorf("%s in %s: %q %v, want %q", tc.subject, tc.template, got, ok, tc.want)
 		}
 	}
+}
+
+// seriesCount is how many series a collector has.
+func seriesCount(c prometheus.Collector) int {
+	ch := make(chan prometheus.Metric, 64)
+	go func() { c.Collect(ch); close(ch) }()
+	n := 0
+	for range ch {
+		n++
+	}
+	return n
+}
+
+func gaugeValue(g prometheus.Gauge) float64 {
+	var m dto.Metric
+	_ = g.Write(&m)
+	return m.GetGauge().GetValue()
 }
 
 func counterValue(c prometheus.Counter) float64 {

@@ -56,8 +56,14 @@ type Options struct {
 	// default poll 1s, grace 5s).
 	Lease lease.Options
 	// StrayEvery is how often the dispatch stream is searched for commands
-	// of operators not configured (default 10s; operator.Strays).
+	// of operators not configured (default 10s; operator.Strays), and how
+	// often this replica lists its operators in smpp.configured_operators.
 	StrayEvery time.Duration
+	// StrayKnownWithin is how long after a replica last listed an operator
+	// as configured its commands wait, while no replica runs it, before a
+	// replica that does not know it dead-letters them (default 24h;
+	// operator.StraysConfig.KnownWithin).
+	StrayKnownWithin time.Duration
 }
 
 // Run starts the connector and runs it until ctx ends.
@@ -176,8 +182,10 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	}
 	// Commands for operators configured nowhere go to the dead letter, each
 	// under its operator's lease: never those of an operator another
-	// replica runs.
-	strays := operator.NewStrays(operator.StraysConfig{Known: ops.IDs(), Lease: leaseOf, Every: o.StrayEvery}, deps)
+	// replica runs, nor those of one a replica had configured lately
+	// (smpp.configured_operators, where this replica lists its own).
+	strays := operator.NewStrays(operator.StraysConfig{Known: ops.IDs(), Lease: leaseOf, Every: o.StrayEvery,
+		Roster: st, KnownWithin: o.StrayKnownWithin}, deps)
 	wg.Add(1)
 	go func() { defer wg.Done(); strays.Run(runCtx) }()
 	wg.Add(1)

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -90,6 +92,21 @@ func TestServiceReportsTLSFailuresAndDeadLettersUnknownOperators(t *testing.T) {
 		}
 		return nil
 	})
+	// The replica lists its own operators, so that a replica that does not
+	// know them keeps their commands while none runs them.
+	db, err := pgx.Connect(context.Background(), svc.PostgresDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(context.Background())
+	var listed []string
+	if err := db.QueryRow(context.Background(), `SELECT coalesce(array_agg(operator_id ORDER BY operator_id), '{}')
+		FROM smpp.configured_operators WHERE last_seen > now() - interval '1 minute' AND replica <> ''`).Scan(&listed); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(listed, []string{"mno-a"}) {
+		t.Fatalf("operators listed as configured: %v, want mno-a", listed)
+	}
 }
 
 // metric reads one series of the replica's /metrics (-1 when absent).

@@ -46,7 +46,10 @@
 // epoch.go sweeps the receipts held by their id epoch. inbox.go appends
 // receipts to the inbox and drains it. unmatched.go keeps the receipts that
 // were never applied and re-matches them. mo.go stores MO
-// parts, maintenance.go purges and expires.
+// parts, maintenance.go purges and expires. operators.go lists the
+// operators each replica has configured (smpp.configured_operators), which
+// connector/operator's Strays asks before it dead-letters an operator's
+// commands as unknown.
 //
 // # After a crash
 //
