@@ -119,10 +119,12 @@ type Strays struct {
 
 	mu      sync.Mutex
 	serving map[string]*atomic.Value // operator -> state (strayIdle, strayStandby, strayDraining)
-	wg      sync.WaitGroup
-	sweeps  atomic.Int64 // sweeps done (tests)
-	turns   atomic.Int64 // turns at a lease done (tests)
-	waits   atomic.Int64 // turns that left commands waiting: operator listed elsewhere (tests)
+	// waitLogged is when each operator's wait was last logged (logDue).
+	waitLogged map[string]time.Time
+	wg         sync.WaitGroup
+	sweeps     atomic.Int64 // sweeps done (tests)
+	turns      atomic.Int64 // turns at a lease done (tests)
+	waits      atomic.Int64 // turns that left commands waiting: operator listed elsewhere (tests)
 }
 
 // States of a stray operator on this replica.
@@ -150,7 +152,8 @@ func NewStrays(cfg StraysConfig, d Deps) *Strays {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Strays{cfg: cfg, d: d, known: map[string]bool{}, serving: map[string]*atomic.Value{}}
+	s := &Strays{cfg: cfg, d: d, known: map[string]bool{}, serving: map[string]*atomic.Value{},
+		waitLogged: map[string]time.Time{}}
 	for _, id := range cfg.Known {
 		s.known[id] = true
 	}
@@ -231,9 +234,28 @@ func (s *Strays) listedElsewhere(ctx context.Context, id string) bool {
 	}
 	s.waits.Add(1)
 	s.d.Metrics.StrayLastListed.WithLabelValues(id).Set(o.Ago.Seconds())
-	s.d.Log.Warn("commands wait for an operator no replica runs, configured on a replica lately: kept for it, not dead-lettered",
-		"operator", id, "last_listed_ago", o.Ago.Round(time.Second), "last_listed_by", o.Replica,
-		"dead_lettered_after", (s.cfg.KnownWithin - o.Ago).Round(time.Second))
+	if s.logDue(id) {
+		s.d.Log.Warn("commands wait for an operator no replica runs, configured on a replica lately: kept for it, not dead-lettered",
+			"operator", id, "last_listed_ago", o.Ago.Round(time.Second), "last_listed_by", o.Replica,
+			"dead_lettered_after", (s.cfg.KnownWithin - o.Ago).Round(time.Second))
+	}
+	return true
+}
+
+// waitLogEvery is how often the wait of one operator's commands is logged
+// again: it may last KnownWithin (a day) for an operator removed on purpose;
+// the gauge says the rest.
+const waitLogEvery = 5 * time.Minute
+
+// logDue reports whether the wait of the operator's commands is to be
+// logged now: the first time, then every waitLogEvery.
+func (s *Strays) logDue(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if last, ok := s.waitLogged[id]; ok && time.Since(last) < waitLogEvery {
+		return false
+	}
+	s.waitLogged[id] = time.Now()
 	return true
 }
 
