@@ -142,6 +142,12 @@ func TestParseIntermediateStates(t *testing.T) {
 			TLVs: tlvs(TagMessageState, 2)},
 			check{id: "77", stat: "BUFFRED", status: Delivered, final: true, conflict: "differs from message_state 2"}},
 		{"FAILED", Input{ShortMessage: []byte("id:77 stat:FAILED err:034")}, check{id: "77", stat: "FAILED", status: Undeliverable, final: true}},
+		{"BUFFERED spelling", Input{ShortMessage: []byte("id:77 stat:BUFFERED err:000")}, check{id: "77", stat: "BUFFERED", status: Enroute}},
+		{"PENDING", Input{ShortMessage: []byte("id:77 stat:pending err:000")}, check{id: "77", stat: "PENDING", status: Enroute}},
+		{"UNKNOWN stays unknown and final", Input{ShortMessage: []byte("id:77 stat:UNKNOWN err:000")},
+			check{id: "77", stat: "UNKNOWN", status: Unknown, final: true}},
+		{"an unrecognised stat is unknown and final", Input{ShortMessage: []byte("id:77 stat:NOSUCH err:000")},
+			check{id: "77", stat: "NOSUCH", status: Unknown, final: true}},
 		{"intermediate notification esm_class", Input{EsmClass: 0x20, ShortMessage: []byte("id:77 stat:UNDELIV")},
 			check{id: "77", stat: "UNDELIV", status: Undeliverable}},
 	}
@@ -253,7 +259,7 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"paid:5 stat:DELIVRD err:000",            // "paid" is not "id" (Jasmin: a receipt)
 		"order id:123 was DELIVERED",             // no third field
 		"id:5 err:0 delivered",                   // lower-case bare word
-		"id:5 stat:pending err:000",              // not a status word (Jasmin: a receipt)
+		"id:5 stat:waiting err:000",              // not a status word (Jasmin: a receipt)
 		"stat:DELIVRD err:000 sub:001 dlvrd:001", // no id
 		"id: stat:DELIVRD err:000",               // empty id
 		"id:5 stat:DELIVRD err: sub: dlvrd:",     // no value in the third fields
