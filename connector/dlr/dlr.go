@@ -50,7 +50,10 @@
 // value is allowed when the next known key follows). "text:" takes the rest of
 // the message, spaces and colons included. A token outside text: that is a
 // known status word in capitals (DELIVRD, UNDELIV, BUFFRED, ...) stands for
-// the stat when there is no "stat:". Dates of 10 (YYMMDDhhmm), 12
+// the stat when there is no "stat:", if the text is in the receipt's shape:
+// nothing outside text: but keyed fields and that one word ("DELIVRD",
+// "id:123 DELIVRD", "... done date:2412011201 DELIVRD err:000"); a status
+// word in a sentence, or two of them, give no stat. Dates of 10 (YYMMDDhhmm), 12
 // (YYMMDDhhmmss) or 14 (YYYYMMDDhhmmss) digits are read as UTC, two-digit
 // years as 20YY, and SMPP absolute times (YYMMDDhhmmsstnnp) are converted to
 // UTC; a date that does not parse is kept raw (SubmittedRaw, DoneRaw) and

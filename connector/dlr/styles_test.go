@@ -176,7 +176,17 @@ func TestParseBareStatus(t *testing.T) {
 		{"keyed stat wins over a bare word", "id:123 DELIVRD stat:UNDELIV err:000", check{id: "123", stat: "UNDELIV", status: Undeliverable, final: true}},
 		{"lower case is not a bare stat", "id:123 err:000 delivered", check{id: "123", status: Unknown, final: true}},
 		{"inside text: is not a bare stat", "id:123 err:000 text:DELIVRD", check{id: "123", status: Unknown, final: true, text: "DELIVRD"}},
-		{"first bare word wins", "id:123 ENROUTE DELIVRD", check{id: "123", stat: "ENROUTE", status: Enroute, bare: true}},
+		// A bare word stands for the stat only in the receipt's shape: the
+		// text outside text: is keyed fields and that one word. Two status
+		// words say nothing for sure.
+		{"two bare words are no status", "id:123 ENROUTE DELIVRD", check{id: "123", status: Unknown, final: true}},
+		{"the word and an id", "id:123 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"the word before the id", "  DELIVRD id:123\n", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"unknown keys are fields", "id:123 mcc:234 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"a stat word in prose is not a status", "id:123 I was DELIVRD late", check{id: "123", status: Unknown, final: true}},
+		{"prose after the fields", "id:123 sub:001 dlvrd:001 DELIVRD err:000 thanks", check{id: "123", status: Unknown, final: true}},
+		{"prose behind an unknown key", "id:123 Note: it was DELIVRD", check{id: "123", status: Unknown, final: true}},
+		{"prose before the fields", "Hello DELIVRD id:123 err:000", check{id: "123", status: Unknown, final: true}},
 		{"empty stat: gives way to a bare word", "id:123 stat: err:000 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
 		{"value of a key is not bare", "id:DELIVRD err:000", check{id: "DELIVRD", status: Unknown, final: true}},
 	}
@@ -187,6 +197,24 @@ func TestParseBareStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.want.verify(t, r)
+		})
+	}
+	// With the id in receipted_message_id, the text may be the status word
+	// alone; the same word in a sentence is no status.
+	for text, want := range map[string]check{
+		"DELIVRD":                  {id: "55", stat: "DELIVRD", status: Delivered, final: true, bare: true},
+		" UNDELIV\x00":             {id: "55", stat: "UNDELIV", status: Undeliverable, final: true, bare: true},
+		"I was DELIVRD late":       {id: "55", status: Unknown, final: true},
+		"Your message was DELIVRD": {id: "55", status: Unknown, final: true},
+		"EXPIRED, sorry":           {id: "55", status: Unknown, final: true},
+		"DELIVRD DELIVRD":          {id: "55", status: Unknown, final: true},
+	} {
+		t.Run("tlv id, text "+text, func(t *testing.T) {
+			r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte(text), TLVs: tlvs(TagReceiptedMessageID, "55")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.verify(t, r)
 		})
 	}
 }

@@ -9,9 +9,13 @@ import "time"
 type textFields struct {
 	has                                           uint16
 	id, sub, dlvrd, submit, done, stat, err, text string
-	// bare is the first token outside text: that is a known status word in
-	// capitals (statWords) without a "stat:" key, as some SMSCs write it.
+	// bare is the token outside text: that is a known status word in
+	// capitals (statWords) without a "stat:" key, as some SMSCs write it;
+	// set only when the text has the receipt's shape (see parse).
 	bare string
+	// prose: a token outside text: is neither a key, a key's value, nor a
+	// status word in capitals: the text is not in the receipt's shape.
+	prose bool
 }
 
 // Which keys were seen (bits of textFields.has).
@@ -30,10 +34,25 @@ const (
 
 // parse scans s once: at each token boundary it tries to read a key
 // (word, optional spaces, colon); a value is the next token, or empty if a
-// known key follows; text: takes the rest. Words that are not keys are
-// skipped, except that the first one that is a status word in capitals is
-// kept as the bare stat. The first occurrence of a key wins.
+// known key follows; text: takes the rest. The first occurrence of a key
+// wins.
+//
+// Words that are not keys are skipped. A status word in capitals among them
+// is the bare stat only when the text is in the receipt's shape: outside
+// text:, nothing but keyed fields (known or not) and that one word, as in
+// "DELIVRD", "id:123 DELIVRD" or "id:123 ... done date:2412011201 DELIVRD
+// err:000 text:...". A status word in a sentence ("id:123 I was DELIVRD
+// late"), or two of them, give no stat.
 func (t *textFields) parse(s string) {
+	bares := 0
+	t.scan(s, &bares)
+	if t.prose || bares > 1 {
+		t.bare = ""
+		t.has &^= hasBare
+	}
+}
+
+func (t *textFields) scan(s string, bares *int) {
 	i := 0
 	for i < len(s) {
 		i = skipSpace(s, i)
@@ -43,9 +62,14 @@ func (t *textFields) parse(s string) {
 		k, j := readKey(s, i)
 		if k == 0 {
 			e := skipToken(s, i)
-			if t.has&hasBare == 0 && isBareStat(s[i:e]) {
-				t.bare = s[i:e]
-				t.has |= hasBare
+			if isBareStat(s[i:e]) {
+				*bares++
+				if t.has&hasBare == 0 {
+					t.bare = s[i:e]
+					t.has |= hasBare
+				}
+			} else {
+				t.prose = true
 			}
 			i = e
 			continue
