@@ -47,7 +47,7 @@ func (in Input) LooksLikeReceipt() bool {
 }
 
 func looksLike(t *textFields) bool {
-	if t.id == "" {
+	if t.id == "" || t.after&hasStat != 0 {
 		return false
 	}
 	switch {

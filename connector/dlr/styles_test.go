@@ -292,7 +292,7 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"id: stat:DELIVRD err:000",               // empty id
 		"id:5 stat:DELIVRD err: sub: dlvrd:",     // no value in the third fields
 		"hi text:id:5 stat:DELIVRD err:000",      // all inside text:
-		"id:5 text: stat:DELIVRD err:000",        // the fields after text: are text
+		"id:5 text: stat:DELIVRD err:000",        // a stat after text: (Parse reads it) does not make a receipt of it
 	}
 	for _, s := range yes {
 		if !LooksLikeReceipt(s) {
@@ -316,5 +316,61 @@ func TestLooksLikeReceipt(t *testing.T) {
 	}
 	if (Input{DataCoding: 8, ShortMessage: ucs2("id: 5 stat: ok")}).LooksLikeReceipt() {
 		t.Error("UCS2 MO taken for a receipt")
+	}
+}
+
+// Some SMSCs put text: before err:, or add fields after it. Fields after
+// text: are read when they are well-formed receipt fields to the end of the
+// message, and not already read before text:; anything else there is the
+// text. An id after text: is never read (it could only come from the
+// subscriber's message, and would match the receipt to another message).
+func TestParseFieldsAfterText(t *testing.T) {
+	const head = "id:1 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 "
+	tests := []struct {
+		name, text string
+		stat, err  string
+		status     Status
+		body       string // Receipt.Text
+		sub, dlvrd int
+		done       time.Time
+	}{
+		{"err after text", head + "stat:DELIVRD text:hello err:000", "DELIVRD", "000", Delivered, "hello", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"stat and err after text", "id:1 text:hi there stat:UNDELIV err:034", "UNDELIV", "034", Undeliverable, "hi there", 0, 0, time.Time{}},
+		{"empty text then fields", "id:1 text: stat:EXPIRED  err : 027", "EXPIRED", "027", Expired, "", 0, 0, time.Time{}},
+		{"dates and counts after text", "id:1 stat:DELIVRD err:000 text:see you at 10:30 sub:001 dlvrd:001 done date:2501011201",
+			"DELIVRD", "000", Delivered, "see you at 10:30", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"a key read before text: stays text", head + "stat:DELIVRD err:000 text:code err:5", "DELIVRD", "000", Delivered, "code err:5", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"a stat read before text: stays text", head + "stat:DELIVRD text:hello stat:UNDELIV", "DELIVRD", "", Delivered, "hello stat:UNDELIV", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"malformed err stays text", head + "stat:DELIVRD text:hello err:abc", "DELIVRD", "", Delivered, "hello err:abc", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"unknown stat stays text", "id:1 err:000 text:hello stat:fine", "", "000", Unknown, "hello stat:fine", 0, 0, time.Time{}},
+		{"invalid date stays text", "id:1 stat:DELIVRD text:hi done date:9999999999", "DELIVRD", "", Delivered, "hi done date:9999999999", 0, 0, time.Time{}},
+		{"a field followed by words stays text", head + "stat:DELIVRD text:err:000 is fine", "DELIVRD", "", Delivered, "err:000 is fine", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"only the trailing run", head + "stat:DELIVRD text:err:001 then err:000", "DELIVRD", "000", Delivered, "err:001 then", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"an id after text: is not read", "id:1 stat:DELIVRD text:my id:99 err:000", "DELIVRD", "000", Delivered, "my id:99", 0, 0, time.Time{}},
+		{"a bare word after text: is text", head + "err:000 text:hello DELIVRD", "", "000", Unknown, "hello DELIVRD", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte(tt.text)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ID != "1" || r.Stat != tt.stat || r.Err != tt.err || r.Status != tt.status || r.Text != tt.body ||
+				r.Sub != tt.sub || r.Dlvrd != tt.dlvrd || !r.Done.Equal(tt.done) {
+				t.Errorf("%q:\n got id %q stat %q err %q status %s text %q sub %d dlvrd %d done %v\nwant id \"1\" stat %q err %q status %s text %q sub %d dlvrd %d done %v",
+					tt.text, r.ID, r.Stat, r.Err, r.Status, r.Text, r.Sub, r.Dlvrd, r.Done,
+					tt.stat, tt.err, tt.status, tt.body, tt.sub, tt.dlvrd, tt.done)
+			}
+		})
+	}
+	// Decoded as the rest of the text: the fields are split off first.
+	for name, in := range map[string]Input{
+		"gsm7": {ShortMessage: []byte("id:1 stat:DELIVRD text:H\x1belloworld err:000")},
+		"ucs2": {DataCoding: 8, ShortMessage: ucs2("id:1 stat:DELIVRD text:H€lloworld err:000")},
+	} {
+		r, err := Parse(in)
+		if err != nil || r.Text != "H€lloworld" || r.Err != "000" || r.Status != Delivered {
+			t.Errorf("%s: text %q err %q status %s (%v)", name, r.Text, r.Err, r.Status, err)
+		}
 	}
 }
