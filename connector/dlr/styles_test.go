@@ -277,6 +277,14 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"ID:77 SUB:001 DLVRD:001 STAT:delivrd ERR:000",
 		"id:7 err:0 stat:BUFFRED",
 		"  id: 7   stat : UNDELIV   err : 001  ",
+		"id:1 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD text:hello err:000", // err after text:
+		"id:1 stat:DELIVRD text:hello err:000",                   // the third field after text:
+		"id:ABCDEF stat:DELIVRD err:000",                         // a hex id without a digit
+		"id:1 mcc:234 stat:DELIVRD err:000",                      // unknown keys are fields
+		"id:1 DELIVRD sub:001 err:000",                           // a bare status and two more fields
+		"id:9 stat:PENDING done date:250101120130",               // 12-digit date
+		"id:9 stat:DELIVRD submit date:180711070003912+",         // SMPP absolute time
+		"id:" + strings.Repeat("a1", 32) + " stat:DELIVRD err:0", // 64 characters
 	}
 	no := []string{
 		"",
@@ -293,6 +301,26 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"id:5 stat:DELIVRD err: sub: dlvrd:",     // no value in the third fields
 		"hi text:id:5 stat:DELIVRD err:000",      // all inside text:
 		"id:5 text: stat:DELIVRD err:000",        // a stat after text: (Parse reads it) does not make a receipt of it
+		// The reviewer's examples, and prose around receipt words: the
+		// text must be in the receipt's shape, its values well-formed.
+		"id:123 stat:ok see you",
+		"Submit date: tomorrow, done: yes",
+		"Your id: 5 is DELIVERED err: none",                       // prose; err not digits
+		"Your id: 5 is DELIVERED err: 0",                          // prose
+		"id:123 stat:DELIVRD err:000 see you",                     // prose after the fields
+		"Hi! id:123 stat:DELIVRD err:000",                         // prose before them
+		"id: 42 stat: delivered sub: yes",                         // sub not a number
+		"id:5 stat:DELIVRD err:x",                                 // err not a number
+		"id:5 stat:DELIVRD err:0x1F",                              // err not a number
+		"id:5 stat:DELIVRD sub:1234",                              // sub of 4 digits
+		"id:5 stat:DELIVRD done date:9999999999",                  // not a date
+		"id:5 stat:DELIVRD submit date:tomorrow",                  // not a date
+		"id:5, stat:DELIVRD err:000",                              // "5," is no id
+		"id:(5) stat:DELIVRD err:000",                             // "(5)" is no id
+		"id:5-- stat:DELIVRD err:000",                             // ends with a dash
+		"id:" + strings.Repeat("a", 65) + " stat:DELIVRD err:000", // too long for an id
+		"id:123 DELIVRD err:000",                                  // a bare status needs two more fields
+		"id:5 stat:DELIVRD text:hi err:000 thanks",                // err is text: nothing after stat:
 	}
 	for _, s := range yes {
 		if !LooksLikeReceipt(s) {
