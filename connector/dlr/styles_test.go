@@ -320,6 +320,7 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"id:5-- stat:DELIVRD err:000",                             // ends with a dash
 		"id:" + strings.Repeat("a", 65) + " stat:DELIVRD err:000", // too long for an id
 		"id:123 DELIVRD err:000",                                  // a bare status needs two more fields
+		"id:1 stat:DELIVRD UNDELIV EXPIRED err:000",               // status words beside the stat
 		"id:5 stat:DELIVRD text:hi err:000 thanks",                // err is text: nothing after stat:
 	}
 	for _, s := range yes {

@@ -15,6 +15,7 @@ type textFields struct {
 	bare string
 	// prose: a token outside text: is neither a key, a key's value, nor a
 	// status word in capitals: the text is not in the receipt's shape.
+	// Two status words in capitals are not the receipt's shape either.
 	prose bool
 	// after: the keys (has bits) read after text: (see afterText).
 	after uint16
@@ -48,7 +49,10 @@ const (
 func (t *textFields) parse(s string) {
 	bares := 0
 	t.scan(s, &bares)
-	if t.prose || bares > 1 {
+	if bares > 1 {
+		t.prose = true
+	}
+	if t.prose {
 		t.bare = ""
 		t.has &^= hasBare
 	}
