@@ -220,8 +220,9 @@ type Quirks struct {
 	// does not say receipt (and that has no receipted_message_id) as a
 	// receipt when its text matches the receipt grammar (dlr.LooksLikeReceipt),
 	// instead of publishing it as an MO: some SMSCs send every receipt with
-	// esm_class 0. Off by default: an MO that happened to look like a
-	// receipt would then be taken for one.
+	// esm_class 0. A part of a concatenated message (UDHI, SAR TLVs) is
+	// never taken for one. Off by default: an MO that happened to look like
+	// a receipt would then be taken for one.
 	ReceiptsWithEsmClass0 bool `yaml:"receiptsWithEsmClass0" json:"receiptsWithEsmClass0"`
 }
 

@@ -48,9 +48,16 @@
 // keys ignored, any field may be missing except that some id must be found.
 // A value is the first white-space-delimited token after its key (an empty
 // value is allowed when the next known key follows). "text:" takes the rest of
-// the message, spaces and colons included. A token outside text: that is a
+// the message, spaces and colons included, but for the receipt fields some
+// SMSCs write after it ("... stat:DELIVRD text:hello err:000"): a run of
+// well-formed sub:, dlvrd:, submit date:, done date:, stat: or err: fields
+// that ends the message, of keys not read before text:, is read as fields
+// (never an id:, which could only be the subscriber's; see afterText). A token outside text: that is a
 // known status word in capitals (DELIVRD, UNDELIV, BUFFRED, ...) stands for
-// the stat when there is no "stat:". Dates of 10 (YYMMDDhhmm), 12
+// the stat when there is no "stat:", if the text is in the receipt's shape:
+// nothing outside text: but keyed fields and that one word ("DELIVRD",
+// "id:123 DELIVRD", "... done date:2412011201 DELIVRD err:000"); a status
+// word in a sentence, or two of them, give no stat. Dates of 10 (YYMMDDhhmm), 12
 // (YYMMDDhhmmss) or 14 (YYYYMMDDhhmmss) digits are read as UTC, two-digit
 // years as 20YY, and SMPP absolute times (YYMMDDhhmmsstnnp) are converted to
 // UTC; a date that does not parse is kept raw (SubmittedRaw, DoneRaw) and

@@ -382,6 +382,10 @@ func TestNormalize(t *testing.T) {
 		"": Unknown, "NOSUCH": Unknown, "DELIVRD ": Unknown, "ESME_ROK": Unknown, "DELIVRDX": Unknown,
 		"BUFFRED": Enroute, "BUFFERD": Enroute, "ACKED": Accepted, "acked": Accepted, "SCHEDULED": Enroute,
 		"SCHEDLD": Enroute, "FAILED": Undeliverable, "UNDELIVERABLEX": Unknown,
+		// Intermediate spellings seen in the field: not final (an unknown
+		// stat is UNKNOWN, which is final and would end the message).
+		"BUFFERED": Enroute, "buffered": Enroute, "PENDING": Enroute, "Pending": Enroute,
+		"PENDINGX": Unknown, "BUFFERE": Unknown,
 	}
 	for stat, want := range tests {
 		if got := Normalize(stat); got != want {

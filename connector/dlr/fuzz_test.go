@@ -2,6 +2,7 @@ package dlr
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,18 @@ var receiptStyles = []string{
 	"id:7 stat:ACKED err:null text:H\x1belloworld",
 	"id: 5 stat: ok",
 	"paid:5 stat:pending err:0",
+	// Fields after text:, a bare status in prose, and MO texts that only
+	// look like receipts to a loose reader.
+	"id:1 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD text:hello err:000",
+	"id:1 stat:DELIVRD err:000 text:see you at 10:30 sub:001 dlvrd:001 done date:2501011201",
+	"id:1 stat:DELIVRD text:my id:99 err:000",
+	"id:123 I was DELIVRD late",
+	"DELIVRD",
+	"id:123 stat:ok see you",
+	"Submit date: tomorrow, done: yes",
+	"Your id: 5 is DELIVERED err: 0",
+	"id:5, stat:DELIVRD err:000",
+	"id:5 stat:BUFFERED err:000",
 }
 
 func FuzzParse(f *testing.F) {
@@ -107,6 +120,14 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// What FuzzLooksLikeReceipt holds a receipt's id, err and counts to,
+// written apart from the parser.
+var (
+	fuzzID    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$`)
+	fuzzErr   = regexp.MustCompile(`^[0-9]{1,5}$`)
+	fuzzCount = regexp.MustCompile(`(?i)(^|\s)(sub|dlvrd|dlvr)[ \t]*:[ \t]*[0-9]{1,3}(\s|$)`)
+)
+
 func FuzzLooksLikeReceipt(f *testing.F) {
 	for _, s := range receiptStyles {
 		f.Add(s)
@@ -115,6 +136,16 @@ func FuzzLooksLikeReceipt(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
+		// Prose before a receipt makes it none.
+		if LooksLikeReceipt("Thanks. " + text) {
+			t.Fatalf("LooksLikeReceipt(%q) with prose before it", "Thanks. "+text)
+		}
+		// Prose after one too, when there is no text: for it to be part
+		// of (nor a key at the end that would take it for its value).
+		if !strings.Contains(strings.ToLower(text), "text") && !strings.HasSuffix(strings.TrimRight(text, " \t\r\n\v\f\x00"), ":") &&
+			LooksLikeReceipt(text+" thanks.") {
+			t.Fatalf("LooksLikeReceipt(%q) with prose after it", text+" thanks.")
+		}
 		if !LooksLikeReceipt(text) {
 			return
 		}
@@ -127,6 +158,14 @@ func FuzzLooksLikeReceipt(f *testing.F) {
 		}
 		if _, ok := statWord(r.Stat); !ok {
 			t.Fatalf("LooksLikeReceipt(%q) with stat %q that is no status word", text, r.Stat)
+		}
+		// Checked apart from the parser: the id is one, and some other
+		// field has a well-formed value.
+		if !fuzzID.MatchString(r.ID) {
+			t.Fatalf("LooksLikeReceipt(%q) with id %q", text, r.ID)
+		}
+		if !fuzzErr.MatchString(r.Err) && r.Submitted.IsZero() && r.Done.IsZero() && !fuzzCount.MatchString(text) {
+			t.Fatalf("LooksLikeReceipt(%q) without a well-formed sub:, dlvrd:, date or err: (err %q)", text, r.Err)
 		}
 	})
 }

@@ -6,31 +6,42 @@ package dlr
 // into a receipt that matches nothing, so the rule asks for more than any
 // MO is likely to carry.
 
-// LooksLikeReceipt reports whether text matches the receipt grammar
-// strongly enough to be taken for a receipt without a receipt esm_class.
-// All three must hold, outside the text: field:
+// LooksLikeReceipt reports whether text is in the receipt text's shape
+// strictly enough to be taken for a receipt without a receipt esm_class.
+// All of these must hold:
 //
-//   - a non-empty id: value;
-//   - a status: a "stat:" whose value is a status word Normalize knows
-//     (DELIVRD, UNDELIV, BUFFRED, FAILED, DELIVERED, ...), or, with no
-//     "stat:" value, a bare status word in capitals;
-//   - at least one of sub:, dlvrd:, submit date:, done date:, err: with a
-//     non-empty value.
+//   - the shape: outside text:, nothing but keyed fields ("key:value",
+//     known keys or not) and at most one bare status word; a word of
+//     prose anywhere before text: ("Hi!", "see you") makes it no receipt;
+//   - an id: before text: whose value is an id token: 1 to 64 letters,
+//     digits, '-', '_' or '.', starting and ending with a letter or digit
+//     ("5," and "(5)" are not);
+//   - a status before text:: a "stat:" whose value is a status word
+//     Normalize knows (DELIVRD, UNDELIV, BUFFRED, PENDING, FAILED,
+//     DELIVERED, ...), or, with no "stat:" value, a bare status word in
+//     capitals (see textFields.parse);
+//   - more receipt fields with well-formed values, before text: or in the
+//     run of fields after it (textFields.afterText): sub: or dlvrd: of 1
+//     to 3 digits, submit date: or done date: a date Parse reads (10, 12
+//     or 14 digits, or SMPP absolute time), err: of 1 to 5 digits. One
+//     with a "stat:", two with a bare status word.
 //
 // Keys are matched as the grammar matches them: whole words followed by a
 // colon ("paid:5" has no id), in any case. So "id: 5 stat: ok" (no status
-// word), "id:5 stat:DELIVRD" (nothing else a receipt carries) and "order
-// id:123 was DELIVERED" are not receipts, while every README example with
-// an id in its text is one (readme_test.go checks).
+// word), "id:5 stat:DELIVRD" (nothing else a receipt carries), "id:5
+// stat:DELIVRD err:x" (err not a number), "id:123 stat:DELIVRD err:000 see
+// you" (prose) and "order id:123 was DELIVERED" are not receipts, while
+// every README example with an id in its text is one (readme_test.go
+// checks), but those marked looks=false.
 //
 // Jasmin (jasmin/protocols/smpp/operations.py, isDeliveryReceipt) is
 // looser, and always on: any deliver_sm or data_sm is a receipt when its
 // short_message contains the regexes id:([\dA-Za-z-_]+) and stat:(\w{7})
 // anywhere, case-sensitive, even inside a word or after text: ("paid:5
 // stat:pending" is one), or when it carries receipted_message_id and
-// message_state. Here the keys must be words, the status a known one, and
-// a third receipt field must be present; receipts whose only id is the
-// receipted_message_id TLV are already receipts by IsReceipt.
+// message_state. Here the keys must be words, the status a known one, the
+// values well-formed and the text free of prose; receipts whose only id is
+// the receipted_message_id TLV are already receipts by IsReceipt.
 func LooksLikeReceipt(text string) bool {
 	var t textFields
 	t.parse(string(trimBytes([]byte(text))))
@@ -47,16 +58,28 @@ func (in Input) LooksLikeReceipt() bool {
 }
 
 func looksLike(t *textFields) bool {
-	if t.id == "" {
+	if t.prose || t.after&(hasID|hasStat) != 0 || !idToken(t.id) {
 		return false
 	}
+	need := 1
 	switch {
 	case t.stat != "":
 		if _, ok := statWord(t.stat); !ok {
 			return false
 		}
-	case t.has&hasBare == 0:
+	case t.has&hasBare != 0:
+		need = 2
+	default:
 		return false
 	}
-	return t.sub != "" || t.dlvrd != "" || t.submit != "" || t.done != "" || t.err != ""
+	n := 0
+	for _, f := range [...]struct {
+		k uint16
+		v string
+	}{{hasSub, t.sub}, {hasDlvrd, t.dlvrd}, {hasSubmit, t.submit}, {hasDone, t.done}, {hasErr, t.err}} {
+		if wellFormed(f.k, f.v) {
+			n++
+		}
+	}
+	return n >= need
 }

@@ -65,7 +65,8 @@ func StateStatus(state int) Status {
 // Normalize maps a stat (any case) to a status. Beyond the seven stats of
 // SMPP 3.4 Appendix B and the message_state names, it knows the words real
 // SMSCs send instead; anything else is UNKNOWN (the raw stat is kept in
-// Receipt.Stat).
+// Receipt.Stat). UNKNOWN is final: an intermediate state an SMSC spells in
+// its own way must be listed here, or it ends the message.
 func Normalize(stat string) Status {
 	if w, ok := statWord(stat); ok {
 		return w
@@ -95,6 +96,13 @@ var statWords = map[string]Status{
 	// BUFFRED, BUFFERD, ACKED, ACCEPTD and ENROUTE as "buffered", not final.
 	"BUFFRED": Enroute, "BUFFERD": Enroute,
 	"ACKED": Accepted,
+
+	// The same state spelled out: "BUFFERED", and "PENDING" (accepted by
+	// the SMSC, not delivered yet), met by users of Kannel and Jasmin
+	// behind aggregators that write their own words. Neither is in a
+	// specification; without them such a receipt would be UNKNOWN, which is
+	// final, and end a message that is still on its way.
+	"BUFFERED": Enroute, "PENDING": Enroute,
 
 	// SMPP 5.0 message_state 0 SCHEDULED; Melrose Labs' SMSC writes it
 	// "SCHEDLD" in the receipt text. Not tried yet: en route.

@@ -142,6 +142,12 @@ func TestParseIntermediateStates(t *testing.T) {
 			TLVs: tlvs(TagMessageState, 2)},
 			check{id: "77", stat: "BUFFRED", status: Delivered, final: true, conflict: "differs from message_state 2"}},
 		{"FAILED", Input{ShortMessage: []byte("id:77 stat:FAILED err:034")}, check{id: "77", stat: "FAILED", status: Undeliverable, final: true}},
+		{"BUFFERED spelling", Input{ShortMessage: []byte("id:77 stat:BUFFERED err:000")}, check{id: "77", stat: "BUFFERED", status: Enroute}},
+		{"PENDING", Input{ShortMessage: []byte("id:77 stat:pending err:000")}, check{id: "77", stat: "PENDING", status: Enroute}},
+		{"UNKNOWN stays unknown and final", Input{ShortMessage: []byte("id:77 stat:UNKNOWN err:000")},
+			check{id: "77", stat: "UNKNOWN", status: Unknown, final: true}},
+		{"an unrecognised stat is unknown and final", Input{ShortMessage: []byte("id:77 stat:NOSUCH err:000")},
+			check{id: "77", stat: "NOSUCH", status: Unknown, final: true}},
 		{"intermediate notification esm_class", Input{EsmClass: 0x20, ShortMessage: []byte("id:77 stat:UNDELIV")},
 			check{id: "77", stat: "UNDELIV", status: Undeliverable}},
 	}
@@ -170,7 +176,17 @@ func TestParseBareStatus(t *testing.T) {
 		{"keyed stat wins over a bare word", "id:123 DELIVRD stat:UNDELIV err:000", check{id: "123", stat: "UNDELIV", status: Undeliverable, final: true}},
 		{"lower case is not a bare stat", "id:123 err:000 delivered", check{id: "123", status: Unknown, final: true}},
 		{"inside text: is not a bare stat", "id:123 err:000 text:DELIVRD", check{id: "123", status: Unknown, final: true, text: "DELIVRD"}},
-		{"first bare word wins", "id:123 ENROUTE DELIVRD", check{id: "123", stat: "ENROUTE", status: Enroute, bare: true}},
+		// A bare word stands for the stat only in the receipt's shape: the
+		// text outside text: is keyed fields and that one word. Two status
+		// words say nothing for sure.
+		{"two bare words are no status", "id:123 ENROUTE DELIVRD", check{id: "123", status: Unknown, final: true}},
+		{"the word and an id", "id:123 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"the word before the id", "  DELIVRD id:123\n", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"unknown keys are fields", "id:123 mcc:234 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"a stat word in prose is not a status", "id:123 I was DELIVRD late", check{id: "123", status: Unknown, final: true}},
+		{"prose after the fields", "id:123 sub:001 dlvrd:001 DELIVRD err:000 thanks", check{id: "123", status: Unknown, final: true}},
+		{"prose behind an unknown key", "id:123 Note: it was DELIVRD", check{id: "123", status: Unknown, final: true}},
+		{"prose before the fields", "Hello DELIVRD id:123 err:000", check{id: "123", status: Unknown, final: true}},
 		{"empty stat: gives way to a bare word", "id:123 stat: err:000 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
 		{"value of a key is not bare", "id:DELIVRD err:000", check{id: "DELIVRD", status: Unknown, final: true}},
 	}
@@ -181,6 +197,24 @@ func TestParseBareStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.want.verify(t, r)
+		})
+	}
+	// With the id in receipted_message_id, the text may be the status word
+	// alone; the same word in a sentence is no status.
+	for text, want := range map[string]check{
+		"DELIVRD":                  {id: "55", stat: "DELIVRD", status: Delivered, final: true, bare: true},
+		" UNDELIV\x00":             {id: "55", stat: "UNDELIV", status: Undeliverable, final: true, bare: true},
+		"I was DELIVRD late":       {id: "55", status: Unknown, final: true},
+		"Your message was DELIVRD": {id: "55", status: Unknown, final: true},
+		"EXPIRED, sorry":           {id: "55", status: Unknown, final: true},
+		"DELIVRD DELIVRD":          {id: "55", status: Unknown, final: true},
+	} {
+		t.Run("tlv id, text "+text, func(t *testing.T) {
+			r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte(text), TLVs: tlvs(TagReceiptedMessageID, "55")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want.verify(t, r)
 		})
 	}
 }
@@ -243,6 +277,14 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"ID:77 SUB:001 DLVRD:001 STAT:delivrd ERR:000",
 		"id:7 err:0 stat:BUFFRED",
 		"  id: 7   stat : UNDELIV   err : 001  ",
+		"id:1 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD text:hello err:000", // err after text:
+		"id:1 stat:DELIVRD text:hello err:000",                   // the third field after text:
+		"id:ABCDEF stat:DELIVRD err:000",                         // a hex id without a digit
+		"id:1 mcc:234 stat:DELIVRD err:000",                      // unknown keys are fields
+		"id:1 DELIVRD sub:001 err:000",                           // a bare status and two more fields
+		"id:9 stat:PENDING done date:250101120130",               // 12-digit date
+		"id:9 stat:DELIVRD submit date:180711070003912+",         // SMPP absolute time
+		"id:" + strings.Repeat("a1", 32) + " stat:DELIVRD err:0", // 64 characters
 	}
 	no := []string{
 		"",
@@ -253,12 +295,33 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"paid:5 stat:DELIVRD err:000",            // "paid" is not "id" (Jasmin: a receipt)
 		"order id:123 was DELIVERED",             // no third field
 		"id:5 err:0 delivered",                   // lower-case bare word
-		"id:5 stat:pending err:000",              // not a status word (Jasmin: a receipt)
+		"id:5 stat:waiting err:000",              // not a status word (Jasmin: a receipt)
 		"stat:DELIVRD err:000 sub:001 dlvrd:001", // no id
 		"id: stat:DELIVRD err:000",               // empty id
 		"id:5 stat:DELIVRD err: sub: dlvrd:",     // no value in the third fields
 		"hi text:id:5 stat:DELIVRD err:000",      // all inside text:
-		"id:5 text: stat:DELIVRD err:000",        // the fields after text: are text
+		"id:5 text: stat:DELIVRD err:000",        // a stat after text: (Parse reads it) does not make a receipt of it
+		// The reviewer's examples, and prose around receipt words: the
+		// text must be in the receipt's shape, its values well-formed.
+		"id:123 stat:ok see you",
+		"Submit date: tomorrow, done: yes",
+		"Your id: 5 is DELIVERED err: none",                       // prose; err not digits
+		"Your id: 5 is DELIVERED err: 0",                          // prose
+		"id:123 stat:DELIVRD err:000 see you",                     // prose after the fields
+		"Hi! id:123 stat:DELIVRD err:000",                         // prose before them
+		"id: 42 stat: delivered sub: yes",                         // sub not a number
+		"id:5 stat:DELIVRD err:x",                                 // err not a number
+		"id:5 stat:DELIVRD err:0x1F",                              // err not a number
+		"id:5 stat:DELIVRD sub:1234",                              // sub of 4 digits
+		"id:5 stat:DELIVRD done date:9999999999",                  // not a date
+		"id:5 stat:DELIVRD submit date:tomorrow",                  // not a date
+		"id:5, stat:DELIVRD err:000",                              // "5," is no id
+		"id:(5) stat:DELIVRD err:000",                             // "(5)" is no id
+		"id:5-- stat:DELIVRD err:000",                             // ends with a dash
+		"id:" + strings.Repeat("a", 65) + " stat:DELIVRD err:000", // too long for an id
+		"id:123 DELIVRD err:000",                                  // a bare status needs two more fields
+		"id:1 stat:DELIVRD UNDELIV EXPIRED err:000",               // status words beside the stat
+		"id:5 stat:DELIVRD text:hi err:000 thanks",                // err is text: nothing after stat:
 	}
 	for _, s := range yes {
 		if !LooksLikeReceipt(s) {
@@ -282,5 +345,61 @@ func TestLooksLikeReceipt(t *testing.T) {
 	}
 	if (Input{DataCoding: 8, ShortMessage: ucs2("id: 5 stat: ok")}).LooksLikeReceipt() {
 		t.Error("UCS2 MO taken for a receipt")
+	}
+}
+
+// Some SMSCs put text: before err:, or add fields after it. Fields after
+// text: are read when they are well-formed receipt fields to the end of the
+// message, and not already read before text:; anything else there is the
+// text. An id after text: is never read (it could only come from the
+// subscriber's message, and would match the receipt to another message).
+func TestParseFieldsAfterText(t *testing.T) {
+	const head = "id:1 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 "
+	tests := []struct {
+		name, text string
+		stat, err  string
+		status     Status
+		body       string // Receipt.Text
+		sub, dlvrd int
+		done       time.Time
+	}{
+		{"err after text", head + "stat:DELIVRD text:hello err:000", "DELIVRD", "000", Delivered, "hello", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"stat and err after text", "id:1 text:hi there stat:UNDELIV err:034", "UNDELIV", "034", Undeliverable, "hi there", 0, 0, time.Time{}},
+		{"empty text then fields", "id:1 text: stat:EXPIRED  err : 027", "EXPIRED", "027", Expired, "", 0, 0, time.Time{}},
+		{"dates and counts after text", "id:1 stat:DELIVRD err:000 text:see you at 10:30 sub:001 dlvrd:001 done date:2501011201",
+			"DELIVRD", "000", Delivered, "see you at 10:30", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"a key read before text: stays text", head + "stat:DELIVRD err:000 text:code err:5", "DELIVRD", "000", Delivered, "code err:5", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"a stat read before text: stays text", head + "stat:DELIVRD text:hello stat:UNDELIV", "DELIVRD", "", Delivered, "hello stat:UNDELIV", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"malformed err stays text", head + "stat:DELIVRD text:hello err:abc", "DELIVRD", "", Delivered, "hello err:abc", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"unknown stat stays text", "id:1 err:000 text:hello stat:fine", "", "000", Unknown, "hello stat:fine", 0, 0, time.Time{}},
+		{"invalid date stays text", "id:1 stat:DELIVRD text:hi done date:9999999999", "DELIVRD", "", Delivered, "hi done date:9999999999", 0, 0, time.Time{}},
+		{"a field followed by words stays text", head + "stat:DELIVRD text:err:000 is fine", "DELIVRD", "", Delivered, "err:000 is fine", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"only the trailing run", head + "stat:DELIVRD text:err:001 then err:000", "DELIVRD", "000", Delivered, "err:001 then", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+		{"an id after text: is not read", "id:1 stat:DELIVRD text:my id:99 err:000", "DELIVRD", "000", Delivered, "my id:99", 0, 0, time.Time{}},
+		{"a bare word after text: is text", head + "err:000 text:hello DELIVRD", "", "000", Unknown, "hello DELIVRD", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte(tt.text)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ID != "1" || r.Stat != tt.stat || r.Err != tt.err || r.Status != tt.status || r.Text != tt.body ||
+				r.Sub != tt.sub || r.Dlvrd != tt.dlvrd || !r.Done.Equal(tt.done) {
+				t.Errorf("%q:\n got id %q stat %q err %q status %s text %q sub %d dlvrd %d done %v\nwant id \"1\" stat %q err %q status %s text %q sub %d dlvrd %d done %v",
+					tt.text, r.ID, r.Stat, r.Err, r.Status, r.Text, r.Sub, r.Dlvrd, r.Done,
+					tt.stat, tt.err, tt.status, tt.body, tt.sub, tt.dlvrd, tt.done)
+			}
+		})
+	}
+	// Decoded as the rest of the text: the fields are split off first.
+	for name, in := range map[string]Input{
+		"gsm7": {ShortMessage: []byte("id:1 stat:DELIVRD text:H\x1belloworld err:000")},
+		"ucs2": {DataCoding: 8, ShortMessage: ucs2("id:1 stat:DELIVRD text:H€lloworld err:000")},
+	} {
+		r, err := Parse(in)
+		if err != nil || r.Text != "H€lloworld" || r.Err != "000" || r.Status != Delivered {
+			t.Errorf("%s: text %q err %q status %s (%v)", name, r.Text, r.Err, r.Status, err)
+		}
 	}
 }

@@ -9,9 +9,16 @@ import "time"
 type textFields struct {
 	has                                           uint16
 	id, sub, dlvrd, submit, done, stat, err, text string
-	// bare is the first token outside text: that is a known status word in
-	// capitals (statWords) without a "stat:" key, as some SMSCs write it.
+	// bare is the token outside text: that is a known status word in
+	// capitals (statWords) without a "stat:" key, as some SMSCs write it;
+	// set only when the text has the receipt's shape (see parse).
 	bare string
+	// prose: a token outside text: is neither a key, a key's value, nor a
+	// status word in capitals: the text is not in the receipt's shape.
+	// Two status words in capitals are not the receipt's shape either.
+	prose bool
+	// after: the keys (has bits) read after text: (see afterText).
+	after uint16
 }
 
 // Which keys were seen (bits of textFields.has).
@@ -30,10 +37,28 @@ const (
 
 // parse scans s once: at each token boundary it tries to read a key
 // (word, optional spaces, colon); a value is the next token, or empty if a
-// known key follows; text: takes the rest. Words that are not keys are
-// skipped, except that the first one that is a status word in capitals is
-// kept as the bare stat. The first occurrence of a key wins.
+// known key follows; text: takes the rest. The first occurrence of a key
+// wins.
+//
+// Words that are not keys are skipped. A status word in capitals among them
+// is the bare stat only when the text is in the receipt's shape: outside
+// text:, nothing but keyed fields (known or not) and that one word, as in
+// "DELIVRD", "id:123 DELIVRD" or "id:123 ... done date:2412011201 DELIVRD
+// err:000 text:...". A status word in a sentence ("id:123 I was DELIVRD
+// late"), or two of them, give no stat.
 func (t *textFields) parse(s string) {
+	bares := 0
+	t.scan(s, &bares)
+	if bares > 1 {
+		t.prose = true
+	}
+	if t.prose {
+		t.bare = ""
+		t.has &^= hasBare
+	}
+}
+
+func (t *textFields) scan(s string, bares *int) {
 	i := 0
 	for i < len(s) {
 		i = skipSpace(s, i)
@@ -43,18 +68,22 @@ func (t *textFields) parse(s string) {
 		k, j := readKey(s, i)
 		if k == 0 {
 			e := skipToken(s, i)
-			if t.has&hasBare == 0 && isBareStat(s[i:e]) {
-				t.bare = s[i:e]
-				t.has |= hasBare
+			if isBareStat(s[i:e]) {
+				*bares++
+				if t.has&hasBare == 0 {
+					t.bare = s[i:e]
+					t.has |= hasBare
+				}
+			} else {
+				t.prose = true
 			}
 			i = e
 			continue
 		}
 		if k == hasText {
-			if t.has&hasText == 0 {
-				t.text = s[skipBlank(s, j):]
-				t.has |= hasText
-			}
+			t.text = s[skipBlank(s, j):]
+			t.has |= hasText
+			t.afterText()
 			return
 		}
 		v := ""
@@ -74,24 +103,150 @@ func (t *textFields) parse(s string) {
 		if t.has&k != 0 {
 			continue
 		}
-		t.has |= k
-		switch k {
-		case hasID:
-			t.id = v
-		case hasSub:
-			t.sub = v
-		case hasDlvrd:
-			t.dlvrd = v
-		case hasSubmit:
-			t.submit = v
-		case hasDone:
-			t.done = v
-		case hasStat:
-			t.stat = v
-		case hasErr:
-			t.err = v
+		t.set(k, v)
+	}
+}
+
+// afterText splits off the end of t.text the receipt fields some SMSCs
+// write after text: ("... stat:DELIVRD text:hello err:000"): the longest
+// run of well-formed fields (wellFormed) that ends the message, each of a
+// key not read before text: and not repeated in the run, separated by white
+// space. Only sub:, dlvrd:, submit date:, done date:, stat: (when no bare
+// status word was met) and err: are read there: never id:, which could only
+// come from the subscriber's message and would match the receipt to another
+// message. Whatever comes before the run is the text; anything that is not
+// such a field breaks the run, so a text that merely contains "err:5" in a
+// sentence stays text.
+func (t *textFields) afterText() {
+	s := t.text
+	type field struct {
+		k uint16
+		v string
+	}
+	var run [6]field
+	n, start, keys := 0, -1, uint16(0)
+	allowed := hasSub | hasDlvrd | hasSubmit | hasDone | hasStat | hasErr
+	if t.has&hasBare != 0 {
+		allowed &^= hasStat
+	}
+	for i := 0; i < len(s); {
+		i = skipSpace(s, i)
+		if i >= len(s) {
+			break
+		}
+		k, j := readKey(s, i)
+		v, e := "", i
+		if k&allowed != 0 && t.has&k == 0 {
+			j = skipBlank(s, j)
+			e = skipToken(s, j)
+			v = s[j:e]
+		}
+		if v == "" || !wellFormed(k, v) {
+			n, start, keys = 0, -1, 0
+			i = skipToken(s, i)
+			continue
+		}
+		if keys&k != 0 { // a repeated key: the run starts again here
+			n, start, keys = 0, -1, 0
+		}
+		if start < 0 {
+			start = i
+		}
+		run[n] = field{k, v}
+		n++
+		keys |= k
+		i = e
+	}
+	if start < 0 {
+		return
+	}
+	t.text = trimRight(s[:start])
+	for _, f := range run[:n] {
+		t.set(f.k, f.v)
+	}
+	t.after = keys
+}
+
+// set records the value of a key not read yet.
+func (t *textFields) set(k uint16, v string) {
+	t.has |= k
+	switch k {
+	case hasID:
+		t.id = v
+	case hasSub:
+		t.sub = v
+	case hasDlvrd:
+		t.dlvrd = v
+	case hasSubmit:
+		t.submit = v
+	case hasDone:
+		t.done = v
+	case hasStat:
+		t.stat = v
+	case hasErr:
+		t.err = v
+	}
+}
+
+// wellFormed reports whether v is a value of key k as receipts write it:
+// an id of letters and digits (idToken), sub: and dlvrd: of 1 to 3 digits,
+// dates Parse reads (parseDate), a status word Normalize knows (stat:),
+// err: of 1 to 5 digits.
+func wellFormed(k uint16, v string) bool {
+	switch k {
+	case hasID:
+		return idToken(v)
+	case hasSub, hasDlvrd:
+		return digits(v, 1, 3)
+	case hasSubmit, hasDone:
+		return !parseDate(v).IsZero()
+	case hasStat:
+		_, ok := statWord(v)
+		return ok
+	case hasErr:
+		return digits(v, 1, 5)
+	}
+	return false
+}
+
+// digits reports whether s is min to max decimal digits.
+func digits(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
 		}
 	}
+	return true
+}
+
+// idToken reports whether s looks like a message id: 1 to 64 characters
+// (SMPP 3.4 5.2.23: at most 65 octets with the NUL) of letters, digits, '-',
+// '_' and '.', starting and ending with a letter or a digit, as decimal,
+// hex, uuid and the alphanumeric ids of aggregators are ("5," or "(5)" in a
+// sentence are not).
+func idToken(s string) bool {
+	if len(s) == 0 || len(s) > 64 || !isAlnum(s[0]) || !isAlnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool { return isLetter(c) || c >= '0' && c <= '9' }
+
+// trimRight trims white space and NULs at the end of s.
+func trimRight(s string) string {
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // readKey reads a key at s[i:]: a word of letters, digits, '_' and '-' that

@@ -34,7 +34,8 @@ type Operator struct {
 	DataCoding0 string
 	// ReceiptsWithEsmClass0 takes a deliver_sm or data_sm that does not say
 	// it is a receipt, but whose text matches the receipt grammar, for a
-	// receipt (config.Quirks.ReceiptsWithEsmClass0).
+	// receipt (config.Quirks.ReceiptsWithEsmClass0); never a part of a
+	// concatenated message (UDHI, SAR TLVs).
 	ReceiptsWithEsmClass0 bool
 
 	// Receipts after an SMSC restart (connector/store): a receipt is

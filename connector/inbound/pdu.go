@@ -77,3 +77,22 @@ func tlvMap(fields map[pdu.Tag]pdu.Field) map[uint16][]byte {
 	}
 	return m
 }
+
+// concatenated reports whether the PDU is a part of a concatenated message:
+// its esm_class has UDHI set, or it carries any of the SAR TLVs. Such a part
+// is never taken for a receipt by its text alone (the quirk
+// ReceiptsWithEsmClass0): a part of a subscriber's long MO may well hold a
+// receipt's words, and taking it for one would lose the whole message. A
+// receipt that comes segmented says so by its esm_class or
+// receipted_message_id.
+func (in incoming) concatenated() bool {
+	if in.esmClass&segment.EsmClassUDHI != 0 {
+		return true
+	}
+	for _, tag := range []uint16{segment.TagSarMsgRefNum, segment.TagSarTotalSegments, segment.TagSarSegmentSeqnum} {
+		if _, ok := in.tlvs[tag]; ok {
+			return true
+		}
+	}
+	return false
+}

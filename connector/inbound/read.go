@@ -24,12 +24,13 @@ type verdict struct {
 
 // read classifies and parses what the SMSC sent. A PDU is a receipt when
 // its esm_class or receipted_message_id says so, or, for an operator with
-// ReceiptsWithEsmClass0, when its text matches the receipt grammar; an MO
-// otherwise.
+// ReceiptsWithEsmClass0, when its text is in the receipt text's shape
+// (dlr.LooksLikeReceipt) and it is not a part of a concatenated message;
+// an MO otherwise.
 func read(op Operator, in incoming, at time.Time) verdict {
 	rin := dlr.Input{EsmClass: in.esmClass, DataCoding: in.dataCoding, DataCoding0: op.DataCoding0,
 		ShortMessage: in.text(), TLVs: in.tlvs}
-	if !dlr.IsReceipt(in.esmClass, in.tlvs) && !(op.ReceiptsWithEsmClass0 && rin.LooksLikeReceipt()) {
+	if !dlr.IsReceipt(in.esmClass, in.tlvs) && !(op.ReceiptsWithEsmClass0 && !in.concatenated() && rin.LooksLikeReceipt()) {
 		mo := readMO(in)
 		return verdict{mo: &mo}
 	}

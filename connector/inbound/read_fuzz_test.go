@@ -33,6 +33,12 @@ func FuzzRead(f *testing.F) {
 		deliverBody(0x40, 0, []byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01, 'a', 'b'}, nil),
 		// a receipt without any id
 		deliverBody(0x04, 0, []byte("stat:DELIVRD"), nil),
+		// parts of concatenated MO whose text looks like a receipt (UDH,
+		// SAR TLVs): never receipts by their text
+		deliverBody(0x40, 0, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...), nil),
+		deliverBody(0, 0, []byte(receiptText), sarTLVs(7, 2, 1)),
+		// a segmented receipt that says so
+		deliverBody(0x44, 0, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...), nil),
 	}
 	for _, s := range seeds {
 		f.Add(s, false, true)
@@ -40,6 +46,7 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(dataBody(0x04, 8, []tlv{{dlr.TagMessagePayload, utf16be("id:5 stat:DELIVRD err:000")}}), true, false)
 	f.Add(dataBody(0, 0, []tlv{{dlr.TagMessagePayload, []byte("an MO in a data_sm")}}), true, false)
+	f.Add(dataBody(0, 0, append(sarTLVs(9, 3, 2), tlv{dlr.TagMessagePayload, []byte(receiptText)})), true, true)
 	f.Fuzz(func(t *testing.T, body []byte, asDataSM, esm0Quirk bool) {
 		var in incoming
 		if asDataSM {
@@ -59,6 +66,14 @@ func FuzzRead(f *testing.F) {
 		for _, dc0 := range []string{"gsm7", "latin1"} {
 			op.DataCoding0 = dc0
 			v := read(op, in, time.Now())
+			// A part of a concatenated message that does not say it is a
+			// receipt is an MO part, whatever its text.
+			_, sar := in.tlvs[segment.TagSarMsgRefNum]
+			_, sarTotal := in.tlvs[segment.TagSarTotalSegments]
+			_, sarSeq := in.tlvs[segment.TagSarSegmentSeqnum]
+			if (in.esmClass&segment.EsmClassUDHI != 0 || sar || sarTotal || sarSeq) && !dlr.IsReceipt(in.esmClass, in.tlvs) && v.mo == nil {
+				t.Fatalf("a part of a concatenated message (esm_class %#x, TLVs %v) read as a receipt", in.esmClass, in.tlvs)
+			}
 			switch {
 			case v.mo != nil:
 				if v.unreadable != nil {
@@ -84,6 +99,15 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// receiptText is a receipt's text in full, as an SMSC writes it.
+const receiptText = "id:1234 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 stat:DELIVRD err:000 text:hi"
+
+// sarTLVs are the SAR TLVs of part seq of total of message ref.
+func sarTLVs(ref uint16, total, seq byte) []tlv {
+	return []tlv{{segment.TagSarMsgRefNum, []byte{byte(ref >> 8), byte(ref)}},
+		{segment.TagSarTotalSegments, []byte{total}}, {segment.TagSarSegmentSeqnum, []byte{seq}}}
 }
 
 type tlv struct {
@@ -179,10 +203,24 @@ func TestReadSeeds(t *testing.T) {
 		{parse(deliverBody(0x04, 0, []byte("stat:DELIVRD"), nil), false), false, "unreadable"},
 		{parse(dataBody(0x04, 8, []tlv{{dlr.TagMessagePayload, utf16be("id:5 stat:DELIVRD err:000")}}), true), false, "receipt DELIVERED 5"},
 		{parse(dataBody(0, 0, []tlv{{dlr.TagMessagePayload, []byte("an MO in a data_sm")}}), true), false, "mo"},
+		// With the quirk: a receipt's text with esm_class 0 is a receipt...
+		{parse(deliverBody(0, 0, []byte(receiptText), nil), false), true, "receipt DELIVERED 1234"},
+		{parse(dataBody(0, 0, []tlv{{dlr.TagMessagePayload, []byte(receiptText)}}), true), true, "receipt DELIVERED 1234"},
+		// ... but not in prose, nor in a part of a concatenated MO (UDH,
+		// SAR TLVs, in deliver_sm or data_sm), whatever its text.
+		{parse(deliverBody(0, 0, []byte("id:1234 stat:DELIVRD err:000 see you"), nil), false), true, "mo"},
+		{parse(deliverBody(0x40, 0, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...), nil), false), true, "mo"},
+		{parse(deliverBody(0x40, 0, append([]byte{0x06, 0x08, 0x04, 0x00, 0x07, 0x02, 0x02}, receiptText...), nil), false), true, "mo"},
+		{parse(deliverBody(0, 0, []byte(receiptText), sarTLVs(7, 2, 1)), false), true, "mo"},
+		{parse(deliverBody(0, 0, []byte(receiptText), sarTLVs(7, 2, 1)[:1]), false), true, "mo"},
+		{parse(dataBody(0, 0, append(sarTLVs(9, 3, 2), tlv{dlr.TagMessagePayload, []byte(receiptText)})), true), true, "mo"},
+		{parse(dataBody(0x40, 0, []tlv{{dlr.TagMessagePayload, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...)}}), true), true, "mo"},
+		// A segmented receipt that says so by its esm_class is one.
+		{parse(deliverBody(0x44, 0, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...), nil), false), true, "receipt DELIVERED 1234"},
 	} {
 		op.ReceiptsWithEsmClass0 = c.esm0
 		if got := kind(read(op, c.in, time.Now())); got != c.want {
-			t.Errorf("%s, want %s", got, c.want)
+			t.Errorf("%s esm_class %#x quirk %v: %s, want %s", c.in.kind, c.in.esmClass, c.esm0, got, c.want)
 		}
 	}
 }
