@@ -4,6 +4,7 @@
 //	smpp-connector run [-operators FILE] [flags]   run the service (settings also from SMPP_* env)
 //	smpp-connector migrate [-postgres-dsn DSN]      apply the smpp schema migrations
 //	smpp-connector check-config FILE                validate an operators file
+//	smpp-connector rematch-receipts -operator ID    re-apply receipts given up for want of a part
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/service"
+	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/internal/logging"
 	"github.com/smpp-connector/smpp-connector/migrations"
 )
@@ -36,7 +38,9 @@ func main() {
 const usage = `usage:
   smpp-connector run [-operators FILE] [-migrate] [flags]   run the connector (flags and SMPP_* environment)
   smpp-connector migrate [-postgres-dsn DSN]                 apply the smpp schema migrations
-  smpp-connector check-config FILE                           validate an operators file`
+  smpp-connector check-config FILE                           validate an operators file
+  smpp-connector rematch-receipts -operator ID [-limit N]    give receipts kept unmatched (no_part) whose id a
+                                                             part now holds back to the receipt inbox`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -111,11 +115,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s: %d operator(s), valid\n", fs.Arg(0), len(ops.IDs()))
 		return nil
+	case "rematch-receipts":
+		config.RegisterFlags(fs, &svc)
+		operator := fs.String("operator", "", "the operator whose receipts to re-match")
+		limit := fs.Int("limit", 10000, "re-match at most this many receipts")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if svc.PostgresDSN == "" {
+			return errors.New("rematch-receipts: no database: set -postgres-dsn or SMPP_POSTGRES_DSN")
+		}
+		if *operator == "" {
+			return errors.New("rematch-receipts: no operator: set -operator")
+		}
+		return rematch(ctx, stdout, svc, *operator, *limit)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// rematch moves the operator's receipts given up for want of a part (reason
+// no_part in smpp.unmatched_receipts) whose id a part now holds back to the
+// receipt inbox, where a running connector applies them by the usual rules
+// and publishes their events: the on-call step after fixing an operator's
+// id format or storing late responses (connector/store, RematchUnmatched).
+func rematch(ctx context.Context, stdout io.Writer, svc config.Service, operator string, limit int) error {
+	s, err := store.Open(ctx, svc.PostgresDSN, store.Options{Shadow: svc.Shadow})
+	if err != nil {
+		return fmt.Errorf("rematch-receipts: %w", err)
+	}
+	defer s.Close()
+	n, err := s.RematchUnmatched(ctx, operator, limit)
+	if err != nil {
+		return fmt.Errorf("rematch-receipts: operator %q: %w", operator, err)
+	}
+	fmt.Fprintf(stdout, "operator %s: %d receipt(s) back in the receipt inbox: a running connector applies them\n", operator, n)
+	return nil
 }
 
 func newLogger(w io.Writer, svc config.Service) (*slog.Logger, error) {
