@@ -238,9 +238,9 @@
 // # Receipt rules
 //
 // The first receipt of a part is applied; a final receipt (anything but
-// ENROUTE and ACCEPTED) overrides an intermediate one, and a definite final
-// one overrides UNKNOWN (the SMSC could not tell, or sent a stat nobody
-// knows); a second final receipt or a repeat of the current intermediate
+// ENROUTE and ACCEPTED) overrides an intermediate one; a second final
+// receipt (whatever its status: a part has one final event, UNKNOWN too,
+// final in SMPP) or a repeat of the current intermediate
 // state is a Duplicate; an intermediate receipt after a final one, or
 // received before the receipt that set the part's intermediate state
 // (receipt_at: two handlers append side by side, so a part's second

@@ -129,15 +129,14 @@ func decide(current dlr.Status, currentAt time.Time, next dlr.Status, nextAt tim
 	case current == "":
 		return Applied
 	case FinalReceiptStatus(current):
-		switch {
-		case !FinalReceiptStatus(next):
-			return Stale
-		case current == dlr.Unknown && next != dlr.Unknown:
-			// UNKNOWN says the SMSC could not tell (or sent a stat we
-			// do not know): a definite answer replaces it.
-			return Applied
+		// The first final receipt stands, UNKNOWN too (SMPP's "message
+		// is in invalid state", final): a part has one final event, so
+		// which one it is cannot depend on the order two handlers took
+		// two receipts in.
+		if FinalReceiptStatus(next) {
+			return Duplicate
 		}
-		return Duplicate
+		return Stale
 	case FinalReceiptStatus(next):
 		return Applied
 	case next == current:
