@@ -105,6 +105,33 @@ func (l *Lease) Acquire(ctx context.Context) (owned context.Context, release fun
 	}
 }
 
+// heldSQL tells whether a session holds the name's lock in this database
+// (an advisory lock on two int4 keys shows as classid, objid, objsubid 2;
+// objid is the second key as an unsigned oid).
+const heldSQL = `
+SELECT EXISTS (SELECT 1 FROM pg_locks
+	WHERE locktype = 'advisory' AND granted AND objsubid = 2
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid::int8 = $1 AND objid::int8 = $2)`
+
+// Held reports whether some session (this process's or another's) owns the
+// name now, without waiting for it: for a replica that must not take the
+// lease from a runner, only find out whether one runs (operator.Strays).
+func (l *Lease) Held(ctx context.Context) (bool, error) {
+	cctx, cancel := context.WithTimeout(ctx, l.o.Poll+5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, l.dsn)
+	if err != nil {
+		return false, fmt.Errorf("lease %s: connect: %w", l.name, err)
+	}
+	defer conn.Close(context.Background())
+	var held bool
+	if err := conn.QueryRow(cctx, heldSQL, int64(uint32(lockSpace)), int64(uint32(l.key))).Scan(&held); err != nil {
+		return false, fmt.Errorf("lease %s: is it held: %w", l.name, err)
+	}
+	return held, nil
+}
+
 // tryLock returns a connection holding the lock, nil if another session
 // holds it.
 func (l *Lease) tryLock(ctx context.Context) (*pgx.Conn, error) {

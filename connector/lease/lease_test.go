@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"os"
@@ -193,5 +194,53 @@ func TestLossDuringTheGracePeriodMeansStandingBy(t *testing.T) {
 		a.release()
 	case <-time.After(5 * time.Second):
 		t.Fatal("the first lease did not take over once the lock was free")
+	}
+}
+
+// Held tells whether anyone owns a name, without taking it: names whose
+// lock key is negative as an int4 (an oid above 2^31 in pg_locks) too.
+func TestHeldSaysWhetherSomeoneOwnsTheName(t *testing.T) {
+	dsn := env.FreshDatabase(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var names []string // one with a positive key, one with a negative key
+	for i, pos, neg := 0, false, false; !pos || !neg; i++ {
+		name := fmt.Sprintf("operator/mno-%d", i)
+		h := fnv.New32a()
+		h.Write([]byte(name))
+		if k := int32(h.Sum32()); k >= 0 && !pos {
+			pos, names = true, append(names, name)
+		} else if k < 0 && !neg {
+			neg, names = true, append(names, name)
+		}
+	}
+	for _, name := range names {
+		l := lease.New(dsn, name, fast())
+		held := func() bool {
+			t.Helper()
+			h, err := l.Held(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		if held() {
+			t.Fatalf("%s held before anyone took it", name)
+		}
+		owner := mustAcquire(t, ctx, lease.New(dsn, name, fast()))
+		other := lease.New(dsn, name+"-other", fast())
+		if !held() {
+			t.Fatalf("%s not held while owned", name)
+		}
+		if h, err := other.Held(ctx); err != nil || h {
+			t.Fatalf("another name held: %v %v", h, err)
+		}
+		owner.release()
+		testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+			if held() {
+				return fmt.Errorf("%s still held after release", name)
+			}
+			return nil
+		})
 	}
 }

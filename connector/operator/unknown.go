@@ -34,7 +34,10 @@ import (
 // replica runs (a rolling deploy adding an operator has replicas that know
 // it beside replicas that do not):
 //
-//   - it takes the operator's own lease (LeaseName) first, the one a replica
+//   - it looks whether the operator's lease (LeaseName) is held: then a
+//     replica runs it, and its commands (always some in flight) are left
+//     alone, without a word;
+//   - it takes the operator's own lease first, the one a replica
 //     that knows the operator holds while it runs it: while such a replica
 //     runs, this one only stands by;
 //   - it consumes through the operator's own durable consumer, the one that
@@ -296,6 +299,11 @@ func (s *Strays) serve(ctx context.Context, id string, state *atomic.Value) {
 		case !s.waiting(ctx, id):
 			state.Store(strayIdle)
 			s.d.Metrics.StrayLastListed.DeleteLabelValues(id)
+		case s.heldElsewhere(ctx, l, id):
+			// A runner has it (its commands are always waiting: in
+			// flight): nothing to say, nothing to take.
+			state.Store(strayStandby)
+			s.d.Metrics.StrayLastListed.DeleteLabelValues(id)
 		case s.listedElsewhere(ctx, id):
 			// Its lease is left free for a runner coming back.
 			state.Store(strayKnownElsewhere)
@@ -328,6 +336,17 @@ func (s *Strays) serve(ctx context.Context, id string, state *atomic.Value) {
 		case <-time.After(s.cfg.Every):
 		}
 	}
+}
+
+// heldElsewhere reports whether a replica holds the operator's lease now
+// (its runner, presumably), or whether that cannot be told: either way the
+// turn is skipped, without taking the lease or judging the commands.
+func (s *Strays) heldElsewhere(ctx context.Context, l *lease.Lease, id string) bool {
+	held, err := l.Held(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.d.Log.Debug("cannot tell whether a replica runs the operator: looked at again next turn", "operator", id, "err", err)
+	}
+	return held || err != nil
 }
 
 // waiting reports whether commands of the operator wait in its consumer (or

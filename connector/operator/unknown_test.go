@@ -381,3 +381,53 @@ func counterValue(c prometheus.Counter) float64 {
 	_ = c.Write(&m)
 	return m.GetCounter().GetValue()
 }
+
+// An operator another replica runs (holds its lease) and lists is the
+// usual case in a rolling deploy, not an alarm: standing by, no "known
+// elsewhere" state, no gauge, nothing taken. When its runner stops, its
+// commands wait for it (known elsewhere, the gauge set), not dead-lettered.
+func TestOperatorRunAndListedByAnotherReplicaRaisesNoAlarm(t *testing.T) {
+	r := newStrayRigWithin(t, 300*time.Millisecond, time.Hour)
+	ctx := context.Background()
+	_, release, err := r.leaseOf("mno-r").Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	if err := r.store.TouchOperators(ctx, "replica-running-it", []string{"mno-r"}); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, "mno-r", "r-1")
+	r.run(t)
+	// Several turns after the command is older than MinAge.
+	time.Sleep(300 * time.Millisecond)
+	sweeps := r.strays.sweeps.Load()
+	smpptest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if n := r.strays.sweeps.Load(); n < sweeps+3 || !slices.Contains(r.strays.Standby(), "mno-r") {
+			return fmt.Errorf("%d sweeps, standing by for %v; want 3 and mno-r", n-sweeps, r.strays.Standby())
+		}
+		return nil
+	})
+	if got := r.strays.KnownElsewhere(); len(got) != 0 {
+		t.Fatalf("known elsewhere while its runner holds the lease: %v", got)
+	}
+	if n := seriesCount(r.m.StrayLastListed); n != 0 {
+		t.Fatalf("%d smpp_stray_operator_last_listed_seconds series while its runner holds the lease", n)
+	}
+	if _, err := r.js.Consumer(ctx, natscontract.DispatchStream, natscontract.ConsumerName("mno-r")); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("mno-r's consumer touched: %v", err)
+	}
+	release() // its runner stops
+	smpptest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if got := r.strays.KnownElsewhere(); !slices.Equal(got, []string{"mno-r"}) {
+			return fmt.Errorf("known elsewhere: %v, want mno-r", got)
+		}
+		if n := seriesCount(r.m.StrayLastListed); n != 1 {
+			return fmt.Errorf("%d smpp_stray_operator_last_listed_seconds series, want 1", n)
+		}
+		return nil
+	})
+	if dl := r.deadLetters(t, "mno-r"); len(dl) != 0 {
+		t.Fatalf("dead-lettered: %+v", dl)
+	}
+}
