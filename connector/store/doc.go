@@ -244,7 +244,11 @@
 // state is a Duplicate; an intermediate receipt after a final one, or
 // received before the receipt that set the part's intermediate state
 // (receipt_at: two handlers append side by side, so a part's second
-// receipt can be applied first), is Stale. Only applied receipts
+// receipt can be applied first), is Stale. (Received times are the
+// connector's clock, stamped in read order by session.Arrival: a part's
+// receipts come over one operator's binds, run by one replica at a time,
+// so two replicas' clocks meet only across a lease failover; a skew there
+// can make at most an intermediate receipt stale, never a final one.) Only applied receipts
 // change the part's state; every receipt increments receipt_count. For
 // multipart messages Matched reports how many parts have a receipt (and a
 // final one) counting this receipt, serialised per message by an advisory
