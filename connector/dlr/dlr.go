@@ -29,10 +29,12 @@
 //     instead (BUFFRED, BUFFERD, SCHEDLD: ENROUTE; ACKED: ACCEPTED; FAILED:
 //     UNDELIVERABLE), anything else to UNKNOWN. A text stat that contradicts
 //     message_state is reported in Conflict.
-//   - Err: the text's "err:", otherwise the error code of network_error_code
-//     (0x0423: network type, 2-byte code) as at least three decimal digits,
-//     or as written when the SMSC sent three ASCII digits; the TLV's bytes
-//     are always kept in NetworkError.
+//   - Err: the text's "err:" before text:, otherwise the error code of
+//     network_error_code (0x0423: network type, 2-byte code) as at least
+//     three decimal digits, or as written when the SMSC sent three ASCII
+//     digits, otherwise an "err:" after text: (which may be the
+//     subscriber's, so the TLV wins over it); the TLV's bytes are always
+//     kept in NetworkError.
 //   - Final: the status ends the message's life (everything but ACCEPTED and
 //     ENROUTE), and the esm_class is not an intermediate delivery notification.
 //
@@ -50,19 +52,21 @@
 // value is allowed when the next known key follows). "text:" takes the rest of
 // the message, spaces and colons included, but for the receipt fields some
 // SMSCs write after it ("... stat:DELIVRD text:hello err:000"): a run of
-// well-formed sub:, dlvrd:, submit date:, done date:, stat: or err: fields
+// well-formed sub:, dlvrd:, submit date:, done date: or err: fields
 // that ends the message, of keys not read before text:, is read as fields
-// (never an id:, which could only be the subscriber's; see afterText). A token outside text: that is a
-// known status word in capitals (DELIVRD, UNDELIV, BUFFRED, ...) stands for
-// the stat when there is no "stat:", if the text is in the receipt's shape:
-// nothing outside text: but keyed fields and that one word ("DELIVRD",
-// "id:123 DELIVRD", "... done date:2412011201 DELIVRD err:000"); a status
-// word in a sentence, or two of them, give no stat. Dates of 10 (YYMMDDhhmm), 12
-// (YYMMDDhhmmss) or 14 (YYYYMMDDhhmmss) digits are read as UTC, two-digit
-// years as 20YY, and SMPP absolute times (YYMMDDhhmmsstnnp) are converted to
-// UTC; a date that does not parse is kept raw (SubmittedRaw, DoneRaw) and
-// reported as the zero time, not as an error. sub and dlvrd are decimal
-// numbers (0 when absent or not a number).
+// (never an id: nor a stat:, which could only be the subscriber's; see
+// afterText). The first token outside text: that is a known status word in
+// capitals (DELIVRD, UNDELIV, BUFFRED, ...) stands for the stat when there
+// is no "stat:" ("DELIVRD", "id:123 DELIVRD", "... done date:2412011201
+// DELIVRD err:000"), whatever surrounds it: the receipt's shape matters
+// only to LooksLikeReceipt. Dates of 10 (YYMMDDhhmm), 12 (YYMMDDhhmmss) or
+// 14 (YYYYMMDDhhmmss) digits are read as UTC, two-digit years as 20YY, SMPP
+// absolute times (YYMMDDhhmmsstnnp) are converted to UTC, and a date's
+// value takes the time written after it ("submit date:24/12/01 12:00",
+// "2024-12-01 12:00:00": year first, read as UTC); a date that does not
+// parse is kept raw (SubmittedRaw, DoneRaw) and reported as the zero time,
+// not as an error. sub and dlvrd are decimal numbers (0 when absent or not
+// a number).
 //
 // LooksLikeReceipt says whether a text without a receipt esm_class is a
 // receipt all the same (an operator quirk, off by default): see looks.go.
@@ -221,10 +225,12 @@ func Parse(in Input) (Receipt, error) {
 	r.statusOf(t)
 	r.Final = r.Status.Final() && in.EsmClass&esmTypeMask != EsmIntermediateNote
 
-	// Err.
-	if t.has&hasErr != 0 {
+	// Err: the text's before text: (the SMSC's), else network_error_code,
+	// else the text's after text: (which may be the subscriber's).
+	switch {
+	case t.has&hasErr != 0 && (t.after&hasErr == 0 || len(r.NetworkError) != 3):
 		r.Err = t.err
-	} else if len(r.NetworkError) == 3 {
+	case len(r.NetworkError) == 3:
 		r.Err = networkErr(r.NetworkError)
 	}
 

@@ -43,6 +43,16 @@ var receiptStyles = []string{
 	"Your id: 5 is DELIVERED err: 0",
 	"id:5, stat:DELIVRD err:000",
 	"id:5 stat:BUFFERED err:000",
+	// From the review of the shape rule: dates with a time after them,
+	// ids of any printable characters, fields after text: that are the
+	// subscriber's, a word beside a marked receipt's fields.
+	"id:1 sub:001 dlvrd:001 submit date:24/12/01 12:00 done date:24/12/01 12:01 stat:DELIVRD err:000 text:x",
+	"id:1 sub:001 dlvrd:001 submit date:2024-12-01 12:00:00 done date:2024-12-01 12:01:00 stat:DELIVRD err:000 text:x",
+	"id:abc+def/1 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 stat:DELIVRD err:000 text:x",
+	"id:msg:42 stat:DELIVRD done date:01/12/2024 12:01 err:000",
+	"id:1 text:Your parcel stat:UNDELIV err:1",
+	"id:1 DELIVRD err:000 sub:001 Delivered text:x",
+	"id:5 stat:DELIVRD 12:00 err:000",
 }
 
 func FuzzParse(f *testing.F) {
@@ -123,7 +133,7 @@ func FuzzParse(f *testing.F) {
 // What FuzzLooksLikeReceipt holds a receipt's id, err and counts to,
 // written apart from the parser.
 var (
-	fuzzID    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$`)
+	fuzzID    = regexp.MustCompile(`^[\p{L}\p{M}\p{N}\p{P}\p{S}]{1,64}$`) // and UTF-8, of at most 64 octets
 	fuzzErr   = regexp.MustCompile(`^[0-9]{1,5}$`)
 	fuzzCount = regexp.MustCompile(`(?i)(^|\s)(sub|dlvrd|dlvr)[ \t]*:[ \t]*[0-9]{1,3}(\s|$)`)
 )
@@ -136,6 +146,11 @@ func FuzzLooksLikeReceipt(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
+		// Whatever follows text: is the subscriber's: it never gives the
+		// receipt its id or its stat.
+		if r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte("id:1 text:" + text)}); err != nil || r.ID != "1" || r.Stat != "" {
+			t.Fatalf("Parse(%q): id %q stat %q (%v)", "id:1 text:"+text, r.ID, r.Stat, err)
+		}
 		// Prose before a receipt makes it none.
 		if LooksLikeReceipt("Thanks. " + text) {
 			t.Fatalf("LooksLikeReceipt(%q) with prose before it", "Thanks. "+text)
@@ -161,7 +176,7 @@ func FuzzLooksLikeReceipt(f *testing.F) {
 		}
 		// Checked apart from the parser: the id is one, and some other
 		// field has a well-formed value.
-		if !fuzzID.MatchString(r.ID) {
+		if !fuzzID.MatchString(r.ID) || !utf8.ValidString(r.ID) || len(r.ID) > 64 {
 			t.Fatalf("LooksLikeReceipt(%q) with id %q", text, r.ID)
 		}
 		if !fuzzErr.MatchString(r.Err) && r.Submitted.IsZero() && r.Done.IsZero() && !fuzzCount.MatchString(text) {

@@ -11,11 +11,14 @@ package dlr
 // All of these must hold:
 //
 //   - the shape: outside text:, nothing but keyed fields ("key:value",
-//     known keys or not) and at most one bare status word; a word of
-//     prose anywhere before text: ("Hi!", "see you") makes it no receipt;
-//   - an id: before text: whose value is an id token: 1 to 64 letters,
-//     digits, '-', '_' or '.', starting and ending with a letter or digit
-//     ("5," and "(5)" are not);
+//     known keys or not; a date's value with the time after it, "submit
+//     date:24/12/01 12:00") and at most one bare status word; a word of
+//     prose anywhere before text: ("Hi!", "see you", a time not after a
+//     date) makes it no receipt. Parse does not ask for this shape: a
+//     receipt marked by its esm_class is read whatever surrounds its
+//     fields;
+//   - an id: before text: whose value is an id token: 1 to 64 octets of
+//     printable characters (idToken), whatever SMSCs' id alphabets are;
 //   - a status before text:: a "stat:" whose value is a status word
 //     Normalize knows (DELIVRD, UNDELIV, BUFFRED, PENDING, FAILED,
 //     DELIVERED, ...), or, with no "stat:" value, a bare status word in
@@ -23,14 +26,16 @@ package dlr
 //   - more receipt fields with well-formed values, before text: or in the
 //     run of fields after it (textFields.afterText): sub: or dlvrd: of 1
 //     to 3 digits, submit date: or done date: a date Parse reads (10, 12
-//     or 14 digits, or SMPP absolute time), err: of 1 to 5 digits. One
-//     with a "stat:", two with a bare status word.
+//     or 14 digits, SMPP absolute time, or a year-first date with
+//     separators and a time), err: of 1 to 5 digits. One with a "stat:",
+//     two with a bare status word. A stat: after text: is never read.
 //
 // Keys are matched as the grammar matches them: whole words followed by a
 // colon ("paid:5" has no id), in any case. So "id: 5 stat: ok" (no status
 // word), "id:5 stat:DELIVRD" (nothing else a receipt carries), "id:5
 // stat:DELIVRD err:x" (err not a number), "id:123 stat:DELIVRD err:000 see
-// you" (prose) and "order id:123 was DELIVERED" are not receipts, while
+// you" (prose), "id:1 DELIVRD err:000 sub:001 Delivered text:x" (prose)
+// and "order id:123 was DELIVERED" are not receipts, while
 // every README example with an id in its text is one (readme_test.go
 // checks), but those marked looks=false.
 //
@@ -58,7 +63,7 @@ func (in Input) LooksLikeReceipt() bool {
 }
 
 func looksLike(t *textFields) bool {
-	if t.prose || t.after&(hasID|hasStat) != 0 || !idToken(t.id) {
+	if t.prose || t.bares > 1 || !idToken(t.id) {
 		return false
 	}
 	need := 1

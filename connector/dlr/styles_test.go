@@ -176,17 +176,23 @@ func TestParseBareStatus(t *testing.T) {
 		{"keyed stat wins over a bare word", "id:123 DELIVRD stat:UNDELIV err:000", check{id: "123", stat: "UNDELIV", status: Undeliverable, final: true}},
 		{"lower case is not a bare stat", "id:123 err:000 delivered", check{id: "123", status: Unknown, final: true}},
 		{"inside text: is not a bare stat", "id:123 err:000 text:DELIVRD", check{id: "123", status: Unknown, final: true, text: "DELIVRD"}},
-		// A bare word stands for the stat only in the receipt's shape: the
-		// text outside text: is keyed fields and that one word. Two status
-		// words say nothing for sure.
-		{"two bare words are no status", "id:123 ENROUTE DELIVRD", check{id: "123", status: Unknown, final: true}},
 		{"the word and an id", "id:123 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
 		{"the word before the id", "  DELIVRD id:123\n", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
 		{"unknown keys are fields", "id:123 mcc:234 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
-		{"a stat word in prose is not a status", "id:123 I was DELIVRD late", check{id: "123", status: Unknown, final: true}},
-		{"prose after the fields", "id:123 sub:001 dlvrd:001 DELIVRD err:000 thanks", check{id: "123", status: Unknown, final: true}},
-		{"prose behind an unknown key", "id:123 Note: it was DELIVRD", check{id: "123", status: Unknown, final: true}},
-		{"prose before the fields", "Hello DELIVRD id:123 err:000", check{id: "123", status: Unknown, final: true}},
+		// The esm_class says it is a receipt: the text's shape does not
+		// matter (it does only to LooksLikeReceipt, for receipts without
+		// that esm_class). The first status word outside text: is the
+		// stat, words around it or not, as before the shape rule existed:
+		// a receipt that says DELIVRD is not turned into UNKNOWN, which is
+		// final, for a word beside it.
+		{"a word beside the fields", "id:1 DELIVRD err:000 sub:001 Delivered text:x",
+			check{id: "1", stat: "DELIVRD", err: "000", status: Delivered, final: true, bare: true, text: "x"}},
+		{"the first of two bare words", "id:123 ENROUTE DELIVRD", check{id: "123", stat: "ENROUTE", status: Enroute, bare: true}},
+		{"a stat word in prose", "id:123 I was DELIVRD late", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"prose after the fields", "id:123 sub:001 dlvrd:001 DELIVRD err:000 thanks", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"prose behind an unknown key", "id:123 Note: it was DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"prose before the fields", "Hello DELIVRD id:123 err:000", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
+		{"a time not after a date", "id:123 12:00 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
 		{"empty stat: gives way to a bare word", "id:123 stat: err:000 DELIVRD", check{id: "123", stat: "DELIVRD", status: Delivered, final: true, bare: true}},
 		{"value of a key is not bare", "id:DELIVRD err:000", check{id: "DELIVRD", status: Unknown, final: true}},
 	}
@@ -200,14 +206,14 @@ func TestParseBareStatus(t *testing.T) {
 		})
 	}
 	// With the id in receipted_message_id, the text may be the status word
-	// alone; the same word in a sentence is no status.
+	// alone, or a sentence with one in it; "EXPIRED," is no status word.
 	for text, want := range map[string]check{
 		"DELIVRD":                  {id: "55", stat: "DELIVRD", status: Delivered, final: true, bare: true},
 		" UNDELIV\x00":             {id: "55", stat: "UNDELIV", status: Undeliverable, final: true, bare: true},
-		"I was DELIVRD late":       {id: "55", status: Unknown, final: true},
-		"Your message was DELIVRD": {id: "55", status: Unknown, final: true},
+		"I was DELIVRD late":       {id: "55", stat: "DELIVRD", status: Delivered, final: true, bare: true},
+		"Your message was DELIVRD": {id: "55", stat: "DELIVRD", status: Delivered, final: true, bare: true},
 		"EXPIRED, sorry":           {id: "55", status: Unknown, final: true},
-		"DELIVRD DELIVRD":          {id: "55", status: Unknown, final: true},
+		"DELIVRD DELIVRD":          {id: "55", stat: "DELIVRD", status: Delivered, final: true, bare: true},
 	} {
 		t.Run("tlv id, text "+text, func(t *testing.T) {
 			r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte(text), TLVs: tlvs(TagReceiptedMessageID, "55")})
@@ -241,6 +247,26 @@ func TestParseVendorDeviations(t *testing.T) {
 		"1807110700030x0+": {},
 		"180711070003900R": {}, // relative time is no date
 		"181311070003900+": {},
+		// A date key's value may be a separated date and a time (the
+		// time token is part of the value: see textFields.scan).
+		"24/12/01 12:00":      utc(2024, 12, 1, 12, 0, 0),
+		"24/12/01 9:05":       utc(2024, 12, 1, 9, 5, 0),
+		"2024-12-01 12:00:00": utc(2024, 12, 1, 12, 0, 0),
+		"2024/12/01 23:59:59": utc(2024, 12, 1, 23, 59, 59),
+		"24-02-29 00:00":      utc(2024, 2, 29, 0, 0, 0),
+		"2024-12-01  12:00":   utc(2024, 12, 1, 12, 0, 0),
+		"23-02-29 00:00":      {}, // no 29 February in 2023
+		"24/12-01 12:00":      {}, // mixed separators
+		"24/12/01":            {}, // no time
+		"24/12/01 12":         {},
+		"24/12/01 24:00":      {},
+		"24/12/01 12:60":      {},
+		"24/12/01 12:00:60":   {},
+		"24/12/01 123:00":     {},
+		"01/12/2024 12:00":    {}, // day first: not read (01/12 or 12/01?)
+		"2412011200 12:00":    {},
+		"24/1/01 12:00":       {},
+		"124/12/01 12:00":     {},
 	}
 	for s, want := range dates {
 		if got := parseDate(s); !got.Equal(want) {
@@ -285,6 +311,21 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"id:9 stat:PENDING done date:250101120130",               // 12-digit date
 		"id:9 stat:DELIVRD submit date:180711070003912+",         // SMPP absolute time
 		"id:" + strings.Repeat("a1", 32) + " stat:DELIVRD err:0", // 64 characters
+		// Dates written with a time after them (the time is part of the
+		// date's value, not prose), and ids of any printable characters:
+		// the operators of the review send these with esm_class 0.
+		"id:1 sub:001 dlvrd:001 submit date:24/12/01 12:00 done date:24/12/01 12:01 stat:DELIVRD err:000 text:x",
+		"id:1 sub:001 dlvrd:001 submit date:2024-12-01 12:00:00 done date:2024-12-01 12:01:00 stat:DELIVRD err:000 text:x",
+		"id:1 submit date: 24/12/01  9:05 stat:DELIVRD",          // the date alone is the third field
+		"id:1 stat:DELIVRD text:x done date:2024-12-01 12:01:00", // after text:
+		"id:1 DELIVRD sub:001 done date:24/12/01 12:01",          // with a bare status
+		"id:abc+def/1 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 stat:DELIVRD err:000 text:x",
+		"id:msg:42 stat:DELIVRD err:000",
+		"id:5, stat:DELIVRD err:000",  // any printable token is an id...
+		"id:(5) stat:DELIVRD err:000", // ... the other fields make the receipt
+		"id:5-- stat:DELIVRD err:000",
+		"id:Ab#1=%~ stat:DELIVRD err:000",
+		"id:" + strings.Repeat("+", 64) + " stat:DELIVRD err:0",
 	}
 	no := []string{
 		"",
@@ -300,7 +341,7 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"id: stat:DELIVRD err:000",               // empty id
 		"id:5 stat:DELIVRD err: sub: dlvrd:",     // no value in the third fields
 		"hi text:id:5 stat:DELIVRD err:000",      // all inside text:
-		"id:5 text: stat:DELIVRD err:000",        // a stat after text: (Parse reads it) does not make a receipt of it
+		"id:5 text: stat:DELIVRD err:000",        // a stat after text: is text (nor does Parse read it)
 		// The reviewer's examples, and prose around receipt words: the
 		// text must be in the receipt's shape, its values well-formed.
 		"id:123 stat:ok see you",
@@ -315,13 +356,27 @@ func TestLooksLikeReceipt(t *testing.T) {
 		"id:5 stat:DELIVRD sub:1234",                              // sub of 4 digits
 		"id:5 stat:DELIVRD done date:9999999999",                  // not a date
 		"id:5 stat:DELIVRD submit date:tomorrow",                  // not a date
-		"id:5, stat:DELIVRD err:000",                              // "5," is no id
-		"id:(5) stat:DELIVRD err:000",                             // "(5)" is no id
-		"id:5-- stat:DELIVRD err:000",                             // ends with a dash
 		"id:" + strings.Repeat("a", 65) + " stat:DELIVRD err:000", // too long for an id
+		"id:a\x01b stat:DELIVRD err:000",                          // a control character in the id
+		"id:\xff stat:DELIVRD err:000",                            // not UTF-8
 		"id:123 DELIVRD err:000",                                  // a bare status needs two more fields
 		"id:1 stat:DELIVRD UNDELIV EXPIRED err:000",               // status words beside the stat
 		"id:5 stat:DELIVRD text:hi err:000 thanks",                // err is text: nothing after stat:
+		// A marked receipt's lenient reading (a word beside the fields)
+		// is no shape for one without the mark.
+		"id:1 DELIVRD err:000 sub:001 Delivered text:x",
+		"id:123 I was DELIVRD late",
+		// A time belongs to the date before it, and to nothing else.
+		"id:5 stat:DELIVRD 12:00 err:000",                          // not after a date
+		"id:5 stat:DELIVRD done date:24/12/01 12:00 13:00 err:000", // a second time
+		"id:5 stat:DELIVRD done date:24/12/01 12:00 thanks",        // prose after it
+		"id:5 stat:DELIVRD done date:tomorrow 10:30",               // not a date
+		"Submit date: tomorrow 10:30, done: yes",                   // no id
+		"id:5 stat:DELIVRD done date:24/12/01 25:00",               // not a time
+		"id:5 stat:DELIVRD done date:24/13/01 12:00",               // not a date
+		"id:5 stat:DELIVRD done date:01/12/2024 12:00",             // day first: ambiguous, not read
+		"id:1 text:Your parcel stat:UNDELIV err:1",                 // no stat before text:
+		"id:1 err:000 sub:001 text:Your parcel stat:UNDELIV",       // the same
 	}
 	for _, s := range yes {
 		if !LooksLikeReceipt(s) {
@@ -364,8 +419,14 @@ func TestParseFieldsAfterText(t *testing.T) {
 		done       time.Time
 	}{
 		{"err after text", head + "stat:DELIVRD text:hello err:000", "DELIVRD", "000", Delivered, "hello", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
-		{"stat and err after text", "id:1 text:hi there stat:UNDELIV err:034", "UNDELIV", "034", Undeliverable, "hi there", 0, 0, time.Time{}},
-		{"empty text then fields", "id:1 text: stat:EXPIRED  err : 027", "EXPIRED", "027", Expired, "", 0, 0, time.Time{}},
+		// stat: after text: is never read: it could be the subscriber's
+		// ("Your parcel stat:UNDELIV"); the receipt has no stat, and the
+		// fields after it are still read.
+		{"stat after text is text", "id:1 text:Your parcel stat:UNDELIV err:1", "", "1", Unknown, "Your parcel stat:UNDELIV", 0, 0, time.Time{}},
+		{"stat and err after text", "id:1 text:hi there stat:UNDELIV err:034", "", "034", Unknown, "hi there stat:UNDELIV", 0, 0, time.Time{}},
+		{"empty text then fields", "id:1 text: stat:EXPIRED  err : 027", "", "027", Unknown, "stat:EXPIRED", 0, 0, time.Time{}},
+		{"stat at the end is text", "id:1 err:000 text:hello stat:DELIVRD", "", "000", Unknown, "hello stat:DELIVRD", 0, 0, time.Time{}},
+		{"a date and time after text", "id:1 stat:DELIVRD text:hi done date:24/12/01 12:01", "DELIVRD", "", Delivered, "hi", 0, 0, utc(2024, 12, 1, 12, 1, 0)},
 		{"dates and counts after text", "id:1 stat:DELIVRD err:000 text:see you at 10:30 sub:001 dlvrd:001 done date:2501011201",
 			"DELIVRD", "000", Delivered, "see you at 10:30", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
 		{"a key read before text: stays text", head + "stat:DELIVRD err:000 text:code err:5", "DELIVRD", "000", Delivered, "code err:5", 1, 1, utc(2025, 1, 1, 12, 1, 0)},
@@ -401,5 +462,69 @@ func TestParseFieldsAfterText(t *testing.T) {
 		if err != nil || r.Text != "H€lloworld" || r.Err != "000" || r.Status != Delivered {
 			t.Errorf("%s: text %q err %q status %s (%v)", name, r.Text, r.Err, r.Status, err)
 		}
+	}
+}
+
+// A date key's value may be a date written with separators and a time
+// after it ("submit date:24/12/01 12:00"): the time is part of the value,
+// and the date is read when it is year first (YY/MM/DD, YYYY-MM-DD).
+func TestParseDateAndTime(t *testing.T) {
+	tests := []struct {
+		text                  string
+		submitRaw, doneRaw    string
+		submitted, done       time.Time
+		stat, err, body, note string
+	}{
+		{"id:1 sub:001 dlvrd:001 submit date:24/12/01 12:00 done date:24/12/01 12:01 stat:DELIVRD err:000 text:x",
+			"24/12/01 12:00", "24/12/01 12:01", utc(2024, 12, 1, 12, 0, 0), utc(2024, 12, 1, 12, 1, 0), "DELIVRD", "000", "x", ""},
+		{"id:1 sub:001 dlvrd:001 submit date:2024-12-01 12:00:00 done date:2024-12-01 12:01:00 stat:DELIVRD err:000 text:x",
+			"2024-12-01 12:00:00", "2024-12-01 12:01:00", utc(2024, 12, 1, 12, 0, 0), utc(2024, 12, 1, 12, 1, 0), "DELIVRD", "000", "x", ""},
+		{"id:1 submit date: 24/12/01  9:05 done date:01/12/2024 12:01 stat:DELIVRD",
+			"24/12/01  9:05", "01/12/2024 12:01", utc(2024, 12, 1, 9, 5, 0), time.Time{}, "DELIVRD", "", "", ""},
+		// Without a date key before it, a time is just a word.
+		{"id:1 stat:DELIVRD err:000 text:see you at 10:30", "", "", time.Time{}, time.Time{}, "DELIVRD", "000", "see you at 10:30", ""},
+	}
+	for _, tt := range tests {
+		r, err := Parse(Input{EsmClass: 4, ShortMessage: []byte(tt.text)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID != "1" || r.SubmittedRaw != tt.submitRaw || r.DoneRaw != tt.doneRaw || !r.Submitted.Equal(tt.submitted) || !r.Done.Equal(tt.done) ||
+			r.Stat != tt.stat || r.Err != tt.err || r.Text != tt.body {
+			t.Errorf("%q:\n got id %q submitted %q %v done %q %v stat %q err %q text %q\nwant submitted %q %v done %q %v stat %q err %q text %q",
+				tt.text, r.ID, r.SubmittedRaw, r.Submitted, r.DoneRaw, r.Done, r.Stat, r.Err, r.Text,
+				tt.submitRaw, tt.submitted, tt.doneRaw, tt.done, tt.stat, tt.err, tt.body)
+		}
+	}
+}
+
+// err: before text: is the receipt's and wins over network_error_code (as
+// it always did); an err: after text: is read only when the TLV gives no
+// code: it is the less sure of the two.
+func TestParseErrAfterTextAndNetworkErrorCode(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		nec        []byte
+		want       string
+	}{
+		{"before text: wins", "id:1 stat:UNDELIV err:005 text:x", []byte{3, 0, 9}, "005"},
+		{"after text: gives way to the TLV", "id:1 stat:UNDELIV text:x err:005", []byte{3, 0, 9}, "009"},
+		{"after text: gives way to ASCII digits in the TLV", "id:1 stat:UNDELIV text:x err:005", []byte("034"), "034"},
+		{"after text: without the TLV", "id:1 stat:UNDELIV text:x err:005", nil, "005"},
+		{"after text: with a TLV that gives no code", "id:1 stat:UNDELIV text:x err:005", []byte{3, 0}, "005"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := Input{EsmClass: 4, ShortMessage: []byte(c.text), TLVs: map[uint16][]byte{}}
+			if c.nec != nil {
+				in.TLVs[TagNetworkErrorCode] = c.nec
+			}
+			r, err := Parse(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Err != c.want || r.Text != "x" {
+				t.Errorf("err %q text %q, want err %q text \"x\"", r.Err, r.Text, c.want)
+			}
+		})
 	}
 }

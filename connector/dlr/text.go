@@ -3,19 +3,25 @@ package dlr
 // The receipt text grammar (see the package comment): the lenient scanner
 // of "id:... stat:... text:..." and its dates and numbers.
 
-import "time"
+import (
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
 
 // textFields holds the raw values found in a receipt text.
 type textFields struct {
 	has                                           uint16
 	id, sub, dlvrd, submit, done, stat, err, text string
-	// bare is the token outside text: that is a known status word in
-	// capitals (statWords) without a "stat:" key, as some SMSCs write it;
-	// set only when the text has the receipt's shape (see parse).
-	bare string
-	// prose: a token outside text: is neither a key, a key's value, nor a
-	// status word in capitals: the text is not in the receipt's shape.
-	// Two status words in capitals are not the receipt's shape either.
+	// bare is the first token outside text: that is a known status word
+	// in capitals (statWords) without a "stat:" key, as some SMSCs write
+	// it; bares counts such tokens.
+	bare  string
+	bares int
+	// prose: a token outside text: is neither a key, a key's value (a
+	// date's with the time after it), nor a status word in capitals: the
+	// text is not in the receipt's shape. Only LooksLikeReceipt asks: a
+	// receipt marked as one by its esm_class is read whatever its shape.
 	prose bool
 	// after: the keys (has bits) read after text: (see afterText).
 	after uint16
@@ -37,28 +43,18 @@ const (
 
 // parse scans s once: at each token boundary it tries to read a key
 // (word, optional spaces, colon); a value is the next token, or empty if a
-// known key follows; text: takes the rest. The first occurrence of a key
-// wins.
+// known key follows; text: takes the rest. A date's value takes the
+// time-shaped token after it too ("submit date:24/12/01 12:00", see
+// withTime). The first occurrence of a key wins.
 //
-// Words that are not keys are skipped. A status word in capitals among them
-// is the bare stat only when the text is in the receipt's shape: outside
-// text:, nothing but keyed fields (known or not) and that one word, as in
-// "DELIVRD", "id:123 DELIVRD" or "id:123 ... done date:2412011201 DELIVRD
-// err:000 text:...". A status word in a sentence ("id:123 I was DELIVRD
-// late"), or two of them, give no stat.
+// Words that are not keys are skipped. The first status word in capitals
+// among them is the bare stat (t.bare), as in "DELIVRD", "id:123 DELIVRD"
+// or "id:123 ... done date:2412011201 DELIVRD err:000 text:..."; any
+// other word is prose (t.prose). Parse takes the bare stat whatever
+// surrounds it, as it always did: the receipt's esm_class says it is one.
+// LooksLikeReceipt asks for the receipt's shape: no prose, and at most one
+// status word (see looksLike).
 func (t *textFields) parse(s string) {
-	bares := 0
-	t.scan(s, &bares)
-	if bares > 1 {
-		t.prose = true
-	}
-	if t.prose {
-		t.bare = ""
-		t.has &^= hasBare
-	}
-}
-
-func (t *textFields) scan(s string, bares *int) {
 	i := 0
 	for i < len(s) {
 		i = skipSpace(s, i)
@@ -69,7 +65,7 @@ func (t *textFields) scan(s string, bares *int) {
 		if k == 0 {
 			e := skipToken(s, i)
 			if isBareStat(s[i:e]) {
-				*bares++
+				t.bares++
 				if t.has&hasBare == 0 {
 					t.bare = s[i:e]
 					t.has |= hasBare
@@ -89,6 +85,9 @@ func (t *textFields) scan(s string, bares *int) {
 		v := ""
 		if j < len(s) && !isSpace(s[j]) {
 			e := skipToken(s, j)
+			if k&(hasSubmit|hasDone) != 0 {
+				e = withTime(s, e)
+			}
 			v, i = s[j:e], e
 		} else {
 			// Tolerant spacing: "id: 123". If a known key follows, the value is empty.
@@ -97,6 +96,9 @@ func (t *textFields) scan(s string, bares *int) {
 				i = j2
 			} else {
 				e := skipToken(s, j2)
+				if k&(hasSubmit|hasDone) != 0 && e > j2 {
+					e = withTime(s, e)
+				}
 				v, i = s[j2:e], e
 			}
 		}
@@ -111,24 +113,22 @@ func (t *textFields) scan(s string, bares *int) {
 // write after text: ("... stat:DELIVRD text:hello err:000"): the longest
 // run of well-formed fields (wellFormed) that ends the message, each of a
 // key not read before text: and not repeated in the run, separated by white
-// space. Only sub:, dlvrd:, submit date:, done date:, stat: (when no bare
-// status word was met) and err: are read there: never id:, which could only
-// come from the subscriber's message and would match the receipt to another
-// message. Whatever comes before the run is the text; anything that is not
-// such a field breaks the run, so a text that merely contains "err:5" in a
-// sentence stays text.
+// space. Only sub:, dlvrd:, submit date:, done date: and err: are read
+// there: never id: nor stat:, which could only come from the subscriber's
+// message ("text:Your parcel stat:UNDELIV") and would match the receipt to
+// another message or give it the subscriber's status. Whatever comes before
+// the run is the text; anything that is not such a field breaks the run, so
+// a text that merely contains "err:5" in a sentence stays text. An err:
+// read here gives way to network_error_code (Parse).
 func (t *textFields) afterText() {
 	s := t.text
 	type field struct {
 		k uint16
 		v string
 	}
-	var run [6]field
+	var run [5]field
 	n, start, keys := 0, -1, uint16(0)
-	allowed := hasSub | hasDlvrd | hasSubmit | hasDone | hasStat | hasErr
-	if t.has&hasBare != 0 {
-		allowed &^= hasStat
-	}
+	const allowed = hasSub | hasDlvrd | hasSubmit | hasDone | hasErr
 	for i := 0; i < len(s); {
 		i = skipSpace(s, i)
 		if i >= len(s) {
@@ -139,6 +139,9 @@ func (t *textFields) afterText() {
 		if k&allowed != 0 && t.has&k == 0 {
 			j = skipBlank(s, j)
 			e = skipToken(s, j)
+			if k&(hasSubmit|hasDone) != 0 && e > j {
+				e = withTime(s, e)
+			}
 			v = s[j:e]
 		}
 		if v == "" || !wellFormed(k, v) {
@@ -189,7 +192,7 @@ func (t *textFields) set(k uint16, v string) {
 }
 
 // wellFormed reports whether v is a value of key k as receipts write it:
-// an id of letters and digits (idToken), sub: and dlvrd: of 1 to 3 digits,
+// an id token (idToken), sub: and dlvrd: of 1 to 3 digits,
 // dates Parse reads (parseDate), a status word Normalize knows (stat:),
 // err: of 1 to 5 digits.
 func wellFormed(k uint16, v string) bool {
@@ -222,24 +225,63 @@ func digits(s string, min, max int) bool {
 	return true
 }
 
-// idToken reports whether s looks like a message id: 1 to 64 characters
-// (SMPP 3.4 5.2.23: at most 65 octets with the NUL) of letters, digits, '-',
-// '_' and '.', starting and ending with a letter or a digit, as decimal,
-// hex, uuid and the alphanumeric ids of aggregators are ("5," or "(5)" in a
-// sentence are not).
+// idToken reports whether s can be a message id: 1 to 64 octets (SMPP 3.4
+// 5.2.23: at most 65 with the NUL) of printable characters, UTF-8 without
+// white space or control characters. SMSCs' id alphabets vary (decimal,
+// hex, uuid, and aggregators' ids with '+', '/', ':', '='), so the id is
+// not what tells a receipt from an MO: the other fields are (looksLike).
 func idToken(s string) bool {
-	if len(s) == 0 || len(s) > 64 || !isAlnum(s[0]) || !isAlnum(s[len(s)-1]) {
+	if len(s) == 0 || len(s) > 64 || !utf8.ValidString(s) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+	for _, r := range s {
+		if r == ' ' || !unicode.IsPrint(r) {
 			return false
 		}
 	}
 	return true
 }
 
-func isAlnum(c byte) bool { return isLetter(c) || c >= '0' && c <= '9' }
+// withTime returns the end of a date's value that ends at e: after the
+// time-shaped token (isTime) that follows it past blanks, if there is one,
+// as in "submit date:24/12/01 12:00" or "2024-12-01 12:00:00"; e otherwise.
+// The time is part of the date's value (parseDate reads the pair), so it
+// is neither prose nor lost.
+func withTime(s string, e int) int {
+	j := skipBlank(s, e)
+	if j == e {
+		return e
+	}
+	t := skipToken(s, j)
+	if isTime(s[j:t]) {
+		return t
+	}
+	return e
+}
+
+// isTime reports whether tok is shaped like a time: h:mm, hh:mm or
+// hh:mm:ss (digits; their ranges are parseDate's to check).
+func isTime(tok string) bool {
+	i := 0
+	for i < len(tok) && i < 3 && tok[i] >= '0' && tok[i] <= '9' {
+		i++
+	}
+	if i < 1 || i > 2 {
+		return false
+	}
+	rest := tok[i:]
+	for n := 0; n < 2; n++ {
+		if len(rest) >= 3 && rest[0] == ':' && digits(rest[1:3], 2, 2) {
+			rest = rest[3:]
+			if rest == "" {
+				return true
+			}
+			continue
+		}
+		return false
+	}
+	return false
+}
 
 // trimRight trims white space and NULs at the end of s.
 func trimRight(s string) string {
@@ -405,13 +447,19 @@ func atoi(s string) int {
 	return n
 }
 
-// parseDate parses YYMMDDhhmm, YYMMDDhhmmss or YYYYMMDDhhmmss as UTC, and
-// the SMPP absolute time format YYMMDDhhmmsstnnp (SMPP 3.4 7.1.1: tenths of
-// a second, then the offset from UTC in quarter hours, "+" ahead of UTC or
+// parseDate parses YYMMDDhhmm, YYMMDDhhmmss or YYYYMMDDhhmmss as UTC, the
+// SMPP absolute time format YYMMDDhhmmsstnnp (SMPP 3.4 7.1.1: tenths of a
+// second, then the offset from UTC in quarter hours, "+" ahead of UTC or
 // "-" behind), which some SMSCs put in receipts (smppex issue 46:
-// "submit date:180711070003912+"); the zero time if s is none of these or
-// not a valid date.
+// "submit date:180711070003912+"), and a year-first date with separators
+// and a time (parseDateTime); the zero time if s is none of these or not a
+// valid date.
 func parseDate(s string) time.Time {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			return parseDateTime(s[:i], s[skipBlank(s, i):])
+		}
+	}
 	if len(s) == 16 && (s[15] == '+' || s[15] == '-') {
 		t := parseDate(s[:12])
 		nn := atoi(s[13:15])
@@ -444,6 +492,40 @@ func parseDate(s string) time.Time {
 	mo, day, h, mi, sec := two(p), two(p+2), two(p+4), two(p+6), 0
 	if len(s) > 10 {
 		sec = two(p + 8)
+	}
+	if mo < 1 || mo > 12 || day < 1 || day > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}
+	}
+	return time.Date(y, time.Month(mo), day, h, mi, sec, 0, time.UTC)
+}
+
+// parseDateTime parses a date written year first with '/' or '-' (YY/MM/DD,
+// YYYY/MM/DD, YY-MM-DD, YYYY-MM-DD; the same separator twice, two-digit
+// years as 20YY) and a time h:mm, hh:mm or hh:mm:ss, as UTC, as some SMSCs
+// write "submit date:24/12/01 12:00". Day-first dates ("01/12/2024") are
+// not read: 1 December or 12 January cannot be told apart.
+func parseDateTime(d, tm string) time.Time {
+	var y int
+	switch {
+	case len(d) == 8 && digits(d[:2], 2, 2):
+		y, d = 2000+atoi(d[:2]), d[2:]
+	case len(d) == 10 && digits(d[:4], 4, 4):
+		y, d = atoi(d[:4]), d[4:]
+	default:
+		return time.Time{}
+	}
+	// d is now "/MM/DD" or "-MM-DD".
+	if (d[0] != '/' && d[0] != '-') || d[3] != d[0] || !digits(d[1:3], 2, 2) || !digits(d[4:6], 2, 2) || !isTime(tm) {
+		return time.Time{}
+	}
+	mo, day := atoi(d[1:3]), atoi(d[4:6])
+	c := 1 // the colon after the hour
+	if tm[1] != ':' {
+		c = 2
+	}
+	h, mi, sec := atoi(tm[:c]), atoi(tm[c+1:c+3]), 0
+	if len(tm) > c+3 {
+		sec = atoi(tm[c+4:])
 	}
 	if mo < 1 || mo > 12 || day < 1 || day > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
 		return time.Time{}

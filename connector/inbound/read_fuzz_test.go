@@ -39,6 +39,14 @@ func FuzzRead(f *testing.F) {
 		deliverBody(0, 0, []byte(receiptText), sarTLVs(7, 2, 1)),
 		// a segmented receipt that says so
 		deliverBody(0x44, 0, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...), nil),
+		// esm_class 0 receipts the quirk takes: dates with a time, an id
+		// of any printable characters; and texts it does not: a word
+		// beside the fields, a stat after text:
+		deliverBody(0, 0, []byte(receiptSlashDates), nil),
+		deliverBody(0, 0, []byte(receiptISODates), nil),
+		deliverBody(0, 0, []byte(receiptPrintableID), nil),
+		deliverBody(0, 0, []byte("id:1 DELIVRD err:000 sub:001 Delivered text:x"), nil),
+		deliverBody(0x04, 0, []byte("id:1 text:Your parcel stat:UNDELIV err:1"), nil),
 	}
 	for _, s := range seeds {
 		f.Add(s, false, true)
@@ -103,6 +111,14 @@ func FuzzRead(f *testing.F) {
 
 // receiptText is a receipt's text in full, as an SMSC writes it.
 const receiptText = "id:1234 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 stat:DELIVRD err:000 text:hi"
+
+// Receipt texts of SMSCs that write dates with separators and a time, or
+// ids with characters beyond letters and digits.
+const (
+	receiptSlashDates  = "id:1 sub:001 dlvrd:001 submit date:24/12/01 12:00 done date:24/12/01 12:01 stat:DELIVRD err:000 text:x"
+	receiptISODates    = "id:1 sub:001 dlvrd:001 submit date:2024-12-01 12:00:00 done date:2024-12-01 12:01:00 stat:DELIVRD err:000 text:x"
+	receiptPrintableID = "id:abc+def/1 sub:001 dlvrd:001 submit date:2412011200 done date:2412011201 stat:DELIVRD err:000 text:x"
+)
 
 // sarTLVs are the SAR TLVs of part seq of total of message ref.
 func sarTLVs(ref uint16, total, seq byte) []tlv {
@@ -217,6 +233,21 @@ func TestReadSeeds(t *testing.T) {
 		{parse(dataBody(0x40, 0, []tlv{{dlr.TagMessagePayload, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...)}}), true), true, "mo"},
 		// A segmented receipt that says so by its esm_class is one.
 		{parse(deliverBody(0x44, 0, append([]byte{0x05, 0x00, 0x03, 0x07, 0x02, 0x01}, receiptText...), nil), false), true, "receipt DELIVERED 1234"},
+		// With the quirk: dates with a time after them, and ids of any
+		// printable characters, are receipts (they were published as MO:
+		// the receipt lost).
+		{parse(deliverBody(0, 0, []byte(receiptSlashDates), nil), false), true, "receipt DELIVERED 1"},
+		{parse(deliverBody(0, 0, []byte(receiptISODates), nil), false), true, "receipt DELIVERED 1"},
+		{parse(deliverBody(0, 0, []byte(receiptPrintableID), nil), false), true, "receipt DELIVERED abc+def/1"},
+		{parse(dataBody(0, 0, []tlv{{dlr.TagMessagePayload, []byte(receiptSlashDates)}}), true), true, "receipt DELIVERED 1"},
+		{parse(deliverBody(0, 0, []byte("id:1 sub:001 dlvrd:001 submit date:24/12/01 12:00 stat:DELIVRD err:000 see you"), nil), false), true, "mo"},
+		// A word beside the fields: a receipt when the esm_class says so,
+		// read as before the shape rule (DELIVRD); an MO without it.
+		{parse(deliverBody(0x04, 0, []byte("id:1 DELIVRD err:000 sub:001 Delivered text:x"), nil), false), false, "receipt DELIVERED 1"},
+		{parse(deliverBody(0, 0, []byte("id:1 DELIVRD err:000 sub:001 Delivered text:x"), nil), false), true, "mo"},
+		// A stat: after text: is the subscriber's: no status, not theirs.
+		{parse(deliverBody(0x04, 0, []byte("id:1 text:Your parcel stat:UNDELIV err:1"), nil), false), false, "receipt UNKNOWN 1"},
+		{parse(deliverBody(0, 0, []byte("id:1 text:Your parcel stat:UNDELIV err:1"), nil), false), true, "mo"},
 	} {
 		op.ReceiptsWithEsmClass0 = c.esm0
 		if got := kind(read(op, c.in, time.Now())); got != c.want {
