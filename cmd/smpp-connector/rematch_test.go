@@ -82,7 +82,7 @@ func TestRematchReceipts(t *testing.T) {
 
 func TestRematchReceiptsUsage(t *testing.T) {
 	for args, want := range map[string]string{
-		"rematch-receipts":                              "no database",
+		"rematch-receipts": "no database",
 		"rematch-receipts -postgres-dsn postgres://x/y": "no operator",
 	} {
 		t.Setenv("SMPP_POSTGRES_DSN", "")
