@@ -5,6 +5,7 @@
 //	smpp-connector migrate [-postgres-dsn DSN]      apply the smpp schema migrations
 //	smpp-connector check-config FILE                validate an operators file
 //	smpp-connector rematch-receipts -operator ID    re-apply receipts given up for want of a part
+//	smpp-connector compare -legacy F -connector F   compare submit outcomes with the legacy dispatcher's
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/smpp-connector/smpp-connector/connector/compare"
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/connector/store"
@@ -40,7 +42,10 @@ const usage = `usage:
   smpp-connector migrate [-postgres-dsn DSN]                 apply the smpp schema migrations
   smpp-connector check-config FILE                           validate an operators file
   smpp-connector rematch-receipts -operator ID [-limit N]    give receipts kept unmatched (no_part) whose id a
-                                                             part now holds back to the receipt inbox`
+                                                             part now holds back to the receipt inbox
+  smpp-connector compare -legacy FILE -connector FILE [-format text|json] [-mapping FILE] [-min-match 0.995]
+                         [-allow-invalid]                    compare submit outcomes, message by message, with the
+                                                             legacy dispatcher's log (connector/compare/README.md)`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -129,6 +134,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("rematch-receipts: no operator: set -operator")
 		}
 		return rematch(ctx, stdout, svc, *operator, *limit)
+	case "compare":
+		var o compare.Options
+		o.Register(fs)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("compare: unexpected argument %q", fs.Arg(0))
+		}
+		return compare.Run(o, stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
