@@ -89,18 +89,28 @@ func checkLog(t *testing.T, l *Log, lines int) {
 	if n := l.SkippedTotal(); n < 0 || n > lines {
 		t.Fatalf("skipped %v of %d lines", l.Skipped, lines)
 	}
+	if n := l.Events + len(l.Invalid) + l.SkippedTotal(); n > l.Lines {
+		t.Fatalf("%d events + %d invalid + %v skipped > %d lines", l.Events, len(l.Invalid), l.Skipped, l.Lines)
+	}
+	// No line is read twice: a record and an invalid line never share one.
+	used := map[int]bool{}
+	for _, e := range l.Invalid {
+		if used[e.Line] {
+			t.Fatalf("line %d is invalid twice", e.Line)
+		}
+		used[e.Line] = true
+	}
+	for _, r := range l.Records {
+		if used[r.Line] {
+			t.Fatalf("line %d read twice (%+v)", r.Line, r)
+		}
+		used[r.Line] = true
+	}
 }
 
 // accounted checks that each JSON line is an event, skipped or invalid.
 func accounted(t *testing.T, l *Log) {
 	t.Helper()
-	seen := map[int]bool{}
-	for _, e := range l.Invalid {
-		if seen[e.Line] {
-			t.Fatalf("line %d invalid twice", e.Line)
-		}
-		seen[e.Line] = true
-	}
 	if l.Events+len(l.Invalid)+l.SkippedTotal() != l.Lines {
 		t.Fatalf("%d events + %d invalid + %d skipped != %d lines", l.Events, len(l.Invalid), l.SkippedTotal(), l.Lines)
 	}

@@ -1,6 +1,10 @@
 package compare
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
 
 // Class is how a message's two outcomes relate. Every message in either
 // log is in exactly one class.
@@ -124,6 +128,9 @@ func Join(legacy, connector *Log) *Result {
 		d := Disagreement{MessageID: id, Operator: op, Class: class}
 		if lok {
 			d.Legacy = side(l)
+			if ldup[id] {
+				d.Legacy.Detail = "also at line(s) " + strings.Join(otherLines(legacy, id, l.Line), ", ")
+			}
 		}
 		if cok {
 			d.Connector = side(c)
@@ -157,6 +164,17 @@ func classify(l, c Record) Class {
 
 func side(r Record) *Side {
 	return &Side{Outcome: r.Outcome, Code: r.Code, Line: r.Line, Detail: r.Detail}
+}
+
+// otherLines lists the lines of id's records but first.
+func otherLines(l *Log, id string, first int) []string {
+	var lines []string
+	for _, r := range l.Records {
+		if r.MessageID == id && r.Line != first {
+			lines = append(lines, strconv.Itoa(r.Line))
+		}
+	}
+	return lines
 }
 
 func set(ids []string) map[string]bool {

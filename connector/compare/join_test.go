@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -85,5 +86,24 @@ func TestJoin(t *testing.T) {
 	}
 	if sum != r.Total || len(r.Operators) != 3 {
 		t.Errorf("classes %v do not add up to %d", r.Classes, r.Total)
+	}
+}
+
+// A duplicate names the other lines of its message id; a connector part
+// accepted twice names both SMSC ids.
+func TestDuplicateDetail(t *testing.T) {
+	legacy := &Log{Records: []Record{{MessageID: "m", Operator: "a", Outcome: Accepted, Line: 2},
+		{MessageID: "m", Operator: "a", Outcome: Accepted, Line: 5}, {MessageID: "m", Operator: "a", Outcome: Accepted, Line: 9}}}
+	legacy.findDuplicates()
+	connector, err := ReadConnector("c", strings.NewReader(`{"messageId":"m","operatorId":"a","outcome":"accepted","smscMessageId":"s1"}`+"\n"+
+		`{"messageId":"m","operatorId":"a","outcome":"accepted","smscMessageId":"s2"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Join(legacy, connector)
+	if len(r.Disagreements) != 1 || r.Disagreements[0].Class != Duplicate ||
+		r.Disagreements[0].Legacy.Detail != "also at line(s) 5, 9" ||
+		r.Disagreements[0].Connector.Detail != `part 1 accepted twice: SMSC ids "s1", "s2"` {
+		t.Fatalf("%+v %+v", r.Disagreements[0].Legacy, r.Disagreements[0].Connector)
 	}
 }

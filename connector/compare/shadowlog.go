@@ -251,12 +251,14 @@ func messageOutcome(ps []part) (rec Record, repeats int, dup bool) {
 	final := map[int]outcomeEvent{}
 	accepted := map[int]string{}
 	count := 0
+	dupDetail := ""
 	for _, p := range ps {
 		ev := p.ev
 		count = max(count, ev.PartCount)
 		if ev.Outcome == string(Accepted) {
-			if prev, ok := accepted[ev.PartNumber]; ok && prev != ev.SMSCMessageID {
+			if prev, ok := accepted[ev.PartNumber]; ok && prev != ev.SMSCMessageID && !dup {
 				dup = true
+				dupDetail = fmt.Sprintf("part %d accepted twice: SMSC ids %q, %q", ev.PartNumber, prev, ev.SMSCMessageID)
 			}
 			accepted[ev.PartNumber] = ev.SMSCMessageID
 		}
@@ -291,6 +293,9 @@ func messageOutcome(ps []part) (rec Record, repeats int, dup bool) {
 	if len(final) < count && rec.Outcome != Rejected {
 		rec.Outcome = Unknown
 		rec.Detail = fmt.Sprintf("%d of %d part(s) with an outcome", len(final), count)
+	}
+	if dup {
+		rec.Detail = dupDetail
 	}
 	return rec, repeats, dup
 }
