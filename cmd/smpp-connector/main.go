@@ -5,7 +5,7 @@
 //	smpp-connector migrate [-postgres-dsn DSN]      apply the smpp schema migrations
 //	smpp-connector check-config FILE                validate an operators file
 //	smpp-connector rematch-receipts -operator ID    re-apply receipts given up for want of a part
-//	smpp-connector compare -legacy F -connector F   compare submit outcomes with the legacy dispatcher's
+//	smpp-connector compare -legacy F -connector F   compare submit outcomes with the legacy dispatcher's log
 package main
 
 import (
