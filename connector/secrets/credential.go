@@ -176,7 +176,74 @@ var (
 	ErrInvalid = errors.New("invalid credential")
 	// ErrUnknownOperator: the source has no credential for that operator.
 	ErrUnknownOperator = errors.New("unknown operator")
+	// ErrUnavailable: the source could not answer, which says nothing about
+	// the credential: Vault unreachable, too slow, sealed, a standby, an
+	// HTTP 5xx or 429, or the connector's own Vault token no longer valid
+	// and no new login possible (ErrTokenInvalid). Cached serves the last
+	// credential read for these, and only for these.
+	ErrUnavailable = errors.New("credential source unavailable")
+	// ErrTokenInvalid: Vault refused the connector's token itself (expired
+	// or revoked) and logging in again failed or is not possible (token
+	// auth). It comes with ErrUnavailable, not with ErrPermissionDenied.
+	ErrTokenInvalid = errors.New("vault token no longer valid")
 )
+
+// unavailableError marks err as ErrUnavailable without changing its text.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string        { return e.err.Error() }
+func (e *unavailableError) Unwrap() error        { return e.err }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return &unavailableError{err: err}
+}
+
+// Reasons of a failed Get, as Reason names them (the reason label of
+// smpp_credential_source_errors_total).
+const (
+	ReasonUnavailable     = "unavailable"
+	ReasonTimeout         = "timeout"
+	ReasonTokenInvalid    = "token_invalid"
+	ReasonNotFound        = "not_found"
+	ReasonPermission      = "permission_denied"
+	ReasonInvalid         = "invalid"
+	ReasonUnknownOperator = "unknown_operator"
+	ReasonOther           = "other"
+)
+
+// Reason names the class of a Get error, for metrics: one of the Reason*
+// constants.
+func Reason(err error) string {
+	switch {
+	case errors.Is(err, ErrTokenInvalid):
+		return ReasonTokenInvalid
+	case errors.Is(err, context.DeadlineExceeded):
+		return ReasonTimeout
+	case errors.Is(err, ErrUnavailable):
+		return ReasonUnavailable
+	case errors.Is(err, ErrNotFound):
+		return ReasonNotFound
+	case errors.Is(err, ErrPermissionDenied):
+		return ReasonPermission
+	case errors.Is(err, ErrInvalid):
+		return ReasonInvalid
+	case errors.Is(err, ErrUnknownOperator):
+		return ReasonUnknownOperator
+	}
+	return ReasonOther
+}
+
+// Unavailable says whether err means the source could not answer (so the
+// last credential read may still be used) rather than that it answered no.
+// A timeout counts as unavailable. See Cached for why each class falls
+// where it does.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}
 
 // Error is a failure to get an operator's credential. It names the source,
 // the operator and the path, never a secret:

@@ -237,6 +237,10 @@ func vaultError(err error, secrets ...string) error {
 	if errors.Is(err, api.ErrSecretNotFound) {
 		return ErrNotFound
 	}
+	var te *tokenError
+	if errors.As(err, &te) {
+		return te // already says what it is, and holds no secret
+	}
 	var re *api.ResponseError
 	if errors.As(err, &re) {
 		switch re.StatusCode {
@@ -253,12 +257,22 @@ func vaultError(err error, secrets ...string) error {
 			}
 			msg = capText(strings.Join(details, "; "), maxDetails)
 		}
-		return fmt.Errorf("HTTP %d: %s", re.StatusCode, msg)
+		out := fmt.Errorf("HTTP %d: %s", re.StatusCode, msg)
+		// 5xx: Vault sealed (503), a standby that cannot answer, a
+		// proxy in front of Vault with no Vault behind it (502, 504), an
+		// internal error. 429: rate limited or an unhealthy standby. 412:
+		// a performance standby not yet caught up. None says anything about
+		// the secret: ErrUnavailable.
+		if re.StatusCode >= 500 || re.StatusCode == http.StatusTooManyRequests || re.StatusCode == http.StatusPreconditionFailed {
+			return unavailable(out)
+		}
+		return out
 	}
-	// Not an answer from Vault (a transport error, say): its text should
-	// hold no body, but it is redacted all the same.
+	// Not an answer from Vault (a transport error: refused, reset, DNS,
+	// TLS, a timeout): ErrUnavailable. Its text should hold no body, but it
+	// is redacted all the same.
 	if msg := err.Error(); redact(msg, secrets...) != msg {
-		return &redactedError{msg: capText(redact(msg, secrets...), maxDetails), err: err}
+		return unavailable(&redactedError{msg: capText(redact(msg, secrets...), maxDetails), err: err})
 	}
-	return err
+	return unavailable(err)
 }

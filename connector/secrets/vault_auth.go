@@ -148,29 +148,59 @@ func (v *Vault) loginNotify(ctx context.Context, notify bool) (*api.Secret, erro
 // trigger another one (a variable for tests).
 var reloginAfter = 5 * time.Second
 
-// retryOnDenied runs op and, when Vault answers permission denied because
-// the token is no longer valid (expired, revoked) and a new login is
-// possible, logs in again and retries once.
+// retryOnDenied runs op and, when Vault answers permission denied, tells a
+// refusal by policy (the token is fine: auth/token/lookup-self answers;
+// returned as it is, ErrPermissionDenied) from a token that is no longer
+// valid (expired, revoked). For the latter it logs in again, when the auth
+// method can and the last login is not too recent, and retries once; when
+// it cannot, or the login fails, it returns a *tokenError (ErrUnavailable,
+// ErrTokenInvalid): the connector's own access is broken, which says
+// nothing about the credential.
+//
+// The token's policy must allow auth/token/lookup-self, as Vault's default
+// policy does: without it a policy refusal cannot be told from an invalid
+// token.
 func (v *Vault) retryOnDenied(ctx context.Context, op func() error) error {
 	err := op()
-	if err == nil || !errors.Is(vaultError(err), ErrPermissionDenied) || !v.auth.canLogin() {
+	if err == nil || !errors.Is(vaultError(err), ErrPermissionDenied) {
 		return err
+	}
+	_, lerr := v.c.Auth().Token().LookupSelfWithContext(ctx)
+	if lerr == nil {
+		return err // the token is fine: the policy says no
+	}
+	if !errors.Is(vaultError(lerr), ErrPermissionDenied) {
+		return lerr // Vault went away meanwhile: unavailable
+	}
+	if !v.auth.canLogin() {
+		return &tokenError{detail: "token auth cannot log in again: give the service a new token"}
 	}
 	v.loginMu.Lock()
 	recent := time.Since(v.lastLogin) < reloginAfter
 	v.loginMu.Unlock()
 	if recent {
-		return err
-	}
-	if _, lerr := v.c.Auth().Token().LookupSelfWithContext(ctx); lerr == nil {
-		return err // the token is fine: the policy says no
+		return &tokenError{detail: fmt.Sprintf("refused again within %v of the last login", reloginAfter)}
 	}
 	v.log.Info("vault: permission denied; logging in again in case the token expired or was revoked")
 	if _, lerr := v.login(ctx); lerr != nil {
 		v.log.Warn("vault: login again after permission denied", "error", lerr)
-		return err
+		return &tokenError{detail: "logging in again failed: " + lerr.Error()}
 	}
 	return op()
+}
+
+// tokenError: Vault refused the connector's token itself and no new one
+// could be had. It is ErrUnavailable and ErrTokenInvalid; its detail (a
+// login error, already redacted) is text only, so that a refused login is
+// not mistaken for a refusal of the secret (ErrPermissionDenied).
+type tokenError struct{ detail string }
+
+func (e *tokenError) Error() string {
+	return "the Vault token is no longer valid (expired or revoked) and " + e.detail
+}
+
+func (e *tokenError) Is(target error) bool {
+	return target == ErrUnavailable || target == ErrTokenInvalid
 }
 
 // Re-login backoff, and the shortest wait between two renewal attempts.
