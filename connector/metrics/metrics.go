@@ -34,6 +34,8 @@ type Metrics struct {
 	Consuming         *prometheus.GaugeVec     // operator: 1 while this replica's consumer delivers commands
 	ConsumerFailures  *prometheus.CounterVec   // operator: terms that ended because the consumer failed
 	CredentialRefused *prometheus.CounterVec   // operator: new credential versions the SMSC refused (the old one carries on)
+	CredFromCache     *prometheus.GaugeVec     // operator: 1 while the credential source is unavailable and binds get the cached credential
+	CredSourceErrors  *prometheus.CounterVec   // operator, reason (secrets.Reason): failed reads of the credential source
 	OutboxPending     prometheus.Gauge         // events in the outbox, waiting to be published
 	OutboxLag         prometheus.Gauge         // age of the oldest event in the outbox (seconds; 0 when empty)
 	OutboxPublished   *prometheus.CounterVec   // kind (outcome|receipt): events published from the outbox
@@ -96,6 +98,10 @@ func New() *Metrics {
 			Help: "Times the operator's JetStream consumer could not be created or stopped delivering."}, []string{"operator"})).(*prometheus.CounterVec),
 		CredentialRefused: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_credential_refused_total",
 			Help: "New credential versions (a rotation) the SMSC refused for good; the binds keep the previous credential."}, []string{"operator"})).(*prometheus.CounterVec),
+		CredFromCache: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_credentials_from_cache",
+			Help: "1 while the operator's credential source (Vault) cannot answer and its last read was served from the in-memory cache of the last credential read; 0 otherwise."}, []string{"operator"})).(*prometheus.GaugeVec),
+		CredSourceErrors: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_credential_source_errors_total",
+			Help: "Failed reads of the operator's credential, by reason: unavailable, timeout, token_invalid (served from cache when one is cached); not_found, permission_denied, invalid, unknown_operator, other (never served from cache)."}, []string{"operator", "reason"})).(*prometheus.CounterVec),
 		OutboxPending: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_outbox_events",
 			Help: "Outcome and receipt events stored and waiting in the outbox to be published."})).(prometheus.Gauge),
 		OutboxLag: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_outbox_lag_seconds",
@@ -165,6 +171,7 @@ func (m *Metrics) Prepare(operator string) {
 	m.Throttled.WithLabelValues(operator)
 	m.ConsumerFailures.WithLabelValues(operator)
 	m.CredentialRefused.WithLabelValues(operator)
+	m.CredFromCache.WithLabelValues(operator)
 	m.Owner.WithLabelValues(operator)
 	for _, kind := range []string{"receipt", "outcome", "deadletter", "mo"} {
 		m.PublishErrors.WithLabelValues(kind)

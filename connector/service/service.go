@@ -140,6 +140,21 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 			return err
 		}
 	}
+	// Every read goes to the source; the last credential read is kept in
+	// memory for binds renewed while the source cannot answer (Vault down,
+	// sealed, our token expired): secrets.Cached says which errors fall
+	// back and which do not.
+	creds := secrets.NewCached(src, secrets.CacheOptions{Logger: log,
+		OnSourceError: func(op, reason string) { m.CredSourceErrors.WithLabelValues(op, reason).Inc() },
+		OnFromCache: func(op string, on bool) {
+			v := 0.0
+			if on {
+				v = 1
+			}
+			m.CredFromCache.WithLabelValues(op).Set(v)
+		}})
+	defer creds.Close()
+	src = creds
 	pub := events.New(js, names, svc.Shadow, comparisonLog{log})
 	if err := ops.CheckMode(svc.Shadow); err != nil {
 		return err
@@ -161,7 +176,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		return oc.Quirks.ReceiptParts
 	}})
 	drainer := inbound.NewDrainer(st, m, log, inbound.DrainOptions{})
-	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, runners, rel, drainer))
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, runners, rel, drainer, creds))
 	if err != nil {
 		return err
 	}
@@ -268,7 +283,7 @@ func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log
 // another replica owns are listed as standby: that is ready too. The body
 // says what is wrong, and names dead binds (degraded) even while other binds
 // of their operator carry the traffic.
-func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer) func(context.Context) (bool, map[string]string, []string, map[string]string) {
+func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer, creds *secrets.Cached) func(context.Context) (bool, map[string]string, []string, map[string]string) {
 	return func(ctx context.Context) (bool, map[string]string, []string, map[string]string) {
 		problems, degraded := map[string]string{}, map[string]string{}
 		var standby []string
@@ -304,6 +319,23 @@ func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *
 				degraded["operator "+r.ID()+" credential"] = "version " + s.RefusedCredential +
 					" refused by the SMSC: binds keep the previous credential"
 			}
+		}
+		// The credential source cannot answer: degraded, not a problem.
+		// Binds up stay up; binds renewed meanwhile use the cached
+		// credential. With none cached the operator's binds fail, and
+		// its unbound state is the problem above.
+		for _, c := range creds.Unavailable() {
+			msg := "credential source unavailable since " + c.Since.UTC().Format(time.RFC3339)
+			if c.FromCache {
+				msg += fmt.Sprintf(": binds use the cached credential (version %s, read %s ago)", c.Version,
+					time.Since(c.ReadAt).Round(time.Second))
+			} else {
+				msg += ": no credential cached"
+			}
+			if c.Err != nil {
+				msg += ": " + c.Err.Error()
+			}
+			degraded["operator "+c.Operator+" credential source"] = msg
 		}
 		return len(problems) == 0, problems, standby, degraded
 	}
