@@ -37,7 +37,7 @@ import (
 var env *testenv.TestEnv
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env))
+	os.Exit(testenv.RunWithServices(m, testenv.Services{Postgres: true, Vault: true}, &env))
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
