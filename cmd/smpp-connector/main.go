@@ -6,6 +6,7 @@
 //	smpp-connector check-config FILE                validate an operators file
 //	smpp-connector rematch-receipts -operator ID    re-apply receipts given up for want of a part
 //	smpp-connector compare -legacy F -connector F   compare submit outcomes with the legacy dispatcher's log
+//	smpp-connector netpol -operators FILE [flags]   print the NetworkPolicy the operators file implies
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/compare"
 	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/netpol"
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/internal/logging"
@@ -45,7 +47,10 @@ const usage = `usage:
                                                              part now holds back to the receipt inbox
   smpp-connector compare -legacy FILE -connector FILE [-format text|json] [-mapping FILE] [-min-match 0.995]
                          [-allow-invalid]                    compare submit outcomes, message by message, with the
-                                                             legacy dispatcher's log (connector/compare/README.md)`
+                                                             legacy dispatcher's log (connector/compare/README.md)
+  smpp-connector netpol -operators FILE -nats PEER -postgres PEER [-vault PEER] [flags]
+                                                             print the Kubernetes NetworkPolicy the operators file
+                                                             implies (-h for the flags and the PEER syntax)`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -144,6 +149,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("compare: unexpected argument %q", fs.Arg(0))
 		}
 		return compare.Run(o, stdout)
+	case "netpol":
+		var o netpol.Options
+		o.Register(fs)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("netpol: unexpected argument %q", fs.Arg(0))
+		}
+		return netpol.Run(ctx, o, stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
