@@ -27,6 +27,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/internal/logging"
+	"github.com/smpp-connector/smpp-connector/internal/version"
 	"github.com/smpp-connector/smpp-connector/migrations"
 )
 
@@ -50,7 +51,8 @@ const usage = `usage:
                                                              legacy dispatcher's log (connector/compare/README.md)
   smpp-connector netpol -operators FILE -nats PEER -postgres PEER [-vault PEER] [flags]
                                                              print the Kubernetes NetworkPolicy the operators file
-                                                             implies (-h for the flags and the PEER syntax)`
+                                                             implies (-h for the flags and the PEER syntax)
+  smpp-connector version                                     print the version, commit, build date and Go version`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -159,6 +161,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("netpol: unexpected argument %q", fs.Arg(0))
 		}
 		return netpol.Run(ctx, o, stdout)
+	case "version":
+		fmt.Fprintln(stdout, version.Get().String("smpp-connector"))
+		return nil
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

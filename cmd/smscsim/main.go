@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/smpp-connector/smpp-connector/internal/version"
 )
 
 func main() {
@@ -72,6 +74,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = a.scenario(ctx, rest)
 	case "load":
 		err = a.load(ctx, rest)
+	case "version":
+		fmt.Fprintln(stdout, version.Get().String("smscsim"))
+		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -105,6 +110,12 @@ Usage:
   smscsim reset
   smscsim scenario load FILE [--replace] | status | stop
   smscsim load [load flags]              SMPP load generator; "smscsim load -h" lists its flags
+  smscsim version                        version, commit, build date and Go version
+
+serve reads two addresses from the environment when its flags are not given (the image
+sets both to all interfaces; on a laptop they stay on loopback):
+  SMSCSIM_CONTROL       control API listen address (default 127.0.0.1:8775)
+  SMSCSIM_DEMO_LISTEN   the demo operator's SMPP address when there is no --config (default 127.0.0.1:2775)
 
 Commands that call the control API take:
   --api URL     control API (default $SMSCSIM_API, else http://127.0.0.1:8775)

@@ -21,6 +21,21 @@ import (
 
 const defaultControl = "127.0.0.1:8775"
 
+// Environment variables that move serve's listeners off loopback without a
+// flag: the container image sets them to all interfaces (kubelet probes and
+// Prometheus reach the control API there), a laptop keeps the defaults.
+const (
+	envControl    = "SMSCSIM_CONTROL"
+	envDemoListen = "SMSCSIM_DEMO_LISTEN"
+)
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
 type serveFlags struct {
 	config, control, token, scenario string
 	seed                             uint64
@@ -30,8 +45,8 @@ type serveFlags struct {
 func (a *app) serve(ctx context.Context, args []string) error {
 	var f serveFlags
 	fs := a.flagSet("serve", "smscsim serve [flags]: run the simulator and its control API")
-	fs.StringVar(&f.config, "config", "", "simulator config (YAML); none runs one demo operator on 127.0.0.1:2775 accepting test/test")
-	fs.StringVar(&f.control, "control", defaultControl, "control API listen address (host:port; port 0 picks one)")
+	fs.StringVar(&f.config, "config", "", "simulator config (YAML); none runs one demo operator on $"+envDemoListen+", else 127.0.0.1:2775, accepting test/test")
+	fs.StringVar(&f.control, "control", envOr(envControl, defaultControl), "control API listen address (host:port; port 0 picks one; default $"+envControl+", else "+defaultControl+")")
 	fs.StringVar(&f.token, "token", os.Getenv("SMSCSIM_TOKEN"), "bearer token the control API requires (default $SMSCSIM_TOKEN); required on a non-loopback address")
 	fs.Uint64Var(&f.seed, "seed", 0, "random seed (default: the config's, else the scenario's, else 1)")
 	fs.StringVar(&f.scenario, "scenario", "", "scenario file to start once listening")
@@ -115,7 +130,11 @@ func (a *app) serve(ctx context.Context, args []string) error {
 
 func loadConfig(path string) (server.Config, error) {
 	if path == "" {
-		return server.DemoConfig(), nil
+		cfg := server.DemoConfig()
+		if addr := os.Getenv(envDemoListen); addr != "" && len(cfg.Operators) == 1 {
+			cfg.Operators[0].Listen = addr
+		}
+		return cfg, nil
 	}
 	return server.LoadConfig(path)
 }
