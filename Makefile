@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates images bench load lint fmt fuzz clean
+.PHONY: all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates images image bench load lint fmt fuzz clean
 
 all: build
 
@@ -61,9 +61,15 @@ kannel-compare:
 gates: images
 	$(GO) run github.com/onsi/ginkgo/v2/ginkgo -r --label-filter='phase1 || phase2 || phase3 || phase4' ./scenarios
 
-## images: the registry-free PostgreSQL, Vault and NATS images (cached; seconds when up to date)
+## images: the registry-free PostgreSQL, Vault and NATS images and the product images (cached; seconds
+## when up to date)
 images:
 	bash ci/build-images.sh
+
+## image: the product images only: smpp-connector and smscsim, tagged with `git describe --always --dirty`
+## and latest (static binaries FROM scratch, non-root; `docker run --rm smscsim version`)
+image:
+	bash ci/build-images.sh connector smscsim
 
 ## bench: Go benchmarks (simulator throughput with receipts, encoders, meter)
 bench:

@@ -6,11 +6,19 @@
 #   smpp-ci/vault:1.21.1      Vault server built from its Go module (ci/tools/vault)
 #   smpp-ci/nats:2.12.0       nats-server built from the root module's tool directive
 #
-# Usage: ci/build-images.sh [--force] [postgres|vault|nats ...]   (default: all three)
+# and the product images, around the project's own static binaries (version
+# stamped in from `git describe --always --dirty`; see deploy/images/):
+#
+#   smpp-connector:<version>  (and :latest)   cmd/smpp-connector
+#   smscsim:<version>         (and :latest)   cmd/smscsim
+#
+# Usage: ci/build-images.sh [--force] [postgres|vault|nats|connector|smscsim ...]   (default: all five)
 #
 # Idempotent and cached: every image carries the label smpp-connector.recipe-hash,
 # a hash of everything its recipe is made of; an image whose label matches is
-# left alone, so a second run takes seconds. The Vault and NATS binaries are
+# left alone, so a second run takes seconds. The product binaries are built
+# every time (go build is cached, and relinks nothing when nothing changed) and
+# their hash is part of their image's. The Vault and NATS binaries are
 # cached too, under $SMPP_CI_CACHE (default ~/.cache/smpp-connector), keyed by a
 # hash of the Go modules they are built from. The images are built in parallel;
 # a failing step is named in the error, with the end of its log.
@@ -19,6 +27,7 @@
 #   SMPP_CI_CACHE   cache and log directory (default ${XDG_CACHE_HOME:-~/.cache}/smpp-connector)
 #   DEBIAN_MIRROR   Debian mirror for debootstrap (default: the machine's apt sources)
 #   SMPP_CI_FORCE=1 same as --force: rebuild even when the hashes match
+#   SMPP_CA_CERTS   CA bundle copied into the product images (default /etc/ssl/certs/ca-certificates.crt)
 #
 # The tags are also the defaults of scenarios/testenv (images.go): change both together.
 set -Eeuo pipefail
@@ -29,10 +38,13 @@ readonly VAULT_TAG=smpp-ci/vault:1.21.1
 readonly NATS_TAG=smpp-ci/nats:2.12.0
 readonly NATS_PKG=github.com/nats-io/nats-server/v2
 readonly HASH_LABEL=smpp-connector.recipe-hash
+readonly VERSION_PKG=github.com/smpp-connector/smpp-connector/internal/version
+readonly PRODUCT_SOURCE=https://github.com/smpp-connector/smpp-connector
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CI="$ROOT/ci"
 CACHE="${SMPP_CI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/smpp-connector}"
+CA_CERTS="${SMPP_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}"
 FORCE="${SMPP_CI_FORCE:-}"
 export GOWORK=off DOCKER_BUILDKIT=0
 
@@ -278,6 +290,71 @@ build_nats() {
 	step "docker build $NATS_TAG" image_from_binary "$NATS_TAG" "$hash" "$CI/images/nats" "$bin" nats-server
 }
 
+# ------------------------------------------------------ product images
+
+# product_identity: the version, commit and date stamped into the product
+# binaries and their labels. The date is the commit's, not the clock's, so the
+# same checkout gives the same binary and the image cache holds.
+product_identity() {
+	PRODUCT_VERSION="$(git -C "$ROOT" describe --always --dirty 2>/dev/null)" || PRODUCT_VERSION=""
+	PRODUCT_COMMIT="$(git -C "$ROOT" rev-parse HEAD 2>/dev/null)" || PRODUCT_COMMIT=""
+	PRODUCT_DATE="$(TZ=UTC git -C "$ROOT" log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)" || PRODUCT_DATE=""
+	: "${PRODUCT_VERSION:=dev}" "${PRODUCT_COMMIT:=unknown}" "${PRODUCT_DATE:=unknown}"
+	# A tag allows [A-Za-z0-9_.-], 128 characters, not starting with . or -.
+	PRODUCT_TAG="$(printf '%s' "$PRODUCT_VERSION" | tr -c 'A-Za-z0-9_.-' '_' | sed 's/^[.-]*//' | cut -c1-128)"
+	: "${PRODUCT_TAG:=dev}"
+}
+
+go_build_product() { # go_build_product OUT PACKAGE
+	mkdir -p "$(dirname "$1")"
+	# Built in place: when nothing changed, go build finds the binary up to date.
+	(cd "$ROOT" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "-s -w \
+		-X $VERSION_PKG.Version=$PRODUCT_VERSION -X $VERSION_PKG.Commit=$PRODUCT_COMMIT \
+		-X $VERSION_PKG.Date=$PRODUCT_DATE" -o "$1" "$2")
+}
+
+# product_image TAG HASH NAME BINARY: the context is the Dockerfile, the
+# binary, the CA bundle and the passwd and group files of deploy/images.
+product_image() {
+	local tag="$1" hash="$2" name="$3" bin="$4" ctx
+	mkdir -p "$CACHE/tmp"
+	ctx="$(mktemp -d "$CACHE/tmp/context.XXXXXX")"
+	cp "$ROOT/deploy/images/$name/Dockerfile" "$ROOT/deploy/images/passwd" "$ROOT/deploy/images/group" "$ctx/"
+	cp "$CA_CERTS" "$ctx/ca-certificates.crt"
+	cp "$bin" "$ctx/$name"
+	docker_build "$tag" "$hash" "$ctx" \
+		--label "org.opencontainers.image.title=$name" \
+		--label "org.opencontainers.image.version=$PRODUCT_VERSION" \
+		--label "org.opencontainers.image.revision=$PRODUCT_COMMIT" \
+		--label "org.opencontainers.image.created=$PRODUCT_DATE" \
+		--label "org.opencontainers.image.source=$PRODUCT_SOURCE" \
+		--label "org.opencontainers.image.licenses=NOASSERTION" || { rm -rf "$ctx"; return 1; }
+	rm -rf "$ctx"
+}
+
+build_product() { # build_product NAME: smpp-connector or smscsim
+	local name="$1" tag="$1:$PRODUCT_TAG" bin hash
+	[ -r "$CA_CERTS" ] || {
+		say "build-images: error: $JOB: no CA bundle at $CA_CERTS (apt-get install ca-certificates, or set SMPP_CA_CERTS)" >&2
+		return 1
+	}
+	bin="$CACHE/product/$name/$name"
+	step "go build $name $PRODUCT_VERSION" go_build_product "$bin" "./cmd/$name"
+	hash="$({
+		printf 'version %s\ncommit %s\ndate %s\nsource %s\n' "$PRODUCT_VERSION" "$PRODUCT_COMMIT" "$PRODUCT_DATE" "$PRODUCT_SOURCE"
+		cat "$bin" "$ROOT/deploy/images/$name/Dockerfile" "$ROOT/deploy/images/passwd" "$ROOT/deploy/images/group" "$CA_CERTS"
+	} | sha)"
+	if up_to_date "$tag" "$hash"; then
+		say "$JOB: $tag is up to date"
+	else
+		step "docker build $tag" product_image "$tag" "$hash" "$name" "$bin"
+	fi
+	docker tag "$tag" "$name:latest"
+}
+
+build_connector() { build_product smpp-connector; }
+build_smscsim() { build_product smscsim; }
+
 # ---------------------------------------------------------------------- main
 
 # job NAME: one image's build under a per-image lock (so that two runs of this
@@ -303,22 +380,24 @@ main() {
 	while [ "$#" -gt 0 ]; do
 		case "$1" in
 		--force) FORCE=1 ;;
-		postgres | vault | nats) images+=("$1") ;;
+		postgres | vault | nats | connector | smscsim) images+=("$1") ;;
+		smpp-connector) images+=(connector) ;;
 		-h | --help)
 			sed -n '2,/^set -E/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 			return 0
 			;;
-		*) die "unknown argument '$1' (expected --force, postgres, vault or nats)" ;;
+		*) die "unknown argument '$1' (expected --force, postgres, vault, nats, connector or smscsim)" ;;
 		esac
 		shift
 	done
-	[ "${#images[@]}" -gt 0 ] || images=(postgres vault nats)
+	[ "${#images[@]}" -gt 0 ] || images=(postgres vault nats connector smscsim)
 
 	command -v docker >/dev/null || die "docker CLI not found"
 	docker info >/dev/null 2>&1 || die "no Docker engine reachable (docker info failed): start Docker first"
 	command -v go >/dev/null || die "go not found"
 	command -v flock >/dev/null || die "flock not found (util-linux)"
 	mkdir -p "$CACHE/logs" "$CACHE/locks" "$CACHE/tmp"
+	product_identity
 
 	t0="$(now)"
 	for img in "${images[@]}"; do
@@ -337,7 +416,13 @@ main() {
 	fi
 	say "build-images: all images ready in $(since "$t0"): $(
 		for img in "${images[@]}"; do
-			case "$img" in postgres) printf '%s ' "$POSTGRES_TAG" ;; vault) printf '%s ' "$VAULT_TAG" ;; nats) printf '%s ' "$NATS_TAG" ;; esac
+			case "$img" in
+			postgres) printf '%s ' "$POSTGRES_TAG" ;;
+			vault) printf '%s ' "$VAULT_TAG" ;;
+			nats) printf '%s ' "$NATS_TAG" ;;
+			connector) printf '%s ' "smpp-connector:$PRODUCT_TAG" ;;
+			smscsim) printf '%s ' "smscsim:$PRODUCT_TAG" ;;
+			esac
 		done
 	)"
 }
