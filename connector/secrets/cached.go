@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -62,6 +63,14 @@ type CacheOptions struct {
 	// Recheck is how often an operator served from cache is read again in
 	// the background (default 10s).
 	Recheck time.Duration
+	// Refresh is how often a cached credential is read again while the
+	// source answers (default 1m): a credential withdrawn (deleted, access
+	// removed) while the binds stay up is dropped within Refresh.
+	Refresh time.Duration
+	// MaxStale is the age past which a cached credential is no longer
+	// served (default 24h): an outage that long may be our own access
+	// revoked, which looks the same as Vault down.
+	MaxStale time.Duration
 	// OnSourceError is called for every failed read from the source, with
 	// its Reason.
 	OnSourceError func(operatorID, reason string)
@@ -72,8 +81,10 @@ type CacheOptions struct {
 
 // Defaults of CacheOptions.
 const (
-	DefaultCacheTimeout = 5 * time.Second
-	DefaultCacheRecheck = 10 * time.Second
+	DefaultCacheTimeout  = 5 * time.Second
+	DefaultCacheRecheck  = 10 * time.Second
+	DefaultCacheRefresh  = time.Minute
+	DefaultCacheMaxStale = 24 * time.Hour
 )
 
 type cacheEntry struct {
@@ -85,8 +96,12 @@ type cacheEntry struct {
 	unavailable bool      // the last read failed as unavailable
 	since       time.Time // since when
 	lastErr     error
-	fromCache   bool // the last Get was answered from cache
-	rechecking  bool
+	fromCache   bool          // the last Get was answered from cache
+	refreshing  bool          // its refresh goroutine runs
+	wake        chan struct{} // tells it the source became unavailable
+
+	// Reads begun (started) and the newest recorded: see begin.
+	started, recorded uint64
 }
 
 // NewCached wraps src. Close stops its background rechecks.
@@ -96,6 +111,12 @@ func NewCached(src Source, o CacheOptions) *Cached {
 	}
 	if o.Recheck <= 0 {
 		o.Recheck = DefaultCacheRecheck
+	}
+	if o.Refresh <= 0 {
+		o.Refresh = DefaultCacheRefresh
+	}
+	if o.MaxStale <= 0 {
+		o.MaxStale = DefaultCacheMaxStale
 	}
 	log := o.Logger
 	if log == nil {
@@ -116,30 +137,45 @@ func (c *Cached) Close() {
 
 // Get implements Source: see Cached.
 func (c *Cached) Get(ctx context.Context, operatorID string) (Credential, error) {
-	rctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	seq := c.begin(operatorID)
+	rctx, cancel := context.WithTimeout(ctx, c.readBudget(ctx))
 	cred, err := c.src.Get(rctx, operatorID)
 	cancel()
 	if err == nil {
-		c.fresh(operatorID, cred)
+		c.fresh(operatorID, seq, cred)
 		return cred, nil
 	}
-	if ctx.Err() != nil {
-		return Credential{}, err // the caller gave up
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return Credential{}, err // the caller gave up: says nothing of the source
 	}
 	if c.opts.OnSourceError != nil {
 		c.opts.OnSourceError(operatorID, Reason(err))
 	}
 	if !Unavailable(err) {
-		c.refused(operatorID, err)
+		c.refused(operatorID, seq, err)
 		return Credential{}, err
 	}
-	if cached, ok := c.fallBack(operatorID, err); ok {
+	if cached, ok := c.fallBack(operatorID, seq, err); ok {
 		return cached, nil
 	}
 	return Credential{}, err
 }
 
-// Watch implements Source: the source's own.
+// readBudget is how long one read from the source may take: Timeout, but
+// at most 60% of what the caller has left, so that a source that takes the
+// connection and never answers (a black hole) leaves the caller time to
+// bind with the cached credential, rather than its own deadline (a bind's
+// timeout, often the same 5 s) ending first and the fallback never coming.
+func (c *Cached) readBudget(ctx context.Context) time.Duration {
+	budget := c.opts.Timeout
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)*6/10)
+	}
+	return max(budget, time.Millisecond)
+}
+
+// Watch implements Source: the source's own. (Refusals the watch sees are
+// not reported on its channel: the background refresh finds them.)
 func (c *Cached) Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential {
 	return c.src.Watch(ctx, operatorID, every)
 }
@@ -147,19 +183,43 @@ func (c *Cached) Watch(ctx context.Context, operatorID string, every time.Durati
 func (c *Cached) entry(operatorID string) *cacheEntry {
 	e := c.entries[operatorID]
 	if e == nil {
-		e = &cacheEntry{}
+		e = &cacheEntry{wake: make(chan struct{}, 1)}
 		c.entries[operatorID] = e
 	}
 	return e
 }
 
-// fresh records a credential read from the source. The hooks and logs of
-// a transition run under the lock, so that they come in the order of the
-// transitions.
-func (c *Cached) fresh(operatorID string, cred Credential) {
+// begin numbers a read of the operator's credential: a read that ends after
+// a later one was recorded is older news and changes nothing (a slow read
+// begun before a deletion must not put the deleted credential back).
+func (c *Cached) begin(operatorID string) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(operatorID)
+	e.started++
+	return e.started
+}
+
+// current reports whether the read seq is newer than the last one
+// recorded, and records it; under c.mu.
+func (e *cacheEntry) current(seq uint64) bool {
+	if seq < e.recorded {
+		return false
+	}
+	e.recorded = seq
+	return true
+}
+
+// fresh records a credential read from the source. The hooks and logs of
+// a transition run under the lock, so that they come in the order of the
+// transitions.
+func (c *Cached) fresh(operatorID string, seq uint64, cred Credential) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entry(operatorID)
+	if !e.current(seq) {
+		return
+	}
 	if e.unavailable {
 		c.log.Info("credential source back: credential read", "operator", operatorID, "version", cred.Version,
 			"unavailable_for", time.Since(e.since).Round(time.Millisecond))
@@ -169,13 +229,17 @@ func (c *Cached) fresh(operatorID string, cred Credential) {
 	}
 	e.cred, e.have, e.readAt = cred, true, time.Now()
 	e.unavailable, e.fromCache, e.lastErr = false, false, nil
+	c.refreshLocked(operatorID, e)
 }
 
 // refused records a definitive refusal: the cached credential is dropped.
-func (c *Cached) refused(operatorID string, err error) {
+func (c *Cached) refused(operatorID string, seq uint64, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(operatorID)
+	if !e.current(seq) {
+		return
+	}
 	if e.have {
 		c.log.Warn("credential source refused the credential: cached credential dropped",
 			"operator", operatorID, "error", err)
@@ -188,11 +252,25 @@ func (c *Cached) refused(operatorID string, err error) {
 }
 
 // fallBack records an unavailable source and returns the cached credential,
-// if any.
-func (c *Cached) fallBack(operatorID string, err error) (Credential, bool) {
+// if there is one no older than MaxStale.
+func (c *Cached) fallBack(operatorID string, seq uint64, err error) (Credential, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(operatorID)
+	if !e.current(seq) {
+		return e.cred, e.have
+	}
+	if e.have && time.Since(e.readAt) > c.opts.MaxStale {
+		// Nobody has vouched for it for that long (our own access may have
+		// been revoked, which looks like an outage): no longer used.
+		c.log.Warn("credential source unavailable and the cached credential too old to use: dropped",
+			"operator", operatorID, "credential", e.cred, "read_ago", time.Since(e.readAt).Round(time.Second),
+			"max_stale", c.opts.MaxStale, "error", err)
+		if e.fromCache && c.opts.OnFromCache != nil {
+			c.opts.OnFromCache(operatorID, false)
+		}
+		e.cred, e.have, e.fromCache = Credential{}, false, false
+	}
 	switch {
 	case e.have && !e.fromCache:
 		c.log.Warn("credential source unavailable: binding with the cached credential",
@@ -206,41 +284,55 @@ func (c *Cached) fallBack(operatorID string, err error) (Credential, bool) {
 	}
 	if !e.unavailable {
 		e.unavailable, e.since = true, time.Now()
+		select { // the refresh reads again every Recheck from now
+		case e.wake <- struct{}{}:
+		default:
+		}
 	}
 	e.lastErr, e.fromCache = err, e.have
-	if e.have && !e.rechecking && c.ctx.Err() == nil {
-		e.rechecking = true
-		c.wg.Add(1)
-		go c.recheck(operatorID)
-	}
 	return e.cred, e.have
 }
 
-// recheck reads the operator's credential every Recheck while it is served
-// from cache.
-func (c *Cached) recheck(operatorID string) {
+// refreshLocked starts the operator's background refresh unless it runs;
+// under c.mu.
+func (c *Cached) refreshLocked(operatorID string, e *cacheEntry) {
+	if e.refreshing || c.ctx.Err() != nil {
+		return
+	}
+	e.refreshing = true
+	c.wg.Add(1)
+	go c.refresh(operatorID)
+}
+
+// refresh reads the operator's credential again while one is cached: every
+// Recheck while it is served from cache (so that the state, the metric and
+// /readyz, ends when the source is back even if no bind asks), every
+// Refresh otherwise (so that a credential withdrawn while the binds stay
+// up is dropped now, not used by a rebind in a later outage). It stops
+// once nothing is cached; the next credential read starts it again.
+func (c *Cached) refresh(operatorID string) {
 	defer c.wg.Done()
-	defer func() {
-		c.mu.Lock()
-		c.entry(operatorID).rechecking = false
-		c.mu.Unlock()
-	}()
-	t := time.NewTicker(c.opts.Recheck)
-	defer t.Stop()
 	for {
+		c.mu.Lock()
+		e := c.entry(operatorID)
+		if !e.have || c.ctx.Err() != nil {
+			e.refreshing = false // in the same section as the check: a fresh read restarts it
+			c.mu.Unlock()
+			return
+		}
+		every := c.opts.Refresh
+		if e.fromCache || e.unavailable {
+			every = c.opts.Recheck
+		}
+		wake := e.wake
+		c.mu.Unlock()
 		select {
 		case <-c.ctx.Done():
-			return
-		case <-t.C:
+		case <-wake:
+		case <-time.After(every):
+			// Its outcome is recorded as any Get's (bounded by Timeout).
+			_, _ = c.Get(c.ctx, operatorID)
 		}
-		c.mu.Lock()
-		serving := c.entry(operatorID).fromCache
-		c.mu.Unlock()
-		if !serving {
-			return
-		}
-		// Its outcome is recorded as any Get's.
-		_, _ = c.Get(c.ctx, operatorID)
 	}
 }
 

@@ -209,6 +209,9 @@ func newCached(t *testing.T, auth VaultAuth, o CacheOptions) (*Cached, *vaultPro
 	if o.Recheck == 0 {
 		o.Recheck = time.Hour // rechecks off unless the test wants them
 	}
+	if o.Refresh == 0 {
+		o.Refresh = time.Hour // refreshes too
+	}
 	o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := NewCached(v, rec.options(o))
 	t.Cleanup(c.Close)
@@ -494,4 +497,67 @@ func TestCachedRecheckEndsTheOutage(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A Vault that takes the connection and never answers, for a caller whose
+// own deadline is no longer than the cache's read timeout (a bind asks
+// with its bind timeout, 5 s, the default Timeout too): the read gives up
+// in time for the caller to get the cached credential.
+func TestCachedBlackHoleWithinTheCallersDeadline(t *testing.T) {
+	op := randomID("mno")
+	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
+	c, p, rec, _ := newCached(t, nil, CacheOptions{Timeout: 5 * time.Second})
+	mustGet(t, c, op, "pw", "1")
+	p.set(proxyBlackhole)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cred, err := c.Get(ctx, op)
+	if err != nil || cred.Password != "pw" {
+		t.Fatalf("black hole within the caller's deadline: %v, %v", cred, err)
+	}
+	if ctx.Err() != nil || !rec.cached(op) || rec.errorCount(op, ReasonTimeout) != 1 {
+		t.Fatalf("caller's deadline passed %v, from cache %v, timeouts %d", ctx.Err(), rec.cached(op), rec.errorCount(op, ReasonTimeout))
+	}
+}
+
+// A credential withdrawn while the binds stay up (no bind asks) is dropped
+// by the background refresh, so that a rebind in a later outage cannot use
+// it.
+func TestCachedRefreshDropsAWithdrawnCredential(t *testing.T) {
+	op := randomID("mno")
+	path := DefaultVaultPath(op)
+	put(t, path, map[string]any{"system_id": "acme", "password": "pw"})
+	c, p, rec, logs := newCached(t, nil, CacheOptions{Refresh: 20 * time.Millisecond})
+	mustGet(t, c, op, "pw", "1")
+	if err := admin(t).KVv2(env.VaultKVMount).Delete(context.Background(), path); err != nil {
+		t.Fatal(err)
+	}
+	if err := logs.WaitFor("cached credential dropped", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.set(proxyDown)
+	if cred, err := c.Get(context.Background(), op); !errors.Is(err, ErrUnavailable) || cred.Password != "" {
+		t.Fatalf("outage after a withdrawal no bind saw: %v, %v", cred, err)
+	}
+	if rec.cached(op) {
+		t.Fatal("served from cache")
+	}
+}
+
+// A cached credential older than MaxStale is not served: an outage that
+// long may be our own access revoked.
+func TestCachedTooOldIsNotServed(t *testing.T) {
+	op := randomID("mno")
+	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
+	c, p, rec, logs := newCached(t, nil, CacheOptions{MaxStale: 5 * time.Second})
+	mustGet(t, c, op, "pw", "1")
+	p.set(proxyDown)
+	mustGet(t, c, op, "pw", "1")        // young enough
+	time.Sleep(5500 * time.Millisecond) // the credential ages past MaxStale (not an assertion)
+	if cred, err := c.Get(context.Background(), op); !errors.Is(err, ErrUnavailable) || cred.Password != "" {
+		t.Fatalf("too old: %v, %v", cred, err)
+	}
+	if rec.cached(op) || !logs.Contains("too old to use") {
+		t.Fatalf("from cache %v; logs:\n%s", rec.cached(op), logs)
+	}
 }
