@@ -308,7 +308,7 @@ product_identity() {
 go_build_product() { # go_build_product OUT PACKAGE
 	mkdir -p "$(dirname "$1")"
 	# Built in place: when nothing changed, go build finds the binary up to date.
-	(cd "$ROOT" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "-s -w \
+	(cd "$ROOT" && CGO_ENABLED=0 GOOS=linux GOARCH="${GOARCH:-$(go env GOARCH)}" go build -mod=readonly -trimpath -ldflags "-s -w \
 		-X $VERSION_PKG.Version=$PRODUCT_VERSION -X $VERSION_PKG.Commit=$PRODUCT_COMMIT \
 		-X $VERSION_PKG.Date=$PRODUCT_DATE" -o "$1" "$2")
 }

@@ -239,3 +239,28 @@ func TestRequiredServices(t *testing.T) {
 		}
 	}
 }
+
+// A Service name in the cluster is refused even with -resolve: its
+// ClusterIP in an ipBlock would not match the translated traffic.
+func TestAServiceNameInTheClusterIsRefusedEvenWithResolve(t *testing.T) {
+	file := writeOperators(t, "{primary: [{address: 'smscsim.smpp-staging.svc.cluster.local:2775'}]}")
+	o := options(t, append([]string{"-operators", file, "-resolve"}, services...)...)
+	o.Resolver = fakeResolver{"smscsim.smpp-staging.svc.cluster.local": {netip.MustParseAddr("10.96.0.20")}}
+	if err := Run(context.Background(), o, io.Discard); err == nil || !strings.Contains(err.Error(), `operator "mno-x"`) ||
+		!strings.Contains(err.Error(), "Service in the cluster") || !strings.Contains(err.Error(), "-in-cluster") {
+		t.Fatalf("an SMSC Service name: %v", err)
+	}
+	file = writeOperators(t, "{primary: [{address: '10.0.0.2:2775'}]}")
+	o = options(t, append([]string{"-operators", file, "-resolve", "-vault", "vault.vault.svc:8200"}, services...)...)
+	o.Resolver = fakeResolver{"vault.vault.svc": {netip.MustParseAddr("10.96.0.30")}}
+	if err := Run(context.Background(), o, io.Discard); err == nil || !strings.Contains(err.Error(), "-vault") ||
+		!strings.Contains(err.Error(), "pod:NAMESPACE/LABELS:PORT") {
+		t.Fatalf("a Vault Service name: %v", err)
+	}
+	for host, want := range map[string]bool{"vault.vault.svc": true, "a.b.svc.cluster.local.": true, "x.svc.corp": true,
+		"smsc.example": false, "svc.example": false} {
+		if clusterName(host) != want {
+			t.Errorf("clusterName(%q) = %v", host, !want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 )
@@ -56,6 +57,9 @@ func (b *builder) smscEntry(ctx context.Context, ep config.Endpoint) (entry, err
 	if t.Host == "" {
 		return entry{peers: []Peer{t.Peer}, port: t.Port}, nil
 	}
+	if clusterName(host) {
+		return entry{}, fmt.Errorf("host %q is a Service in the cluster: its ClusterIP is not what a NetworkPolicy sees once the Service is translated to a pod's address; give -in-cluster %s=pod:NAMESPACE/LABELS (with the pod's port)", host, host)
+	}
 	if !b.opts.Resolve {
 		return entry{}, fmt.Errorf("host %q is a name, not an IP address: pass -resolve to list its addresses now, or -in-cluster %s=pod:NAMESPACE/LABELS for pods in the cluster", host, host)
 	}
@@ -74,6 +78,9 @@ func (b *builder) serviceEntry(ctx context.Context, flagName string, t Target, u
 		e.peers = []Peer{t.Peer}
 		return e, nil
 	}
+	if clusterName(t.Host) {
+		return entry{}, fmt.Errorf("-%s %s:%d: %q is a Service in the cluster: its ClusterIP is not what a NetworkPolicy sees once the Service is translated to a pod's address; give pod:NAMESPACE/LABELS:PORT (the pod's port, the Service's targetPort)", flagName, t.Host, t.Port, t.Host)
+	}
 	if !b.opts.Resolve {
 		return entry{}, fmt.Errorf("-%s %s:%d: %q is a name, not an IP address: pass -resolve, or give pod:NAMESPACE/LABELS:PORT", flagName, t.Host, t.Port, t.Host)
 	}
@@ -83,4 +90,13 @@ func (b *builder) serviceEntry(ctx context.Context, flagName string, t Target, u
 	}
 	e.peers, e.resolved = peers, t.Host
 	return e, nil
+}
+
+// clusterName reports a Kubernetes Service name (NAME.NAMESPACE.svc, with
+// or without the cluster domain): resolving it gives a ClusterIP, which
+// policies do not match after the Service's translation to pod addresses
+// (Calico, Cilium), so an ipBlock of it would block the traffic.
+func clusterName(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	return strings.HasSuffix(h, ".svc") || strings.HasSuffix(h, ".cluster.local") || strings.Contains(h, ".svc.")
 }
