@@ -84,10 +84,7 @@ func (t *textFields) parse(s string) {
 		}
 		v := ""
 		if j < len(s) && !isSpace(s[j]) {
-			e := skipToken(s, j)
-			if k&(hasSubmit|hasDone) != 0 {
-				e = withTime(s, e)
-			}
+			e := withTime(s, k, skipToken(s, j))
 			v, i = s[j:e], e
 		} else {
 			// Tolerant spacing: "id: 123". If a known key follows, the value is empty.
@@ -96,8 +93,8 @@ func (t *textFields) parse(s string) {
 				i = j2
 			} else {
 				e := skipToken(s, j2)
-				if k&(hasSubmit|hasDone) != 0 && e > j2 {
-					e = withTime(s, e)
+				if e > j2 {
+					e = withTime(s, k, e)
 				}
 				v, i = s[j2:e], e
 			}
@@ -139,8 +136,8 @@ func (t *textFields) afterText() {
 		if k&allowed != 0 && t.has&k == 0 {
 			j = skipBlank(s, j)
 			e = skipToken(s, j)
-			if k&(hasSubmit|hasDone) != 0 && e > j {
-				e = withTime(s, e)
+			if e > j {
+				e = withTime(s, k, e)
 			}
 			v = s[j:e]
 		}
@@ -242,12 +239,16 @@ func idToken(s string) bool {
 	return true
 }
 
-// withTime returns the end of a date's value that ends at e: after the
-// time-shaped token (isTime) that follows it past blanks, if there is one,
-// as in "submit date:24/12/01 12:00" or "2024-12-01 12:00:00"; e otherwise.
+// withTime returns the end of key k's value that ends at e: for a date
+// (submit date:, done date:), after the time-shaped token (isTime) that
+// follows it past blanks, if there is one, as in "submit date:24/12/01
+// 12:00" or "2024-12-01 12:00:00"; e otherwise.
 // The time is part of the date's value (parseDate reads the pair), so it
 // is neither prose nor lost.
-func withTime(s string, e int) int {
+func withTime(s string, k uint16, e int) int {
+	if k&(hasSubmit|hasDone) == 0 {
+		return e
+	}
 	j := skipBlank(s, e)
 	if j == e {
 		return e
