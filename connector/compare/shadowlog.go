@@ -8,25 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
-)
 
-// outcomeEvent is the connector's submit outcome event as it publishes it
-// on smpp.outcome.{operatorId} (connector/events.Outcome), one per part.
-// It is declared again here, not imported, so that the comparison reads
-// the documented format and notices when the connector's drifts
-// (shadowlog_test.go marshals the connector's type and reads it back).
-type outcomeEvent struct {
-	MessageID     string    `json:"messageId"`
-	OperatorID    string    `json:"operatorId"`
-	PartNumber    int       `json:"partNumber"`
-	PartCount     int       `json:"partCount"`
-	Outcome       string    `json:"outcome"`
-	SMSCMessageID string    `json:"smscMessageId"`
-	CommandStatus uint32    `json:"commandStatus"`
-	Status        string    `json:"status"`
-	At            time.Time `json:"at"`
-}
+	"github.com/smpp-connector/smpp-connector/connector/events"
+)
 
 // ReadConnector reads the connector's outcome log: JSON lines, each one of
 //
@@ -72,12 +56,12 @@ func ReadConnector(file string, r io.Reader) (*Log, error) {
 
 type part struct {
 	line int
-	ev   outcomeEvent
+	ev   events.Outcome
 }
 
 // connectorLine reads one line into an outcome event, or counts it as
 // skipped or invalid.
-func connectorLine(l *Log, line int, b []byte) (outcomeEvent, bool) {
+func connectorLine(l *Log, line int, b []byte) (events.Outcome, bool) {
 	if b[0] != '{' {
 		// The connector's log in text format: time=... level=INFO msg=shadow event="{...}"
 		if !bytes.HasPrefix(b, []byte("time=")) || !bytes.Contains(b, []byte(" msg=")) {
@@ -86,17 +70,17 @@ func connectorLine(l *Log, line int, b []byte) (outcomeEvent, bool) {
 			} else {
 				l.invalid(line, "", "not JSON, nor a line of the connector's log")
 			}
-			return outcomeEvent{}, false
+			return events.Outcome{}, false
 		}
 		if textValue(b, "msg") != "shadow" {
 			l.skip("log line (not a shadow event)")
-			return outcomeEvent{}, false
+			return events.Outcome{}, false
 		}
 		_, q, _ := bytes.Cut(b, []byte(" event="))
 		s, err := strconv.QuotedPrefix(string(q))
 		if err != nil {
 			l.invalid(line, "event", "want the comparison log line as a quoted string")
-			return outcomeEvent{}, false
+			return events.Outcome{}, false
 		}
 		inner, _ := strconv.Unquote(s)
 		return envelope(l, line, []byte(inner))
@@ -105,18 +89,18 @@ func connectorLine(l *Log, line int, b []byte) (outcomeEvent, bool) {
 	if err != nil {
 		field, msg := jsonError(err)
 		l.invalid(line, field, "%s", msg)
-		return outcomeEvent{}, false
+		return events.Outcome{}, false
 	}
 	if _, ok := obj["msg"]; ok {
 		// The connector's log in JSON format.
 		var msg, inner string
 		if json.Unmarshal(obj["msg"], &msg) != nil || msg != "shadow" {
 			l.skip("log line (not a shadow event)")
-			return outcomeEvent{}, false
+			return events.Outcome{}, false
 		}
 		if err := json.Unmarshal(obj["event"], &inner); err != nil {
 			l.invalid(line, "event", "want the comparison log line as a string")
-			return outcomeEvent{}, false
+			return events.Outcome{}, false
 		}
 		return envelope(l, line, []byte(inner))
 	}
@@ -173,7 +157,7 @@ func topLevel(b []byte) (map[string]json.RawMessage, error) {
 
 // envelope reads a line of the shadow comparison log (connector/events,
 // Publisher.compare).
-func envelope(l *Log, line int, b []byte) (outcomeEvent, bool) {
+func envelope(l *Log, line int, b []byte) (events.Outcome, bool) {
 	var e struct {
 		Kind  string          `json:"kind"`
 		Event json.RawMessage `json:"event"`
@@ -181,26 +165,26 @@ func envelope(l *Log, line int, b []byte) (outcomeEvent, bool) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		field, msg := jsonError(err)
 		l.invalid(line, field, "%s", msg)
-		return outcomeEvent{}, false
+		return events.Outcome{}, false
 	}
 	switch e.Kind {
 	case "outcome":
 		if len(e.Event) == 0 {
 			l.invalid(line, "event", "missing")
-			return outcomeEvent{}, false
+			return events.Outcome{}, false
 		}
 		return outcome(l, line, e.Event)
 	case "receipt", "mo":
 		l.skip(e.Kind + " event")
-		return outcomeEvent{}, false
+		return events.Outcome{}, false
 	}
 	l.invalid(line, "kind", "unknown kind %q (want outcome, receipt or mo)", e.Kind)
-	return outcomeEvent{}, false
+	return events.Outcome{}, false
 }
 
 // outcome reads and checks an outcome event.
-func outcome(l *Log, line int, b []byte) (outcomeEvent, bool) {
-	var ev outcomeEvent
+func outcome(l *Log, line int, b []byte) (events.Outcome, bool) {
+	var ev events.Outcome
 	if err := json.Unmarshal(b, &ev); err != nil {
 		field, msg := jsonError(err)
 		l.invalid(line, field, "%s", msg)
@@ -248,7 +232,7 @@ func rank(o string) int {
 // all. repeats counts the events the store's rule set aside; dup is set
 // when a part was accepted under two SMSC message ids (sent twice).
 func messageOutcome(ps []part) (rec Record, repeats int, dup bool) {
-	final := map[int]outcomeEvent{}
+	final := map[int]events.Outcome{}
 	accepted := map[int]string{}
 	count := 0
 	dupDetail := ""
