@@ -87,7 +87,7 @@ type StraysConfig struct {
 	// dead-lettered (default 3 × Every).
 	MinAge time.Duration
 	// Roster is where replicas list the operators they have configured
-	// (store.Store; default Deps.Store): this replica lists Known there at
+	// (store.Store): this replica lists Known there at
 	// every sweep, and an operator some replica listed within KnownWithin
 	// is not dead-lettered. Neither set: every operator not configured here
 	// counts as unknown (tools and tests only).
@@ -146,9 +146,6 @@ func NewStrays(cfg StraysConfig, d Deps) *Strays {
 	cfg.Hold = cmp.Or(cfg.Hold, 10*time.Second)
 	cfg.MinAge = cmp.Or(cfg.MinAge, 3*cfg.Every)
 	cfg.KnownWithin = cmp.Or(cfg.KnownWithin, DefaultKnownWithin)
-	if cfg.Roster == nil && d.Store != nil {
-		cfg.Roster = d.Store
-	}
 	if cfg.Replica == "" {
 		cfg.Replica, _ = os.Hostname()
 	}
