@@ -80,3 +80,22 @@ func (s *Store) DrainRowTwice(ctx context.Context) ([]Matched, error) {
 	}
 	return out, nil
 }
+
+// Explain returns the plan of query on one of the store's own sessions (its
+// runtime parameters: plan_cache_mode, random_page_cost).
+func (s *Store) Explain(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.pool.Query(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		plan = append(plan, line)
+	}
+	return plan, rows.Err()
+}

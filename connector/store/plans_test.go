@@ -32,74 +32,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	fill(t, dsn, planRows)
 	t.Logf("%d rows in %s", planRows, time.Since(start).Round(time.Millisecond))
 
-	const n = store.DefaultBatchSize
-	var (
-		ops, keys, raws, msgs, kinds []string
-		parts                        []int16
-		ords, seqs                   []int32
-		ids                          []int64
-		ats                          []time.Time
-		changed                      []bool
-		counts                       []int32
-	)
-	for i := range n {
-		g := 1000 + 3917*i
-		ops, keys, raws = append(ops, fmt.Sprintf("mno-%d", g%5)), append(keys, fmt.Sprint(g)), append(raws, fmt.Sprintf("%x", g))
-		msgs, parts, kinds = append(msgs, fmt.Sprintf("msg-%d", g/2)), append(parts, int16(g%2+1)), append(kinds, "accepted")
-		ords, seqs, ids = append(ords, int32(i)), append(seqs, int32(i)), append(ids, int64(g))
-		ats, changed, counts = append(ats, time.Now()), append(changed, true), append(counts, 1)
-	}
-	states := make([]string, n)
-	for i := range states {
-		states[i] = "DELIVERED"
-	}
-	cases := []struct {
-		name  string
-		args  []any
-		index []string // indexes the plan must use
-	}{
-		{"prepareInsert", []any{ops, msgs, parts, parts, seqs, make([][]byte, len(ops))}, []string{"message_correlations_message_part_key"}},
-		{"prepareSelect", []any{msgs, parts}, []string{"message_correlations_message_part_key"}},
-		{"steal", []any{ops, keys, msgs, parts},
-			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_message_part_key"}},
-		{"outcome", []any{ords, ops, msgs, parts, kinds, raws, keys, seqs, seqs, ats, ats, kinds, false},
-			[]string{"message_correlations_message_part_key"}},
-		{"held", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
-		{"lookup", []any{ops, keys, ats, ats}, []string{"message_correlations_operator_smsc_canonical_key"}},
-		// A receipt held after an SMSC restart: its candidate by key, or by
-		// the key a newer part took from it (displaced_key).
-		{"hold", []any{"mno-1", "4917", "4917", "DELIVERED", "DELIVRD", "000", time.Now(), time.Now(), []byte("id:4917"),
-			time.Now(), time.Now().Add(-72 * time.Hour), 30.0},
-			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_displaced_key"}},
-		{"siblings", []any{msgs[:50]}, []string{"message_correlations_message_part_key"}},
-		{"receiptUpdate", []any{ids, changed, states, states, states, ats, ats, counts}, []string{"message_correlations_pkey"}},
-		{"expire", []any{600.0, false}, nil},
-		// The sweep of receipts held by their epoch bound: the held ones whose
-		// hold has passed (a scan of the small pending_receipts), their
-		// candidate parts by id.
-		{"sweepCandidates", []any{500}, []string{"message_correlations_pkey"}},
-		{"sweep", []any{ops, keys}, []string{"message_correlations_pkey"}},
-		// An outbox of 100,000 events (NATS down for a minute at full rate):
-		// the relay reads the oldest through the primary key, not a sort.
-		{"outboxSelect", []any{500, false, int32(1)}, []string{"event_outbox_pkey"}},
-		{"purge", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"message_correlations_created_at_brin"}},
-		// An inbox of 100,000 receipts (the database slow for a minute at
-		// full rate) and 1,000 set aside: the drain reads the oldest
-		// through the primary key, the claim deletes by it.
-		{"drain", []any{1024, false}, []string{"receipt_inbox_pkey"}},
-		{"claim", []any{ids[:256]}, []string{"receipt_inbox_pkey"}},
-		// 100,000 unmatched receipts (a month of a broken operator): a
-		// set-aside inbox row is moved by its id; the re-match walks one
-		// operator's no_part rows not matched yet and finds their parts by
-		// key (or the key a newer part took); retention by age.
-		{"setAside", []any{int64(5), "ERROR: check constraint"}, []string{"receipt_inbox_pkey"}},
-		// (Through the partial index unmatched_receipts_rematch when an
-		// operator's rows not matched are few; here a fifth of the table,
-		// PostgreSQL walks the primary key in order, as cheap.)
-		{"rematch", []any{"mno-1", 500, false, 30.0},
-			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_displaced_key"}},
-		{"purgeUnmatched", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"unmatched_receipts_received_at"}},
-	}
+	cases := planCases()
 	// Custom plans: planned with the values, as for the first executions of
 	// a prepared statement. Generic plans: EXPLAIN EXECUTE of the prepared
 	// statement with plan_cache_mode forcing the plan PostgreSQL may switch
@@ -145,6 +78,48 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// smallTableRows is the size of message_correlations in a new deployment's
+// first hours, and in the end-to-end benchmark (make connector-load).
+const smallTableRows = 10_000
+
+// TestQueryPlansUseIndexesOnASmallTable checks the statements of a
+// message's life on the store's own sessions with a table of
+// smallTableRows: with PostgreSQL's default random_page_cost the planner
+// scanned the whole table for every batch below about 20,000 rows (store's
+// DefaultRandomPageCost says why), which took most of PostgreSQL's time in
+// a 20,000-message benchmark.
+func TestQueryPlansUseIndexesOnASmallTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills tables with 300,000 rows")
+	}
+	dsn := env.FreshDatabase(t, true)
+	fill(t, dsn, smallTableRows)
+	s, err := store.Open(ctxT(t), dsn, store.Options{})
+	ok(t, err)
+	t.Cleanup(s.Close)
+	hot := map[string]bool{"prepareInsert": true, "prepareSelect": true, "steal": true, "outcome": true,
+		"held": true, "lookup": true, "siblings": true, "receiptUpdate": true}
+	checked := 0
+	for _, tc := range planCases() {
+		if !hot[tc.name] {
+			continue
+		}
+		checked++
+		lines, err := s.Explain(ctxT(t), store.Queries[tc.name], tc.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		plan := strings.Join(lines, "\n")
+		t.Logf("%s:\n%s", tc.name, plan)
+		if strings.Contains(plan, "Seq Scan on message_correlations") {
+			t.Errorf("%s scans the whole table of %d rows", tc.name, smallTableRows)
+		}
+	}
+	if checked != len(hot) {
+		t.Fatalf("checked %d statements of %d: a case was renamed", checked, len(hot))
 	}
 }
 
@@ -204,5 +179,81 @@ FROM generate_series(1, 100000) AS g`)
 	for _, table := range []string{"message_correlations", "pending_receipts", "event_outbox", "receipt_inbox", "unmatched_receipts"} {
 		_, err = c.Exec(ctx, "VACUUM ANALYZE smpp."+table)
 		ok(t, err)
+	}
+}
+
+// planCase is a store statement, its arguments, and the indexes its plan must use.
+type planCase struct {
+	name  string
+	args  []any
+	index []string
+}
+
+// planCases are the store's statements with a batch of arguments that
+// match rows fill wrote.
+func planCases() []planCase {
+	const n = store.DefaultBatchSize
+	var (
+		ops, keys, raws, msgs, kinds []string
+		parts                        []int16
+		ords, seqs                   []int32
+		ids                          []int64
+		ats                          []time.Time
+		changed                      []bool
+		counts                       []int32
+	)
+	for i := range n {
+		g := 1000 + 3917*i
+		ops, keys, raws = append(ops, fmt.Sprintf("mno-%d", g%5)), append(keys, fmt.Sprint(g)), append(raws, fmt.Sprintf("%x", g))
+		msgs, parts, kinds = append(msgs, fmt.Sprintf("msg-%d", g/2)), append(parts, int16(g%2+1)), append(kinds, "accepted")
+		ords, seqs, ids = append(ords, int32(i)), append(seqs, int32(i)), append(ids, int64(g))
+		ats, changed, counts = append(ats, time.Now()), append(changed, true), append(counts, 1)
+	}
+	states := make([]string, n)
+	for i := range states {
+		states[i] = "DELIVERED"
+	}
+	return []planCase{
+		{"prepareInsert", []any{ops, msgs, parts, parts, seqs, make([][]byte, len(ops))}, []string{"message_correlations_message_part_key"}},
+		{"prepareSelect", []any{msgs, parts}, []string{"message_correlations_message_part_key"}},
+		{"steal", []any{ops, keys, msgs, parts},
+			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_message_part_key"}},
+		{"outcome", []any{ords, ops, msgs, parts, kinds, raws, keys, seqs, seqs, ats, ats, kinds, false},
+			[]string{"message_correlations_message_part_key"}},
+		{"held", []any{ops, keys}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		{"lookup", []any{ops, keys, ats, ats}, []string{"message_correlations_operator_smsc_canonical_key"}},
+		// A receipt held after an SMSC restart: its candidate by key, or by
+		// the key a newer part took from it (displaced_key).
+		{"hold", []any{"mno-1", "4917", "4917", "DELIVERED", "DELIVRD", "000", time.Now(), time.Now(), []byte("id:4917"),
+			time.Now(), time.Now().Add(-72 * time.Hour), 30.0},
+			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_displaced_key"}},
+		{"siblings", []any{msgs[:50]}, []string{"message_correlations_message_part_key"}},
+		{"receiptUpdate", []any{ids, changed, states, states, states, ats, ats, counts}, []string{"message_correlations_pkey"}},
+		{"expire", []any{600.0, false}, nil},
+		// The sweep of receipts held by their epoch bound: the held ones whose
+		// hold has passed (a scan of the small pending_receipts), their
+		// candidate parts by id.
+		{"sweepCandidates", []any{500}, []string{"message_correlations_pkey"}},
+		{"sweep", []any{ops, keys}, []string{"message_correlations_pkey"}},
+		// An outbox of 100,000 events (NATS down for a minute at full rate):
+		// the relay reads the oldest through the primary key, not a sort.
+		{"outboxSelect", []any{500, false, int32(1)}, []string{"event_outbox_pkey"}},
+		{"purge", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"message_correlations_created_at_brin"}},
+		// An inbox of 100,000 receipts (the database slow for a minute at
+		// full rate) and 1,000 set aside: the drain reads the oldest
+		// through the primary key, the claim deletes by it.
+		{"drain", []any{1024, false}, []string{"receipt_inbox_pkey"}},
+		{"claim", []any{ids[:256]}, []string{"receipt_inbox_pkey"}},
+		// 100,000 unmatched receipts (a month of a broken operator): a
+		// set-aside inbox row is moved by its id; the re-match walks one
+		// operator's no_part rows not matched yet and finds their parts by
+		// key (or the key a newer part took); retention by age.
+		{"setAside", []any{int64(5), "ERROR: check constraint"}, []string{"receipt_inbox_pkey"}},
+		// (Through the partial index unmatched_receipts_rematch when an
+		// operator's rows not matched are few; here a fifth of the table,
+		// PostgreSQL walks the primary key in order, as cheap.)
+		{"rematch", []any{"mno-1", 500, false, 30.0},
+			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_displaced_key"}},
+		{"purgeUnmatched", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"unmatched_receipts_received_at"}},
 	}
 }
