@@ -41,7 +41,10 @@ RETURNING mc.message_id, mc.part_number, h.msg, h.part, h.key`
 // then found the transition not allowed) is read with a lock (cur): that
 // returns the row as that transaction stored it, where a plain read would
 // return it as the statement's snapshot saw it, still pending. Only the rows
-// not updated take that lock: rare (late or repeated answers).
+// not updated take that lock: rare (late or repeated answers). They are
+// found first (a hashed NOT IN over upd) and looked up one by one (LATERAL):
+// a join of every outcome with the table, then an anti join with upd, cost
+// an index probe per outcome and a comparison per pair of them.
 const outcomeSQL = `
 WITH i AS (
 	SELECT * FROM unnest($1::int4[], $2::text[], $3::text[], $4::int2[], $5::text[], $6::text[],
@@ -72,10 +75,11 @@ WITH i AS (
 	FROM upd AS u JOIN i ON i.ord = u.ord
 	ORDER BY u.ord
 ), cur AS (
-	SELECT i.ord, ` + partColumns + `
-	FROM i JOIN smpp.message_correlations AS mc ON mc.message_id = i.msg AND mc.part_number = i.part
-	WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.ord = i.ord)
-	FOR SHARE OF mc
+	SELECT m.ord, l.*
+	FROM i AS m
+	CROSS JOIN LATERAL (SELECT ` + partColumns + ` FROM smpp.message_correlations AS mc
+		WHERE mc.message_id = m.msg AND mc.part_number = m.part FOR SHARE) AS l
+	WHERE m.ord NOT IN (SELECT ord FROM upd)
 )
 SELECT ord, true, ` + partColumnsBare + ` FROM upd
 UNION ALL
