@@ -15,7 +15,7 @@ func (s *Store) RecordOutcomeUnchecked(ctx context.Context, o Outcome) (OutcomeR
 
 // Queries are the store's statements by name, for the plan checks.
 var Queries = map[string]string{
-	"prepareInsert": prepareInsertSQL,
+	"prepare":       prepareSQL,
 	"prepareSelect": prepareSelectSQL,
 	"steal":         stealSQL,
 	"outcome":       outcomeSQL,

@@ -66,8 +66,9 @@ type txn struct {
 	// Round 1 reads.
 	displaced [][5]any        // parts whose reused SMSC id was taken (steal)
 	rowsByID  map[int64]*part // every part a receipt applies to, once
-	heldApps  []*application  // held receipts taken by accepted outcomes
-	matchedTo []*part         // receipt j's part (rcs[j]), nil: hold it
+	prepared  map[partKey]preparedPart
+	heldApps  []*application // held receipts taken by accepted outcomes
+	matchedTo []*part        // receipt j's part (rcs[j]), nil: hold it
 
 	// Between the rounds.
 	apps      []*application  // every receipt applied, held ones first
@@ -174,7 +175,7 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 		steps = append(steps, t.lookupStep())
 	}
 	if len(t.preps) > 0 {
-		steps = append(steps, t.prepareSteps()...)
+		steps = append(steps, t.prepareStep())
 	}
 	commitNow := len(t.rcs) == 0 && t.acc.len() == 0 && t.sweep < 0
 	if commitNow {
@@ -188,6 +189,21 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 		if len(t.outs) > 0 {
 			s.eventsWritten()
 		}
+	}
+	if len(t.preps) > 0 {
+		// Parts a concurrent transaction inserted while this one waited
+		// (rare): read once they are committed, in this transaction or
+		// after it.
+		if msgs, parts := t.missingPrepared(); len(msgs) > 0 {
+			if err := roundTrip(ctx, conn, []step{t.prepareMissingStep(msgs, parts)}); err != nil {
+				return nil, err
+			}
+		}
+		if err := t.preparedResults(); err != nil {
+			return nil, err
+		}
+	}
+	if commitNow {
 		return t.res, nil
 	}
 

@@ -100,7 +100,7 @@ func TestQueryPlansUseIndexesOnASmallTable(t *testing.T) {
 	s, err := store.Open(ctxT(t), dsn, store.Options{})
 	ok(t, err)
 	t.Cleanup(s.Close)
-	hot := map[string]bool{"prepareInsert": true, "prepareSelect": true, "steal": true, "outcome": true,
+	hot := map[string]bool{"prepare": true, "prepareSelect": true, "steal": true, "outcome": true,
 		"held": true, "lookup": true, "siblings": true, "receiptUpdate": true}
 	checked := 0
 	for _, tc := range planCases() {
@@ -214,7 +214,7 @@ func planCases() []planCase {
 		states[i] = "DELIVERED"
 	}
 	return []planCase{
-		{"prepareInsert", []any{ops, msgs, parts, parts, seqs, make([][]byte, len(ops))}, []string{"message_correlations_message_part_key"}},
+		{"prepare", []any{ops, msgs, parts, parts, seqs, make([][]byte, len(ops))}, []string{"message_correlations_message_part_key"}},
 		{"prepareSelect", []any{msgs, parts}, []string{"message_correlations_message_part_key"}},
 		{"steal", []any{ops, keys, msgs, parts},
 			[]string{"message_correlations_operator_smsc_canonical_key", "message_correlations_message_part_key"}},

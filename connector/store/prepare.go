@@ -22,22 +22,39 @@ const partColumnsBare = `operator_id, message_id, part_number, part_count, submi
 	smsc_message_id, smsc_key, command_status, sequence_number, submitted_at,
 	resp_at, receipt_state`
 
-// prepareInsertSQL inserts the parts that have no row yet and returns those
-// it inserted. A part being inserted by a concurrent transaction is waited
-// for, then skipped. (Transactions insert in one order: they cannot wait for
-// each other in a cycle.)
-const prepareInsertSQL = `
-INSERT INTO smpp.message_correlations AS mc
-	(operator_id, message_id, part_number, part_count, sequence_number, submitted_at, content_sha256)
-SELECT i.op, i.msg, i.part, i.count, nullif(i.seq, 0), now(), i.sha
-FROM unnest($1::text[], $2::text[], $3::int2[], $4::int2[], $5::int4[], $6::bytea[]) AS i(op, msg, part, count, seq, sha)
-ORDER BY i.msg, i.part
-ON CONFLICT (message_id, part_number) DO NOTHING
-RETURNING mc.message_id, mc.part_number`
+// prepareSQL inserts the parts that have no row yet and returns every part
+// found: those it inserted (created true), and those that were there
+// already (a redelivery), each with the content fingerprint it was stored
+// with. A part being inserted by a concurrent transaction is waited for,
+// then skipped; that row is not in this statement's snapshot, so it is not
+// returned: prepareSelectSQL reads it, in a statement of its own
+// (prepareMissingStep; rare). (Transactions insert in one order: they cannot
+// wait for each other in a cycle.) The rows there already are looked up
+// one by one (LATERAL) after the inserted ones are set apart (a hashed NOT
+// IN): the first delivery of every part costs no lookup.
+const prepareSQL = `
+WITH i AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::int2[], $4::int2[], $5::int4[], $6::bytea[])
+		AS i(op, msg, part, count, seq, sha)
+), ins AS (
+	INSERT INTO smpp.message_correlations AS mc
+		(operator_id, message_id, part_number, part_count, sequence_number, submitted_at, content_sha256)
+	SELECT i.op, i.msg, i.part, i.count, nullif(i.seq, 0), now(), i.sha
+	FROM i
+	ORDER BY i.msg, i.part
+	ON CONFLICT (message_id, part_number) DO NOTHING
+	RETURNING mc.content_sha256, mc.handed_back, ` + partColumns + `
+)
+SELECT true, content_sha256, handed_back, ` + partColumnsBare + ` FROM ins
+UNION ALL
+SELECT false, l.*
+FROM i
+CROSS JOIN LATERAL (SELECT mc.content_sha256, mc.handed_back, ` + partColumns + `
+	FROM smpp.message_correlations AS mc WHERE mc.message_id = i.msg AND mc.part_number = i.part) AS l
+WHERE (i.msg, i.part) NOT IN (SELECT message_id, part_number FROM ins)`
 
-// prepareSelectSQL reads the parts (a statement of its own, after the
-// insert: its snapshot sees the rows other transactions inserted meanwhile),
-// each with the content fingerprint it was stored with.
+// prepareSelectSQL reads parts, each with the content fingerprint it was
+// stored with: those prepareSQL waited for and skipped.
 const prepareSelectSQL = `
 SELECT mc.content_sha256, mc.handed_back, ` + partColumns + `
 FROM unnest($1::text[], $2::int2[]) AS i(msg, part)
