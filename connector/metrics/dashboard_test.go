@@ -16,7 +16,6 @@ const dashboardFile = "../../deploy/grafana/smpp-connector.json"
 // offDashboard are the connector's metrics the dashboard leaves off, and
 // why: a new metric is either shown or listed here, on purpose.
 var offDashboard = map[string]string{
-	"smpp_throttle_waits_total":             "the limiter's pressure is shown as smpp_throttle_wait_seconds_total",
 	"smpp_store_flush_seconds_total":        "store tuning, not cutover: see the store's benchmarks",
 	"smpp_store_inbox_appends_total":        "store tuning, not cutover",
 	"smpp_store_inbox_appended_total":       "store tuning, not cutover",
