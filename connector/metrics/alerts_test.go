@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -9,31 +10,104 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"gopkg.in/yaml.v3"
 )
 
 // names returns the name of every metric the connector registers.
 func names(t *testing.T) []string {
+	return slices.Sorted(maps.Keys(registered(t)))
+}
+
+// family is what a registered metric offers a query: its labels (those the
+// connector sets; Prometheus adds the target's) and its type, which says
+// under which series names it is exposed (a histogram as _bucket, _sum and
+// _count).
+type family struct {
+	labels []string
+	kind   dto.MetricType
+}
+
+// registered describes every metric the connector registers, by name: the
+// fields of Metrics (their types from the fields' Go types, since a vector
+// without children gathers nothing) and what the registry holds besides
+// (the store's counters, the Go and process collectors, gathered).
+func registered(t *testing.T) map[string]family {
+	t.Helper()
 	m := New()
 	m.ObserveStore(func() StoreStats { return StoreStats{} })
-	ch := make(chan *prometheus.Desc, 256)
+	out := map[string]family{}
+	describe := func(c prometheus.Collector, kind dto.MetricType) {
+		ch := make(chan *prometheus.Desc, 256)
+		c.Describe(ch)
+		close(ch)
+		for d := range ch {
+			if name, labels := descName(t, d); out[name].kind == 0 || kind != dto.MetricType_UNTYPED {
+				out[name] = family{labels: labels, kind: kind}
+			}
+		}
+	}
 	v := reflect.ValueOf(m).Elem()
 	for i := range v.NumField() {
 		if c, ok := v.Field(i).Interface().(prometheus.Collector); ok && v.Type().Field(i).Name != "Registry" {
-			c.Describe(ch)
+			kind := dto.MetricType_UNTYPED
+			switch c.(type) {
+			case *prometheus.CounterVec, prometheus.Counter:
+				kind = dto.MetricType_COUNTER
+			case *prometheus.GaugeVec, prometheus.Gauge:
+				kind = dto.MetricType_GAUGE
+			case *prometheus.HistogramVec, prometheus.Histogram:
+				kind = dto.MetricType_HISTOGRAM
+			case *prometheus.SummaryVec, prometheus.Summary:
+				kind = dto.MetricType_SUMMARY
+			}
+			describe(c, kind)
 		}
 	}
-	m.Registry.Describe(ch)
-	close(ch)
-	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
-	var out []string
-	for d := range ch {
-		if g := fq.FindStringSubmatch(d.String()); g != nil {
-			out = append(out, g[1])
-		}
+	// The rest are not vectors: gathering gives their series and types.
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
+	for _, f := range families {
+		if _, ok := out[f.GetName()]; ok || len(f.GetMetric()) == 0 {
+			continue
+		}
+		var labels []string
+		for _, l := range f.GetMetric()[0].GetLabel() {
+			labels = append(labels, l.GetName())
+		}
+		out[f.GetName()] = family{labels: labels, kind: f.GetType()}
+	}
+	// Whatever registered and gathered nothing still has a name.
+	describe(m.Registry, dto.MetricType_UNTYPED)
 	return out
 }
+
+// descName reads a Desc's name and labels from its String(), the only
+// place client_golang shows them.
+func descName(t *testing.T, d *prometheus.Desc) (string, []string) {
+	t.Helper()
+	g := descRE.FindStringSubmatch(d.String())
+	if g == nil {
+		t.Fatalf("cannot read %s", d)
+	}
+	var labels []string
+	for _, c := range constLabelRE.FindAllStringSubmatch(g[2], -1) { // name="value",...
+		labels = append(labels, c[1])
+	}
+	for l := range strings.SplitSeq(g[3], ",") { // name,c(name),...
+		if l != "" {
+			labels = append(labels, strings.TrimSuffix(strings.TrimPrefix(l, "c("), ")"))
+		}
+	}
+	return g[1], labels
+}
+
+var (
+	descRE       = regexp.MustCompile(`^Desc\{fqName: "([^"]+)",.* constLabels: \{(.*)\}, variableLabels: \{(.*)\}\}$`)
+	constLabelRE = regexp.MustCompile(`(?:^|,)([a-zA-Z_][a-zA-Z0-9_]*)="`)
+)
 
 // rule is an alerting rule of deploy/alerts.yaml.
 type rule struct {

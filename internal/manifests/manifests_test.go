@@ -304,7 +304,29 @@ func TestOverlays(t *testing.T) {
 			if o.name == "staging" {
 				checkSimulator(t, b)
 			}
+			checkDashboard(t, b)
 		})
+	}
+}
+
+// checkDashboard: the overlay ships deploy/grafana's dashboard as is, in a
+// ConfigMap Grafana's sidecar picks up, under a name that does not change
+// with its content (a hashed one would leave a duplicate behind).
+func checkDashboard(t *testing.T, b built) {
+	t.Helper()
+	cm := b.configMaps["smpp-connector-dashboard"]
+	if cm == nil {
+		t.Fatal("no ConfigMap smpp-connector-dashboard (the Grafana dashboard)")
+	}
+	if cm.Labels["grafana_dashboard"] != "1" {
+		t.Errorf("the dashboard's ConfigMap has labels %v, want grafana_dashboard=1", cm.Labels)
+	}
+	want, err := os.ReadFile("../../deploy/grafana/smpp-connector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data["smpp-connector.json"] != string(want) {
+		t.Error("the dashboard's ConfigMap does not hold deploy/grafana/smpp-connector.json")
 	}
 }
 
