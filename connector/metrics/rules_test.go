@@ -107,9 +107,20 @@ var alertCases = []alertCase{
 	{alert: "SMPPOperatorOwnedTwice", name: "both seen owning at one scrape of a handover",
 		changes: map[string]string{ownerA: `1 1 1 1 0x16`, ownerB: `0 0 0 1x17`}},
 
+	// A consumer that keeps failing counts a failure every few seconds (each
+	// term gives the operator up after 5 s): sampled every minute, the counter
+	// rises at every sample, or at least once in every 5 minutes.
 	{alert: "SMPPOperatorNotConsuming", name: "the consumer fails every minute",
-		changes: map[string]string{consA: `0 0 0 1+1x17`}, onset: 3 * time.Minute, fires: 8 * time.Minute, labels: mnoA},
+		changes: map[string]string{consA: `0 0 0 1+1x17`}, onset: 3 * time.Minute, fires: 13 * time.Minute, labels: mnoA},
+	{alert: "SMPPOperatorNotConsuming", name: "the consumer fails every 4 minutes",
+		changes: map[string]string{consA: `0 0 0 1 1 1 1 2 2 2 2 3 3 3 3 4 4 4 4 5 5`}, onset: 3 * time.Minute, fires: 13 * time.Minute, labels: mnoA},
 	{alert: "SMPPOperatorNotConsuming", name: "the consumer never fails", changes: nil},
+	{alert: "SMPPOperatorNotConsuming", name: "a single failure, then the consumer delivers",
+		changes: map[string]string{consA: `0 0 0 1x17`}},
+	{alert: "SMPPOperatorNotConsuming", name: "failures for 6 minutes (a NATS restart), then the consumer delivers",
+		changes: map[string]string{consA: `0 0 0 1+1x5 6x12`}},
+	{alert: "SMPPOperatorNotConsuming", name: "one failure on each replica, 4 minutes apart",
+		changes: map[string]string{consA: `0 0 0 1x17`, `smpp_consumer_failures_total{instance="b", operator="mno-a"}`: `0x6 1x13`}},
 
 	{alert: "SMPPBindRefused", name: "the SMSC refuses the password",
 		changes: map[string]string{boundA: `1 1 1 0x17`, authA: `0 0 0 1x17`}, onset: 3 * time.Minute, fires: 4 * time.Minute, labels: mnoA},
