@@ -69,7 +69,7 @@ func New() *Metrics {
 		WindowInUse: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_window_in_use",
 			Help: "submit_sm outstanding on a bind."}, []string{"operator", "bind"})).(*prometheus.GaugeVec),
 		BindState: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_bind_state",
-			Help: "1 for a bind's current state (connecting, bound, backoff, auth_failed, closed)."}, []string{"operator", "bind", "state"})).(*prometheus.GaugeVec),
+			Help: "1 for a bind's current state (connecting, bound, backoff, auth_failed, dead, closed); 0 for the others."}, []string{"operator", "bind", "state"})).(*prometheus.GaugeVec),
 		Receipts: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_receipts_total",
 			Help: "Delivery receipts by result: matched, held (before their resp), late_matched, unmatched (no part: kept in smpp.unmatched_receipts), duplicate, stale, unparseable and invalid (kept there too), failed (set aside there)."}, []string{"operator", "result"})).(*prometheus.CounterVec),
 		ReceiptLatency: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smpp_receipt_latency_seconds",

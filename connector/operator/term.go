@@ -145,11 +145,10 @@ func (r *Runner) watchCredentials(ctx context.Context, t *term) {
 func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	states := []session.State{session.StateConnecting, session.StateBound, session.StateBackoff, session.StateAuthFailed, session.StateClosed, session.StateDead}
 	for {
 		for _, b := range t.binds() {
 			st, _ := b.State()
-			for _, s := range states {
+			for _, s := range session.States {
 				v := 0.0
 				if s == st {
 					v = 1

@@ -197,6 +197,9 @@ const (
 	StateClosed     State = "closed"
 )
 
+// States are all the states of a bind (smpp_bind_state's state label).
+var States = []State{StateConnecting, StateBound, StateBackoff, StateAuthFailed, StateDead, StateClosed}
+
 // permanentBindError reports bind statuses that retrying with the same
 // credentials cannot fix.
 func permanentBindError(st data.CommandStatusType) bool {
