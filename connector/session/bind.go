@@ -23,6 +23,7 @@ type Bind struct {
 
 	mu       sync.Mutex
 	addr     string // the address in use or being tried
+	endpoint int    // addr's index in [cfg.Addr, cfg.Backups...]
 	state    State
 	lastErr  error
 	sess     *gosmpp.Session
@@ -207,7 +208,7 @@ run:
 		}
 
 		b.mu.Lock()
-		b.addr = addrs[at]
+		b.addr, b.endpoint = addrs[at], at
 		b.mu.Unlock()
 		b.setState(StateConnecting, deadErr)
 		sess, closed, err := b.connect(auth, addrs[at])
@@ -229,8 +230,7 @@ run:
 			b.cfg.Log.Warn("bind failed", "operator", b.cfg.Operator, "bind", b.name, "addr", addrs[at], "err", err, "retry_in", backoff)
 			if failures++; len(addrs) > 1 && failures >= b.cfg.FailoverAfter {
 				at, failures = (at+1)%len(addrs), 0
-				b.Stats.Failovers.Add(1)
-				b.cfg.Log.Warn("failing over", "operator", b.cfg.Operator, "bind", b.name, "to", addrs[at])
+				b.failover(addrs[at])
 				backoff = b.cfg.BackoffInitial
 				continue
 			}
@@ -271,8 +271,7 @@ run:
 			if len(addrs) > 1 {
 				// A black hole answers no bind either: go to the next endpoint now.
 				at = (at + 1) % len(addrs)
-				b.Stats.Failovers.Add(1)
-				b.cfg.Log.Warn("failing over", "operator", b.cfg.Operator, "bind", b.name, "to", addrs[at])
+				b.failover(addrs[at])
 				continue
 			}
 			if !b.sleep(jitter(b.cfg.BackoffInitial)) {
@@ -341,6 +340,15 @@ run:
 			b.dropped(ErrClosed)
 			return
 		}
+	}
+}
+
+// failover counts and reports a move to the next endpoint, to.
+func (b *Bind) failover(to string) {
+	b.Stats.Failovers.Add(1)
+	b.cfg.Log.Warn("failing over", "operator", b.cfg.Operator, "bind", b.name, "to", to)
+	if b.cfg.OnFailover != nil {
+		b.cfg.OnFailover(b.name, to)
 	}
 }
 
@@ -572,6 +580,15 @@ func (b *Bind) Addr() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.addr
+}
+
+// Endpoint is the index, in [Config.Addr, Config.Backups...], of the
+// endpoint the bind is bound to; bound is false while it is not (then i is
+// the endpoint being tried).
+func (b *Bind) Endpoint() (i int, bound bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.endpoint, b.state == StateBound
 }
 
 // Name identifies the bind in logs and metrics ("mno-a-1").

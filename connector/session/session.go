@@ -63,6 +63,11 @@ type Config struct {
 	// first again.
 	Backups       []string
 	FailoverAfter int // default 2
+	// OnFailover, when set, hears of every move of a bind to the next
+	// address (for metrics): after FailoverAfter failed attempts, or a dead
+	// bind with backups. The move back to the primary after a bind on a
+	// backup drops is not one.
+	OnFailover func(bind, to string)
 	// BindType: Transceiver (default), Transmitter, or Receiver (receipts and
 	// MO only: its pool is not given submits).
 	BindType BindType

@@ -467,11 +467,21 @@ func TestFailoverToBackupDuringOutage(t *testing.T) {
 	backup, _ := sim.Operator("backup")
 	cfg := fastConfig(primary.Addr())
 	cfg.Backups = []string{backup.Addr()}
+	var mu sync.Mutex
+	var failovers []string // bind > to, as OnFailover hears them
+	cfg.OnFailover = func(bind, to string) {
+		mu.Lock()
+		failovers = append(failovers, bind+" > "+to)
+		mu.Unlock()
+	}
 	p := NewPool(cfg, 1, good().get)
 	p.Start()
 	t.Cleanup(p.Close)
 	b := p.Binds()[0]
 	waitState(t, b, StateBound)
+	if i, bound := b.Endpoint(); i != 0 || !bound {
+		t.Fatalf("Endpoint() = %d, %v on the primary, want 0, true", i, bound)
+	}
 	if r, err := p.Submit(context.Background(), newSubmit(t, "on primary")); err != nil || !r.OK() {
 		t.Fatal(r, err)
 	}
@@ -482,6 +492,15 @@ func TestFailoverToBackupDuringOutage(t *testing.T) {
 		}
 		return nil
 	})
+	if i, bound := b.Endpoint(); i != 1 || !bound {
+		t.Fatalf("Endpoint() = %d, %v on the backup, want 1, true", i, bound)
+	}
+	mu.Lock()
+	heard := append([]string(nil), failovers...)
+	mu.Unlock()
+	if n := b.Stats.Failovers.Load(); n == 0 || len(heard) != int(n) || heard[0] != b.Name()+" > "+backup.Addr() {
+		t.Fatalf("OnFailover heard %q, Stats.Failovers %d: want the move to %s, once per failover", heard, n, backup.Addr())
+	}
 	if r, err := p.Submit(context.Background(), newSubmit(t, "on backup")); err != nil || !r.OK() {
 		t.Fatal(r, err)
 	}
