@@ -19,7 +19,11 @@ type Metrics struct {
 	ThrottleWaitSec   *prometheus.CounterVec   // operator: seconds spent waiting for the limiter
 	Throttled         *prometheus.CounterVec   // operator: ESME_RTHROTTLED / ESME_RMSGQFUL answers
 	WindowInUse       *prometheus.GaugeVec     // operator, bind
+	WindowSize        *prometheus.GaugeVec     // operator: the configured window (most submit_sm outstanding per bind)
+	TPSLimit          *prometheus.GaugeVec     // operator: the contracted TPS the operator's limiter paces to
 	BindState         *prometheus.GaugeVec     // operator, bind, state (1 for the current state)
+	BindEndpoint      *prometheus.GaugeVec     // operator, bind, endpoint (primary|backup|primary-2|backup-2...): 1 for the one a bound bind is on
+	BindFailovers     *prometheus.CounterVec   // operator: binds moved to the next endpoint
 	Receipts          *prometheus.CounterVec   // operator, result (matched|held|late_matched|unmatched|duplicate|stale|unparseable|invalid|failed)
 	ReceiptLatency    *prometheus.HistogramVec // operator: submit -> receipt received
 	PublishErrors     *prometheus.CounterVec   // subject kind (receipt|outcome|deadletter|mo)
@@ -68,6 +72,14 @@ func New() *Metrics {
 			Help: "Answers saying we were too fast (ESME_RTHROTTLED, ESME_RMSGQFUL)."}, []string{"operator"})).(*prometheus.CounterVec),
 		WindowInUse: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_window_in_use",
 			Help: "submit_sm outstanding on a bind."}, []string{"operator", "bind"})).(*prometheus.GaugeVec),
+		WindowSize: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_window_size",
+			Help: "The operator's window (window in the operators file): the most submit_sm a bind has outstanding, the ceiling of smpp_window_in_use."}, []string{"operator"})).(*prometheus.GaugeVec),
+		TPSLimit: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_tps_limit",
+			Help: "The operator's contracted TPS (tps in the operators file): the rate its limiter paces submit_sm to, shared by all its binds. Exported by every replica that has the operator configured, owner or standby."}, []string{"operator"})).(*prometheus.GaugeVec),
+		BindEndpoint: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_bind_endpoint",
+			Help: "1 for the endpoint a bound bind is connected to: primary or backup (primary-2, backup-2, ... for the further addresses of an operator's primary or backup list, in failover order). One series per bound bind: none while a bind is not bound."}, []string{"operator", "bind", "endpoint"})).(*prometheus.GaugeVec),
+		BindFailovers: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_bind_failovers_total",
+			Help: "Binds moved to the operator's next endpoint: after failed bind attempts on the current one, or a dead bind. Going back to the primary after a bind on a backup drops is not counted."}, []string{"operator"})).(*prometheus.CounterVec),
 		BindState: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_bind_state",
 			Help: "1 for a bind's current state (connecting, bound, backoff, auth_failed, dead, closed); 0 for the others."}, []string{"operator", "bind", "state"})).(*prometheus.GaugeVec),
 		Receipts: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_receipts_total",
@@ -161,6 +173,7 @@ func (m *Metrics) Prepare(operator string) {
 	m.Submits.WithLabelValues(operator, "unknown", "dead_bind")
 	m.DeadBinds.WithLabelValues(operator, "response_timeouts")
 	m.DeadBinds.WithLabelValues(operator, "enquire_link")
+	m.BindFailovers.WithLabelValues(operator)
 	for _, reason := range BindFailReasons {
 		m.BindFailures.WithLabelValues(operator, reason)
 	}

@@ -65,6 +65,8 @@ type Runner struct {
 	addr     string
 	backups  []string
 	bindType session.BindType
+	// endpoints name [addr, backups...] in smpp_bind_endpoint.
+	endpoints []string
 
 	mu   sync.Mutex
 	term *term
@@ -99,8 +101,24 @@ func New(cfg Config, d Deps) (*Runner, error) {
 	for _, e := range append(primary[1:], backup...) {
 		r.backups = append(r.backups, e.Address)
 	}
+	r.endpoints = append(endpointNames("primary", len(primary)), endpointNames("backup", len(backup))...)
 	d.Metrics.Prepare(oc.ID)
 	return r, nil
+}
+
+// endpointNames names n endpoints of a role (primary, backup) for
+// smpp_bind_endpoint: the role for the first, role-2, role-3... for the
+// others, so the label stays bounded by the operators file.
+func endpointNames(role string, n int) []string {
+	var out []string
+	for i := range n {
+		if i == 0 {
+			out = append(out, role)
+		} else {
+			out = append(out, fmt.Sprintf("%s-%d", role, i+1))
+		}
+	}
+	return out
 }
 
 // ID is the operator's id.
@@ -126,6 +144,14 @@ func (r *Runner) set(t *term) {
 // closed.
 func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 	id, m, log := r.ID(), r.d.Metrics, r.d.Log
+	// The operator's settings, on owner and standby alike: what its binds
+	// send within when this replica owns it.
+	m.TPSLimit.WithLabelValues(id).Set(float64(r.limiter.TPS()))
+	m.WindowSize.WithLabelValues(id).Set(float64(r.cfg.Operator.Window))
+	defer func() {
+		m.TPSLimit.DeleteLabelValues(id)
+		m.WindowSize.DeleteLabelValues(id)
+	}()
 	for {
 		m.Owner.WithLabelValues(id).Set(0)
 		owned, release, err := l.Acquire(ctx)
@@ -160,7 +186,7 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
-	go func() { defer wg.Done(); observeBinds(ctx, id, t, m) }()
+	go func() { defer wg.Done(); observeBinds(ctx, id, t, m, r.endpoints) }()
 	// Consume once a bind can send: a command taken earlier would only wait
 	// for one, its ack wait running. (It no longer holds a TPS grant
 	// meanwhile: the binds take the grants, session.Config.Pacer.)
@@ -186,6 +212,7 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	// must not count them.
 	m.BindState.DeletePartialMatch(prometheus.Labels{"operator": id})
 	m.WindowInUse.DeletePartialMatch(prometheus.Labels{"operator": id})
+	m.BindEndpoint.DeletePartialMatch(prometheus.Labels{"operator": id})
 	r.set(nil)
 	if err == nil {
 		r.notConsuming.Store("")

@@ -48,6 +48,7 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 		// certificate read again at each attempt (renewed files are used).
 		TLS:           oc.ClientTLSFor,
 		OnBindFailure: func(_, reason string) { d.Metrics.BindFailures.WithLabelValues(oc.ID, reason).Inc() },
+		OnFailover:    func(_, _ string) { d.Metrics.BindFailovers.WithLabelValues(oc.ID).Inc() },
 	}
 	t.pool = session.NewPool(scfg, oc.Binds, r.credentials)
 	if r.bindType == session.Transmitter {
@@ -141,12 +142,29 @@ func (r *Runner) watchCredentials(ctx context.Context, t *term) {
 	}
 }
 
-// observeBinds keeps the bind gauges current.
-func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
+// observeBinds keeps the bind gauges current; endpoints name the
+// endpoints of the binds' [Addr, Backups...] in smpp_bind_endpoint.
+func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics, endpoints []string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	// The endpoint each bind was last exported on: a bind that moves, or
+	// goes down, loses that series, so at most one endpoint is 1 per bind.
+	on := map[string]string{}
 	for {
 		for _, b := range t.binds() {
+			ep := ""
+			if i, bound := b.Endpoint(); bound && i < len(endpoints) {
+				ep = endpoints[i]
+			}
+			if last := on[b.Name()]; last != ep {
+				if last != "" {
+					m.BindEndpoint.DeleteLabelValues(id, b.Name(), last)
+				}
+				on[b.Name()] = ep
+			}
+			if ep != "" {
+				m.BindEndpoint.WithLabelValues(id, b.Name(), ep).Set(1)
+			}
 			st, _ := b.State()
 			for _, s := range session.States {
 				v := 0.0
