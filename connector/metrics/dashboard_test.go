@@ -20,10 +20,6 @@ var offDashboard = map[string]string{
 	"smpp_store_inbox_appends_total":        "store tuning, not cutover",
 	"smpp_store_inbox_appended_total":       "store tuning, not cutover",
 	"smpp_store_inbox_append_seconds_total": "store tuning, not cutover",
-	"smpp_operator_tps_limit":               "new: not on a panel yet",
-	"smpp_operator_window_size":             "new: not on a panel yet",
-	"smpp_bind_endpoint":                    "new: not on a panel yet",
-	"smpp_bind_failovers_total":             "new: not on a panel yet",
 }
 
 // dashboard is the part of Grafana's dashboard JSON that holds queries.
