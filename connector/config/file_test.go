@@ -36,10 +36,10 @@ func TestLoadSample(t *testing.T) {
 	if b.Endpoints.Primary[0].Address != "127.0.0.1:2776" || b.TPS != 50 {
 		t.Errorf("mno-b endpoints/tps: %+v %d", b.Endpoints, b.TPS)
 	}
-	if b.Quirks != (Quirks{MessageIDResp: IDHex, MessageIDReceipt: IDDecimal, ReceiptParts: ReceiptLastPart, ReceiptAs: ReceiptAsTLV}) {
+	if b.Quirks != (Quirks{MessageIDResp: IDHex, MessageIDReceipt: IDDecimal, ReceiptParts: ReceiptLastPart, ReceiptAs: ReceiptAsTLV, RegisteredDelivery: 1}) {
 		t.Errorf("mno-b quirks: %+v", b.Quirks)
 	}
-	if b.Encoding != (Encoding{DefaultAlphabet: AlphabetLatin1, UCS2: true}) || b.Source != (Address{TON: 5}) {
+	if b.Encoding != (Encoding{DefaultAlphabet: AlphabetLatin1, UCS2: true}) || b.Source.Address != (Address{TON: 5}) {
 		t.Errorf("mno-b encoding/source: %+v %+v", b.Encoding, b.Source)
 	}
 	if b.EnquireLinkInterval != 30*time.Second || b.Rebind != (Backoff{time.Second, time.Minute}) {

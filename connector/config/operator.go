@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,14 +141,19 @@ type Operator struct {
 	ReceiptHorizon time.Duration `yaml:"receiptHorizon" json:"receiptHorizon"`
 	Encoding       Encoding      `yaml:"encoding" json:"encoding"`
 	// Source holds the TON/NPI of the source address when a dispatch
-	// command gives none (default 0/0).
-	Source Address `yaml:"source" json:"source"`
+	// command gives none (default 0/0), and the operator's rules for
+	// alphanumeric senders.
+	Source SourceAddress `yaml:"source" json:"source"`
 	// Destination holds the TON/NPI of the destination address when a
 	// dispatch command gives none (default 1/1: international, E.164).
 	Destination Address `yaml:"destination" json:"destination"`
 	// TLS secures the endpoints marked tls: true (tls.go).
-	TLS         TLS         `yaml:"tls,omitempty" json:"tls,omitempty"`
-	Quirks      Quirks      `yaml:"quirks" json:"quirks"`
+	TLS    TLS    `yaml:"tls,omitempty" json:"tls,omitempty"`
+	Quirks Quirks `yaml:"quirks" json:"quirks"`
+	// Notes is free text for the people who run the operator: its habits,
+	// who to call, why a setting is what it is (Phase 4: quirks documented
+	// in the config). The connector does not read it.
+	Notes       string      `yaml:"notes,omitempty" json:"notes,omitempty"`
 	Credentials Credentials `yaml:"credentials" json:"credentials"`
 }
 
@@ -202,6 +208,21 @@ type Address struct {
 	NPI uint8 `yaml:"npi" json:"npi"`
 }
 
+// SourceAddress is Address for source addresses, with the rules for
+// alphanumeric senders (a name such as "ACME" rather than a number).
+type SourceAddress struct {
+	Address `yaml:",inline"`
+	// Alphanumeric holds the TON/NPI of a source address with a character
+	// other than a digit or a leading '+' when the command gives none
+	// (default 5/0: alphanumeric, unknown plan). SMSCs reject or mangle an
+	// alphanumeric sender sent as 0/0 or 1/1.
+	Alphanumeric Address `yaml:"alphanumeric" json:"alphanumeric"`
+	// MaxAlphanumeric is the longest alphanumeric sender the operator takes
+	// (default 11: what fits the GSM 03.40 originating address). A longer
+	// one is a bad command (dead letter naming it), not an SMSC refusal.
+	MaxAlphanumeric int `yaml:"maxAlphanumeric" json:"maxAlphanumeric"`
+}
+
 // Quirks are the operator's protocol habits. The message-id formats are the
 // values of dlr.IDFormat (decimal, hex, raw, uuid): dlr.IDRule{Resp:
 // dlr.IDFormat(q.MessageIDResp), Receipt: dlr.IDFormat(q.MessageIDReceipt)}.
@@ -216,6 +237,14 @@ type Quirks struct {
 	// ReceiptAs is how receipts carry their data: text (default), tlv or both.
 	// Informational: the connector reads either.
 	ReceiptAs string `yaml:"receiptAs" json:"receiptAs"`
+	// RegisteredDelivery is the registered_delivery sent with a command
+	// that asks for a receipt (default 1: a receipt on success and on
+	// failure). 2 asks for failures only (the connector then has no
+	// receipt for delivered messages), 17 and 18 add intermediate
+	// notifications (ENROUTE, ACCEPTD...) that some SMSCs send only when
+	// asked. SME acknowledgements (bits 2-3) are not asked: nothing reads
+	// them.
+	RegisteredDelivery int `yaml:"registeredDelivery" json:"registeredDelivery"`
 	// ReceiptsWithEsmClass0 reads a deliver_sm or data_sm whose esm_class
 	// does not say receipt (and that has no receipted_message_id) as a
 	// receipt when its text matches the receipt grammar (dlr.LooksLikeReceipt),
@@ -259,11 +288,13 @@ func DefaultOperator(id string) Operator {
 		DeadBind:            DeadBind{ResponseTimeouts: 3},
 		Encoding:            Encoding{DefaultAlphabet: AlphabetGSM7, UCS2: true},
 		Destination:         Address{TON: 1, NPI: 1},
+		Source:              SourceAddress{Alphanumeric: Address{TON: 5}, MaxAlphanumeric: 11},
 		Quirks: Quirks{
-			MessageIDResp:    IDRaw,
-			MessageIDReceipt: IDRaw,
-			ReceiptParts:     ReceiptEachPart,
-			ReceiptAs:        ReceiptAsText,
+			RegisteredDelivery: 1,
+			MessageIDResp:      IDRaw,
+			MessageIDReceipt:   IDRaw,
+			ReceiptParts:       ReceiptEachPart,
+			ReceiptAs:          ReceiptAsText,
 		},
 	}
 }
@@ -316,6 +347,15 @@ func (e Endpoints) For(shadow bool) (primary, backup []Endpoint) {
 	}
 	return pick(e.Primary), pick(e.Backup)
 }
+
+// registeredDeliveryVals are the registered_delivery values an operator
+// may ask for: an SMSC delivery receipt (bits 0-1: 1 or 2), with or
+// without intermediate notifications (bit 4).
+var registeredDeliveryVals = []int{1, 2, 17, 18}
+
+// maxNotes bounds an operator's notes (text for people, in every replica's
+// memory and in the operator-management-service's answers).
+const maxNotes = 8192
 
 var operatorID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
@@ -384,13 +424,24 @@ func (o *Operator) validate(where string) []*Error {
 		add("receiptHorizon", "must be at least %s, got %s", minReceiptHorizon, o.ReceiptHorizon)
 	}
 	oneOf(add, "encoding.defaultAlphabet", o.Encoding.DefaultAlphabet, alphabets)
-	checkAddress(add, "source", o.Source)
+	checkAddress(add, "source", o.Source.Address)
+	checkAddress(add, "source.alphanumeric", o.Source.Alphanumeric)
+	if o.Source.MaxAlphanumeric < 1 || o.Source.MaxAlphanumeric > 20 {
+		add("source.maxAlphanumeric", "must be 1-20 (source_addr holds 20 characters), got %d", o.Source.MaxAlphanumeric)
+	}
 	checkAddress(add, "destination", o.Destination)
 	o.validateTLS(add) // tls.go
 	oneOf(add, "quirks.messageIdResp", o.Quirks.MessageIDResp, idFormats)
 	oneOf(add, "quirks.messageIdReceipt", o.Quirks.MessageIDReceipt, idFormats)
 	oneOf(add, "quirks.receiptParts", o.Quirks.ReceiptParts, receiptParts)
 	oneOf(add, "quirks.receiptAs", o.Quirks.ReceiptAs, receiptAsVals)
+	if !slices.Contains(registeredDeliveryVals, o.Quirks.RegisteredDelivery) {
+		add("quirks.registeredDelivery", "must be one of %v (1: success and failure, 2: failure only, +16: intermediate notifications), got %d",
+			registeredDeliveryVals, o.Quirks.RegisteredDelivery)
+	}
+	if len(o.Notes) > maxNotes {
+		add("notes", "%d bytes: at most %d", len(o.Notes), maxNotes)
+	}
 
 	c := o.Credentials
 	switch {

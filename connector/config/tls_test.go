@@ -135,7 +135,7 @@ func TestDestinationDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := f.Operators[0]; o.Destination != (Address{}) || o.Source != (Address{TON: 5}) {
+	if o := f.Operators[0]; o.Destination != (Address{}) || o.Source.Address != (Address{TON: 5}) {
 		t.Fatalf("destination %+v source %+v", o.Destination, o.Source)
 	}
 	f, err = Parse([]byte(minimal + "    destination: {ton: 2}\n"))

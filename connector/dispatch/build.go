@@ -27,8 +27,42 @@ type Profile struct {
 	// MaxParts caps the submit_sm of one message (0: DefaultMaxParts): a
 	// longer text is a bad command, not hundreds of billed parts.
 	MaxParts int
-	// Defaults for addresses whose ton/npi the command leaves out.
+	// Defaults for addresses whose ton/npi the command leaves out; an
+	// alphanumeric source (a character other than a digit or a leading
+	// '+') takes AlphaTON/AlphaNPI.
 	SourceTON, SourceNPI, DestTON, DestNPI byte
+	AlphaTON, AlphaNPI                     byte
+	// MaxAlphanumeric is the longest alphanumeric source the operator takes
+	// (0: no limit here; source_addr's own 20 still holds).
+	MaxAlphanumeric int
+	// RegisteredDelivery is sent when the command asks for a receipt (0: 1,
+	// a receipt on success and on failure).
+	RegisteredDelivery byte
+}
+
+// alphanumeric says whether a source address is a name rather than a
+// number: a character other than a digit, past an optional leading '+'.
+func alphanumeric(addr string) bool {
+	for i, r := range addr {
+		if (r < '0' || r > '9') && !(i == 0 && r == '+') {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceTonNpi applies the operator's defaults, and its limit on
+// alphanumeric senders, to the command's source address.
+func sourceTonNpi(c Command, p Profile) (ton, npi byte, err error) {
+	ton, npi = p.SourceTON, p.SourceNPI
+	if alphanumeric(c.Source.Addr) {
+		if n := len([]rune(c.Source.Addr)); p.MaxAlphanumeric > 0 && n > p.MaxAlphanumeric {
+			return 0, 0, bad("source.addr", "alphanumeric sender %q has %d characters; operator %s takes at most %d",
+				c.Source.Addr, n, c.OperatorID, p.MaxAlphanumeric)
+		}
+		ton, npi = p.AlphaTON, p.AlphaNPI
+	}
+	return tonNpi(c.Source.TON, ton), tonNpi(c.Source.NPI, npi), nil
 }
 
 // DefaultMaxParts is the cap of parts of one message when the profile sets none.
@@ -70,10 +104,18 @@ func Build(c Command, p Profile) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
+	srcTON, srcNPI, err := sourceTonNpi(c, p)
+	if err != nil {
+		return nil, err
+	}
+	registered := p.RegisteredDelivery
+	if registered == 0 {
+		registered = 1
+	}
 	parts := make([]Part, len(segs))
 	for i, s := range segs {
 		sm := pdu.NewSubmitSM().(*pdu.SubmitSM)
-		sm.SourceAddr = pdu.NewAddressWithTonNpi(tonNpi(c.Source.TON, p.SourceTON), tonNpi(c.Source.NPI, p.SourceNPI))
+		sm.SourceAddr = pdu.NewAddressWithTonNpi(srcTON, srcNPI)
 		if err := sm.SourceAddr.SetAddress(c.Source.Addr); err != nil {
 			return nil, bad("source.addr", "%v", err)
 		}
@@ -85,7 +127,7 @@ func Build(c Command, p Profile) ([]Part, error) {
 		sm.PriorityFlag = byte(c.Priority)
 		sm.ValidityPeriod = validity
 		if c.RegisteredDelivery {
-			sm.RegisteredDelivery = 1
+			sm.RegisteredDelivery = registered
 		}
 		// The octets are already encoded (UDH included): hand them over as
 		// they are, with the data_coding we chose.

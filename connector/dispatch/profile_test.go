@@ -65,6 +65,7 @@ func TestNoUCS2RefusesWhatNeedsIt(t *testing.T) {
 func TestDestinationDefaultsFromTheProfile(t *testing.T) {
 	prof := Profile{DestTON: 2, DestNPI: 9, SourceTON: 3, SourceNPI: 4}
 	c := command("Hello", "auto")
+	c.Source.Addr = "447700900001" // a number: an alphanumeric sender has defaults of its own
 	c.Source.TON, c.Destination.TON, c.Destination.NPI = nil, nil, nil
 	parts, err := Build(c, prof)
 	if err != nil {
@@ -83,5 +84,66 @@ func TestDestinationDefaultsFromTheProfile(t *testing.T) {
 	}
 	if sm := decoded(t, parts[0]); sm.DestAddr.Ton() != 1 || sm.DestAddr.Npi() != 0 {
 		t.Fatalf("destination %d/%d, want the command's 1/0", sm.DestAddr.Ton(), sm.DestAddr.Npi())
+	}
+}
+
+// An alphanumeric sender (a name, not a number) whose command gives no
+// TON/NPI takes the operator's alphanumeric defaults, and one longer than the
+// operator takes is a bad command that names it; a number (with or without
+// '+') takes the numeric defaults; the command's own TON wins.
+func TestAlphanumericSourceRules(t *testing.T) {
+	prof := Profile{SourceTON: 1, SourceNPI: 1, AlphaTON: 5, AlphaNPI: 0, MaxAlphanumeric: 11}
+	for _, tc := range []struct {
+		addr     string
+		ton      *int
+		wantTON  byte
+		wantNPI  byte
+		wantFail string
+	}{
+		{addr: "ACME", wantTON: 5, wantNPI: 0},
+		{addr: "ELEVENCHARS", wantTON: 5, wantNPI: 0},
+		{addr: "+447700900001", wantTON: 1, wantNPI: 1},
+		{addr: "447700900001", wantTON: 1, wantNPI: 1},
+		{addr: "4477009+", wantTON: 5, wantNPI: 0}, // a '+' past the start is not a number
+		{addr: "ACME", ton: new(int), wantTON: 0, wantNPI: 0},
+		{addr: "TWELVE CHARS", wantFail: `alphanumeric sender "TWELVE CHARS" has 12 characters; operator op takes at most 11`},
+	} {
+		c := command("Hello", "auto")
+		c.Source = Address{Addr: tc.addr, TON: tc.ton}
+		parts, err := Build(c, prof)
+		if tc.wantFail != "" {
+			var b *BadCommand
+			if !errors.As(err, &b) || b.Field != "source.addr" || !strings.Contains(err.Error(), tc.wantFail) {
+				t.Errorf("%q: err %v, want a bad source.addr: %s", tc.addr, err, tc.wantFail)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tc.addr, err)
+		}
+		sm := decoded(t, parts[0])
+		if sm.SourceAddr.Ton() != tc.wantTON || sm.SourceAddr.Npi() != tc.wantNPI {
+			t.Errorf("%q: source %d/%d, want %d/%d", tc.addr, sm.SourceAddr.Ton(), sm.SourceAddr.Npi(), tc.wantTON, tc.wantNPI)
+		}
+	}
+}
+
+// registered_delivery is the operator's value when the command asks for a
+// receipt (1 when the profile gives none), and 0 when it does not.
+func TestRegisteredDeliveryFromTheProfile(t *testing.T) {
+	for _, tc := range []struct {
+		prof byte
+		ask  bool
+		want byte
+	}{{0, true, 1}, {17, true, 17}, {2, true, 2}, {17, false, 0}} {
+		c := command("Hello", "auto")
+		c.RegisteredDelivery = tc.ask
+		parts, err := Build(c, Profile{RegisteredDelivery: tc.prof})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := decoded(t, parts[0]).RegisteredDelivery; got != tc.want {
+			t.Errorf("profile %d, command asks %v: registered_delivery %d, want %d", tc.prof, tc.ask, got, tc.want)
+		}
 	}
 }

@@ -71,12 +71,15 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 }
 
 // Profile is what building the operator's submit_sm takes from its
-// settings: segmentation, alphabets, and the TON/NPI of addresses a command
-// leaves without.
+// settings: segmentation, alphabets, the TON/NPI of addresses a command
+// leaves without, the limit on alphanumeric senders, and the
+// registered_delivery asked with a receipt.
 func Profile(oc config.Operator) dispatch.Profile {
 	return dispatch.Profile{LongMessage: oc.LongMessageStrategy, DataCoding0: oc.Encoding.DefaultAlphabet,
 		AllowLatin1: oc.Encoding.AllowLatin1, NoUCS2: !oc.Encoding.UCS2, MaxParts: oc.MaxParts,
-		SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: oc.Destination.TON, DestNPI: oc.Destination.NPI}
+		SourceTON: oc.Source.TON, SourceNPI: oc.Source.NPI, DestTON: oc.Destination.TON, DestNPI: oc.Destination.NPI,
+		AlphaTON: oc.Source.Alphanumeric.TON, AlphaNPI: oc.Source.Alphanumeric.NPI, MaxAlphanumeric: oc.Source.MaxAlphanumeric,
+		RegisteredDelivery: byte(oc.Quirks.RegisteredDelivery)}
 }
 
 // credentials is what the operator's binds present, read at each bind.

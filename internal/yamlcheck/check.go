@@ -2,7 +2,9 @@ package yamlcheck
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -221,8 +223,16 @@ func yamlFields(t reflect.Type) (map[string]reflect.Type, []string) {
 	var names []string
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" || !f.IsExported() {
+			continue
+		}
+		// An inlined struct's fields are the outer struct's (yaml.v3
+		// decodes them so).
+		if name == "" && f.Type.Kind() == reflect.Struct && slices.Contains(strings.Split(opts, ","), "inline") {
+			inner, innerNames := yamlFields(f.Type)
+			maps.Copy(out, inner)
+			names = append(names, innerNames...)
 			continue
 		}
 		if name == "" {
