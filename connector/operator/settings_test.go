@@ -14,7 +14,8 @@ import (
 )
 
 // The operator's settings reach the submit_sm it builds: the destination's
-// TON/NPI defaults (not a constant 1/1) and the refusal of UCS2.
+// TON/NPI defaults (not a constant 1/1), the alphanumeric sender's rules,
+// the registered_delivery asked, and the refusal of UCS2.
 func TestProfileFromSettings(t *testing.T) {
 	const base = "operators:\n  - id: mno-a\n    endpoints: {primary: [{address: \"127.0.0.1:2775\"}]}\n    tps: 10\n"
 	f, err := config.Parse([]byte(base))
@@ -31,6 +32,16 @@ func TestProfileFromSettings(t *testing.T) {
 	p := Profile(f.Operators[0])
 	if p.DestTON != 0 || p.DestNPI != 9 || p.SourceTON != 5 || !p.NoUCS2 || !p.AllowLatin1 {
 		t.Fatalf("profile %+v: want destination 0/9, source ton 5, no UCS2, Latin-1", p)
+	}
+	if p.AlphaTON != 5 || p.AlphaNPI != 0 || p.MaxAlphanumeric != 11 || p.RegisteredDelivery != 1 {
+		t.Fatalf("profile %+v: want the alphanumeric defaults 5/0, at most 11, registered_delivery 1", p)
+	}
+	f, err = config.Parse([]byte(base + "    source: {alphanumeric: {ton: 5, npi: 9}, maxAlphanumeric: 16}\n    quirks: {registeredDelivery: 17}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := Profile(f.Operators[0]); p.AlphaTON != 5 || p.AlphaNPI != 9 || p.MaxAlphanumeric != 16 || p.RegisteredDelivery != 17 {
+		t.Fatalf("profile %+v: want alphanumeric 5/9, at most 16, registered_delivery 17", p)
 	}
 }
 
