@@ -203,11 +203,11 @@ func TestParseDefaultsAndCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := f.Operator("mno-b")
-	if b.Credentials != (Credentials{VaultPath: "smpp/prod/mno-b"}) {
+	if b.Credentials != (Credentials{VaultPath: "smpp/prod/mno-b", MaxAge: DefaultCredentialMaxAge}) {
 		t.Errorf("mno-b credentials: %+v", b.Credentials)
 	}
 	c, _ := f.Operator("mno-c")
-	if c.Credentials != (Credentials{File: "/vault/secrets/mno-c"}) {
+	if c.Credentials != (Credentials{File: "/vault/secrets/mno-c", MaxAge: DefaultCredentialMaxAge}) {
 		t.Errorf("mno-c credentials: %+v", c.Credentials)
 	}
 	if c.Encoding != (Encoding{DefaultAlphabet: AlphabetGSM7, AllowLatin1: true}) || c.BindType != BindTransmitterReceiver {

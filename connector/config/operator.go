@@ -266,7 +266,19 @@ type Credentials struct {
 	// File is a file rendered by Vault Agent or the Secrets Store CSI driver,
 	// JSON or key=value lines.
 	File string `yaml:"file,omitempty" json:"file,omitempty"`
+	// MaxAge is the rotation schedule: a credential version older than
+	// this (by its creation time in Vault, or the created_time of a
+	// rendered file) is overdue for rotation (default DefaultCredentialMaxAge,
+	// a quarter). The connector still binds with it: it exports the age
+	// and the schedule (smpp_credential_created_timestamp_seconds,
+	// smpp_credential_max_age_seconds), and alert
+	// SMPPCredentialRotationOverdue says so.
+	MaxAge time.Duration `yaml:"maxAge,omitempty" json:"maxAge,omitempty"`
 }
+
+// DefaultCredentialMaxAge is Credentials.MaxAge unless set: the quarterly
+// rotation of the migration plan's Phase 4.
+const DefaultCredentialMaxAge = 90 * 24 * time.Hour
 
 // DefaultOperator is an operator with every default applied; only ID,
 // Endpoints and TPS remain to be set.
@@ -289,6 +301,7 @@ func DefaultOperator(id string) Operator {
 		Encoding:            Encoding{DefaultAlphabet: AlphabetGSM7, UCS2: true},
 		Destination:         Address{TON: 1, NPI: 1},
 		Source:              SourceAddress{Alphanumeric: Address{TON: 5}, MaxAlphanumeric: 11},
+		Credentials:         Credentials{MaxAge: DefaultCredentialMaxAge},
 		Quirks: Quirks{
 			RegisteredDelivery: 1,
 			MessageIDResp:      IDRaw,
@@ -444,6 +457,9 @@ func (o *Operator) validate(where string) []*Error {
 	}
 
 	c := o.Credentials
+	if c.MaxAge < 24*time.Hour {
+		add("credentials.maxAge", "must be at least 24h (a rotation schedule, in hours: 2160h is 90 days), got %s", c.MaxAge)
+	}
 	switch {
 	case c.VaultPath != "" && c.File != "":
 		add("credentials", "set vaultPath or file, not both")

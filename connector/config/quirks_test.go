@@ -38,6 +38,7 @@ func TestQuirkSettings(t *testing.T) {
 		"    quirks: {registeredDelivery: 0}\n":                `operator "mno-b": quirks.registeredDelivery: must be one of [1 2 17 18]`,
 		"    source: {maxAlphanumeric: 21}\n":                  `operator "mno-b": source.maxAlphanumeric: must be 1-20`,
 		"    source: {alphanumeric: {ton: 7}}\n":               `operator "mno-b": source.alphanumeric.ton: must be 0-6`,
+		"    credentials: {maxAge: 1h}\n":                      `operator "mno-b": credentials.maxAge: must be at least 24h`,
 		"    source: {alphanumerics: {ton: 5}}\n":              `operator "mno-b": source.alphanumerics: unknown field`,
 		"    notes: " + strings.Repeat("x", maxNotes+1) + "\n": `operator "mno-b": notes: 8193 bytes: at most 8192`,
 	} {

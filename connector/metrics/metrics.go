@@ -40,6 +40,9 @@ type Metrics struct {
 	CredentialRefused *prometheus.CounterVec   // operator: new credential versions the SMSC refused (the old one carries on)
 	CredFromCache     *prometheus.GaugeVec     // operator: 1 while the credential source is unavailable and binds get the cached credential
 	CredSourceErrors  *prometheus.CounterVec   // operator, reason (secrets.Reason): failed reads of the credential source
+	CredRevision      *prometheus.GaugeVec     // operator: the secret store's version number of the credential the binds use
+	CredCreated       *prometheus.GaugeVec     // operator: when that version was written (Unix seconds)
+	CredMaxAge        *prometheus.GaugeVec     // operator: the rotation schedule (credentials.maxAge, seconds)
 	OutboxPending     prometheus.Gauge         // events in the outbox, waiting to be published
 	OutboxLag         prometheus.Gauge         // age of the oldest event in the outbox (seconds; 0 when empty)
 	OutboxPublished   *prometheus.CounterVec   // kind (outcome|receipt): events published from the outbox
@@ -114,6 +117,12 @@ func New() *Metrics {
 			Help: "1 while the operator's credential source (Vault) cannot answer and its last read was served from the in-memory cache of the last credential read; 0 otherwise."}, []string{"operator"})).(*prometheus.GaugeVec),
 		CredSourceErrors: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_credential_source_errors_total",
 			Help: "Failed reads of the operator's credential, by reason: unavailable, timeout, token_invalid (served from cache when one is cached); not_found, permission_denied, invalid, unknown_operator, other (never served from cache)."}, []string{"operator", "reason"})).(*prometheus.CounterVec),
+		CredRevision: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_credential_version",
+			Help: "The secret store's version number (Vault KV v2) of the credential the operator's binds last read; absent when the source does not tell (a rendered file without a version key)."}, []string{"operator"})).(*prometheus.GaugeVec),
+		CredCreated: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_credential_created_timestamp_seconds",
+			Help: "When the version of the credential the operator's binds last read was written (Vault KV v2 created_time), Unix seconds; its age is time() minus this. Absent when unknown."}, []string{"operator"})).(*prometheus.GaugeVec),
+		CredMaxAge: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_credential_max_age_seconds",
+			Help: "The operator's rotation schedule (credentials.maxAge): a credential older than this is overdue for rotation."}, []string{"operator"})).(*prometheus.GaugeVec),
 		OutboxPending: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_outbox_events",
 			Help: "Outcome and receipt events stored and waiting in the outbox to be published."})).(prometheus.Gauge),
 		OutboxLag: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_outbox_lag_seconds",

@@ -39,6 +39,11 @@ var healthy = map[string]string{
 	`smpp_inbox_lag_seconds{instance="a"}`:                                                      `0x20`,
 	`smpp_inbox_lag_seconds{instance="b"}`:                                                      `0x20`,
 	`smpp_submits_total{instance="a", operator="mno-a", outcome="accepted", status="ESME_ROK"}`: `0+600x20`,
+	// The credential was written at time 0 (a minute-old rotation); the
+	// schedule is 90 days, exported by owner and standby alike.
+	`smpp_credential_created_timestamp_seconds{instance="a", operator="mno-a"}`: `0x20`,
+	`smpp_credential_max_age_seconds{instance="a", operator="mno-a"}`:           `7776000x20`,
+	`smpp_credential_max_age_seconds{instance="b", operator="mno-a"}`:           `7776000x20`,
 }
 
 // input is the healthy series with a case's changes, in promqltest's load
@@ -81,7 +86,12 @@ const (
 	outbox = `smpp_outbox_lag_seconds{instance="a"}`
 	inbox  = `smpp_inbox_lag_seconds{instance="b"}`
 	stray  = `smpp_stray_operator_last_listed_seconds{instance="a", operator="mno-c"}`
+	credA  = `smpp_credential_created_timestamp_seconds{instance="a", operator="mno-a"}`
 )
+
+// ninetyDaysBefore5m is a creation time whose age reaches 90 days (the
+// schedule in healthy) at 5 minutes, the series' times counting from 0.
+const ninetyDaysBefore5m = `-7775700`
 
 func critical(extra map[string]string) map[string]string {
 	l := map[string]string{"severity": "critical"}
@@ -92,6 +102,15 @@ func critical(extra map[string]string) map[string]string {
 var mnoA = critical(map[string]string{"operator": "mno-a"})
 
 var alertCases = []alertCase{
+	// A warning, and the one alert on the rotation schedule.
+	{alert: "SMPPCredentialRotationOverdue", name: "the credential's age passes its 90 days",
+		changes: map[string]string{credA: ninetyDaysBefore5m + `x20`}, onset: 6 * time.Minute, fires: 16 * time.Minute,
+		labels: map[string]string{"severity": "warning", "operator": "mno-a"}},
+	{alert: "SMPPCredentialRotationOverdue", name: "rotated 3 minutes after passing its 90 days",
+		changes: map[string]string{credA: ninetyDaysBefore5m + `x7 480x12`}},
+	{alert: "SMPPCredentialRotationOverdue", name: "a rendered file without created_time (no age known)",
+		changes: map[string]string{credA: ""}},
+
 	{alert: "SMPPOperatorWithoutOwner", name: "the owner gives mno-a up and b does not take it",
 		changes: map[string]string{ownerA: `1 1 1 0x17`}, onset: 3 * time.Minute, fires: 5 * time.Minute, labels: mnoA},
 	{alert: "SMPPOperatorWithoutOwner", name: "a handover with a minute between the owners",

@@ -148,9 +148,13 @@ func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 	// send within when this replica owns it.
 	m.TPSLimit.WithLabelValues(id).Set(float64(r.limiter.TPS()))
 	m.WindowSize.WithLabelValues(id).Set(float64(r.cfg.Operator.Window))
+	m.CredMaxAge.WithLabelValues(id).Set(r.cfg.Operator.Credentials.MaxAge.Seconds())
 	defer func() {
 		m.TPSLimit.DeleteLabelValues(id)
 		m.WindowSize.DeleteLabelValues(id)
+		m.CredMaxAge.DeleteLabelValues(id)
+		m.CredRevision.DeleteLabelValues(id)
+		m.CredCreated.DeleteLabelValues(id)
 	}()
 	for {
 		m.Owner.WithLabelValues(id).Set(0)

@@ -11,6 +11,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/inbound"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/outbound"
+	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/connector/session"
 )
 
@@ -88,7 +89,28 @@ func (r *Runner) credentials(ctx context.Context) (session.Auth, error) {
 	if err != nil {
 		return session.Auth{}, err
 	}
+	r.credentialMetadata(c)
 	return session.Auth{SystemID: c.SystemID, Password: c.Password, SystemType: c.SystemType, Version: c.Version}, nil
+}
+
+// credentialMetadata exports the version and creation time of the
+// credential the binds read (the rotation schedule: its age against
+// credentials.maxAge), or drops them when the source does not tell.
+func (r *Runner) credentialMetadata(c secrets.Credential) {
+	m, id := r.d.Metrics, r.ID()
+	if m == nil {
+		return
+	}
+	if c.Revision > 0 {
+		m.CredRevision.WithLabelValues(id).Set(float64(c.Revision))
+	} else {
+		m.CredRevision.DeleteLabelValues(id)
+	}
+	if !c.Created.IsZero() {
+		m.CredCreated.WithLabelValues(id).Set(float64(c.Created.UnixNano()) / 1e9)
+	} else {
+		m.CredCreated.DeleteLabelValues(id)
+	}
 }
 
 // pools are the term's bind pools, receivers included.

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -44,7 +45,23 @@ type Credential struct {
 	// Version tells credentials apart: the Vault secret version, or
 	// "sha256:<first 12 hex digits>" of a rendered file.
 	Version string `json:"version"`
+	// Revision is the secret store's version number of the credential
+	// (Vault KV v2's version, or the key "version" of a rendered file, as
+	// a Vault Agent template can write it); 0 when unknown.
+	Revision int `json:"revision,omitempty"`
+	// Created is when that version was written (KV v2's created_time, or
+	// the key "created_time" of a rendered file, RFC 3339): the
+	// credential's age for the rotation schedule; zero when unknown.
+	Created time.Time `json:"created,omitzero"`
 }
+
+// Keys a rendered credential file may carry beside the credential: the
+// secret's KV v2 metadata, e.g. from a Vault Agent template
+// ({{ .Data.metadata.version }}, {{ .Data.metadata.created_time }}).
+const (
+	KeyVersion     = "version"
+	KeyCreatedTime = "created_time"
+)
 
 const redacted = "[redacted]"
 
@@ -129,6 +146,18 @@ func printableASCII(s string) bool {
 // fromMap builds a credential from the keys of a Vault secret or a rendered
 // file. Values must be strings.
 func fromMap(m map[string]any) (Credential, error) {
+	return fromMapWith(m, false)
+}
+
+// fromFileMap is fromMap for a rendered file, which may also carry the
+// secret's metadata (KeyVersion, KeyCreatedTime). A Vault secret's data does
+// not: its metadata comes from KV v2 itself, and a "version" among its data
+// is the operator's business.
+func fromFileMap(m map[string]any) (Credential, error) {
+	return fromMapWith(m, true)
+}
+
+func fromMapWith(m map[string]any, metadata bool) (Credential, error) {
 	var c Credential
 	var errs []error
 	for _, f := range []struct {
@@ -145,6 +174,32 @@ func fromMap(m map[string]any) (Credential, error) {
 			continue
 		}
 		*f.dst = s
+	}
+	if v, ok := m[KeyVersion]; ok && v != nil && metadata {
+		switch n := v.(type) {
+		case float64:
+			if n >= 0 && n == float64(int(n)) {
+				c.Revision = int(n)
+			} else {
+				errs = append(errs, fmt.Errorf("%s: want a whole number", KeyVersion))
+			}
+		case string:
+			r, err := strconv.Atoi(strings.TrimSpace(n))
+			if err != nil || r < 0 {
+				errs = append(errs, fmt.Errorf("%s: want a whole number", KeyVersion))
+			}
+			c.Revision = r
+		default:
+			errs = append(errs, fmt.Errorf("%s: want a number, got %s", KeyVersion, typeName(v)))
+		}
+	}
+	if v, ok := m[KeyCreatedTime]; ok && v != nil && metadata {
+		s, _ := v.(string)
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: want an RFC 3339 time (2026-12-07T10:00:00Z)", KeyCreatedTime))
+		}
+		c.Created = t
 	}
 	if len(errs) > 0 {
 		return Credential{}, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))

@@ -34,6 +34,13 @@ const MaxFileSize = 64 << 10
 //	system_id=acme
 //	password=s3cret
 //
+// The keys version and created_time, when present, are the secret's KV v2
+// metadata (Credential.Revision and Created: the age the rotation schedule
+// watches), as a Vault Agent template writes them:
+//
+//	version={{ .Data.metadata.version }}
+//	created_time={{ .Data.metadata.created_time }}
+//
 // Other keys are ignored. The Version of a credential identifies the file's
 // content: an HMAC-SHA256 with a key drawn at start, so that versions can be
 // compared within the process but a logged version cannot be used to guess
@@ -156,7 +163,7 @@ func parseCredentialFile(b []byte) (Credential, error) {
 		if dec.More() {
 			return Credential{}, fmt.Errorf("%w: JSON: data after the object", ErrInvalid)
 		}
-		return fromMap(m)
+		return fromFileMap(m)
 	}
 	for i, line := range strings.Split(string(trimmed), "\n") {
 		line = strings.TrimSpace(line)
@@ -181,7 +188,7 @@ func parseCredentialFile(b []byte) (Credential, error) {
 		}
 		m[k] = v
 	}
-	return fromMap(m)
+	return fromFileMap(m)
 }
 
 // jsonSyntaxMsg keeps json's message but never a quoted piece of input.

@@ -152,3 +152,36 @@ func TestRouter(t *testing.T) {
 	cancel()
 	closed(t, ch)
 }
+
+// A rendered file may carry the secret's KV v2 metadata (a Vault Agent
+// template's version and created_time): the credential's revision and age.
+// Malformed metadata is refused with the key named, never a value.
+func TestFileCarriesTheSecretsMetadata(t *testing.T) {
+	c, err := parseCredentialFile([]byte("system_id=acme\npassword=s3cret\nversion=7\ncreated_time=2026-09-01T10:00:00.123456Z\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 9, 1, 10, 0, 0, 123456000, time.UTC); c.Revision != 7 || !c.Created.Equal(want) {
+		t.Fatalf("revision %d created %s, want 7 and %s", c.Revision, c.Created, want)
+	}
+	c, err = parseCredentialFile([]byte(`{"system_id":"acme","password":"s3cret","version":8}`))
+	if err != nil || c.Revision != 8 || !c.Created.IsZero() {
+		t.Fatalf("JSON: revision %d created %s err %v, want 8, unknown", c.Revision, c.Created, err)
+	}
+	for in, want := range map[string]string{
+		"system_id=acme\npassword=s3cret\nversion=seven\n":          "version: want a whole number",
+		"system_id=acme\npassword=s3cret\ncreated_time=yesterday\n": "created_time: want an RFC 3339 time",
+		`{"system_id":"acme","password":"s3cret","version":true}`:   "version: want a number, got a boolean",
+	} {
+		_, err := parseCredentialFile([]byte(in))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: got %v, want ErrInvalid naming %q and no password", in, err, want)
+		}
+	}
+	// A Vault secret's data is the operator's: a "version" among it is not
+	// the metadata, and does not fail the read.
+	c, err = fromMap(map[string]any{"system_id": "acme", "password": "s3cret", "version": "v2-final"})
+	if err != nil || c.Revision != 0 {
+		t.Fatalf("Vault data with a version key: revision %d err %v, want 0, nil", c.Revision, err)
+	}
+}

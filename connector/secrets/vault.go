@@ -155,6 +155,7 @@ func (v *Vault) read(ctx context.Context, operatorID string, version int) (Crede
 	}
 	if s.VersionMetadata != nil {
 		c.Version = strconv.Itoa(s.VersionMetadata.Version)
+		c.Revision, c.Created = s.VersionMetadata.Version, s.VersionMetadata.CreatedTime
 	}
 	return c, nil
 }

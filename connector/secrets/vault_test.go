@@ -169,6 +169,11 @@ func TestVaultGet(t *testing.T) {
 	if c.SystemID != "acme" || c.Password != "s3cret" || c.SystemType != "VMA" || c.Version != "1" {
 		t.Fatalf("got %v (password %q)", c, c.Password)
 	}
+	// The version's metadata: its number and when it was written (Vault's
+	// clock: the container shares this machine's).
+	if c.Revision != 1 || time.Since(c.Created).Abs() > time.Minute {
+		t.Fatalf("revision %d created %s, want 1 and about now", c.Revision, c.Created)
+	}
 	c, err = v.Get(context.Background(), custom)
 	if err != nil || c.SystemID != "other" {
 		t.Fatalf("custom path: %v %v", c, err)
