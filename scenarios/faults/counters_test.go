@@ -124,10 +124,4 @@ var _ = Describe("The fault matrix's counters", Label("judge"), func() {
 		o.Limit = 4
 		Expect(judge(o).BreachSpan).To(BeEmpty())
 	})
-
-	It("reads the part number from 8- and 16-bit concatenation headers", func() {
-		Expect(udhPart("0500034a0202")).To(Equal(2))
-		Expect(udhPart("060804004a0301")).To(Equal(1))
-		Expect(udhPart("")).To(Equal(1))
-	})
 })

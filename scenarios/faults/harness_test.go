@@ -295,10 +295,7 @@ func (r *rig) waitingOutTheirHold(ctx context.Context) (int, error) {
 func (r *rig) observe(ctx context.Context) observed {
 	GinkgoHelper()
 	o := observed{Messages: r.msgs, LiftedAt: r.lifted, GapFrom: r.gapFrom, Now: time.Now(), Limit: r.e.TPS, InjectedAt: r.injected}
-	for _, rec := range r.sim.Sim.Recorder.Query(recorder.Filter{Operator: operatorID, Command: "submit_sm"}) {
-		o.Submits = append(o.Submits, submit{Time: rec.Time, Dest: rec.Dest, Part: udhPart(rec.UDH), Status: rec.Status,
-			SMSCID: rec.MessageID, Accepted: rec.Status == "ESME_ROK" && rec.MessageID != ""})
-	}
+	o.Submits = framework.SMSCSubmits(r.sim.Sim.Recorder.Query(recorder.Filter{Operator: operatorID, Command: "submit_sm"}))
 	if n := r.sim.Sim.Recorder.Query(recorder.Filter{}); len(n) >= 4*r.e.Messages {
 		r.note("the simulator's recorder is full (%d records): early submits may be missing", len(n))
 	}

@@ -1,12 +1,13 @@
 package faults_test
 
 import (
-	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 )
 
 // The judge counts, from what the simulator saw and what the connector
@@ -22,15 +23,9 @@ type sent struct {
 	Parts int
 }
 
-// submit is one submit_sm the simulator recorded.
-type submit struct {
-	Time     time.Time
-	Dest     string
-	Part     int    // from the UDH; 1 for a one-part message
-	Status   string // as answered; "" when unanswered
-	SMSCID   string // the id given in an ESME_ROK resp
-	Accepted bool
-}
+// submit is one submit_sm the simulator recorded (the type the Phase 2
+// gate's receipt truth reads too).
+type submit = framework.SMSCSubmit
 
 // outcomeEvent is one event on smpp.outcome.{operatorId}.
 type outcomeEvent struct {
@@ -165,7 +160,6 @@ func judge(o observed) counts {
 	// What the SMSC accepted, per part and per id (in time order).
 	sort.SliceStable(o.Submits, func(i, j int) bool { return o.Submits[i].Time.Before(o.Submits[j].Time) })
 	acceptedPart := map[key]int{}
-	byID := map[string][]submit{}
 	var accepts []time.Time
 	for _, s := range o.Submits {
 		if !s.Accepted {
@@ -185,29 +179,21 @@ func judge(o observed) counts {
 		if acceptedPart[k] > 1 {
 			c.PartsTwice++
 		}
-		byID[s.SMSCID] = append(byID[s.SMSCID], s)
 	}
 
 	// A receipt event is right when the latest accepted submit that was
-	// given its SMSC id before the receipt was received is its own part.
-	destOf := map[string]string{}
+	// given its SMSC id before the receipt was received is its own part
+	// (framework.ReceiptTruth: the same judge as the Phase 2 gate's).
+	messageOf := map[string]string{}
 	for _, m := range o.Messages {
-		destOf[m.ID] = m.Dest
+		messageOf[m.Dest] = m.ID
 	}
+	truth := framework.NewReceiptTruth(o.Submits, messageOf)
 	for _, r := range o.Receipts {
-		var owner *submit
-		for i := range byID[r.SMSCMessageID] {
-			s := &byID[r.SMSCMessageID][i]
-			if !s.Time.After(r.ReceivedAt) {
-				owner = s
-			}
-		}
-		if owner == nil || owner.Dest != destOf[r.MessageID] || max(owner.Part, 1) != max(r.PartNumber, 1) {
+		a := framework.Attribution{PartRef: framework.PartRef{MessageID: r.MessageID, Part: max(r.PartNumber, 1)},
+			SMSCID: r.SMSCMessageID, ReceivedAt: r.ReceivedAt}
+		if right, who := truth.Check(a); !right {
 			c.ReceiptsWrong++
-			who := "no submit"
-			if owner != nil {
-				who = fmt.Sprintf("%s part %d", byDest[owner.Dest].ID, max(owner.Part, 1))
-			}
 			example("wrong message", "receipt for id %s published on %s part %d, the SMSC gave it to %s",
 				r.SMSCMessageID, r.MessageID, max(r.PartNumber, 1), who)
 		}
@@ -259,31 +245,6 @@ func recovery(accepts []time.Time, o observed, done bool) float64 {
 }
 
 func round(v float64) float64 { return math.Round(v*100) / 100 }
-
-// udhPart reads the part number from a user data header (hex, as the
-// simulator records it): concatenation IEs 0x00 (8-bit reference) and 0x08
-// (16-bit). It returns 1 without one.
-func udhPart(udhHex string) int {
-	b, err := hex.DecodeString(udhHex)
-	if err != nil || len(b) < 1 {
-		return 1
-	}
-	for i := 1; i+1 < len(b); {
-		iei, l := b[i], int(b[i+1])
-		data := b[i+2:]
-		if len(data) < l {
-			break
-		}
-		switch {
-		case iei == 0x00 && l == 3:
-			return int(data[2])
-		case iei == 0x08 && l == 4:
-			return int(data[3])
-		}
-		i += 2 + l
-	}
-	return 1
-}
 
 // breachSpan finds, in the recorded submit_sm arrivals, those that made a
 // sliding second exceed the limit, and says when they were relative to the

@@ -27,13 +27,14 @@ func StartConnector(ctx context.Context, e *Env, operatorsYAML string) {
 
 // StartShadowConnector is StartConnector in shadow mode (Phase 2): only
 // endpoints marked shadow are used, and receipts and outcomes are not
-// published.
-func StartShadowConnector(ctx context.Context, e *Env, operatorsYAML string) {
+// published. It returns the running connector, whose /metrics (HTTPAddr)
+// shows what nothing published does, e.g. receipts held before their resp.
+func StartShadowConnector(ctx context.Context, e *Env, operatorsYAML string) *service.Running {
 	GinkgoHelper()
-	start(ctx, e, operatorsYAML, true)
+	return start(ctx, e, operatorsYAML, true)
 }
 
-func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) {
+func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) *service.Running {
 	GinkgoHelper()
 	file, err := config.Parse([]byte(operatorsYAML))
 	Expect(err).NotTo(HaveOccurred(), "operators file:\n%s", operatorsYAML)
@@ -52,6 +53,7 @@ func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) {
 	DeferCleanup(func() {
 		Expect(c.Stop()).To(Succeed(), "the connector did not stop cleanly")
 	})
+	return c
 }
 
 // PublishCommand publishes a dispatch command for operatorID with a receipt
