@@ -243,6 +243,9 @@ type SessionInfo struct {
 	Remote      string    `json:"remote"`
 	Since       time.Time `json:"since"`
 	Outstanding int       `json:"outstanding"`
+	// PasswordRetired: bound with a password the account no longer accepts
+	// (a rotation's overlap has ended since).
+	PasswordRetired bool `json:"passwordRetired,omitempty"`
 }
 
 // MeterReport is one account's TPS audit (GET /meter).

@@ -346,7 +346,7 @@ func (s *session) handleBind(req *pdu.BindRequest, now time.Time) {
 		} else {
 			next := map[pdu.BindingType]bindState{pdu.Transmitter: stateTX, pdu.Receiver: stateRX, pdu.Transceiver: stateTRX}[req.BindingType]
 			s.mu.Lock()
-			s.state, s.acc = next, acc
+			s.state, s.acc, s.password = next, acc, req.Password
 			s.mu.Unlock()
 			s.op.sim.log.Info("bound", "operator", s.op.cfg.ID, "session", s.id, "account", req.SystemID, "type", next.String(), "remote", s.remote)
 		}

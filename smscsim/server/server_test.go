@@ -368,9 +368,30 @@ func TestCredentialRotationOverlap(t *testing.T) {
 			t.Fatalf("overlap %s: %s", pw, status(r))
 		}
 	}
+	retired := func() (old, current int) {
+		for _, si := range s.Sessions() {
+			if si.Account != "test" {
+				continue
+			}
+			if si.PasswordRetired {
+				old++
+			} else {
+				current++
+			}
+		}
+		return old, current
+	}
+	if old, current := retired(); old != 0 || current != 2 {
+		t.Fatalf("during the overlap: %d sessions on a retired password, %d on a current one; want 0 and 2", old, current)
+	}
 	_ = op.SetPasswords("test", []string{"new"})
 	if r := smpptest.Dial(t, addr).Bind(pdu.Transceiver, "test", "test"); r.CommandStatus != data.ESME_RINVPASWD {
 		t.Fatalf("old password after overlap: %s", status(r))
+	}
+	// The session bound with the old password stays up, as on a real SMSC,
+	// and says so: an ESME that rotated properly has none left.
+	if old, current := retired(); old != 1 || current != 1 {
+		t.Fatalf("after the overlap: %d sessions on a retired password, %d on a current one; want 1 and 1", old, current)
 	}
 	if err := op.SetPasswords("test", []string{"waytoolongpw"}); err == nil {
 		t.Fatal("accepted a 12-character SMPP password")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,10 @@ type session struct {
 	mu    sync.Mutex
 	state bindState
 	acc   *account
+	// password is the one the session bound with: kept (never shown) so
+	// that SessionInfo can say whether the account still accepts it after
+	// a rotation overlap ended.
+	password string
 
 	out       chan []byte
 	done      chan struct{}
@@ -88,9 +93,16 @@ func (s *session) accountID() string {
 }
 
 func (s *session) info() SessionInfo {
-	st, _ := s.bound()
+	st, acc := s.bound()
+	retired := false
+	if acc != nil {
+		s.mu.Lock()
+		pw := s.password
+		s.mu.Unlock()
+		retired = !slices.Contains(*acc.passwords.Load(), pw)
+	}
 	return SessionInfo{ID: s.id, Operator: s.op.cfg.ID, Account: s.accountID(), BindType: st.String(),
-		Remote: s.remote, Since: s.since, Outstanding: int(s.outstanding.Load())}
+		Remote: s.remote, Since: s.since, Outstanding: int(s.outstanding.Load()), PasswordRetired: retired}
 }
 
 func (s *session) run() {

@@ -193,6 +193,10 @@ type SessionInfo struct {
 	Remote      string    `json:"remote"`
 	Since       time.Time `json:"since"`
 	Outstanding int       `json:"outstanding"`
+	// PasswordRetired: the session bound with a password its account no
+	// longer accepts (a rotation's overlap has ended). A real SMSC keeps
+	// such a bind up; an ESME that rotated properly has none left.
+	PasswordRetired bool `json:"passwordRetired,omitempty"`
 }
 
 // Sessions lists connected sessions.
