@@ -7,6 +7,7 @@
 //	smpp-connector rematch-receipts -operator ID    re-apply receipts given up for want of a part
 //	smpp-connector compare -legacy F -connector F   compare submit outcomes with the legacy dispatcher's log
 //	smpp-connector netpol -operators FILE [flags]   print the NetworkPolicy the operators file implies
+//	smpp-connector preflight -operators FILE [-bind] check each operator's credential, Vault policy and endpoints
 package main
 
 import (
@@ -19,11 +20,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/compare"
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/netpol"
+	"github.com/smpp-connector/smpp-connector/connector/preflight"
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/connector/store"
 	"github.com/smpp-connector/smpp-connector/internal/logging"
@@ -52,6 +56,11 @@ const usage = `usage:
   smpp-connector netpol -operators FILE -nats PEER -postgres PEER [-vault PEER] [flags]
                                                              print the Kubernetes NetworkPolicy the operators file
                                                              implies (-h for the flags and the PEER syntax)
+  smpp-connector preflight -operators FILE [-bind] [-operator ID,...] [-timeout 10s]
+                                                             check each operator's credential (where the file says,
+                                                             with its keys and age), the Vault policy (nothing
+                                                             readable beside the credentials), and its endpoints
+                                                             (TCP; with -bind a bind with the credential)
   smpp-connector version                                     print the version, commit, build date and Go version`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -161,6 +170,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("netpol: unexpected argument %q", fs.Arg(0))
 		}
 		return netpol.Run(ctx, o, stdout)
+	case "preflight":
+		config.RegisterFlags(fs, &svc)
+		var o preflight.Options
+		fs.BoolVar(&o.Bind, "bind", false, "also bind to each endpoint with the credential (counts against the MNO's bind limit)")
+		fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "bound on each check")
+		only := fs.String("operator", "", "check only these operators (comma-separated ids)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if *only != "" {
+			o.Operators = strings.Split(*only, ",")
+		}
+		return runPreflight(ctx, stdout, stderr, svc, o)
 	case "version":
 		fmt.Fprintln(stdout, version.Get().String("smpp-connector"))
 		return nil
@@ -169,6 +191,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// runPreflight runs the onboarding checks (connector/preflight) with the
+// credential sources the service would use.
+func runPreflight(ctx context.Context, stdout, stderr io.Writer, svc config.Service, o preflight.Options) error {
+	if svc.OperatorsFile == "" {
+		return errors.New("preflight: no operators file: set -operators or SMPP_OPERATORS_FILE")
+	}
+	ops, err := config.Load(svc.OperatorsFile)
+	if err != nil {
+		return err
+	}
+	for _, id := range o.Operators {
+		if _, ok := ops.Operator(id); !ok {
+			return fmt.Errorf("preflight: operator %q is not in %s", id, svc.OperatorsFile)
+		}
+	}
+	if ops.UsesVault() {
+		if err := svc.ValidateVault(); err != nil {
+			return err
+		}
+	}
+	log, err := newLogger(stderr, svc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // closes the Vault client
+	creds, vault, err := service.BuildSecrets(ctx, svc, ops, log)
+	if err != nil {
+		return fmt.Errorf("preflight: %w", err)
+	}
+	var prober preflight.Prober
+	if vault != nil {
+		prober = vault
+	}
+	return preflight.Print(stdout, preflight.Run(ctx, ops, creds, prober, o))
 }
 
 // rematch moves the operator's receipts given up for want of a part (reason

@@ -160,6 +160,16 @@ func (v *Vault) read(ctx context.Context, operatorID string, version int) (Crede
 	return c, nil
 }
 
+// Probe reads relPath inside the KV mount and tells only whether the read
+// was allowed: nil (a secret is there; it is dropped unread), ErrNotFound
+// (allowed, nothing there), ErrPermissionDenied (the policy refuses it), or
+// another error. It is preflight's check that the connector's identity
+// reads the operators' credentials and nothing beside them.
+func (v *Vault) Probe(ctx context.Context, relPath string) error {
+	_, err := v.kv.Get(ctx, relPath)
+	return vaultError(err, v.c.Token())
+}
+
 // currentVersion is the secret's current version from its metadata, which
 // is cheaper than reading the secret and does not fetch the password.
 func (v *Vault) currentVersion(ctx context.Context, operatorID string) (int, error) {

@@ -245,6 +245,20 @@ func TestVaultPermissionDenied(t *testing.T) {
 		t.Fatalf("denied:\n got %v\nwant %s", err, want)
 	}
 
+	// Probe tells what the policy allows without reading a secret: the
+	// allowed path (there, and an absent one under it would be not found),
+	// a path beside it refused.
+	if err := v.Probe(ctx, DefaultVaultPath(allowed)); err != nil {
+		t.Errorf("probe of the allowed path: %v", err)
+	}
+	if err := v.Probe(ctx, DefaultVaultPath(denied)); !errors.Is(err, ErrPermissionDenied) {
+		t.Errorf("probe of a path the policy does not allow: %v, want permission denied", err)
+	}
+	root, _ := newVault(t, VaultConfig{})
+	if err := root.Probe(ctx, "preflight/"+randomID("absent")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("probe of an absent path with a token that may read it: %v, want not found", err)
+	}
+
 	// A bad token is refused at once, saying so.
 	_, err = NewVault(ctx, VaultConfig{Address: env.VaultAddr, KVMount: env.VaultKVMount, Auth: TokenAuth{Token: "hvs.not-a-token"}})
 	if err == nil || err.Error() != "vault: token auth: check token (auth/token/lookup-self): permission denied" {

@@ -136,7 +136,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	}
 	src := o.Secrets
 	if src == nil {
-		if src, err = buildSecrets(ctx, svc, ops, log); err != nil {
+		if src, _, err = BuildSecrets(ctx, svc, ops, log); err != nil {
 			return err
 		}
 	}
@@ -247,8 +247,10 @@ func leaseOptions(o lease.Options, log *slog.Logger) lease.Options {
 // window (1 s) and a margin for the old owner's last writes.
 const minHandoverGrace = 1100 * time.Millisecond
 
-// buildSecrets routes each operator to Vault or to its rendered file.
-func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log *slog.Logger) (secrets.Source, error) {
+// BuildSecrets routes each operator to Vault or to its rendered file, and
+// returns the Vault client too (nil when no operator's credential is in
+// Vault; it is closed when ctx ends).
+func BuildSecrets(ctx context.Context, svc config.Service, ops *config.File, log *slog.Logger) (secrets.Source, *secrets.Vault, error) {
 	r := secrets.Router{Sources: map[string]secrets.Source{}}
 	files := &secrets.File{Paths: map[string]string{}, Logger: log}
 	paths := map[string]string{}
@@ -268,14 +270,15 @@ func buildSecrets(ctx context.Context, svc config.Service, ops *config.File, log
 		}
 		v, err := secrets.NewVault(ctx, secrets.VaultConfig{Address: svc.Vault.Address, Auth: auth, KVMount: svc.Vault.KVMount, Paths: paths, Logger: log})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		go func() { <-ctx.Done(); v.Close() }()
 		for id := range paths {
 			r.Sources[id] = v
 		}
+		return r, v, nil
 	}
-	return r, nil
+	return r, nil, nil
 }
 
 // readiness reports whether the connector can do its job: the database and
