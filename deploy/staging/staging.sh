@@ -99,6 +99,14 @@ render() {
 	chmod 0644 "$RUN"/*.yaml "$RUN"/secrets/*.json
 }
 
+# receipt_parts: each operator's quirks.receiptParts (default each), as the
+# smoke suite wants them: id=style,...
+receipt_parts() {
+	awk '/^  - id: / { id = $3 } /receiptParts: *[a-z]+/ { match($0, /receiptParts: *[a-z]+/);
+		v = substr($0, RSTART, RLENGTH); sub(/receiptParts: */, "", v); style[id] = v }
+		END { for (i in style) printf "%s%s=%s", (n++ ? "," : ""), i, style[i] }' "$RUN/operators-vault.yaml"
+}
+
 healthy() { curl -fsS --max-time 3 "$1/healthz"; }
 
 # owner_of_all URL...: one connector answers /readyz with ready true and owns
@@ -179,6 +187,7 @@ up() {
 			echo "${urls[*]}"
 		)"
 		echo "SMPP_SMOKE_OPERATORS=$(echo "$OPERATORS" | tr ' ' ,)"
+		echo "SMPP_SMOKE_RECEIPT_PARTS=$(receipt_parts)"
 		echo "# For people, not the suite:"
 		echo "STAGING_CREDENTIALS=$MODE"
 		echo "STAGING_POSTGRES_DSN=$pg_dsn"
