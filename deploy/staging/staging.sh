@@ -141,7 +141,9 @@ up() {
 	if [ "$MODE" = vault ]; then
 		say "credentials: Vault dev server ($VAULT_IMAGE), secret/smpp/operators/{id} written at startup"
 	else
-		say "credentials: rendered files (deploy/staging/.run/secrets; no $VAULT_IMAGE image: make images builds it)"
+		local why="no $VAULT_IMAGE image: make images builds it"
+		[ -n "${STAGING_CREDENTIALS:-}" ] && why="STAGING_CREDENTIALS=files"
+		say "credentials: rendered files (deploy/staging/.run/secrets; $why)"
 	fi
 
 	local infra=(postgres nats smscsim)
