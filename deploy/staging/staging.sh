@@ -57,6 +57,8 @@ wait_for() {
 	shift
 	until "$@" >/dev/null 2>&1; do
 		if ((SECONDS - t0 > TIMEOUT)); then
+			# Once more with its output, to show why.
+			"$@" >&2 || true
 			compose ps >&2 || true
 			die "$what not ready within ${TIMEOUT}s"
 		fi

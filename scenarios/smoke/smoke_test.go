@@ -14,7 +14,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
-	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/scenarios/smoke/smokeenv"
 	"github.com/smpp-connector/smpp-connector/smscsim/api"
 )
@@ -55,8 +54,7 @@ func describeOperator(index int, op smokeenv.Operator) {
 			publish(ctx, op, ids[0], dest+"001", shortText)
 			publish(ctx, op, ids[1], dest+"002", longText)
 			publish(ctx, op, ids[2], dest+"003", ucs2Text)
-			missing, dup := w.waitReceipts(ctx, op, ids)
-			report(op, "texts", missing, dup)
+			w.waitReceipts(ctx, op, "texts", ids)
 			Expect(w.partsOf(ids[0])).To(Equal(1), "parts of the short message")
 			Expect(w.partsOf(ids[1])).To(BeNumerically(">", 1), "parts of the long message")
 			Expect(w.partsOf(ids[2])).To(Equal(1), "parts of the UCS2 message")
@@ -106,8 +104,7 @@ func burst(ctx context.Context, index, c int, op smokeenv.Operator, name string,
 		}
 		publish(ctx, op, ids[i], fmt.Sprintf("%s%03d", dest, i), text)
 	}
-	missing, dup := w.waitReceipts(ctx, op, ids)
-	report(op, strings.ReplaceAll(name, "-", "_"), missing, dup)
+	w.waitReceipts(ctx, op, strings.ReplaceAll(name, "-", "_"), ids)
 	f, err := sim.GetFault(ctx, spec.Name)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(f.Hits).To(BeNumerically(">", 0), "the %s fault never acted: the spec tested nothing", name)
@@ -126,13 +123,6 @@ func publish(ctx context.Context, op smokeenv.Operator, id, dest, text string) {
 	Expect(err).NotTo(HaveOccurred())
 	_, err = js.Publish(ctx, natscontract.DispatchSubjectFor(op.ID), cmd)
 	Expect(err).NotTo(HaveOccurred(), "publish %s", id)
-}
-
-// report puts the counts in the suite's table (reports/smoke.gates.txt).
-func report(op smokeenv.Operator, what string, missing, dup int) {
-	GinkgoHelper()
-	framework.RecordCriterion(fmt.Sprintf("%s_%s_receipts_missing", op.ID, what), "max 0", fmt.Sprint(missing), missing == 0)
-	framework.RecordCriterion(fmt.Sprintf("%s_%s_receipts_twice", op.ID, what), "max 0", fmt.Sprint(dup), dup == 0)
 }
 
 // owns reports whether the connector at base owns operator with it ready:

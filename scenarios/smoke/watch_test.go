@@ -18,6 +18,7 @@ import (
 
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/scenarios/framework"
 	"github.com/smpp-connector/smpp-connector/scenarios/smoke/smokeenv"
 )
 
@@ -134,15 +135,18 @@ func expected(style string, parts int) int {
 
 // waitReceipts waits until every message in ids has all its parts accepted
 // and as many final receipts as its SMSC sends, then checks that none came
-// twice; it returns the counts for the report: missing and duplicated.
-func (w *watch) waitReceipts(ctx context.Context, op smokeenv.Operator, ids []string) (missing, dup int) {
+// twice. The counts (receipts missing, receipts twice) go to the report as
+// <operator>_<what>_receipts_missing and _twice, also when the wait fails.
+func (w *watch) waitReceipts(ctx context.Context, op smokeenv.Operator, what string, ids []string) {
 	GinkgoHelper()
-	Eventually(func(g Gomega) {
+	// The wait's failure is held until the counts are reported.
+	var failure string
+	NewGomega(func(msg string, _ ...int) { failure = msg }).Eventually(func(g Gomega) {
 		var waiting []string
 		for _, id := range ids {
 			v := w.verdict(id)
 			if len(v.failed) > 0 {
-				StopTrying(fmt.Sprintf("message %s: parts %v were not accepted (outcomes %+v)", id, v.failed, w.outcomesOf(id))).Now()
+				StopTrying(fmt.Sprintf("message %s: parts %v were not accepted:%s", id, v.failed, w.describe(id))).Now()
 			}
 			// Every part accepted first: a part still retried after a throttle
 			// has its receipt to come.
@@ -153,28 +157,35 @@ func (w *watch) waitReceipts(ctx context.Context, op smokeenv.Operator, ids []st
 		g.Expect(waiting).To(BeEmpty(), "messages still without all their receipts")
 	}).WithContext(ctx).WithTimeout(cfg.Timeout).WithPolling(500 * time.Millisecond).Should(Succeed())
 
-	// A receipt published twice would come right after the first: give it
-	// time to show, then judge each message exactly (naming it).
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
+	if failure == "" {
+		// A receipt published twice would come right after the first: give
+		// it time to show, then judge each message exactly (naming it).
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
 	}
 
 	var problems []string
+	missing, dup := 0, 0
 	for _, id := range ids {
 		v := w.verdict(id)
-		want := expected(op.ReceiptParts, v.parts)
+		// A message never sent or never answered still owes one receipt.
+		want := expected(op.ReceiptParts, max(v.of, v.parts, 1))
 		if v.final < want {
 			missing += want - v.final
 		}
 		for p, n := range v.perPart {
 			if n > 1 {
 				dup += n - 1
-				problems = append(problems, fmt.Sprintf("%s part %d: %d final receipts: %s", id, p, n, w.describe(id)))
+				problems = append(problems, fmt.Sprintf("%s part %d: %d final receipts:%s", id, p, n, w.describe(id)))
 			}
 		}
 		if v.final > want {
-			problems = append(problems, fmt.Sprintf("%s: %d final receipts for %d expected: %s", id, v.final, want, w.describe(id)))
+			problems = append(problems, fmt.Sprintf("%s: %d final receipts for %d expected:%s", id, v.final, want, w.describe(id)))
+		}
+		if failure != "" {
+			continue // the wait's own message says what is missing
 		}
 		if v.partCount != v.parts {
 			problems = append(problems, fmt.Sprintf("%s: receipts say partCount %d, %d parts accepted", id, v.partCount, v.parts))
@@ -187,9 +198,14 @@ func (w *watch) waitReceipts(ctx context.Context, op smokeenv.Operator, ids []st
 			}
 		}
 	}
+	name := fmt.Sprintf("%s_%s_receipts_", op.ID, what)
+	framework.RecordCriterion(name+"missing", "max 0", fmt.Sprint(missing), missing == 0)
+	framework.RecordCriterion(name+"twice", "max 0", fmt.Sprint(dup), dup == 0)
+	if failure != "" {
+		Fail(failure)
+	}
 	sort.Strings(problems)
 	Expect(problems).To(BeEmpty(), "receipts of %s", op.ID)
-	return missing, dup
 }
 
 // describe is a message's events, for a failure message.
