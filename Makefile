@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates images image bench load lint fmt fuzz clean
+.PHONY: staging-up staging-down smoke all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates images image bench load lint fmt fuzz clean
 
 all: build
 
@@ -30,9 +30,10 @@ unit:
 	$(GO) test -count=1 ./migrations/...
 
 ## scenarios: the Ginkgo suites against real PostgreSQL, Vault and NATS (builds the images once); the
-## fault matrix is left to `make faults`, so that `make test` runs it once
+## fault matrix is left to `make faults`, so that `make test` runs it once, and the staging smoke suite
+## (it needs a deployment) to `make smoke`
 scenarios: images
-	$(GO) test -count=1 -timeout 30m $$($(GO) list ./scenarios/... | grep -v '/scenarios/faults$$')
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./scenarios/... | grep -v -e '/scenarios/faults$$' -e '/scenarios/smoke$$')
 
 ## faults: the fault matrix (scenarios/faults): the connector as its own process under kill -9, NATS,
 ## PostgreSQL and SMSC restarts, black hole, storms, a wrong password, a replica kill (under 10 minutes;
@@ -40,6 +41,23 @@ scenarios: images
 faults:
 	bash ci/build-images.sh postgres nats
 	$(GO) test -count=1 -v -timeout 15m ./scenarios/faults/
+
+## staging-up: the staging stack on one machine (deploy/staging): the product images, two connector
+## replicas, the simulator, NATS, PostgreSQL (+ Vault when built); waits until ready, writes deploy/staging/.env
+staging-up:
+	bash ci/build-images.sh connector smscsim postgres nats
+	bash deploy/staging/staging.sh up
+
+## staging-down: removes the staging stack (containers, network, volumes); nothing up is fine
+staging-down:
+	bash deploy/staging/staging.sh down
+
+## smoke: the staging smoke suite (scenarios/smoke) against the stack staging-up started; elsewhere set
+## the SMPP_SMOKE_* variables and run `go test ./scenarios/smoke/`
+smoke:
+	@test -f deploy/staging/.env || { echo "no deploy/staging/.env: run make staging-up first"; exit 1; }
+	$(GO) test -count=1 ./scenarios/smoke/smokeenv/
+	set -a && . deploy/staging/.env && set +a && $(GO) test -count=1 -timeout 20m ./scenarios/smoke/ -ginkgo.v
 
 ## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
 connector-load:
