@@ -85,19 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := svc.Validate(); err != nil {
 			return err
 		}
-		if svc.OperatorsFile == "" {
-			return errors.New("run: no operators file: set -operators or SMPP_OPERATORS_FILE")
-		}
-		ops, err := config.Load(svc.OperatorsFile)
-		if err != nil {
-			return err
-		}
-		if ops.UsesVault() {
-			if err := svc.ValidateVault(); err != nil {
-				return err
-			}
-		}
-		log, err := newLogger(stderr, svc)
+		ops, log, err := loadOperators("run", svc, stderr)
 		if err != nil {
 			return err
 		}
@@ -193,13 +181,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
 
+// loadOperators reads the operators file the settings name, checks the
+// Vault settings when an operator's credential is in Vault, and makes the
+// logger: what run and preflight both start from.
+func loadOperators(cmd string, svc config.Service, stderr io.Writer) (*config.File, *slog.Logger, error) {
+	if svc.OperatorsFile == "" {
+		return nil, nil, errors.New(cmd + ": no operators file: set -operators or SMPP_OPERATORS_FILE")
+	}
+	ops, err := config.Load(svc.OperatorsFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ops.UsesVault() {
+		if err := svc.ValidateVault(); err != nil {
+			return nil, nil, err
+		}
+	}
+	log, err := newLogger(stderr, svc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ops, log, nil
+}
+
 // runPreflight runs the onboarding checks (connector/preflight) with the
 // credential sources the service would use.
 func runPreflight(ctx context.Context, stdout, stderr io.Writer, svc config.Service, o preflight.Options) error {
-	if svc.OperatorsFile == "" {
-		return errors.New("preflight: no operators file: set -operators or SMPP_OPERATORS_FILE")
-	}
-	ops, err := config.Load(svc.OperatorsFile)
+	ops, log, err := loadOperators("preflight", svc, stderr)
 	if err != nil {
 		return err
 	}
@@ -207,15 +215,6 @@ func runPreflight(ctx context.Context, stdout, stderr io.Writer, svc config.Serv
 		if _, ok := ops.Operator(id); !ok {
 			return fmt.Errorf("preflight: operator %q is not in %s", id, svc.OperatorsFile)
 		}
-	}
-	if ops.UsesVault() {
-		if err := svc.ValidateVault(); err != nil {
-			return err
-		}
-	}
-	log, err := newLogger(stderr, svc)
-	if err != nil {
-		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // closes the Vault client
