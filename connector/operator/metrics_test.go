@@ -1,7 +1,6 @@
 package operator
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -62,17 +61,7 @@ func wantSeries(t *testing.T, reg prometheus.Gatherer, name string, want map[str
 // runner takes the series away.
 func TestOperatorExportsSettingsAndBindEndpoint(t *testing.T) {
 	r := newRig(t, config.BindTransceiver, "")
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{
-		{ID: "mno-a", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}},
-		{ID: "mno-a-backup", Listen: "127.0.0.1:0", Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}},
-	}}, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close) // after the runner's stop, registered later
+	sim := startSim(t, server.OperatorConfig{ID: "mno-a"}, server.OperatorConfig{ID: "mno-a-backup"})
 	r.sim = sim
 	primary, _ := sim.Operator("mno-a")
 	backup, _ := sim.Operator("mno-a-backup")

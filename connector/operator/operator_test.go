@@ -56,11 +56,16 @@ type rig struct {
 // newRig builds the rig; dataCoding0 is the operator's default alphabet
 // (what data_coding 0 means), in the simulator's profile and the operators
 // file alike; "" keeps the default.
-func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
+// startSim starts a simulator serving ops on ports of their own, each
+// with the rig's account (acme/pw1), closed when the test ends (after a
+// runner stopped by a cleanup registered later).
+func startSim(t *testing.T, ops ...server.OperatorConfig) *server.Sim {
 	t.Helper()
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
-		Profile:  profile.Profile{DataCoding0: dataCoding0},
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}}}}, quiet())
+	for i := range ops {
+		ops[i].Listen = "127.0.0.1:0"
+		ops[i].Accounts = []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}
+	}
+	sim, err := server.New(server.Config{Operators: ops}, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +73,12 @@ func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(sim.Close)
+	return sim
+}
+
+func newRig(t *testing.T, bindType, dataCoding0 string) *rig {
+	t.Helper()
+	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Profile: profile.Profile{DataCoding0: dataCoding0}})
 	_, js := testenv.ContractJetStream(t)
 	dsn := env.FreshDatabase(t, true)
 	st, err := store.Open(context.Background(), dsn, store.Options{Logger: quiet()})

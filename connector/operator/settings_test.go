@@ -1,7 +1,6 @@
 package operator
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -50,18 +49,8 @@ func TestProfileFromSettings(t *testing.T) {
 // true and caFile; it returns the endpoint's address.
 func (r *rig) tlsOperator(t *testing.T, cert *tlstest.Cert, caFile string) string {
 	t.Helper()
-	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: "mno-a", Listen: "127.0.0.1:0",
-		TLS:      &server.TLSConfig{Config: tlstest.ServerConfig(cert)},
-		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw1"}}}}}, quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sim.Close) // after the runner's stop, registered later
-	r.sim = sim
-	op, _ := sim.Operator("mno-a")
+	r.sim = startSim(t, server.OperatorConfig{ID: "mno-a", TLS: &server.TLSConfig{Config: tlstest.ServerConfig(cert)}})
+	op, _ := r.sim.Operator("mno-a")
 	y := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q, tls: true}]}\n    tps: 100\n    tls: {caFile: %q}\n", op.Addr(), caFile)
 	f, err := config.Parse([]byte(y))
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -79,7 +80,7 @@ func Run(ctx context.Context, ops *config.File, creds secrets.Source, vault Prob
 	var out []Result
 	policyChecked := false // one identity reads every operator's credential
 	for _, id := range ops.IDs() {
-		if len(o.Operators) > 0 && !contains(o.Operators, id) {
+		if len(o.Operators) > 0 && !slices.Contains(o.Operators, id) {
 			continue
 		}
 		oc, _ := ops.Operator(id)
@@ -99,15 +100,6 @@ func Run(ctx context.Context, ops *config.File, creds secrets.Source, vault Prob
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // checkCredential reads the operator's credential: it must be there with

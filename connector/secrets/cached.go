@@ -224,11 +224,9 @@ func (c *Cached) fresh(operatorID string, seq uint64, cred Credential) {
 		c.log.Info("credential source back: credential read", "operator", operatorID, "version", cred.Version,
 			"unavailable_for", time.Since(e.since).Round(time.Millisecond))
 	}
-	if e.fromCache && c.opts.OnFromCache != nil {
-		c.opts.OnFromCache(operatorID, false)
-	}
+	c.setFromCacheLocked(operatorID, e, false)
 	e.cred, e.have, e.readAt = cred, true, time.Now()
-	e.unavailable, e.fromCache, e.lastErr = false, false, nil
+	e.unavailable, e.lastErr = false, nil
 	c.refreshLocked(operatorID, e)
 }
 
@@ -244,11 +242,9 @@ func (c *Cached) refused(operatorID string, seq uint64, err error) {
 		c.log.Warn("credential source refused the credential: cached credential dropped",
 			"operator", operatorID, "error", err)
 	}
-	if e.fromCache && c.opts.OnFromCache != nil {
-		c.opts.OnFromCache(operatorID, false)
-	}
+	c.setFromCacheLocked(operatorID, e, false)
 	e.cred, e.have = Credential{}, false
-	e.unavailable, e.fromCache, e.lastErr = false, false, err
+	e.unavailable, e.lastErr = false, err
 }
 
 // fallBack records an unavailable source and returns the cached credential,
@@ -266,18 +262,13 @@ func (c *Cached) fallBack(operatorID string, seq uint64, err error) (Credential,
 		c.log.Warn("credential source unavailable and the cached credential too old to use: dropped",
 			"operator", operatorID, "credential", e.cred, "read_ago", time.Since(e.readAt).Round(time.Second),
 			"max_stale", c.opts.MaxStale, "error", err)
-		if e.fromCache && c.opts.OnFromCache != nil {
-			c.opts.OnFromCache(operatorID, false)
-		}
-		e.cred, e.have, e.fromCache = Credential{}, false, false
+		c.setFromCacheLocked(operatorID, e, false)
+		e.cred, e.have = Credential{}, false
 	}
 	switch {
 	case e.have && !e.fromCache:
 		c.log.Warn("credential source unavailable: binding with the cached credential",
 			"operator", operatorID, "credential", e.cred, "read_ago", time.Since(e.readAt).Round(time.Second), "error", err)
-		if c.opts.OnFromCache != nil {
-			c.opts.OnFromCache(operatorID, true)
-		}
 	case !e.have && !e.unavailable:
 		c.log.Warn("credential source unavailable and no credential cached: the operator cannot bind until it is back",
 			"operator", operatorID, "error", err)
@@ -289,8 +280,19 @@ func (c *Cached) fallBack(operatorID string, seq uint64, err error) (Credential,
 		default:
 		}
 	}
-	e.lastErr, e.fromCache = err, e.have
+	e.lastErr = err
+	c.setFromCacheLocked(operatorID, e, e.have)
 	return e.cred, e.have
+}
+
+// setFromCacheLocked records whether the operator's binds get the cached
+// credential, and tells OnFromCache of each change (the gauge, the
+// alert's input); under c.mu, so that the changes are told in order.
+func (c *Cached) setFromCacheLocked(operatorID string, e *cacheEntry, on bool) {
+	if e.fromCache != on && c.opts.OnFromCache != nil {
+		c.opts.OnFromCache(operatorID, on)
+	}
+	e.fromCache = on
 }
 
 // refreshLocked starts the operator's background refresh unless it runs;

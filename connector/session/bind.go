@@ -343,15 +343,6 @@ run:
 	}
 }
 
-// failover counts and reports a move to the next endpoint, to.
-func (b *Bind) failover(to string) {
-	b.Stats.Failovers.Add(1)
-	b.cfg.Log.Warn("failing over", "operator", b.cfg.Operator, "bind", b.name, "to", to)
-	if b.cfg.OnFailover != nil {
-		b.cfg.OnFailover(b.name, to)
-	}
-}
-
 // dropped fails every submit still waiting on the lost bind.
 func (b *Bind) dropped(err error) {
 	b.mu.Lock()
@@ -580,15 +571,6 @@ func (b *Bind) Addr() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.addr
-}
-
-// Endpoint is the index, in [Config.Addr, Config.Backups...], of the
-// endpoint the bind is bound to; bound is false while it is not (then i is
-// the endpoint being tried).
-func (b *Bind) Endpoint() (i int, bound bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.endpoint, b.state == StateBound
 }
 
 // Name identifies the bind in logs and metrics ("mno-a-1").
