@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -188,7 +189,12 @@ func SetupSuite(name string, opts ...Option) *Env {
 		}
 	}, NodeTimeout(cfg.startTimeout))
 	ReportAfterSuite(name+" gate report", func(r Report) {
-		if err := WriteReports(name, cfg.gates, r); err != nil {
+		// The HTML report's trend compares with the previous summary, which
+		// WriteReports replaces; the page is written whether or not the gates
+		// passed (a failed gate is when it is read most).
+		prev := KeepPreviousSummary(name)
+		gates := WriteReports(name, cfg.gates, r)
+		if err := errors.Join(prev, gates, WriteRunReport(name, r)); err != nil {
 			Fail(err.Error())
 		}
 	})

@@ -40,6 +40,9 @@ func tpsChart(s TPSSeries, faults []FaultSpan) template.HTML {
 		if b < 0 || a > float64(n) {
 			continue // outside the series
 		}
+		if !fl.From.After(s.Start) && !fl.To.Before(s.End()) {
+			continue // in force all along: it shapes the run, the timeline shows it
+		}
 		g.rect(p.left+a*slot, p.top, max((b-a)*slot, minBarW), p.height, "band", faultTip(fl, s.Start))
 	}
 	g.yAxis(p)

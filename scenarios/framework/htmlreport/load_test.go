@@ -123,3 +123,35 @@ func TestWriteRendersEverySuiteOfTheDirectory(t *testing.T) {
 		t.Error("a broken file of one suite lost the others' page")
 	}
 }
+
+func TestNewTPSSeriesCountsArrivalsPerWallClockSecond(t *testing.T) {
+	base := time.Date(2026, 11, 20, 10, 0, 5, 0, time.UTC)
+	at := func(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+	// Out of order, with an empty second (+2) in the middle.
+	s := NewTPSSeries("acme", 2, []time.Time{at(1500), at(100), at(999), at(3100), at(1000), at(1001)})
+	if !s.Start.Equal(base) {
+		t.Errorf("start %v, want the first arrival's second %v", s.Start, base)
+	}
+	if want := []int{2, 3, 0, 1}; !slices.Equal(s.PerSecond, want) {
+		t.Errorf("per second %v, want %v", s.PerSecond, want)
+	}
+	if s.Limit != 2 || s.Title != "acme" {
+		t.Errorf("%+v", s)
+	}
+	if e := NewTPSSeries("none", 1, nil); len(e.PerSecond) != 0 {
+		t.Errorf("no arrivals: %+v", e)
+	}
+}
+
+func TestAFaultCoveringTheWholeSeriesIsNoBand(t *testing.T) {
+	s := TPSSeries{Title: "x", Start: t0, PerSecond: []int{1, 2, 3}}
+	whole := FaultSpan{Name: "baseline-rejects", From: t0.Add(-time.Second), To: t0.Add(time.Minute)}
+	part := FaultSpan{Name: "outage", From: t0.Add(time.Second), To: t0.Add(2 * time.Second)}
+	doc, err := html.Parse(strings.NewReader(string(tpsChart(s, []FaultSpan{whole, part}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bands := find(doc, func(n *html.Node) bool { return n.Data == "rect" && hasClass(n, "band") }); len(bands) != 1 {
+		t.Errorf("%d bands, want 1: a fault in force all along shades nothing (it is on the timeline)", len(bands))
+	}
+}

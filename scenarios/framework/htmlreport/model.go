@@ -139,3 +139,27 @@ type FaultSpan struct {
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to"`
 }
+
+// NewTPSSeries counts arrivals (in any order) per wall-clock second, from
+// the second of the first to that of the last, empty seconds included.
+func NewTPSSeries(title string, limit int, arrivals []time.Time) TPSSeries {
+	s := TPSSeries{Title: title, Limit: limit, PerSecond: []int{}}
+	if len(arrivals) == 0 {
+		return s
+	}
+	first, last := arrivals[0], arrivals[0]
+	for _, t := range arrivals {
+		if t.Before(first) {
+			first = t
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	s.Start = first.Truncate(time.Second)
+	s.PerSecond = make([]int, int(last.Sub(s.Start)/time.Second)+1)
+	for _, t := range arrivals {
+		s.PerSecond[int(t.Sub(s.Start)/time.Second)]++
+	}
+	return s
+}
