@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: staging-up staging-down smoke all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates images image bench load lint fmt fuzz clean
+.PHONY: staging-up staging-down smoke all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates report images image bench load lint fmt fuzz clean
 
 all: build
 
@@ -78,6 +78,11 @@ kannel-compare:
 ## gates: the phase gate suites only, then the summary table
 gates: images
 	$(GO) run github.com/onsi/ginkgo/v2/ginkgo -r --label-filter='phase1 || phase2 || phase3 || phase4' ./scenarios
+
+## report: render reports/index.html again from the reports/*.json the suites left (runs no suite; each
+## suite also renders it when it ends). SMPP_REPORT_DIR names another reports directory.
+report:
+	$(GO) run ./scenarios/cmd/gatereport
 
 ## images: the registry-free PostgreSQL, Vault and NATS images and the product images (cached; seconds
 ## when up to date)

@@ -368,6 +368,13 @@ func run(ctx context.Context, e entry) {
 	r.drain(ctx)
 	o := r.observe(ctx)
 	saveObserved(r.e.Name, o)
+	// The HTML report: the fault on the timeline (and shaded over the TPS
+	// the simulator records itself), and what the connector stored. The
+	// connector runs as a process here, so no fixture captures its store.
+	framework.RecordFault(e.Name, e.Description, r.injected, r.lifted)
+	if err := framework.RecordCorrelations(ctx, r.dsn, t0); err != nil {
+		fmt.Fprintf(GinkgoWriter, "%s: correlation store not captured for the report: %v\n", e.Name, err)
+	}
 	report(r, judge(o), time.Since(t0))
 }
 

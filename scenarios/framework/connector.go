@@ -43,6 +43,7 @@ func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) *serv
 	svc.PostgresDSN, svc.HTTPListen, svc.Shadow = e.DatabaseDSN, "127.0.0.1:0", shadow
 	svc.Vault.Address, svc.Vault.Token, svc.Vault.KVMount = e.Endpoints.VaultAddr, e.Endpoints.VaultToken, e.Endpoints.VaultKVMount
 	log := slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	since := time.Now()
 	// The connector runs until the cleanup stops it, not until the spec's
 	// context ends.
 	c, err := service.Start(context.WithoutCancel(ctx), svc, file, service.Options{Log: log,
@@ -52,6 +53,11 @@ func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) *serv
 	Expect(err).NotTo(HaveOccurred(), "connector stopped at start-up")
 	DeferCleanup(func() {
 		Expect(c.Stop()).To(Succeed(), "the connector did not stop cleanly")
+	})
+	// Registered after the stop, so it runs before it, on the rows of this
+	// connector's spec (the suite's database outlives it).
+	captureAtEnd("correlation store", func(ctx context.Context) error {
+		return RecordCorrelations(ctx, e.DatabaseDSN, since)
 	})
 	return c
 }

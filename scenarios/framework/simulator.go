@@ -68,7 +68,10 @@ func StartSimulator(ctx context.Context, cfg server.Config) *Simulator {
 	}()
 	DeferCleanup(func(ctx SpecContext) error { return srv.Shutdown(ctx) })
 	base := "http://" + ln.Addr().String()
-	return &Simulator{Sim: sim, Client: client.New(base, ""), API: base}
+	s := &Simulator{Sim: sim, Client: client.New(base, ""), API: base}
+	// Registered last, so it runs first: the simulator is still up.
+	captureAtEnd("simulator", func(context.Context) error { RecordSimulator(s); return nil })
+	return s
 }
 
 // Addr is the SMPP address of an operator, failing the spec if it is unknown.

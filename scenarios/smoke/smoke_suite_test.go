@@ -107,7 +107,12 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 }, NodeTimeout(time.Minute))
 
 var _ = ReportAfterSuite("smoke report", func(r Report) {
-	if err := framework.WriteReports("smoke", "smoke", r); err != nil {
+	// As framework.SetupSuite's report (this suite starts nothing and has no
+	// SetupSuite): the previous summary kept for the trend, then the gate
+	// reports, then reports/index.html with this run in it.
+	prev := framework.KeepPreviousSummary("smoke")
+	gates := framework.WriteReports("smoke", "smoke", r)
+	if err := errors.Join(prev, gates, framework.WriteRunReport("smoke", r)); err != nil {
 		Fail(err.Error())
 	}
 })
