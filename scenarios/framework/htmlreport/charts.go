@@ -6,9 +6,13 @@ import (
 	"time"
 )
 
-// Chart sizes in SVG user units; the page scales them to its width.
+// Chart sizes in SVG user units. The page scales each SVG to its box: the TPS
+// chart and the timeline span the page (wideW), the others take half of it
+// (chartW), so that one unit is about one pixel and the text of every chart
+// reads the same size.
 const (
-	chartW     = 720.0
+	wideW      = 1100.0
+	chartW     = 540.0
 	chartH     = 220.0
 	marginL    = 48.0
 	marginR    = 12.0
@@ -30,8 +34,8 @@ func tpsChart(s TPSSeries, faults []FaultSpan) template.HTML {
 	for _, v := range s.PerSecond {
 		peak = max(peak, v)
 	}
-	g := newSVG(chartW, chartH, s.Title)
-	p := plot{left: marginL, top: marginT, width: chartW - marginL - marginR, height: chartH - marginT - marginB,
+	g := newSVG(wideW, chartH, s.Title)
+	p := plot{left: marginL, top: marginT, width: wideW - marginL - marginR, height: chartH - marginT - marginB,
 		ymax: niceMax(float64(peak) * 1.1)}
 	slot := p.width / float64(max(n, 1))
 	sec := func(t time.Time) float64 { return t.Sub(s.Start).Seconds() }
@@ -142,8 +146,8 @@ func breakdownChart(b Breakdown) template.HTML {
 func timelineChart(spans []FaultSpan, start, end time.Time) template.HTML {
 	total := max(end.Sub(start).Seconds(), 1)
 	h := marginT + rowH*float64(max(len(spans), 1)) + marginB
-	g := newSVG(chartW, h, "faults injected")
-	width := chartW - labelW - marginR
+	g := newSVG(wideW, h, "faults injected")
+	width := wideW - labelW - marginR
 	x := func(t time.Time) float64 { return labelW + width*min(max(t.Sub(start).Seconds(), 0), total)/total }
 	for _, t := range ticks(total) {
 		tx := labelW + width*t/total

@@ -176,6 +176,9 @@ type Trend struct {
 // worse by passing or failing.
 func TrendOf(cur Criterion, prev *Criterion) Trend {
 	if prev == nil || prev.Missing {
+		if cur.Missing {
+			return Trend{Kind: "new"} // nothing to say twice
+		}
 		return Trend{Kind: "new", Text: "no previous measurement"}
 	}
 	if cur.Missing {
