@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
 )
@@ -39,7 +40,13 @@ const DefaultJWTPath = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 type Service struct {
 	// OperatorsFile is the operators YAML file (SMPP_OPERATORS_FILE, -operators).
 	OperatorsFile string
-	NATS          NATS
+	// OperatorsReload is how often the operators file is read again and a
+	// changed one applied without a restart (SMPP_OPERATORS_RELOAD,
+	// -operators-reload; default 10s, 0 turns it off). Polled, not watched:
+	// a Kubernetes ConfigMap volume changes by swapping a symlink, which
+	// inotify on the file misses, and a poll of a small file costs nothing.
+	OperatorsReload time.Duration
+	NATS            NATS
 	// PostgresDSN reaches the database holding the smpp schema
 	// (SMPP_POSTGRES_DSN, -postgres-dsn).
 	PostgresDSN string
@@ -108,22 +115,28 @@ func DefaultService() Service {
 			AuthMount: "kubernetes",
 			KVMount:   "secret",
 		},
-		HTTPListen: "127.0.0.1:8080",
-		LogLevel:   "info",
-		LogFormat:  "json",
+		HTTPListen:      "127.0.0.1:8080",
+		LogLevel:        "info",
+		LogFormat:       "json",
+		OperatorsReload: DefaultOperatorsReload,
 	}
 }
+
+// DefaultOperatorsReload is how often the operators file is read again.
+const DefaultOperatorsReload = 10 * time.Second
 
 // setting binds one field to its variable and flag.
 type setting struct {
 	env, flag, usage string
 	str              *string
 	boolean          *bool
+	duration         *time.Duration
 }
 
 func (s *Service) settings() []setting {
 	return []setting{
 		{env: "SMPP_OPERATORS_FILE", flag: "operators", usage: "operators YAML file", str: &s.OperatorsFile},
+		{env: "SMPP_OPERATORS_RELOAD", flag: "operators-reload", usage: "how often the operators file is read again and a change applied (0: never)", duration: &s.OperatorsReload},
 		{env: "SMPP_NATS_URL", flag: "nats-url", usage: "NATS URL", str: &s.NATS.URL},
 		{env: "SMPP_NATS_CREATE_STREAMS", flag: "nats-create-streams", usage: "create the JetStream streams when missing", boolean: &s.NATS.CreateStreams},
 		{env: "SMPP_NATS_DISPATCH_STREAM", flag: "nats-dispatch-stream", usage: "JetStream stream of dispatch commands", str: &s.NATS.DispatchStream},
@@ -170,6 +183,15 @@ func ServiceFromEnv(getenv func(string) string) (Service, error) {
 			*st.boolean = b
 			continue
 		}
+		if st.duration != nil {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: want a duration such as 10s, got %q", st.env, v))
+				continue
+			}
+			*st.duration = d
+			continue
+		}
 		*st.str = v
 	}
 	if s.Vault.Address == "" {
@@ -192,6 +214,10 @@ func RegisterFlags(fs *flag.FlagSet, s *Service) {
 		usage := st.usage + " (" + st.env + ")"
 		if st.boolean != nil {
 			fs.BoolVar(st.boolean, st.flag, *st.boolean, usage)
+			continue
+		}
+		if st.duration != nil {
+			fs.DurationVar(st.duration, st.flag, *st.duration, usage)
 			continue
 		}
 		if st.str == &s.PostgresDSN {
@@ -263,6 +289,9 @@ func (s *Service) Validate() error {
 	}
 	if s.LogFormat != "json" && s.LogFormat != "text" {
 		bad("log format (SMPP_LOG_FORMAT)", "must be json or text, got %q", s.LogFormat)
+	}
+	if s.OperatorsReload < 0 || (s.OperatorsReload > 0 && s.OperatorsReload < time.Second) {
+		bad("operators reload (SMPP_OPERATORS_RELOAD)", "%s: want 0 (off) or at least 1s", s.OperatorsReload)
 	}
 	return errors.Join(errs...)
 }
@@ -342,6 +371,7 @@ func (s Service) LogValue() slog.Value {
 	r := s.redacted()
 	return slog.GroupValue(
 		slog.String("operatorsFile", r.OperatorsFile),
+		slog.Duration("operatorsReload", r.OperatorsReload),
 		slog.String("natsURL", r.NATS.URL),
 		slog.Bool("createStreams", r.NATS.CreateStreams),
 		slog.String("postgresDSN", r.PostgresDSN),

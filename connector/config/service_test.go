@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string {
@@ -64,6 +65,7 @@ func TestServiceEnvAndFlags(t *testing.T) {
 		"SMPP_SHADOW":               "1",
 		"SMPP_LOG_LEVEL":            "debug",
 		"SMPP_LOG_FORMAT":           "text",
+		"SMPP_OPERATORS_RELOAD":     "30s",
 	}
 	s, err := ServiceFromEnv(env(e))
 	if err != nil {
@@ -72,7 +74,7 @@ func TestServiceEnvAndFlags(t *testing.T) {
 	if s.OperatorsFile != "/etc/smpp/operators.yaml" || s.NATS.URL != "nats://nats:4222" || !s.NATS.CreateStreams ||
 		s.NATS.DispatchStream != "DISPATCH" || s.Vault.Address != "https://vault:8200" || s.Vault.Token != "hvs.fallback" ||
 		s.Vault.Auth != "kubernetes" || s.Vault.Role != "smpp-connector" || s.Vault.KVMount != "kv" ||
-		s.HTTPListen != ":9090" || !s.Shadow || s.LogLevel != "debug" || s.LogFormat != "text" {
+		s.HTTPListen != ":9090" || !s.Shadow || s.LogLevel != "debug" || s.LogFormat != "text" || s.OperatorsReload != 30*time.Second {
 		t.Fatalf("from env: %+v", s)
 	}
 	if err := s.Validate(); err != nil {
@@ -85,10 +87,10 @@ func TestServiceEnvAndFlags(t *testing.T) {
 	// Flags win over the environment; what is not given keeps the environment's value.
 	fs := flag.NewFlagSet("smpp-connector", flag.ContinueOnError)
 	RegisterFlags(fs, &s)
-	if err := fs.Parse([]string{"-nats-url", "nats://other:4222", "-shadow=false", "-vault-auth", "token", "-log-level", "warn"}); err != nil {
+	if err := fs.Parse([]string{"-nats-url", "nats://other:4222", "-shadow=false", "-vault-auth", "token", "-log-level", "warn", "-operators-reload", "0"}); err != nil {
 		t.Fatal(err)
 	}
-	if s.NATS.URL != "nats://other:4222" || s.Shadow || s.Vault.Auth != "token" || s.LogLevel != "warn" ||
+	if s.NATS.URL != "nats://other:4222" || s.Shadow || s.Vault.Auth != "token" || s.LogLevel != "warn" || s.OperatorsReload != 0 ||
 		s.HTTPListen != ":9090" || s.Vault.KVMount != "kv" || !s.NATS.CreateStreams {
 		t.Fatalf("after flags: %+v", s)
 	}
@@ -108,8 +110,10 @@ func TestServiceEnvAndFlags(t *testing.T) {
 }
 
 func TestServiceEnvErrors(t *testing.T) {
-	_, err := ServiceFromEnv(env(map[string]string{"SMPP_SHADOW": "yes please", "SMPP_NATS_CREATE_STREAMS": "maybe"}))
+	_, err := ServiceFromEnv(env(map[string]string{"SMPP_SHADOW": "yes please", "SMPP_NATS_CREATE_STREAMS": "maybe",
+		"SMPP_OPERATORS_RELOAD": "10"}))
 	if err == nil || !strings.Contains(err.Error(), `SMPP_SHADOW: want true or false, got "yes please"`) ||
+		!strings.Contains(err.Error(), `SMPP_OPERATORS_RELOAD: want a duration such as 10s, got "10"`) ||
 		!strings.Contains(err.Error(), `SMPP_NATS_CREATE_STREAMS: want true or false, got "maybe"`) {
 		t.Fatalf("got %v", err)
 	}
@@ -152,6 +156,7 @@ func TestServiceValidate(t *testing.T) {
 		{"http", func(s *Service) { s.HTTPListen = "8080" }, `http listen (SMPP_HTTP_LISTEN): "8080": want [host]:port`},
 		{"log level", func(s *Service) { s.LogLevel = "verbose" }, `log level (SMPP_LOG_LEVEL): must be debug, info, warn or error, got "verbose"`},
 		{"log format", func(s *Service) { s.LogFormat = "xml" }, `log format (SMPP_LOG_FORMAT): must be json or text, got "xml"`},
+		{"reload", func(s *Service) { s.OperatorsReload = 100 * time.Millisecond }, `operators reload (SMPP_OPERATORS_RELOAD): 100ms: want 0 (off) or at least 1s`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := valid

@@ -48,6 +48,10 @@ type Metrics struct {
 	OutboxPublished   *prometheus.CounterVec   // kind (outcome|receipt): events published from the outbox
 	InboxPending      prometheus.Gauge         // receipts answered to the SMSC, waiting in the inbox to be applied
 	InboxLag          prometheus.Gauge         // age of the oldest receipt in the inbox (seconds; 0 when empty)
+	ConfigInfo        *prometheus.GaugeVec     // version: 1 for the operators configuration this replica runs
+	ConfigRefused     prometheus.Gauge         // 1 while the operators file as it is now is refused (the previous one runs)
+	ConfigReloads     *prometheus.CounterVec   // result (applied|refused): operators files read again that changed
+	ConfigChanges     *prometheus.CounterVec   // operator, change (added|removed|in_place|new_term)
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -133,6 +137,14 @@ func New() *Metrics {
 			Help: "Receipts answered to the SMSC and waiting in the inbox to be matched and stored (failed ones not counted)."})).(prometheus.Gauge),
 		InboxLag: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_inbox_lag_seconds",
 			Help: "Age of the oldest receipt waiting in the inbox (0 when it is empty)."})).(prometheus.Gauge),
+		ConfigInfo: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_config_info",
+			Help: "1 for the version (a digest of its content) of the operators configuration this replica runs: replicas that converged show the same version."}, []string{"version"})).(*prometheus.GaugeVec),
+		ConfigRefused: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_config_refused",
+			Help: "1 while the operators file as it is now is refused (invalid, or it cannot be read): the previous configuration keeps running."})).(prometheus.Gauge),
+		ConfigReloads: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_config_reloads_total",
+			Help: "Changed operators configurations read while running, applied or refused as a whole."}, []string{"result"})).(*prometheus.CounterVec),
+		ConfigChanges: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_config_changes_total",
+			Help: "Operators changed by a reload: added, removed, changed in place (TPS, window) or with a new term (new binds)."}, []string{"operator", "change"})).(*prometheus.CounterVec),
 	}
 }
 

@@ -57,29 +57,59 @@ type Deps struct {
 
 // Runner is one operator: its settings, its limiter, and its binds, consumer
 // and inbound handler while this replica owns it (a term); no term: standby.
+// Its settings change while it runs (Update, update.go).
 type Runner struct {
-	cfg     Config
+	id      string
+	base    Config // CredentialPoll and Shadow; the operator's settings are in s
 	d       Deps
 	limiter *throttle.Limiter
+
+	mu   sync.Mutex
+	s    settings // guarded by mu: replaced by Update
+	term *term
+	// newTerm asks the running term to end and another to start under the
+	// same lease, with the settings Update stored (buffered 1).
+	renewTerm chan struct{}
+	// notConsuming holds why the operator's consumer could not start.
+	notConsuming atomic.Value
+}
+
+// settings are one version of the operator's configuration, with what the
+// binds take from it.
+type settings struct {
+	seq uint64 // bumped by every Update that changes something
+	cfg config.Operator
 	// primary and backup endpoints for this mode, and the bind type.
 	addr     string
 	backups  []string
 	bindType session.BindType
 	// endpoints name [addr, backups...] in smpp_bind_endpoint.
 	endpoints []string
+}
 
-	mu   sync.Mutex
-	term *term
-	// notConsuming holds why the operator's consumer could not start.
-	notConsuming atomic.Value
+// settingsFor derives the binds' settings from the operator's configuration.
+func settingsFor(oc config.Operator, shadow bool) (settings, error) {
+	primary, backup := oc.Endpoints.For(shadow)
+	if len(primary) == 0 {
+		return settings{}, fmt.Errorf("operator %q: no endpoint for this mode (shadow=%v)", oc.ID, shadow)
+	}
+	s := settings{cfg: oc, addr: primary[0].Address, bindType: session.Transceiver}
+	if oc.BindType != config.BindTransceiver {
+		s.bindType = session.Transmitter
+	}
+	for _, e := range append(primary[1:], backup...) {
+		s.backups = append(s.backups, e.Address)
+	}
+	s.endpoints = append(endpointNames("primary", len(primary)), endpointNames("backup", len(backup))...)
+	return s, nil
 }
 
 // New returns the operator's runner, standing by until Run acquires its lease.
 func New(cfg Config, d Deps) (*Runner, error) {
 	oc := cfg.Operator
-	primary, backup := oc.Endpoints.For(cfg.Shadow)
-	if len(primary) == 0 {
-		return nil, fmt.Errorf("operator %q: no endpoint for this mode (shadow=%v)", oc.ID, cfg.Shadow)
+	s, err := settingsFor(oc, cfg.Shadow)
+	if err != nil {
+		return nil, err
 	}
 	cfg.CredentialPoll = cmp.Or(cfg.CredentialPoll, 30*time.Second)
 	if d.Log == nil {
@@ -94,14 +124,7 @@ func New(cfg Config, d Deps) (*Runner, error) {
 			waitSec.Add(waited.Seconds())
 		}
 	}))
-	r := &Runner{cfg: cfg, d: d, limiter: lim, addr: primary[0].Address, bindType: session.Transceiver}
-	if oc.BindType != config.BindTransceiver {
-		r.bindType = session.Transmitter
-	}
-	for _, e := range append(primary[1:], backup...) {
-		r.backups = append(r.backups, e.Address)
-	}
-	r.endpoints = append(endpointNames("primary", len(primary)), endpointNames("backup", len(backup))...)
+	r := &Runner{id: oc.ID, base: cfg, d: d, limiter: lim, s: s, renewTerm: make(chan struct{}, 1)}
 	d.Metrics.Prepare(oc.ID)
 	return r, nil
 }
@@ -122,7 +145,7 @@ func endpointNames(role string, n int) []string {
 }
 
 // ID is the operator's id.
-func (r *Runner) ID() string { return r.cfg.Operator.ID }
+func (r *Runner) ID() string { return r.id }
 
 func (r *Runner) current() *term {
 	r.mu.Lock()
@@ -146,9 +169,7 @@ func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 	id, m, log := r.ID(), r.d.Metrics, r.d.Log
 	// The operator's settings, on owner and standby alike: what its binds
 	// send within when this replica owns it.
-	m.TPSLimit.WithLabelValues(id).Set(float64(r.limiter.TPS()))
-	m.WindowSize.WithLabelValues(id).Set(float64(r.cfg.Operator.Window))
-	m.CredMaxAge.WithLabelValues(id).Set(r.cfg.Operator.Credentials.MaxAge.Seconds())
+	r.exportSettings(r.settings().cfg)
 	defer func() {
 		m.TPSLimit.DeleteLabelValues(id)
 		m.WindowSize.DeleteLabelValues(id)
@@ -164,7 +185,21 @@ func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 		}
 		log.Info("this replica owns the operator: binding and sending", "operator", id)
 		m.Owner.WithLabelValues(id).Set(1)
-		runErr := r.runTerm(owned, l.PreviousOwnerLag())
+		runErr, lag := error(nil), l.PreviousOwnerLag()
+		for {
+			var renewed bool
+			runErr, renewed = r.runTerm(owned, lag)
+			if !renewed || owned.Err() != nil {
+				break
+			}
+			// Settings a term cannot take in place changed (update.go): the
+			// term drained and unbound; the next binds with the new ones,
+			// still under the lease, so no other replica sends meanwhile and
+			// no handover grace is waited. The previous term was this one's,
+			// its submits all answered: nothing to wait for.
+			log.Info("operator settings changed: binding again with them", "operator", id)
+			lag = 0
+		}
 		m.Owner.WithLabelValues(id).Set(0)
 		lost := lease.Lost(owned)
 		release()
@@ -180,25 +215,41 @@ func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 // runTerm binds and sends for the operator until owned ends, or gives the
 // operator up after a while if its consumer fails: then another replica, or
 // this one again, tries (holding it doing nothing would stop the operator).
-func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) error {
+// renewed reports that it ended because Update asked for a new term.
+func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) (err error, renewed bool) {
 	id, m, log := r.ID(), r.d.Metrics, r.d.Log
 	ctx, end := context.WithCancel(owned)
 	defer end()
-	t := r.newTerm(previousOwnerLag)
-	r.set(t)
-	t.start()
+	// A request for a new term made before the settings are read is
+	// answered by this term: they include its change.
+	select {
+	case <-r.renewTerm:
+	default:
+	}
+	s := r.settings()
+	t := r.newTerm(s, previousOwnerLag)
+	r.startTerm(t, s)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	var renew atomic.Bool
+	wg.Add(3)
 	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
-	go func() { defer wg.Done(); observeBinds(ctx, id, t, m, r.endpoints) }()
+	go func() { defer wg.Done(); observeBinds(ctx, id, t, m, s.endpoints) }()
+	go func() {
+		defer wg.Done()
+		select {
+		case <-r.renewTerm:
+			renew.Store(true)
+			end()
+		case <-ctx.Done():
+		}
+	}()
 	// Consume once a bind can send: a command taken earlier would only wait
 	// for one, its ack wait running. (It no longer holds a TPS grant
 	// meanwhile: the binds take the grants, session.Config.Pacer.)
-	var err error
 	if t.pool.WaitReady(ctx) == nil {
 		err = t.outbound.Run(ctx)
 	}
-	if err != nil {
+	if err != nil && !renew.Load() {
 		// Without its consumer the operator sends nothing: make it loud.
 		log.Error("operator not consuming", "operator", id, "err", err)
 		m.ConsumerFailures.WithLabelValues(id).Inc()
@@ -221,7 +272,7 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	if err == nil {
 		r.notConsuming.Store("")
 	}
-	return err
+	return err, renew.Load()
 }
 
 // notConsumingBackoff is how long an owner whose consumer failed keeps the

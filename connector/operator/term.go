@@ -17,6 +17,9 @@ import (
 
 // term is what runs while this replica owns the operator.
 type term struct {
+	// window is the window the binds and the consumer were made for: a
+	// larger one needs a new term (update.go).
+	window   int
 	pool     *session.Pool
 	rx       *session.Pool // receivers, with transmitter binds
 	inbound  *inbound.Handler
@@ -28,10 +31,10 @@ type term struct {
 // consumer that submits through them. previousOwnerLag is how long after
 // the term starts the previous owner may still have been starting submits
 // (lease.PreviousOwnerLag).
-func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
-	oc, d := r.cfg.Operator, r.d
+func (r *Runner) newTerm(s settings, previousOwnerLag time.Duration) *term {
+	oc, d := s.cfg, r.d
 	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
-	t := &term{}
+	t := &term{window: oc.Window}
 	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule,
 		DataCoding0: oc.Encoding.DefaultAlphabet, ReceiptsWithEsmClass0: oc.Quirks.ReceiptsWithEsmClass0,
 		// The SMSC's ids are handed out on the submitting binds (t.pool,
@@ -40,7 +43,7 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 		ReceiptHorizon: oc.ReceiptHorizon, ReceiptHold: oc.ReceiptHold()},
 		inbound.Deps{Store: d.Store, Events: d.Events, Metrics: d.Metrics, Log: d.Log})
 	scfg := session.Config{
-		Operator: oc.ID, Addr: r.addr, Backups: r.backups, BindType: r.bindType, Window: oc.Window,
+		Operator: oc.ID, Addr: s.addr, Backups: s.backups, BindType: s.bindType, Window: oc.Window,
 		EnquireLink: oc.EnquireLinkInterval, ResponseTimeout: oc.ResponseTimeout, DialTimeout: oc.DialTimeout,
 		BindTimeout: oc.BindTimeout, BackoffInitial: oc.Rebind.Initial, BackoffMax: oc.Rebind.Max, Log: d.Log,
 		Deliver: t.inbound, DeadAfterTimeouts: oc.DeadBind.ResponseTimeouts, Pacer: r.limiter,
@@ -52,7 +55,7 @@ func (r *Runner) newTerm(previousOwnerLag time.Duration) *term {
 		OnFailover:    func(_, _ string) { d.Metrics.BindFailovers.WithLabelValues(oc.ID).Inc() },
 	}
 	t.pool = session.NewPool(scfg, oc.Binds, r.credentials)
-	if r.bindType == session.Transmitter {
+	if s.bindType == session.Transmitter {
 		scfg.BindType, scfg.Operator = session.Receiver, oc.ID+"-rx"
 		t.rx = session.NewPool(scfg, oc.Binds, r.credentials)
 	}
@@ -147,7 +150,7 @@ func (t *term) binds() []*session.Bind {
 // appears (a rotation in Vault or a re-rendered file).
 func (r *Runner) watchCredentials(ctx context.Context, t *term) {
 	id, log := r.ID(), r.d.Log
-	for c := range r.d.Secrets.Watch(ctx, id, r.cfg.CredentialPoll) {
+	for c := range r.d.Secrets.Watch(ctx, id, r.base.CredentialPoll) {
 		log.Info("new credential version: renewing binds", "operator", id, "version", c.Version)
 		for _, p := range t.pools() {
 			err := p.Renew(ctx)

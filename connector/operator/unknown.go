@@ -122,6 +122,8 @@ type Strays struct {
 
 	mu      sync.Mutex
 	serving map[string]*atomic.Value // operator -> state (strayIdle, strayStandby, strayDraining)
+	// stopServing ends an operator's turns (SetKnown: configured here now).
+	stopServing map[string]context.CancelFunc
 	// waitLogged is when each operator's wait was last logged (logDue).
 	waitLogged map[string]time.Time
 	wg         sync.WaitGroup
@@ -152,12 +154,30 @@ func NewStrays(cfg StraysConfig, d Deps) *Strays {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Strays{cfg: cfg, d: d, known: map[string]bool{}, serving: map[string]*atomic.Value{},
+	s := &Strays{cfg: cfg, d: d, serving: map[string]*atomic.Value{}, stopServing: map[string]context.CancelFunc{},
 		waitLogged: map[string]time.Time{}}
-	for _, id := range cfg.Known {
-		s.known[id] = true
-	}
+	s.SetKnown(cfg.Known)
 	return s
+}
+
+// SetKnown replaces the operators configured here (a reload added or
+// removed some). One added stops being served at once: its turn ends, its
+// lease is let go for its runner, nothing more of its is dead-lettered. One
+// removed is a stray at the next sweep, and its commands wait while the
+// roster says this replica listed it within KnownWithin.
+func (s *Strays) SetKnown(ids []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.Known = slices.Clone(ids)
+	s.known = map[string]bool{}
+	for _, id := range ids {
+		s.known[id] = true
+		if stop := s.stopServing[id]; stop != nil {
+			stop()
+			delete(s.stopServing, id)
+			delete(s.serving, id)
+		}
+	}
 }
 
 // Run looks for stray operators until ctx ends, then waits for their turns
@@ -210,7 +230,10 @@ func (s *Strays) list(ctx context.Context) error {
 	if s.cfg.Roster == nil {
 		return nil
 	}
-	return s.cfg.Roster.TouchOperators(ctx, s.cfg.Replica, s.cfg.Known)
+	s.mu.Lock()
+	known := s.cfg.Known
+	s.mu.Unlock()
+	return s.cfg.Roster.TouchOperators(ctx, s.cfg.Replica, known)
 }
 
 // listedElsewhere reports whether a replica listed the operator as
@@ -281,8 +304,10 @@ func (s *Strays) sweep(ctx context.Context) error {
 		state := &atomic.Value{}
 		state.Store(strayIdle)
 		s.serving[id] = state
+		sctx, stop := context.WithCancel(ctx)
+		s.stopServing[id] = stop
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.serve(ctx, id, state) }()
+		go func() { defer s.wg.Done(); defer stop(); s.serve(sctx, id, state) }()
 	}
 	return nil
 }
@@ -318,7 +343,7 @@ func (s *Strays) serve(ctx context.Context, id string, state *atomic.Value) {
 				break
 			}
 			state.Store(strayDraining)
-			n, err := s.drain(owned, id)
+			n, err := s.drain(ctx, owned, id)
 			release()
 			s.turns.Add(1)
 			state.Store(strayIdle)
@@ -361,8 +386,10 @@ func (s *Strays) waiting(ctx context.Context, id string) bool {
 }
 
 // drain dead-letters the operator's waiting commands through its durable
-// consumer for at most Hold, and returns how many.
-func (s *Strays) drain(owned context.Context, id string) (int, error) {
+// consumer for at most Hold, and returns how many. It stops when ctx ends
+// too: the operator was configured here meanwhile (SetKnown), and what is
+// left is its runner's.
+func (s *Strays) drain(ctx, owned context.Context, id string) (int, error) {
 	n := s.d.Names
 	cons, err := s.d.JS.Consumer(owned, n.DispatchStream, natscontract.ConsumerName(id))
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -375,7 +402,7 @@ func (s *Strays) drain(owned context.Context, id string) (int, error) {
 		return 0, fmt.Errorf("consumer %s: %w", natscontract.ConsumerName(id), err)
 	}
 	done := 0
-	for deadline := time.Now().Add(s.cfg.Hold); owned.Err() == nil && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(s.cfg.Hold); owned.Err() == nil && ctx.Err() == nil && time.Now().Before(deadline); {
 		batch, err := cons.Fetch(strayBatch, jetstream.FetchMaxWait(time.Second))
 		if err != nil {
 			return done, fmt.Errorf("fetch: %w", err)
@@ -383,6 +410,10 @@ func (s *Strays) drain(owned context.Context, id string) (int, error) {
 		got := 0
 		for msg := range batch.Messages() {
 			got++
+			if ctx.Err() != nil {
+				_ = msg.Nak() // configured here now: its runner's
+				continue
+			}
 			if young := s.young(msg); young > 0 {
 				_ = msg.NakWithDelay(young) // not ours yet: back to the stream until it is old enough
 				continue

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -373,13 +374,32 @@ func watch(ctx context.Context, every time.Duration, check func() (Credential, b
 }
 
 // Router sends each operator to the source holding its credential (Vault for
-// most, a rendered file for some), or to Default.
+// most, a rendered file for some), or to Default. Set changes an operator's
+// route while the connector runs (a reloaded operators file).
 type Router struct {
 	Sources map[string]Source
 	Default Source
+
+	mu sync.RWMutex
 }
 
-func (r Router) source(operatorID string) Source {
+// Set routes the operator to s (nil: to Default).
+func (r *Router) Set(operatorID string, s Source) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s == nil {
+		delete(r.Sources, operatorID)
+		return
+	}
+	if r.Sources == nil {
+		r.Sources = map[string]Source{}
+	}
+	r.Sources[operatorID] = s
+}
+
+func (r *Router) source(operatorID string) Source {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	if s, ok := r.Sources[operatorID]; ok {
 		return s
 	}
@@ -387,7 +407,7 @@ func (r Router) source(operatorID string) Source {
 }
 
 // Get implements Source.
-func (r Router) Get(ctx context.Context, operatorID string) (Credential, error) {
+func (r *Router) Get(ctx context.Context, operatorID string) (Credential, error) {
 	s := r.source(operatorID)
 	if s == nil {
 		return Credential{}, fmt.Errorf("secrets: operator %q: %w: no credential source", operatorID, ErrUnknownOperator)
@@ -397,7 +417,7 @@ func (r Router) Get(ctx context.Context, operatorID string) (Credential, error) 
 
 // Watch implements Source; with no source for the operator the channel is
 // closed when ctx ends.
-func (r Router) Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential {
+func (r *Router) Watch(ctx context.Context, operatorID string, every time.Duration) <-chan Credential {
 	s := r.source(operatorID)
 	if s == nil {
 		ch := make(chan Credential)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -46,10 +47,27 @@ const MaxFileSize = 64 << 10
 // compared within the process but a logged version cannot be used to guess
 // a short password offline.
 type File struct {
-	// Paths maps operator ids to their credential file.
+	// Paths maps operator ids to their credential file (SetPath changes
+	// one while the connector runs).
 	Paths map[string]string
 	// Logger for rotations and unreadable files (default slog.Default()).
 	Logger *slog.Logger
+
+	mu sync.RWMutex
+}
+
+// SetPath points the operator at another credential file ("": none).
+func (f *File) SetPath(operatorID, path string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if path == "" {
+		delete(f.Paths, operatorID)
+		return
+	}
+	if f.Paths == nil {
+		f.Paths = map[string]string{}
+	}
+	f.Paths[operatorID] = path
 }
 
 // Get retries this often, this far apart, when a file does not parse: it
@@ -75,7 +93,9 @@ func (f *File) Get(ctx context.Context, operatorID string) (Credential, error) {
 }
 
 func (f *File) path(operatorID string) (string, error) {
+	f.mu.RLock()
 	p, ok := f.Paths[operatorID]
+	f.mu.RUnlock()
 	if !ok || p == "" {
 		return "", &Error{Source: "file", Operator: operatorID, Op: "read", Err: fmt.Errorf("%w: no credential file configured", ErrUnknownOperator)}
 	}

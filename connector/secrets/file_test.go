@@ -133,7 +133,7 @@ func TestRouter(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a"), "system_id=a\npassword=pa\n")
 	writeFile(t, filepath.Join(dir, "b"), "system_id=b\npassword=pb\n")
-	r := Router{
+	r := &Router{
 		Sources: map[string]Source{"mno-b": &File{Paths: map[string]string{"mno-b": filepath.Join(dir, "b")}}},
 		Default: &File{Paths: map[string]string{"mno-a": filepath.Join(dir, "a")}},
 	}
@@ -144,11 +144,11 @@ func TestRouter(t *testing.T) {
 	if c, err := r.Get(ctx, "mno-b"); err != nil || c.SystemID != "b" {
 		t.Fatalf("mno-b: %v %v", c, err)
 	}
-	if _, err := (Router{}).Get(ctx, "mno-c"); !errors.Is(err, ErrUnknownOperator) {
+	if _, err := (&Router{}).Get(ctx, "mno-c"); !errors.Is(err, ErrUnknownOperator) {
 		t.Fatalf("no source: %v", err)
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	ch := Router{}.Watch(wctx, "mno-c", time.Millisecond)
+	ch := (&Router{}).Watch(wctx, "mno-c", time.Millisecond)
 	cancel()
 	closed(t, ch)
 }

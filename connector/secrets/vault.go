@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,7 +45,8 @@ type Vault struct {
 	c     *api.Client
 	kv    *api.KVv2
 	mount string
-	paths map[string]string
+	pmu   sync.RWMutex
+	paths map[string]string // guarded by pmu (SetPath)
 	auth  VaultAuth
 	log   *slog.Logger
 
@@ -84,7 +86,7 @@ func NewVault(ctx context.Context, cfg VaultConfig) (*Vault, error) {
 		c:       c,
 		kv:      c.KVv2(mount),
 		mount:   mount,
-		paths:   cfg.Paths,
+		paths:   maps.Clone(cfg.Paths),
 		auth:    cfg.Auth,
 		log:     cfg.Logger,
 		newAuth: make(chan *api.Secret, 1),
@@ -114,8 +116,26 @@ func (v *Vault) Close() {
 // Path is the operator's secret path, with its mount, as errors name it.
 func (v *Vault) Path(operatorID string) string { return v.mount + "/" + v.relPath(operatorID) }
 
+// SetPath points the operator at another secret inside the mount (""
+// restores DefaultVaultPath), while the connector runs.
+func (v *Vault) SetPath(operatorID, relPath string) {
+	v.pmu.Lock()
+	defer v.pmu.Unlock()
+	if relPath == "" {
+		delete(v.paths, operatorID)
+		return
+	}
+	if v.paths == nil {
+		v.paths = map[string]string{}
+	}
+	v.paths[operatorID] = relPath
+}
+
 func (v *Vault) relPath(operatorID string) string {
-	if p, ok := v.paths[operatorID]; ok {
+	v.pmu.RLock()
+	p, ok := v.paths[operatorID]
+	v.pmu.RUnlock()
+	if ok {
 		return p
 	}
 	return DefaultVaultPath(operatorID)

@@ -135,10 +135,12 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		}
 	}
 	src := o.Secrets
+	var routes *credentialRoutes
 	if src == nil {
-		if src, _, err = BuildSecrets(ctx, svc, ops, log); err != nil {
+		if routes, err = buildRoutes(ctx, svc, ops, log); err != nil {
 			return err
 		}
+		src = routes.router
 	}
 	// Every read goes to the source; the last credential read is kept in
 	// memory for binds renewed while the source cannot answer (Vault down,
@@ -160,40 +162,12 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		return err
 	}
 
-	var runners []*operator.Runner
 	deps := operator.Deps{Secrets: src, Store: st, JS: js, Names: names, Events: pub, Metrics: m, Log: log}
-	for _, id := range ops.IDs() {
-		oc, _ := ops.Operator(id)
-		r, err := operator.New(operator.Config{Operator: oc, Shadow: svc.Shadow, CredentialPoll: o.CredentialPoll}, deps)
-		if err != nil {
-			return err
-		}
-		runners = append(runners, r)
-	}
-
-	rel := relay.New(st, pub, m, log, relay.Options{Shadow: svc.Shadow, ReceiptParts: func(id string) string {
-		oc, _ := ops.Operator(id)
-		return oc.Quirks.ReceiptParts
-	}})
-	drainer := inbound.NewDrainer(st, m, log, inbound.DrainOptions{})
-	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, runners, rel, drainer, creds))
-	if err != nil {
-		return err
-	}
-	log.Info("connector running", "operators", len(runners), "http", addr, "shadow", svc.Shadow)
-
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
 	leaseOf := func(id string) *lease.Lease {
 		return lease.New(svc.PostgresDSN, operator.LeaseName(id), leaseOptions(o.Lease, log))
-	}
-	for _, r := range runners {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.Run(runCtx, leaseOf(r.ID()))
-		}()
 	}
 	// Commands for operators configured nowhere go to the dead letter, each
 	// under its operator's lease: never those of an operator another
@@ -201,8 +175,33 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	// (smpp.configured_operators, where this replica lists its own).
 	strays := operator.NewStrays(operator.StraysConfig{Known: ops.IDs(), Lease: leaseOf, Every: o.StrayEvery,
 		Roster: st, KnownWithin: o.StrayKnownWithin}, deps)
+	running := &fleet{ctx: runCtx, wg: &wg, deps: deps, leaseOf: leaseOf, routes: routes, strays: strays, m: m, log: log,
+		cfg: operator.Config{Shadow: svc.Shadow, CredentialPoll: o.CredentialPoll}}
+	if err := running.build(ops, versionOf(ops)); err != nil {
+		return err
+	}
+
+	rel := relay.New(st, pub, m, log, relay.Options{Shadow: svc.Shadow, ReceiptParts: func(id string) string {
+		oc, _ := running.operator(id)
+		return oc.Quirks.ReceiptParts
+	}})
+	drainer := inbound.NewDrainer(st, m, log, inbound.DrainOptions{})
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, running.runnerList, rel, drainer, creds))
+	if err != nil {
+		return err
+	}
+	log.Info("connector running", "operators", len(ops.Operators), "http", addr, "shadow", svc.Shadow,
+		"config_version", versionOf(ops))
+
+	running.launch()
 	wg.Add(1)
 	go func() { defer wg.Done(); strays.Run(runCtx) }()
+	// A changed operators file is applied without a restart (reload.go).
+	if svc.OperatorsFile != "" && svc.OperatorsReload > 0 {
+		rl := &reloader{path: svc.OperatorsFile, every: svc.OperatorsReload, fleet: running, m: m, log: log}
+		wg.Add(1)
+		go func() { defer wg.Done(); rl.run(runCtx) }()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -247,46 +246,12 @@ func leaseOptions(o lease.Options, log *slog.Logger) lease.Options {
 // window (1 s) and a margin for the old owner's last writes.
 const minHandoverGrace = 1100 * time.Millisecond
 
-// BuildSecrets routes each operator to Vault or to its rendered file, and
-// returns the Vault client too (nil when no operator's credential is in
-// Vault; it is closed when ctx ends).
-func BuildSecrets(ctx context.Context, svc config.Service, ops *config.File, log *slog.Logger) (secrets.Source, *secrets.Vault, error) {
-	r := secrets.Router{Sources: map[string]secrets.Source{}}
-	files := &secrets.File{Paths: map[string]string{}, Logger: log}
-	paths := map[string]string{}
-	for _, id := range ops.IDs() {
-		oc, _ := ops.Operator(id)
-		if oc.Credentials.File != "" {
-			files.Paths[id] = oc.Credentials.File
-			r.Sources[id] = files
-		} else {
-			paths[id] = config.Expand(oc.Credentials.VaultPath, id)
-		}
-	}
-	if len(paths) > 0 {
-		var auth secrets.VaultAuth = secrets.TokenAuth{Token: svc.Vault.Token}
-		if svc.Vault.Auth == config.VaultAuthKubernetes {
-			auth = secrets.KubernetesAuth{Role: svc.Vault.Role, JWTPath: svc.Vault.JWTPath, Mount: svc.Vault.AuthMount}
-		}
-		v, err := secrets.NewVault(ctx, secrets.VaultConfig{Address: svc.Vault.Address, Auth: auth, KVMount: svc.Vault.KVMount, Paths: paths, Logger: log})
-		if err != nil {
-			return nil, nil, err
-		}
-		go func() { <-ctx.Done(); v.Close() }()
-		for id := range paths {
-			r.Sources[id] = v
-		}
-		return r, v, nil
-	}
-	return r, nil, nil
-}
-
 // readiness reports whether the connector can do its job: the database and
 // NATS answer and every operator this replica owns has a bind up. Operators
 // another replica owns are listed as standby: that is ready too. The body
 // says what is wrong, and names dead binds (degraded) even while other binds
 // of their operator carry the traffic.
-func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer, creds *secrets.Cached) func(context.Context) (bool, map[string]string, []string, map[string]string) {
+func readiness(st *store.Store, nc *nats.Conn, runners func() []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer, creds *secrets.Cached) func(context.Context) (bool, map[string]string, []string, map[string]string) {
 	return func(ctx context.Context) (bool, map[string]string, []string, map[string]string) {
 		problems, degraded := map[string]string{}, map[string]string{}
 		var standby []string
@@ -305,7 +270,7 @@ func readiness(st *store.Store, nc *nats.Conn, runners []*operator.Runner, rel *
 		if i := drainer.Status(); i.Stalled {
 			degraded["inbox"] = fmt.Sprintf("%d receipts waiting, oldest %s: %s", i.Pending, i.Lag.Round(time.Second), i.LastError)
 		}
-		for _, r := range runners {
+		for _, r := range runners() {
 			s := r.Status()
 			if s.NotConsuming != "" {
 				problems["operator "+r.ID()+" consumer"] = s.NotConsuming

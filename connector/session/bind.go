@@ -40,7 +40,7 @@ type Bind struct {
 	live    context.Context
 	endLive context.CancelFunc
 
-	window   chan struct{}
+	window   *window       // window.go: resizable while submits wait
 	freed    chan struct{} // a token each time a submit leaves the window: drain looks again
 	workers  chan struct{}
 	delivers sync.WaitGroup // deliver_sm handlers still running
@@ -87,7 +87,7 @@ func NewBind(cfg Config, name string, creds func(context.Context) (Auth, error))
 	return &Bind{
 		cfg: cfg, creds: creds, name: name, state: StateConnecting, live: live, endLive: endLive,
 		bound: make(chan struct{}), changed: make(chan struct{}),
-		window: make(chan struct{}, cfg.Window), freed: make(chan struct{}, 1), workers: make(chan struct{}, cfg.DeliverWorkers),
+		window: newWindow(cfg.Window), freed: make(chan struct{}, 1), workers: make(chan struct{}, cfg.DeliverWorkers),
 		pending: map[int32]*call{}, wires: map[*gosmpp.Session]*wireConn{}, dead: make(chan *deadError, 1), kick: make(chan struct{}, 1), renew: make(chan *renewal, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -103,7 +103,15 @@ func (b *Bind) State() (State, error) {
 }
 
 // Outstanding is the number of submit_sm waiting for their resp.
-func (b *Bind) Outstanding() int { return len(b.window) }
+func (b *Bind) Outstanding() int { return b.window.outstanding() }
+
+// SetWindow changes the most submit_sm the bind has outstanding, at once:
+// submits waiting for room are admitted when it grows; when it shrinks, those
+// outstanding are answered as usual and new ones wait for room.
+func (b *Bind) SetWindow(n int) { b.window.setLimit(n) }
+
+// Window is the most submit_sm the bind has outstanding now.
+func (b *Bind) Window() int { return b.window.size() }
 
 // Changed returns a channel closed at the next state change.
 func (b *Bind) Changed() <-chan struct{} {
@@ -504,13 +512,11 @@ func (b *Bind) complete(seq int32, r Result, err error) {
 // bounded by the response timeout only, not by ctx: a shutdown drains
 // in-flight submits instead of forgetting them.
 func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
-	select {
-	case b.window <- struct{}{}:
-	case <-ctx.Done():
-		return Result{}, fmt.Errorf("%w: %v", ErrNotSent, ctx.Err())
+	if err := b.window.acquire(ctx); err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrNotSent, err)
 	}
 	defer func() {
-		<-b.window
+		b.window.release()
 		select {
 		case b.freed <- struct{}{}:
 		default: // a token is already waiting for drain

@@ -37,6 +37,13 @@ func (p *Pool) Start() {
 // Binds returns the pool's binds (for health and metrics).
 func (p *Pool) Binds() []*Bind { return p.binds }
 
+// SetWindow changes every bind's window (Bind.SetWindow).
+func (p *Pool) SetWindow(n int) {
+	for _, b := range p.binds {
+		b.SetWindow(n)
+	}
+}
+
 // Kick makes every bind waiting on backoff or credentials retry now.
 func (p *Pool) Kick() {
 	for _, b := range p.binds {

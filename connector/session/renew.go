@@ -217,7 +217,7 @@ func (b *Bind) Renew() {
 func (b *Bind) drain() {
 	t := time.NewTimer(b.cfg.ResponseTimeout)
 	defer t.Stop()
-	for len(b.window) > 0 {
+	for b.window.outstanding() > 0 {
 		select {
 		case <-b.freed:
 		case <-t.C:
