@@ -222,4 +222,3 @@ func operatorWith(t *testing.T, path []string, v any) []byte {
 	}
 	return b
 }
-
