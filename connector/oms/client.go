@@ -37,7 +37,8 @@ type Client struct {
 // good file).
 type Result struct {
 	// File is the configuration, parsed and validated by config.Parse: the
-	// same document, defaults and rules as the operators file.
+	// same document, defaults and rules as the operators file. It is
+	// shared with later results: read it, do not change it.
 	File *config.File
 	// Version is the document's version field, else its ETag, else
 	// "sha256:" and the start of its content's hash.
