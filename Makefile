@@ -125,6 +125,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzKey -fuzztime $(FUZZTIME) ./connector/dlr
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./connector/inbound
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./connector/config
+	$(GO) test -run '^$$' -fuzz FuzzAnswer -fuzztime $(FUZZTIME) ./connector/oms
 	$(GO) test -run '^$$' -fuzz FuzzSegment -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzConcatJoin -fuzztime $(FUZZTIME) ./connector/segment
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./connector/segment

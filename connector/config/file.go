@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -16,8 +17,13 @@ import (
 // MaxFileSize bounds an operators file.
 const MaxFileSize = 1 << 20
 
-// File is the operators file.
+// File is the operators file, or the operator-management-service's answer
+// (connector/oms: the same document in JSON).
 type File struct {
+	// Version names this configuration (optional; at most 128 printable
+	// characters without spaces): the operator-management-service's
+	// answers carry one, and it is what logs, /readyz and metrics show.
+	Version   string     `yaml:"version,omitempty" json:"version,omitempty"`
 	Operators []Operator `yaml:"operators" json:"operators"`
 }
 
@@ -116,6 +122,11 @@ func Parse(b []byte) (*File, error) {
 	// The walk has refused unknown fields and mistyped values, so plain
 	// decoding cannot fail on them; each operator starts from the defaults.
 	f := &File{}
+	if v := mappingValue(root, "version"); v != nil {
+		if err := v.Decode(&f.Version); err != nil {
+			return nil, &Error{Line: v.Line, Field: "version", Msg: err.Error()}
+		}
+	}
 	if ops := mappingValue(root, "operators"); ops != nil {
 		ops = yamlcheck.Resolve(ops)
 		for _, n := range ops.Content {
@@ -145,6 +156,9 @@ func Parse(b []byte) (*File, error) {
 // Parse: zero values are not defaults here.
 func (f *File) Validate() error {
 	var errs []*Error
+	if msg := checkVersion(f.Version); msg != "" {
+		errs = append(errs, &Error{Field: "version", Msg: msg})
+	}
 	if len(f.Operators) == 0 {
 		errs = append(errs, &Error{Field: "operators", Msg: "at least one operator is required"})
 	}
@@ -159,6 +173,21 @@ func (f *File) Validate() error {
 		}
 	}
 	return yamlcheck.Join(errs)
+}
+
+// maxVersion bounds File.Version (a label value in metrics).
+const maxVersion = 128
+
+func checkVersion(v string) string {
+	if len(v) > maxVersion {
+		return fmt.Sprintf("%d bytes: at most %d", len(v), maxVersion)
+	}
+	for _, r := range v {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return fmt.Sprintf("%q: want printable characters without spaces", v)
+		}
+	}
+	return ""
 }
 
 // Operator returns the operator with that id.

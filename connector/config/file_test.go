@@ -117,7 +117,7 @@ func TestParseErrors(t *testing.T) {
 		{"vault path placeholder", minimal + "    credentials: {vaultPath: \"smpp/{operator}\"}\n", `unknown placeholder`},
 		{"unknown field", minimal + "    tsp: 50\n", `line 7: operator "mno-b": tsp: unknown field (did you mean "tps"?)`},
 		{"unknown nested field", minimal + "    quirks:\n      messageIdRsp: hex\n", `line 8: operator "mno-b": quirks.messageIdRsp: unknown field (did you mean "messageIdResp"?)`},
-		{"unknown top-level field", "version: 2\n" + minimal, `line 1: version: unknown field`},
+		{"unknown top-level field", "revision: 2\n" + minimal, `line 1: revision: unknown field`},
 		{"case matters", minimal + "    TPS: 5\n", `operator "mno-b": TPS: unknown field (did you mean "tps"?)`},
 		{"missing id", strings.Replace(minimal, "id: mno-b", "window: 3", 1), `operators[0].id: required`},
 		{"bad id", strings.Replace(minimal, "id: mno-b", "id: mno.b", 1), `operators[0].id: "mno.b": want 1-64 letters`},

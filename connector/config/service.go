@@ -46,7 +46,10 @@ type Service struct {
 	// a Kubernetes ConfigMap volume changes by swapping a symlink, which
 	// inotify on the file misses, and a poll of a small file costs nothing.
 	OperatorsReload time.Duration
-	NATS            NATS
+	// OMS is the other source of the operators: operator-management-service
+	// over mutual TLS (connector/oms). One of the two is set.
+	OMS  OMS
+	NATS NATS
 	// PostgresDSN reaches the database holding the smpp schema
 	// (SMPP_POSTGRES_DSN, -postgres-dsn).
 	PostgresDSN string
@@ -79,6 +82,27 @@ type NATS struct {
 	// Names are the streams and subjects (SMPP_NATS_*_STREAM and
 	// SMPP_NATS_*_SUBJECT; defaults natscontract.DefaultNames).
 	natscontract.Names
+}
+
+// OMS says how to reach operator-management-service (connector/oms).
+type OMS struct {
+	// URL is the service's base URL, https only (SMPP_OMS_URL, -oms).
+	URL string
+	// CertFile and KeyFile are our client certificate and its key, PEM
+	// (SMPP_OMS_CERT, -oms-cert; SMPP_OMS_KEY, -oms-key). Both or neither.
+	CertFile, KeyFile string
+	// CAFile is the PEM bundle the service's certificate must chain to
+	// (SMPP_OMS_CA, -oms-ca; default the system roots).
+	CAFile string
+	// ServerName is the name the service's certificate must carry
+	// (SMPP_OMS_SERVER_NAME, -oms-server-name; default the URL's host).
+	ServerName string
+	// CacheFile keeps the last good configuration, used when the service
+	// cannot be reached at start (SMPP_OMS_CACHE, -oms-cache).
+	CacheFile string
+	// PollInterval is how often the service is asked for a new version
+	// (SMPP_OMS_POLL, -oms-poll; default 30s).
+	PollInterval time.Duration
 }
 
 // Vault says how to reach Vault.
@@ -115,6 +139,7 @@ func DefaultService() Service {
 			AuthMount: "kubernetes",
 			KVMount:   "secret",
 		},
+		OMS:             OMS{PollInterval: 30 * time.Second},
 		HTTPListen:      "127.0.0.1:8080",
 		LogLevel:        "info",
 		LogFormat:       "json",
@@ -137,6 +162,13 @@ func (s *Service) settings() []setting {
 	return []setting{
 		{env: "SMPP_OPERATORS_FILE", flag: "operators", usage: "operators YAML file", str: &s.OperatorsFile},
 		{env: "SMPP_OPERATORS_RELOAD", flag: "operators-reload", usage: "how often the operators file is read again and a change applied (0: never)", duration: &s.OperatorsReload},
+		{env: "SMPP_OMS_URL", flag: "oms", usage: "operator-management-service base URL (https; instead of -operators)", str: &s.OMS.URL},
+		{env: "SMPP_OMS_CERT", flag: "oms-cert", usage: "client certificate (PEM) for operator-management-service", str: &s.OMS.CertFile},
+		{env: "SMPP_OMS_KEY", flag: "oms-key", usage: "client certificate's key (PEM) for operator-management-service", str: &s.OMS.KeyFile},
+		{env: "SMPP_OMS_CA", flag: "oms-ca", usage: "CA bundle (PEM) operator-management-service's certificate must chain to (default: system roots)", str: &s.OMS.CAFile},
+		{env: "SMPP_OMS_SERVER_NAME", flag: "oms-server-name", usage: "name operator-management-service's certificate must carry (default: the URL's host)", str: &s.OMS.ServerName},
+		{env: "SMPP_OMS_CACHE", flag: "oms-cache", usage: "file keeping the last good configuration from operator-management-service", str: &s.OMS.CacheFile},
+		{env: "SMPP_OMS_POLL", flag: "oms-poll", usage: "how often operator-management-service is asked for a new version", duration: &s.OMS.PollInterval},
 		{env: "SMPP_NATS_URL", flag: "nats-url", usage: "NATS URL", str: &s.NATS.URL},
 		{env: "SMPP_NATS_CREATE_STREAMS", flag: "nats-create-streams", usage: "create the JetStream streams when missing", boolean: &s.NATS.CreateStreams},
 		{env: "SMPP_NATS_DISPATCH_STREAM", flag: "nats-dispatch-stream", usage: "JetStream stream of dispatch commands", str: &s.NATS.DispatchStream},
@@ -174,25 +206,24 @@ func ServiceFromEnv(getenv func(string) string) (Service, error) {
 		if v == "" {
 			continue
 		}
-		if st.boolean != nil {
+		switch {
+		case st.boolean != nil:
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: want true or false, got %q", st.env, v))
 				continue
 			}
 			*st.boolean = b
-			continue
-		}
-		if st.duration != nil {
+		case st.duration != nil:
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: want a duration such as 10s, got %q", st.env, v))
+				errs = append(errs, fmt.Errorf("%s: want a duration such as \"30s\", got %q", st.env, v))
 				continue
 			}
 			*st.duration = d
-			continue
+		default:
+			*st.str = v
 		}
-		*st.str = v
 	}
 	if s.Vault.Address == "" {
 		s.Vault.Address = strings.TrimSpace(getenv("VAULT_ADDR"))
@@ -281,6 +312,7 @@ func (s *Service) Validate() error {
 	if s.PostgresDSN == "" {
 		bad("postgres dsn (SMPP_POSTGRES_DSN)", "required")
 	}
+	errs = append(errs, s.validateOMS()...)
 	if _, port, err := net.SplitHostPort(s.HTTPListen); err != nil || port == "" {
 		bad("http listen (SMPP_HTTP_LISTEN)", "%q: want [host]:port", s.HTTPListen)
 	}
@@ -294,6 +326,49 @@ func (s *Service) Validate() error {
 		bad("operators reload (SMPP_OPERATORS_RELOAD)", "%s: want 0 (off) or at least 1s", s.OperatorsReload)
 	}
 	return errors.Join(errs...)
+}
+
+// validateOMS checks the operator-management-service settings.
+func (s *Service) validateOMS() []error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	o := s.OMS
+	if o.URL == "" {
+		var set []string
+		for _, st := range []struct{ env, v string }{
+			{"SMPP_OMS_CERT", o.CertFile}, {"SMPP_OMS_KEY", o.KeyFile}, {"SMPP_OMS_CA", o.CAFile},
+			{"SMPP_OMS_SERVER_NAME", o.ServerName}, {"SMPP_OMS_CACHE", o.CacheFile},
+		} {
+			if st.v != "" {
+				set = append(set, st.env)
+			}
+		}
+		if len(set) > 0 {
+			bad("oms ("+strings.Join(set, ", ")+")", "set, but SMPP_OMS_URL is not")
+		}
+		return errs
+	}
+	if s.OperatorsFile != "" {
+		bad("operators source", "set the operators file (SMPP_OPERATORS_FILE) or operator-management-service (SMPP_OMS_URL), not both")
+	}
+	if u, err := url.Parse(o.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+		bad("oms url (SMPP_OMS_URL)", "%q: want https://host[:port] (operator configuration travels over mutual TLS only)", o.URL)
+	}
+	switch {
+	case o.CertFile != "" && o.KeyFile == "":
+		bad("oms key (SMPP_OMS_KEY)", "required with SMPP_OMS_CERT (the client certificate's private key)")
+	case o.CertFile == "" && o.KeyFile != "":
+		bad("oms cert (SMPP_OMS_CERT)", "required with SMPP_OMS_KEY (the client certificate)")
+	}
+	if o.CacheFile == "" {
+		bad("oms cache (SMPP_OMS_CACHE)", "required with SMPP_OMS_URL (the last good configuration is kept there for a start while the service cannot be reached)")
+	}
+	if o.PollInterval < time.Second {
+		bad("oms poll (SMPP_OMS_POLL)", "must be at least 1s, got %s", o.PollInterval)
+	}
+	return errs
 }
 
 // ValidateVault reports the Vault settings that cannot work.
@@ -372,6 +447,8 @@ func (s Service) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("operatorsFile", r.OperatorsFile),
 		slog.Duration("operatorsReload", r.OperatorsReload),
+		slog.String("omsURL", r.OMS.URL),
+		slog.String("omsCache", r.OMS.CacheFile),
 		slog.String("natsURL", r.NATS.URL),
 		slog.Bool("createStreams", r.NATS.CreateStreams),
 		slog.String("postgresDSN", r.PostgresDSN),

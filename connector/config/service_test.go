@@ -113,7 +113,7 @@ func TestServiceEnvErrors(t *testing.T) {
 	_, err := ServiceFromEnv(env(map[string]string{"SMPP_SHADOW": "yes please", "SMPP_NATS_CREATE_STREAMS": "maybe",
 		"SMPP_OPERATORS_RELOAD": "10"}))
 	if err == nil || !strings.Contains(err.Error(), `SMPP_SHADOW: want true or false, got "yes please"`) ||
-		!strings.Contains(err.Error(), `SMPP_OPERATORS_RELOAD: want a duration such as 10s, got "10"`) ||
+		!strings.Contains(err.Error(), `SMPP_OPERATORS_RELOAD: want a duration such as "30s", got "10"`) ||
 		!strings.Contains(err.Error(), `SMPP_NATS_CREATE_STREAMS: want true or false, got "maybe"`) {
 		t.Fatalf("got %v", err)
 	}

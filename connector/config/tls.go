@@ -131,6 +131,13 @@ func loadCA(path string) (*x509.CertPool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseCABundle(path, b)
+}
+
+// ParseCABundle parses a PEM bundle of CA certificates read from the file
+// name (which errors name). It refuses a bundle without a certificate.
+// connector/oms uses it for the operator-management-service's CA bundle.
+func ParseCABundle(name string, b []byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	n := 0
 	for rest := b; ; {
@@ -144,13 +151,13 @@ func loadCA(path string) (*x509.CertPool, error) {
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: certificate %d: %w", path, n+1, err)
+			return nil, fmt.Errorf("%s: certificate %d: %w", name, n+1, err)
 		}
 		pool.AddCert(cert)
 		n++
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("%s: no PEM certificate in it (want a bundle of -----BEGIN CERTIFICATE----- blocks)", path)
+		return nil, fmt.Errorf("%s: no PEM certificate in it (want a bundle of -----BEGIN CERTIFICATE----- blocks)", name)
 	}
 	return pool, nil
 }
@@ -166,11 +173,22 @@ func loadKeyPair(t TLS) (tls.Certificate, string, error) {
 	if err != nil {
 		return tls.Certificate{}, "tls.keyFile", err
 	}
+	cert, err := ParseKeyPair(t.CertFile, certPEM, t.KeyFile, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, "tls.certFile", err
+	}
+	return cert, "", nil
+}
+
+// ParseKeyPair parses a PEM client certificate and its key, read from the
+// files certFile and keyFile (which errors name). The key's bytes never
+// reach an error. connector/oms uses it for its client certificate.
+func ParseKeyPair(certFile string, certPEM []byte, keyFile string, keyPEM []byte) (tls.Certificate, error) {
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		// The message of X509KeyPair says which of the two is wrong, never
 		// what the key holds.
-		return tls.Certificate{}, "tls.certFile", fmt.Errorf("%s with %s: %w", t.CertFile, t.KeyFile, err)
+		return tls.Certificate{}, fmt.Errorf("%s with %s: %w", certFile, keyFile, err)
 	}
-	return cert, "", nil
+	return cert, nil
 }
