@@ -1,13 +1,13 @@
 // Command smpp-connector carries SMS from NATS JetStream to operators' SMSCs
 // over SMPP 3.4 and brings delivery receipts back.
 //
-//	smpp-connector run [-operators FILE] [flags]   run the service (settings also from SMPP_* env)
+//	smpp-connector run [-operators FILE|-oms URL] [flags]   run the service (settings also from SMPP_* env)
 //	smpp-connector migrate [-postgres-dsn DSN]      apply the smpp schema migrations
 //	smpp-connector check-config FILE                validate an operators file
 //	smpp-connector rematch-receipts -operator ID    re-apply receipts given up for want of a part
 //	smpp-connector compare -legacy F -connector F   compare submit outcomes with the legacy dispatcher's log
 //	smpp-connector netpol -operators FILE [flags]   print the NetworkPolicy the operators file implies
-//	smpp-connector preflight -operators FILE [-bind] check each operator's credential, Vault policy and endpoints
+//	smpp-connector preflight -operators FILE|-oms URL [-bind] check each operator's credential, Vault policy and endpoints
 package main
 
 import (
@@ -27,6 +27,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/compare"
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/netpol"
+	"github.com/smpp-connector/smpp-connector/connector/oms"
 	"github.com/smpp-connector/smpp-connector/connector/preflight"
 	"github.com/smpp-connector/smpp-connector/connector/service"
 	"github.com/smpp-connector/smpp-connector/connector/store"
@@ -45,7 +46,7 @@ func main() {
 }
 
 const usage = `usage:
-  smpp-connector run [-operators FILE] [-migrate] [flags]   run the connector (flags and SMPP_* environment)
+  smpp-connector run [-operators FILE|-oms URL] [-migrate] [flags]   run the connector (flags and SMPP_* environment)
   smpp-connector migrate [-postgres-dsn DSN]                 apply the smpp schema migrations
   smpp-connector check-config FILE                           validate an operators file
   smpp-connector rematch-receipts -operator ID [-limit N]    give receipts kept unmatched (no_part) whose id a
@@ -56,7 +57,7 @@ const usage = `usage:
   smpp-connector netpol -operators FILE -nats PEER -postgres PEER [-vault PEER] [flags]
                                                              print the Kubernetes NetworkPolicy the operators file
                                                              implies (-h for the flags and the PEER syntax)
-  smpp-connector preflight -operators FILE [-bind] [-operator ID,...] [-timeout 10s]
+  smpp-connector preflight -operators FILE|-oms URL [-bind] [-operator ID,...] [-timeout 10s]
                                                              check each operator's credential (where the file says,
                                                              with its keys and age), the Vault policy (nothing
                                                              readable beside the credentials), and its endpoints
@@ -85,12 +86,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := svc.Validate(); err != nil {
 			return err
 		}
-		ops, log, err := loadOperators("run", svc, stderr)
+		ops, source, log, err := loadOperators(ctx, "run", svc, stderr)
 		if err != nil {
 			return err
 		}
+		if source != nil {
+			defer source.Close()
+		}
 		log.Info("starting", "settings", svc)
-		return service.Run(ctx, svc, ops, service.Options{Log: log, Migrate: *migrate})
+		return service.Run(ctx, svc, ops, service.Options{Log: log, Migrate: *migrate, OMS: source})
 	case "migrate":
 		config.RegisterFlags(fs, &svc)
 		if err := fs.Parse(args); err != nil {
@@ -181,39 +185,64 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 }
 
-// loadOperators reads the operators file the settings name, checks the
-// Vault settings when an operator's credential is in Vault, and makes the
-// logger: what run and preflight both start from.
-func loadOperators(cmd string, svc config.Service, stderr io.Writer) (*config.File, *slog.Logger, error) {
-	if svc.OperatorsFile == "" {
-		return nil, nil, errors.New(cmd + ": no operators file: set -operators or SMPP_OPERATORS_FILE")
-	}
-	ops, err := config.Load(svc.OperatorsFile)
+// loadOperators reads the operators configuration the settings name (the
+// file, or operator-management-service: then its client is returned too,
+// for run to follow), checks the Vault settings when an operator's
+// credential is in Vault, and makes the logger: what run and preflight both
+// start from.
+func loadOperators(ctx context.Context, cmd string, svc config.Service, stderr io.Writer) (*config.File, *oms.Client, *slog.Logger, error) {
+	log, err := newLogger(stderr, svc)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	var ops *config.File
+	var source *oms.Client
+	switch {
+	case svc.OMS.URL != "":
+		o := oms.OptionsFrom(svc.OMS)
+		o.Logger = log
+		if source, err = oms.New(o); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", cmd, err)
+		}
+		res, err := source.Load(ctx)
+		if err != nil {
+			source.Close()
+			return nil, nil, nil, fmt.Errorf("%s: operators from %s: %w", cmd, svc.OMS.URL, err)
+		}
+		ops = res.File
+	case svc.OperatorsFile != "":
+		if ops, err = config.Load(svc.OperatorsFile); err != nil {
+			return nil, nil, nil, err
+		}
+	default:
+		return nil, nil, nil, errors.New(cmd + ": no operators: set -operators (SMPP_OPERATORS_FILE) or -oms (SMPP_OMS_URL)")
 	}
 	if ops.UsesVault() {
 		if err := svc.ValidateVault(); err != nil {
-			return nil, nil, err
+			if source != nil {
+				source.Close()
+			}
+			return nil, nil, nil, err
 		}
 	}
-	log, err := newLogger(stderr, svc)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ops, log, nil
+	return ops, source, log, nil
 }
 
 // runPreflight runs the onboarding checks (connector/preflight) with the
 // credential sources the service would use.
 func runPreflight(ctx context.Context, stdout, stderr io.Writer, svc config.Service, o preflight.Options) error {
-	ops, log, err := loadOperators("preflight", svc, stderr)
+	ops, source, log, err := loadOperators(ctx, "preflight", svc, stderr)
 	if err != nil {
 		return err
 	}
+	from := svc.OperatorsFile
+	if source != nil {
+		source.Close()
+		from = svc.OMS.URL
+	}
 	for _, id := range o.Operators {
 		if _, ok := ops.Operator(id); !ok {
-			return fmt.Errorf("preflight: operator %q is not in %s", id, svc.OperatorsFile)
+			return fmt.Errorf("preflight: operator %q is not in %s", id, from)
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)

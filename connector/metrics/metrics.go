@@ -52,6 +52,12 @@ type Metrics struct {
 	ConfigRefused     prometheus.Gauge         // 1 while the operators file as it is now is refused (the previous one runs)
 	ConfigReloads     *prometheus.CounterVec   // result (applied|refused): operators files read again that changed
 	ConfigChanges     *prometheus.CounterVec   // operator, change (added|removed|in_place|new_term)
+	// The source of the operators configuration (the file, or
+	// operator-management-service): answering, when it last did, and
+	// whether the last good configuration kept on disk runs instead.
+	ConfigSourceUp          prometheus.Gauge
+	ConfigSourceLastSuccess prometheus.Gauge
+	ConfigFromLastGood      prometheus.Gauge
 }
 
 // New registers every metric on a fresh registry (plus Go and process metrics).
@@ -145,6 +151,12 @@ func New() *Metrics {
 			Help: "Changed operators configurations read while running, applied or refused as a whole."}, []string{"result"})).(*prometheus.CounterVec),
 		ConfigChanges: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_config_changes_total",
 			Help: "Operators changed by a reload: added, removed, changed in place (TPS, window) or with a new term (new binds)."}, []string{"operator", "change"})).(*prometheus.CounterVec),
+		ConfigSourceUp: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_config_source_up",
+			Help: "1 while the source of the operators configuration answers (the file can be read; operator-management-service gives usable answers over mutual TLS)."})).(prometheus.Gauge),
+		ConfigSourceLastSuccess: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_config_source_last_success_timestamp_seconds",
+			Help: "When the source of the operators configuration last gave a usable answer (Unix seconds)."})).(prometheus.Gauge),
+		ConfigFromLastGood: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_config_from_last_good",
+			Help: "1 while the connector runs the last good configuration kept on disk because operator-management-service has not answered since it started."})).(prometheus.Gauge),
 	}
 }
 

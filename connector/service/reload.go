@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
@@ -14,7 +15,7 @@ import (
 
 // versionOf names a configuration by what it says, not how it is written:
 // comments and layout aside, the same operators give the same version, on
-// every replica.
+// every replica, from the file or from operator-management-service.
 func versionOf(ops *config.File) string {
 	b, err := json.Marshal(ops)
 	if err != nil { // config.File is plain data: not expected
@@ -23,24 +24,98 @@ func versionOf(ops *config.File) string {
 	return configVersion(b)
 }
 
-// reloader reads the operators file again every so often and applies a
-// changed one to the fleet, or refuses it as a whole (invalid, or the fleet
-// cannot run it), logged with the reason, the running configuration kept.
+// reloader applies each new operators configuration its source offers to the
+// fleet, or refuses it as a whole (invalid, or the fleet cannot run it),
+// logged with the reason, the running configuration kept.
 type reloader struct {
+	source string // where configurations come from, for the log
+	fleet  *fleet
+	m      *metrics.Metrics
+	log    *slog.Logger
+
+	mu          sync.Mutex
+	lastRefused string // the digest of a refused configuration: logged and counted once
+	refusedWhy  string // why, while the source's configuration is refused (readiness)
+}
+
+// problem says, while the source's configuration is refused, why and what
+// runs instead ("" when it runs).
+func (l *reloader) problem() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.refusedWhy == "" {
+		return ""
+	}
+	_, running := l.fleet.current()
+	return "refused (" + l.refusedWhy + "): version " + running + " keeps running"
+}
+
+// offer applies next unless it is the configuration running.
+func (l *reloader) offer(ctx context.Context, next *config.File) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	version := versionOf(next)
+	if _, running := l.fleet.current(); version == running {
+		l.acceptedLocked()
+		return
+	}
+	if err := l.fleet.apply(ctx, next, version); err != nil {
+		if ctx.Err() == nil {
+			// Offered again at the next poll: what refused it (Vault down
+			// for a new operator's credential) may pass then.
+			l.refuseLocked(version, err)
+		}
+		return
+	}
+	l.acceptedLocked()
+	l.m.ConfigReloads.WithLabelValues("applied").Inc()
+	l.log.Info("operators configuration applied", "source", l.source, "version", version, "operators", len(next.Operators))
+}
+
+// refuse says that the source's configuration cannot be used (unreadable,
+// invalid): the running one carries on.
+func (l *reloader) refuse(what string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.refuseLocked(what, err)
+}
+
+func (l *reloader) acceptedLocked() {
+	l.lastRefused, l.refusedWhy = "", ""
+	l.m.ConfigRefused.Set(0)
+}
+
+// refuseLocked says why, once per refused content (a bad file stays bad
+// between polls).
+func (l *reloader) refuseLocked(what string, err error) {
+	l.m.ConfigRefused.Set(1)
+	l.refusedWhy = capped(err.Error(), 300)
+	if what == l.lastRefused {
+		return
+	}
+	l.lastRefused = what
+	l.m.ConfigReloads.WithLabelValues("refused").Inc()
+	_, running := l.fleet.current()
+	l.log.Error("operators configuration refused: the running one carries on", "source", l.source,
+		"running_version", running, "err", err)
+}
+
+// fileWatcher reads the operators file again every so often and offers it
+// when its content changed. Polled, not watched: a Kubernetes ConfigMap
+// volume changes by swapping a symlink, which inotify on the file misses,
+// and reading a small file costs nothing.
+type fileWatcher struct {
 	path  string
 	every time.Duration
-	fleet *fleet
-	m     *metrics.Metrics
-	log   *slog.Logger
+	r     *reloader
 
-	lastRead    [sha256.Size]byte // the file's content last looked at
-	lastReadOK  bool              // and it runs
-	lastRefused string            // a refused content's digest, logged and counted once
+	lastRead   [sha256.Size]byte // the file's content last looked at
+	lastReadOK bool              // and it parsed
 }
 
 // run polls until ctx ends.
-func (l *reloader) run(ctx context.Context) {
-	t := time.NewTicker(l.every)
+func (w *fileWatcher) run(ctx context.Context) {
+	t := time.NewTicker(w.every)
 	defer t.Stop()
 	for {
 		select {
@@ -48,67 +123,49 @@ func (l *reloader) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		l.check(ctx)
+		w.check(ctx)
 	}
 }
 
-// check reads the file once and applies it if it changed.
-func (l *reloader) check(ctx context.Context) {
-	b, err := os.ReadFile(l.path)
+// check reads the file once and offers it if it changed, or if the fleet
+// refused it the last time.
+func (w *fileWatcher) check(ctx context.Context) {
+	b, err := os.ReadFile(w.path)
+	exportSource(w.r.m, err == nil, w.lastSuccess(err), false)
 	if err != nil {
-		// Being replaced (a ConfigMap's symlink swap) or gone: the running
-		// configuration carries on; said once per failure spell.
-		l.refuse("unreadable", err)
+		// Being replaced, or gone: the running configuration carries on.
+		w.lastRead, w.lastReadOK = [sha256.Size]byte{}, false
+		w.r.refuse("unreadable", err)
 		return
 	}
 	sum := sha256.Sum256(b)
-	if sum == l.lastRead {
-		if l.lastReadOK {
-			l.accepted(sum)
-		}
-		return
+	if sum == w.lastRead && !w.lastReadOK {
+		return // invalid, said already
 	}
+	w.lastRead = sum
 	next, err := config.Parse(b)
 	if err != nil {
-		l.lastRead, l.lastReadOK = sum, false
-		l.refuse(configVersion(b), err)
+		w.lastReadOK = false
+		w.r.refuse(configVersion(b), err)
 		return
 	}
-	version := versionOf(next)
-	if _, running := l.fleet.current(); version == running {
-		l.accepted(sum)
-		return
-	}
-	if err := l.fleet.apply(ctx, next, version); err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		// Not remembered as read: what refused it (Vault down for a new
-		// operator's credential) may pass at the next poll.
-		l.refuse(version, err)
-		return
-	}
-	l.accepted(sum)
-	l.m.ConfigReloads.WithLabelValues("applied").Inc()
-	l.log.Info("operators configuration applied", "file", l.path, "version", version, "operators", len(next.Operators))
+	w.lastReadOK = true
+	w.r.offer(ctx, next)
 }
 
-// accepted records that the file as read runs.
-func (l *reloader) accepted(sum [sha256.Size]byte) {
-	l.lastRead, l.lastReadOK, l.lastRefused = sum, true, ""
-	l.m.ConfigRefused.Set(0)
+// lastSuccess is now when the file was read, else zero (the gauge keeps its
+// last value).
+func (w *fileWatcher) lastSuccess(err error) time.Time {
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Now()
 }
 
-// refuse keeps the running configuration and says why, once per refused
-// content (a bad file stays bad between polls).
-func (l *reloader) refuse(what string, err error) {
-	l.m.ConfigRefused.Set(1)
-	if what == l.lastRefused {
-		return
+// capped shortens s to n bytes for a readiness body.
+func capped(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	l.lastRefused = what
-	l.m.ConfigReloads.WithLabelValues("refused").Inc()
-	_, running := l.fleet.current()
-	l.log.Error("operators file refused: the running configuration carries on", "file", l.path,
-		"running_version", running, "err", err)
+	return s[:n] + "..."
 }

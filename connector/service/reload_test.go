@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,6 +246,10 @@ func TestReloadAddsAndRemovesOperators(t *testing.T) {
 		}
 		return nil
 	})
+	v := r.readyz(t)
+	if degraded, _ := v["degraded"].(map[string]any); v["ready"] != true || !strings.Contains(fmt.Sprint(degraded["operators configuration"]), "tps") {
+		t.Errorf("readiness with the file refused: %v; want ready, degraded naming the refused field", v)
+	}
 	publish(t, js, "mno-b", "b2", 5)
 	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
 		if s := submits("mno-b"); s != 25 {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/natscontract"
+	"github.com/smpp-connector/smpp-connector/connector/oms"
 	"github.com/smpp-connector/smpp-connector/connector/operator"
 	"github.com/smpp-connector/smpp-connector/connector/relay"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
@@ -59,6 +61,12 @@ type Options struct {
 	// of operators not configured (default 10s; operator.Strays), and how
 	// often this replica lists its operators in smpp.configured_operators.
 	StrayEvery time.Duration
+	// OMS, when set, is where the operators configuration comes from
+	// (operator-management-service, already loaded: ops is its
+	// configuration in force); it is polled every svc.OMS.PollInterval and
+	// each new configuration applied. Otherwise svc.OperatorsFile is read
+	// again every svc.OperatorsReload.
+	OMS *oms.Client
 	// StrayKnownWithin is how long after a replica last listed an operator
 	// as configured its commands wait, while no replica runs it, before a
 	// replica that does not know it dead-letters them (default 24h;
@@ -186,7 +194,21 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		return oc.Quirks.ReceiptParts
 	}})
 	drainer := inbound.NewDrainer(st, m, log, inbound.DrainOptions{})
-	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, running.runnerList, rel, drainer, creds))
+	// Where new operators configurations come from (reload.go, oms.go).
+	rl := &reloader{source: svc.OperatorsFile, fleet: running, m: m, log: log}
+	if o.OMS != nil {
+		rl.source = "operator-management-service"
+	}
+	configProblem := func() string {
+		p := rl.problem()
+		if o.OMS != nil {
+			if q := o.OMS.Status().Problem(); q != "" {
+				p = strings.TrimPrefix(p+"; "+q, "; ")
+			}
+		}
+		return p
+	}
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, running.runnerList, rel, drainer, creds, configProblem))
 	if err != nil {
 		return err
 	}
@@ -196,11 +218,16 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	running.launch()
 	wg.Add(1)
 	go func() { defer wg.Done(); strays.Run(runCtx) }()
-	// A changed operators file is applied without a restart (reload.go).
-	if svc.OperatorsFile != "" && svc.OperatorsReload > 0 {
-		rl := &reloader{path: svc.OperatorsFile, every: svc.OperatorsReload, fleet: running, m: m, log: log}
+	// A changed operators configuration is applied without a restart
+	// (reload.go), from operator-management-service or the file.
+	switch {
+	case o.OMS != nil:
 		wg.Add(1)
-		go func() { defer wg.Done(); rl.run(runCtx) }()
+		go func() { defer wg.Done(); followOMS(runCtx, o.OMS, cmp.Or(svc.OMS.PollInterval, 30*time.Second), rl, m) }()
+	case svc.OperatorsFile != "" && svc.OperatorsReload > 0:
+		w := &fileWatcher{path: svc.OperatorsFile, every: svc.OperatorsReload, r: rl}
+		wg.Add(1)
+		go func() { defer wg.Done(); w.run(runCtx) }()
 	}
 	wg.Add(1)
 	go func() {
@@ -251,7 +278,7 @@ const minHandoverGrace = 1100 * time.Millisecond
 // another replica owns are listed as standby: that is ready too. The body
 // says what is wrong, and names dead binds (degraded) even while other binds
 // of their operator carry the traffic.
-func readiness(st *store.Store, nc *nats.Conn, runners func() []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer, creds *secrets.Cached) func(context.Context) (bool, map[string]string, []string, map[string]string) {
+func readiness(st *store.Store, nc *nats.Conn, runners func() []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer, creds *secrets.Cached, configProblem func() string) func(context.Context) (bool, map[string]string, []string, map[string]string) {
 	return func(ctx context.Context) (bool, map[string]string, []string, map[string]string) {
 		problems, degraded := map[string]string{}, map[string]string{}
 		var standby []string
@@ -265,6 +292,11 @@ func readiness(st *store.Store, nc *nats.Conn, runners func() []*operator.Runner
 		// but delays every outcome and receipt: degraded, named.
 		if o := rel.Status(); o.Stalled {
 			degraded["outbox"] = fmt.Sprintf("%d events waiting, oldest %s: %s", o.Pending, o.Lag.Round(time.Second), o.LastError)
+		}
+		// A new operators configuration refused, or its source not
+		// answering: the running configuration carries on (degraded).
+		if p := configProblem(); p != "" {
+			degraded["operators configuration"] = p
 		}
 		// Likewise the receipt inbox: receipts answered, not yet applied.
 		if i := drainer.Status(); i.Stalled {
