@@ -44,6 +44,14 @@ var healthy = map[string]string{
 	`smpp_credential_created_timestamp_seconds{instance="a", operator="mno-a"}`: `0x20`,
 	`smpp_credential_max_age_seconds{instance="a", operator="mno-a"}`:           `7776000x20`,
 	`smpp_credential_max_age_seconds{instance="b", operator="mno-a"}`:           `7776000x20`,
+	// Both replicas run one operators configuration, read from a source
+	// that answers.
+	`smpp_config_info{instance="a", version="v1"}`: `1x20`,
+	`smpp_config_info{instance="b", version="v1"}`: `1x20`,
+	`smpp_config_refused{instance="a"}`:            `0x20`,
+	`smpp_config_refused{instance="b"}`:            `0x20`,
+	`smpp_config_source_up{instance="a"}`:          `1x20`,
+	`smpp_config_source_up{instance="b"}`:          `1x20`,
 }
 
 // input is the healthy series with a case's changes, in promqltest's load
@@ -87,6 +95,12 @@ const (
 	inbox  = `smpp_inbox_lag_seconds{instance="b"}`
 	stray  = `smpp_stray_operator_last_listed_seconds{instance="a", operator="mno-c"}`
 	credA  = `smpp_credential_created_timestamp_seconds{instance="a", operator="mno-a"}`
+	cfgA1  = `smpp_config_info{instance="a", version="v1"}`
+	cfgA2  = `smpp_config_info{instance="a", version="v2"}`
+	cfgB1  = `smpp_config_info{instance="b", version="v1"}`
+	cfgB2  = `smpp_config_info{instance="b", version="v2"}`
+	refusB = `smpp_config_refused{instance="b"}`
+	srcA   = `smpp_config_source_up{instance="a"}`
 )
 
 // ninetyDaysBefore5m is a creation time whose age reaches 90 days (the
@@ -102,6 +116,23 @@ func critical(extra map[string]string) map[string]string {
 var mnoA = critical(map[string]string{"operator": "mno-a"})
 
 var alertCases = []alertCase{
+	// Warnings on the operators configuration applied while running.
+	{alert: "SMPPOperatorsConfigRefused", name: "b refuses the new configuration for good",
+		changes: map[string]string{refusB: `0 0 0 1x17`}, onset: 3 * time.Minute, fires: 18 * time.Minute,
+		labels: map[string]string{"severity": "warning", "instance": "b"}},
+	{alert: "SMPPOperatorsConfigRefused", name: "a bad edit fixed after 10 minutes",
+		changes: map[string]string{refusB: `0 0 0 1x10 0x7`}},
+	{alert: "SMPPOperatorsConfigDiverged", name: "b moves to v2, a stays on v1",
+		changes: map[string]string{cfgB1: `1 1 1 stale`, cfgB2: `_ _ _ 1x17`}, onset: 3 * time.Minute, fires: 18 * time.Minute,
+		labels: map[string]string{"severity": "warning"}},
+	{alert: "SMPPOperatorsConfigDiverged", name: "both move to v2 a minute apart (their polls)",
+		changes: map[string]string{cfgB1: `1 1 1 stale`, cfgB2: `_ _ _ 1x17`, cfgA1: `1 1 1 1 stale`, cfgA2: `_ _ _ _ 1x16`}},
+	{alert: "SMPPOperatorsConfigSourceDown", name: "a cannot read its source for good",
+		changes: map[string]string{srcA: `1 1 1 0x17`}, onset: 3 * time.Minute, fires: 18 * time.Minute,
+		labels: map[string]string{"severity": "warning", "instance": "a"}},
+	{alert: "SMPPOperatorsConfigSourceDown", name: "the service restarts for 5 minutes",
+		changes: map[string]string{srcA: `1 1 1 0x5 1x12`}},
+
 	// A warning, and the one alert on the rotation schedule.
 	{alert: "SMPPCredentialRotationOverdue", name: "the credential's age passes its 90 days",
 		changes: map[string]string{credA: ninetyDaysBefore5m + `x20`}, onset: 6 * time.Minute, fires: 16 * time.Minute,

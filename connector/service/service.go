@@ -188,6 +188,9 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	if err := running.build(ops, versionOf(ops)); err != nil {
 		return err
 	}
+	// The configuration was read (the caller loaded it): its source
+	// answered. The file watcher and the service's poll keep this current.
+	exportSource(m, true, time.Now(), o.OMS != nil && o.OMS.Status().FromDisk)
 
 	rel := relay.New(st, pub, m, log, relay.Options{Shadow: svc.Shadow, ReceiptParts: func(id string) string {
 		oc, _ := running.operator(id)
