@@ -62,6 +62,9 @@ const usage = `usage:
                                                              with its keys and age), the Vault policy (nothing
                                                              readable beside the credentials), and its endpoints
                                                              (TCP; with -bind a bind with the credential)
+  smpp-connector ctl [-addr URL] COMMAND                     the admin API of a replica: operators, pause ID,
+                                                             resume ID, rebind ID, failback ID, drain, undrain
+                                                             (token: SMPP_ADMIN_TOKEN or -token-file)
   smpp-connector version                                     print the version, commit, build date and Go version`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -175,6 +178,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			o.Operators = strings.Split(*only, ",")
 		}
 		return runPreflight(ctx, stdout, stderr, svc, o)
+	case "ctl":
+		return runCtl(ctx, args, stdout, stderr, svc)
 	case "version":
 		fmt.Fprintln(stdout, version.Get().String("smpp-connector"))
 		return nil

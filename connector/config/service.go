@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,6 +69,32 @@ type Service struct {
 	// (SMPP_PPROF, -pprof): for on-call engineers and load tests. Off by
 	// default: profiles reveal internals, so keep HTTPListen private.
 	Pprof bool
+	// Admin turns on the operator admin API (connector/admin) on the HTTP
+	// port: off while neither is set.
+	Admin Admin
+}
+
+// Admin holds the admin API's token: environment only for the token itself
+// (SMPP_ADMIN_TOKEN), or a file read at each request (SMPP_ADMIN_TOKEN_FILE,
+// -admin-token-file: a Kubernetes Secret, rotated without a restart).
+type Admin struct {
+	Token     string
+	TokenFile string
+}
+
+// On reports whether the admin API is configured.
+func (a Admin) On() bool { return a.Token != "" || a.TokenFile != "" }
+
+// ReadToken returns the token requests must carry.
+func (a Admin) ReadToken() (string, error) {
+	if a.TokenFile == "" {
+		return a.Token, nil
+	}
+	b, err := os.ReadFile(a.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("admin token file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // NATS holds the NATS contract. Subjects may hold {operatorId} (or {id}),
@@ -191,6 +218,8 @@ func (s *Service) settings() []setting {
 		{env: "SMPP_LOG_LEVEL", flag: "log-level", usage: "log level: debug, info, warn or error", str: &s.LogLevel},
 		{env: "SMPP_LOG_FORMAT", flag: "log-format", usage: "log format: json or text", str: &s.LogFormat},
 		{env: "SMPP_PPROF", flag: "pprof", usage: "serve Go's profiler on /debug/pprof/ (keep the HTTP address private)", boolean: &s.Pprof},
+		{env: "SMPP_ADMIN_TOKEN", usage: "", str: &s.Admin.Token}, // never a flag
+		{env: "SMPP_ADMIN_TOKEN_FILE", flag: "admin-token-file", usage: "file holding the admin API's token (turns the API on; SMPP_ADMIN_TOKEN instead gives the token itself)", str: &s.Admin.TokenFile},
 	}
 }
 
@@ -321,6 +350,9 @@ func (s *Service) Validate() error {
 	}
 	if s.LogFormat != "json" && s.LogFormat != "text" {
 		bad("log format (SMPP_LOG_FORMAT)", "must be json or text, got %q", s.LogFormat)
+	}
+	if s.Admin.Token != "" && s.Admin.TokenFile != "" {
+		bad("admin token (SMPP_ADMIN_TOKEN, SMPP_ADMIN_TOKEN_FILE)", "set one, not both")
 	}
 	if s.OperatorsReload < 0 || (s.OperatorsReload > 0 && s.OperatorsReload < time.Second) {
 		bad("operators reload (SMPP_OPERATORS_RELOAD)", "%s: want 0 (off) or at least 1s", s.OperatorsReload)
@@ -471,6 +503,9 @@ func (s Service) redacted() redactedService {
 	r.PostgresDSN = RedactDSN(s.PostgresDSN)
 	if r.Vault.Token != "" {
 		r.Vault.Token = "[redacted]"
+	}
+	if r.Admin.Token != "" {
+		r.Admin.Token = "[redacted]"
 	}
 	return r
 }

@@ -94,8 +94,8 @@ func TestServiceEnvAndFlags(t *testing.T) {
 		s.HTTPListen != ":9090" || s.Vault.KVMount != "kv" || !s.NATS.CreateStreams {
 		t.Fatalf("after flags: %+v", s)
 	}
-	if fs.Lookup("vault-token") != nil {
-		t.Error("there is a flag for the Vault token: command lines are visible to every process")
+	if fs.Lookup("vault-token") != nil || fs.Lookup("admin-token") != nil {
+		t.Error("there is a flag for the Vault or admin token: command lines are visible to every process")
 	}
 	// -help shows the DSN flag's default without its password.
 	var help bytes.Buffer
@@ -173,13 +173,14 @@ func TestServiceNeverShowsSecrets(t *testing.T) {
 	s := DefaultService()
 	s.PostgresDSN = "postgres://smpp:pg-s3cret@db:5432/smpp?sslmode=disable"
 	s.Vault.Token = "hvs.t0ken"
+	s.Admin.Token = "adm-t0ken"
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("starting", "service", s)
 	for _, out := range []string{
 		fmt.Sprint(s), fmt.Sprintf("%v", s), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s), fmt.Sprintf("%s", &s),
 		logged.String(),
 	} {
-		if strings.Contains(out, "pg-s3cret") || strings.Contains(out, "hvs.t0ken") {
+		if strings.Contains(out, "pg-s3cret") || strings.Contains(out, "hvs.t0ken") || strings.Contains(out, "adm-t0ken") {
 			t.Errorf("secret shown: %s", out)
 		}
 	}

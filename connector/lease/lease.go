@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +42,9 @@ type Options struct {
 	// that ping's timeout of 2 polls, with a poll to spare).
 	Grace time.Duration
 	Log   *slog.Logger
+	// Replica names this process to the others (Holder): the lock's
+	// session carries it as its application_name (default the host name).
+	Replica string
 }
 
 func (o *Options) defaults() {
@@ -52,7 +57,13 @@ func (o *Options) defaults() {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Replica == "" {
+		o.Replica, _ = os.Hostname()
+	}
 }
+
+// appPrefix starts the application_name of a lock's session.
+const appPrefix = "smpp-connector lease "
 
 // Lease is the ownership of one name (an operator id) in one database.
 type Lease struct {
@@ -132,6 +143,38 @@ func (l *Lease) Held(ctx context.Context) (bool, error) {
 	return held, nil
 }
 
+// holderSQL names the session holding the name's lock by its
+// application_name.
+const holderSQL = `
+SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND l.classid::int8 = $1 AND l.objid::int8 = $2`
+
+// Holder names the replica that owns the name now ("" when none does), as
+// its lease's Options.Replica says.
+func (l *Lease) Holder(ctx context.Context) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, l.o.Poll+5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, l.dsn)
+	if err != nil {
+		return "", fmt.Errorf("lease %s: connect: %w", l.name, err)
+	}
+	defer conn.Close(context.Background())
+	var app string
+	err = conn.QueryRow(cctx, holderSQL, int64(uint32(lockSpace)), int64(uint32(l.key))).Scan(&app)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("lease %s: holder: %w", l.name, err)
+	}
+	if h, ok := strings.CutPrefix(app, appPrefix); ok {
+		return h, nil
+	}
+	return "(unnamed session)", nil
+}
+
 // tryLock returns a connection holding the lock, nil if another session
 // holds it.
 func (l *Lease) tryLock(ctx context.Context) (*pgx.Conn, error) {
@@ -148,6 +191,10 @@ func (l *Lease) tryLock(ctx context.Context) (*pgx.Conn, error) {
 	if _, err := conn.Exec(cctx, fmt.Sprintf("SET idle_session_timeout = %d", (4*l.o.Poll).Milliseconds())); err != nil {
 		l.o.Log.Warn("lease: idle_session_timeout not set: a vanished owner keeps the lock until TCP keepalive ends its session",
 			"name", l.name, "err", err)
+	}
+	// Who holds the lock, for the others to tell (Holder).
+	if _, err := conn.Exec(cctx, `SELECT set_config('application_name', $1, false)`, appPrefix+l.o.Replica); err != nil {
+		l.o.Log.Debug("lease: application_name not set: Holder will not name this replica", "name", l.name, "err", err)
 	}
 	var got bool
 	if err := conn.QueryRow(cctx, `SELECT pg_try_advisory_lock($1::int4, $2::int4)`, lockSpace, l.key).Scan(&got); err != nil {

@@ -244,3 +244,28 @@ func TestHeldSaysWhetherSomeoneOwnsTheName(t *testing.T) {
 		})
 	}
 }
+
+// Holder names the replica holding a lease, from any process, and nobody
+// once it is released.
+func TestHolderNamesTheOwningReplica(t *testing.T) {
+	dsn := env.FreshDatabase(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	o := fast()
+	o.Replica = "replica-7"
+	owner := mustAcquire(t, ctx, lease.New(dsn, "mno-a", o))
+	other := lease.New(dsn, "mno-a", fast())
+	if h, err := other.Holder(ctx); err != nil || h != "replica-7" {
+		t.Fatalf("Holder = %q, %v; want replica-7", h, err)
+	}
+	if h, err := lease.New(dsn, "mno-b", fast()).Holder(ctx); err != nil || h != "" {
+		t.Fatalf("Holder of a lease nobody holds = %q, %v; want none", h, err)
+	}
+	owner.release()
+	testutil.WaitFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if h, err := other.Holder(ctx); err != nil || h != "" {
+			return fmt.Errorf("Holder after release = %q, %v", h, err)
+		}
+		return nil
+	})
+}

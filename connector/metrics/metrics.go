@@ -52,6 +52,7 @@ type Metrics struct {
 	ConfigRefused     prometheus.Gauge         // 1 while the operators file as it is now is refused (the previous one runs)
 	ConfigReloads     *prometheus.CounterVec   // result (applied|refused): operators files read again that changed
 	ConfigChanges     *prometheus.CounterVec   // operator, change (added|removed|in_place|new_term)
+	Paused            *prometheus.GaugeVec     // operator: 1 while an engineer has paused its sending
 	// The source of the operators configuration (the file, or
 	// operator-management-service): answering, when it last did, and
 	// whether the last good configuration kept on disk runs instead.
@@ -151,6 +152,8 @@ func New() *Metrics {
 			Help: "Changed operators configurations read while running, applied or refused as a whole."}, []string{"result"})).(*prometheus.CounterVec),
 		ConfigChanges: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_config_changes_total",
 			Help: "Operators changed by a reload: added, removed, changed in place (TPS, window) or with a new term (new binds)."}, []string{"operator", "change"})).(*prometheus.CounterVec),
+		Paused: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_paused",
+			Help: "1 while an engineer has paused the operator's sending (smpp-connector ctl pause): its binds stay up, its commands wait in JetStream."}, []string{"operator"})).(*prometheus.GaugeVec),
 		ConfigSourceUp: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_config_source_up",
 			Help: "1 while the source of the operators configuration answers (the file can be read; operator-management-service gives usable answers over mutual TLS)."})).(prometheus.Gauge),
 		ConfigSourceLastSuccess: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_config_source_last_success_timestamp_seconds",
@@ -219,6 +222,7 @@ func (m *Metrics) Prepare(operator string) {
 	m.CredentialRefused.WithLabelValues(operator)
 	m.CredFromCache.WithLabelValues(operator)
 	m.Owner.WithLabelValues(operator)
+	m.Paused.WithLabelValues(operator)
 	for _, kind := range []string{"receipt", "outcome", "deadletter", "mo"} {
 		m.PublishErrors.WithLabelValues(kind)
 	}

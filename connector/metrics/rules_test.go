@@ -52,6 +52,8 @@ var healthy = map[string]string{
 	`smpp_config_refused{instance="b"}`:            `0x20`,
 	`smpp_config_source_up{instance="a"}`:          `1x20`,
 	`smpp_config_source_up{instance="b"}`:          `1x20`,
+	`smpp_operator_paused{instance="a", operator="mno-a"}`: `0x20`,
+	`smpp_operator_paused{instance="b", operator="mno-a"}`: `0x20`,
 }
 
 // input is the healthy series with a case's changes, in promqltest's load
@@ -101,6 +103,8 @@ const (
 	cfgB2  = `smpp_config_info{instance="b", version="v2"}`
 	refusB = `smpp_config_refused{instance="b"}`
 	srcA   = `smpp_config_source_up{instance="a"}`
+	pauseA = `smpp_operator_paused{instance="a", operator="mno-a"}`
+	pauseB = `smpp_operator_paused{instance="b", operator="mno-a"}`
 )
 
 // ninetyDaysBefore5m is a creation time whose age reaches 90 days (the
@@ -132,6 +136,10 @@ var alertCases = []alertCase{
 		labels: map[string]string{"severity": "warning", "instance": "a"}},
 	{alert: "SMPPOperatorsConfigSourceDown", name: "the service restarts for 5 minutes",
 		changes: map[string]string{srcA: `1 1 1 0x5 1x12`}},
+	{alert: "SMPPOperatorPaused", name: "paused on both replicas for 16 minutes: under its hour",
+		changes: map[string]string{pauseA: `0x3 1x16`, pauseB: `0x3 1x16`}},
+	{alert: "SMPPOperatorPaused", name: "paused for 10 minutes",
+		changes: map[string]string{pauseA: `0x3 1x10 0x6`, pauseB: `0x3 1x10 0x6`}},
 
 	// A warning, and the one alert on the rotation schedule.
 	{alert: "SMPPCredentialRotationOverdue", name: "the credential's age passes its 90 days",

@@ -72,6 +72,10 @@ type Runner struct {
 	renewTerm chan struct{}
 	// notConsuming holds why the operator's consumer could not start.
 	notConsuming atomic.Value
+	// paused: an engineer paused the operator (control.go); pauseChanged
+	// is closed and replaced at each change.
+	paused       atomic.Bool
+	pauseChanged chan struct{} // guarded by mu
 }
 
 // settings are one version of the operator's configuration, with what the
@@ -124,7 +128,8 @@ func New(cfg Config, d Deps) (*Runner, error) {
 			waitSec.Add(waited.Seconds())
 		}
 	}))
-	r := &Runner{id: oc.ID, base: cfg, d: d, limiter: lim, s: s, renewTerm: make(chan struct{}, 1)}
+	r := &Runner{id: oc.ID, base: cfg, d: d, limiter: lim, s: s, renewTerm: make(chan struct{}, 1),
+		pauseChanged: make(chan struct{})}
 	d.Metrics.Prepare(oc.ID)
 	return r, nil
 }
@@ -247,7 +252,7 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	// for one, its ack wait running. (It no longer holds a TPS grant
 	// meanwhile: the binds take the grants, session.Config.Pacer.)
 	if t.pool.WaitReady(ctx) == nil {
-		err = t.outbound.Run(ctx)
+		err = r.consume(ctx, t)
 	}
 	if err != nil && !renew.Load() {
 		// Without its consumer the operator sends nothing: make it loud.

@@ -168,7 +168,8 @@ const recordPatience = 2 * time.Minute
 const consumerCheck = 10 * time.Second
 
 // Run consumes commands until ctx ends, then lets the commands in hand finish
-// (their submits are answered and stored) before returning.
+// (their submits are answered and stored) before returning. It may be run
+// again afterwards (an operator paused, then resumed).
 func (w *Consumer) Run(ctx context.Context) error {
 	subject := natscontract.For(w.d.Names.DispatchSubject, w.op.ID)
 	// AckWait is extended with InProgress while a command is worked on.
@@ -181,7 +182,11 @@ func (w *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("operator %s: consume: %w", w.op.ID, err)
 	}
-	w.started = time.Now()
+	if w.started.IsZero() {
+		// Run again in the same term (an operator resumed): no previous
+		// owner to settle with this time.
+		w.started = time.Now()
+	}
 	w.consuming.Store(true)
 	defer w.consuming.Store(false)
 	w.d.Metrics.Consuming.WithLabelValues(w.op.ID).Set(1)

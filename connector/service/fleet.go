@@ -36,6 +36,9 @@ type fleet struct {
 	ops     *config.File
 	version string
 	runners map[string]*fleetRunner
+	// drained: an engineer left this replica's operators to the others
+	// (admin API): the runners are stopped until undrain.
+	drained bool
 }
 
 // fleetRunner is one operator's runner and the way to stop it alone.
@@ -83,8 +86,15 @@ func (f *fleet) newRunner(oc config.Operator) (*operator.Runner, error) {
 	return operator.New(cfg, f.deps)
 }
 
-// runLocked runs r until the connector stops or the operator is removed.
+// runLocked runs r until the connector stops or the operator is removed
+// (while drained: it is only kept, to run at undrain).
 func (f *fleet) runLocked(r *operator.Runner) {
+	if f.drained {
+		done := make(chan struct{})
+		close(done)
+		f.runners[r.ID()] = &fleetRunner{r: r, stop: func() {}, done: done}
+		return
+	}
 	ctx, stop := context.WithCancel(f.ctx)
 	fr := &fleetRunner{r: r, stop: stop, done: make(chan struct{})}
 	f.runners[r.ID()] = fr
@@ -243,4 +253,57 @@ func (f *fleet) credentialsMoved(next *config.File) bool {
 		}
 	}
 	return false
+}
+
+// drain stops every runner (each finishes what it has in flight, unbinds
+// and lets its lease go, so the other replicas take its operators) and
+// keeps them stopped until undrain; it returns once they have stopped, or
+// with ctx's error.
+func (f *fleet) drain(ctx context.Context) error {
+	f.mu.Lock()
+	f.drained = true
+	var dones []chan struct{}
+	for _, fr := range f.runners {
+		fr.stop()
+		dones = append(dones, fr.done)
+	}
+	f.mu.Unlock()
+	f.log.Info("replica draining: its operators are left to the other replicas")
+	for _, d := range dones {
+		select {
+		case <-d:
+		case <-ctx.Done():
+			return fmt.Errorf("drain: runners still finishing: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// undrain runs the runners again (each stands by for its lease).
+func (f *fleet) undrain(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.drained {
+		return nil
+	}
+	for _, fr := range f.runners {
+		select {
+		case <-fr.done:
+		case <-ctx.Done():
+			return fmt.Errorf("undrain: a runner is still draining: %w", ctx.Err())
+		}
+	}
+	f.drained = false
+	for _, fr := range f.runners {
+		f.runLocked(fr.r)
+	}
+	f.log.Info("replica undrained: it takes operators again")
+	return nil
+}
+
+// isDrained reports whether the replica is drained (readiness).
+func (f *fleet) isDrained() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.drained
 }

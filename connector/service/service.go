@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/smpp-connector/smpp-connector/connector/admin"
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/events"
 	"github.com/smpp-connector/smpp-connector/connector/inbound"
@@ -61,6 +62,8 @@ type Options struct {
 	// of operators not configured (default 10s; operator.Strays), and how
 	// often this replica lists its operators in smpp.configured_operators.
 	StrayEvery time.Duration
+	// PausePoll is how often the paused operators are read (default 1s).
+	PausePoll time.Duration
 	// OMS, when set, is where the operators configuration comes from
 	// (operator-management-service, already loaded: ops is its
 	// configuration in force); it is polled every svc.OMS.PollInterval and
@@ -211,7 +214,17 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		}
 		return p
 	}
-	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, readiness(st, nc, running.runnerList, rel, drainer, creds, configProblem))
+	var adminAPI http.Handler
+	if svc.Admin.On() {
+		adminAPI = admin.Handler(&fleetAdmin{f: running, st: st, replica: cmp.Or(o.Lease.Replica, replicaName())}, svc.Admin.ReadToken, log)
+	}
+	ready := readiness(st, nc, running.runnerList, rel, drainer, creds, func() string {
+		if running.isDrained() {
+			return "drained (admin API): its operators are left to the other replicas"
+		}
+		return ""
+	}, configProblem)
+	httpSrv, addr, err := serveHTTP(svc.HTTPListen, svc.Pprof, m, ready, adminAPI)
 	if err != nil {
 		return err
 	}
@@ -219,6 +232,10 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 		"config_version", versionOf(ops))
 
 	running.launch()
+	// Pauses are kept in PostgreSQL: applied whichever replica owns the
+	// operator, within a second of any replica's admin API taking one.
+	wg.Add(1)
+	go func() { defer wg.Done(); watchPauses(runCtx, running, st, cmp.Or(o.PausePoll, time.Second)) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); strays.Run(runCtx) }()
 	// A changed operators configuration is applied without a restart
@@ -281,7 +298,7 @@ const minHandoverGrace = 1100 * time.Millisecond
 // another replica owns are listed as standby: that is ready too. The body
 // says what is wrong, and names dead binds (degraded) even while other binds
 // of their operator carry the traffic.
-func readiness(st *store.Store, nc *nats.Conn, runners func() []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer, creds *secrets.Cached, configProblem func() string) func(context.Context) (bool, map[string]string, []string, map[string]string) {
+func readiness(st *store.Store, nc *nats.Conn, runners func() []*operator.Runner, rel *relay.Relay, drainer *inbound.Drainer, creds *secrets.Cached, drained, configProblem func() string) func(context.Context) (bool, map[string]string, []string, map[string]string) {
 	return func(ctx context.Context) (bool, map[string]string, []string, map[string]string) {
 		problems, degraded := map[string]string{}, map[string]string{}
 		var standby []string
@@ -301,11 +318,17 @@ func readiness(st *store.Store, nc *nats.Conn, runners func() []*operator.Runner
 		if p := configProblem(); p != "" {
 			degraded["operators configuration"] = p
 		}
+		if d := drained(); d != "" {
+			degraded["replica"] = d
+		}
 		// Likewise the receipt inbox: receipts answered, not yet applied.
 		if i := drainer.Status(); i.Stalled {
 			degraded["inbox"] = fmt.Sprintf("%d receipts waiting, oldest %s: %s", i.Pending, i.Lag.Round(time.Second), i.LastError)
 		}
 		for _, r := range runners() {
+			if r.Paused() {
+				degraded["operator "+r.ID()+" paused"] = "its commands wait in JetStream (smpp-connector ctl resume " + r.ID() + ")"
+			}
 			s := r.Status()
 			if s.NotConsuming != "" {
 				problems["operator "+r.ID()+" consumer"] = s.NotConsuming
@@ -352,8 +375,11 @@ func (c comparisonLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string, []string, map[string]string)) (*http.Server, string, error) {
+func serveHTTP(addr string, profiling bool, m *metrics.Metrics, ready func(context.Context) (bool, map[string]string, []string, map[string]string), adminAPI http.Handler) (*http.Server, string, error) {
 	mux := http.NewServeMux()
+	if adminAPI != nil {
+		mux.Handle(admin.Prefix, adminAPI)
+	}
 	if profiling {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

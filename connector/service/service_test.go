@@ -206,7 +206,7 @@ func TestProfilerOnlyWhenEnabled(t *testing.T) {
 		return true, nil, nil, nil
 	}
 	for _, enabled := range []bool{false, true} {
-		srv, addr, err := serveHTTP("127.0.0.1:0", enabled, metrics.New(), ready)
+		srv, addr, err := serveHTTP("127.0.0.1:0", enabled, metrics.New(), ready, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
