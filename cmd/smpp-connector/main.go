@@ -171,6 +171,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			o.Operators = strings.Split(*only, ",")
 		}
 		return runPreflight(ctx, stdout, stderr, svc, o)
+	case "streams": // create or check the JetStream streams (streams.go)
+		return streamsCommand(ctx, fs, args, svc, stdout)
 	case "version":
 		fmt.Fprintln(stdout, version.Get().String("smpp-connector"))
 		return nil
