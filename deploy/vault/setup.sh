@@ -2,7 +2,9 @@
 # Loads smpp-connector's Vault policy (smpp-connector.hcl) and its Kubernetes
 # auth role (role.json): the ServiceAccount smpp-connector of the overlays'
 # namespaces (smpp: production-shadow and production; smpp-staging) logs in
-# as role smpp-connector (the Deployment's SMPP_VAULT_ROLE) and gets a token
+# as role smpp-connector (the Deployment's SMPP_VAULT_ROLE) with a projected
+# service-account token of audience "vault" (SMPP_VAULT_JWT_PATH; a token of
+# another audience, e.g. the API server's, is refused) and gets a token
 # with policy smpp-connector, valid 1 h and renewed by the connector, which
 # logs in again before the 4 h maximum. internal/manifests checks the names
 # against the manifests.

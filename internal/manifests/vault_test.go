@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl"
 	"github.com/hashicorp/hcl/hcl/token"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/secrets"
@@ -163,6 +164,41 @@ func TestVaultPolicy(t *testing.T) {
 	}
 }
 
+// checkVaultToken: the file the connector logs in to Vault with
+// (SMPP_VAULT_JWT_PATH) is a projected service-account token of the role's
+// audience, so that it is good for Vault only; and the pod has no API token,
+// which it never uses.
+func checkVaultToken(t *testing.T, overlay string, pod corev1.PodSpec, path, audience string) {
+	t.Helper()
+	if audience == "" {
+		t.Errorf("role.json sets no audience: any token of the ServiceAccount, the API server's too, would log in")
+	}
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Errorf("%s: the pod mounts the API token, which the connector does not use", overlay)
+	}
+	c := container(t, pod, "smpp-connector")
+	for _, m := range c.VolumeMounts {
+		rel, err := filepath.Rel(m.MountPath, path)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			continue
+		}
+		for _, v := range pod.Volumes {
+			if v.Name != m.Name || v.Projected == nil {
+				continue
+			}
+			for _, src := range v.Projected.Sources {
+				if sa := src.ServiceAccountToken; sa != nil && sa.Path == rel {
+					if sa.Audience != audience {
+						t.Errorf("%s: the Vault token's audience %q, the role's %q", overlay, sa.Audience, audience)
+					}
+					return
+				}
+			}
+		}
+	}
+	t.Errorf("%s: SMPP_VAULT_JWT_PATH %q is no projected service-account token", overlay, path)
+}
+
 // The role binds the base's ServiceAccount in every overlay's namespace to
 // the policy, under the name the Deployment logs in with; setup.sh loads
 // the policy and the role under those names.
@@ -174,6 +210,7 @@ func TestVaultRole(t *testing.T) {
 	var role struct {
 		Names      []string `json:"bound_service_account_names"`
 		Namespaces []string `json:"bound_service_account_namespaces"`
+		Audience   string   `json:"audience"`
 		Policies   []string `json:"token_policies"`
 		TTL        string   `json:"token_ttl"`
 		MaxTTL     string   `json:"token_max_ttl"`
@@ -210,6 +247,7 @@ func TestVaultRole(t *testing.T) {
 		if env["SMPP_VAULT_ROLE"] != string(roleName[1]) || env["SMPP_VAULT_AUTH"] != config.VaultAuthKubernetes {
 			t.Errorf("%s: SMPP_VAULT_AUTH %q, SMPP_VAULT_ROLE %q: want %s, %s", o.name, env["SMPP_VAULT_AUTH"], env["SMPP_VAULT_ROLE"], config.VaultAuthKubernetes, roleName[1])
 		}
+		checkVaultToken(t, o.name, pod, env["SMPP_VAULT_JWT_PATH"], role.Audience)
 		if !slices.Equal(role.Names, []string{pod.ServiceAccountName}) {
 			t.Errorf("%s: the role binds ServiceAccounts %v, the pods run as %s", o.name, role.Names, pod.ServiceAccountName)
 		}
