@@ -48,6 +48,8 @@ func main() {
 const usage = `usage:
   smpp-connector run [-operators FILE|-oms URL] [-migrate] [flags]   run the connector (flags and SMPP_* environment)
   smpp-connector migrate [-postgres-dsn DSN]                 apply the smpp schema migrations
+  smpp-connector streams [-update] [-replicas N]             create the JetStream streams of the NATS contract, or
+                                                             report how existing ones differ (-update: apply it)
   smpp-connector check-config FILE                           validate an operators file
   smpp-connector rematch-receipts -operator ID [-limit N]    give receipts kept unmatched (no_part) whose id a
                                                              part now holds back to the receipt inbox
@@ -180,6 +182,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runPreflight(ctx, stdout, stderr, svc, o)
 	case "ctl":
 		return runCtl(ctx, args, stdout, stderr, svc)
+	case "streams": // create or check the JetStream streams (streams.go)
+		return streamsCommand(ctx, fs, args, svc, stdout)
 	case "version":
 		fmt.Fprintln(stdout, version.Get().String("smpp-connector"))
 		return nil

@@ -2,11 +2,14 @@
 // cluster: every overlay builds with kustomize, every object decodes strictly
 // into its k8s.io/api type, the invariants of each phase hold, and the
 // checked-in NetworkPolicies are what `smpp-connector netpol` gives for the
-// overlays' operators files.
+// overlays' operators files. The setup Jobs (setup_test.go), the
+// prometheus-operator component (monitoring_test.go) and the Vault policy and
+// role (vault_test.go) are tested beside them.
 //
-// Regenerate the NetworkPolicies after changing an operators file:
+// Regenerate the NetworkPolicies after changing an operators file, and the
+// PrometheusRule after changing deploy/alerts.yaml:
 //
-//	go test ./internal/manifests -run TestNetworkPolicies -update
+//	go test ./internal/manifests -run 'TestNetworkPolicies|TestPrometheusRule' -update
 package manifests
 
 import (
@@ -39,7 +42,7 @@ import (
 // root is the manifests' directory.
 const root = "../../deploy/kubernetes"
 
-var update = flag.Bool("update", false, "rewrite the overlays' generated NetworkPolicies")
+var update = flag.Bool("update", false, "rewrite the generated files: the overlays' NetworkPolicies and the PrometheusRule")
 
 // overlay is one phase's overlay and what must hold for it.
 type overlay struct {
@@ -107,22 +110,31 @@ func TestNetworkPolicies(t *testing.T) {
 
 // built is one overlay's output, decoded.
 type built struct {
-	deployments  map[string]*appsv1.Deployment
-	jobs         map[string]*batchv1.Job
-	configMaps   map[string]*corev1.ConfigMap
-	secrets      map[string]*corev1.Secret
-	services     map[string]*corev1.Service
-	accounts     map[string]*corev1.ServiceAccount
-	pdbs         map[string]*policyv1.PodDisruptionBudget
-	netpols      map[string]*networkingv1.NetworkPolicy
-	namespaceSet map[string]bool
+	deployments map[string]*appsv1.Deployment
+	jobs        map[string]*batchv1.Job
+	configMaps  map[string]*corev1.ConfigMap
+	secrets     map[string]*corev1.Secret
+	services    map[string]*corev1.Service
+	accounts    map[string]*corev1.ServiceAccount
+	pdbs        map[string]*policyv1.PodDisruptionBudget
+	netpols     map[string]*networkingv1.NetworkPolicy
+	// prometheus-operator's kinds (components/prometheus-operator).
+	serviceMonitors map[string]*serviceMonitor
+	promRules       map[string]*prometheusRule
+	namespaceSet    map[string]bool
 }
 
 // build runs kustomize on the overlay and decodes every object strictly.
 func build(t *testing.T, name string) built {
 	t.Helper()
+	return buildFs(t, name, filesys.MakeFsOnDisk(), filepath.Join(root, "overlays", name))
+}
+
+// buildFs runs kustomize on dir of fs (named name in errors).
+func buildFs(t *testing.T, name string, fs filesys.FileSystem, dir string) built {
+	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	m, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(root, "overlays", name))
+	m, err := k.Run(fs, dir)
 	if err != nil {
 		t.Fatalf("kustomize build overlays/%s: %v", name, err)
 	}
@@ -130,6 +142,7 @@ func build(t *testing.T, name string) built {
 		configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{},
 		services: map[string]*corev1.Service{}, accounts: map[string]*corev1.ServiceAccount{},
 		pdbs: map[string]*policyv1.PodDisruptionBudget{}, netpols: map[string]*networkingv1.NetworkPolicy{},
+		serviceMonitors: map[string]*serviceMonitor{}, promRules: map[string]*prometheusRule{},
 		namespaceSet: map[string]bool{}}
 	for _, r := range m.Resources() {
 		y, err := r.AsYAML()
@@ -164,6 +177,12 @@ func build(t *testing.T, name string) built {
 		case "NetworkPolicy":
 			x := &networkingv1.NetworkPolicy{}
 			b.netpols[r.GetName()], obj, gv = x, x, "networking.k8s.io/v1"
+		case "ServiceMonitor":
+			x := &serviceMonitor{}
+			b.serviceMonitors[r.GetName()], obj, gv = x, x, monitoringV1
+		case "PrometheusRule":
+			x := &prometheusRule{}
+			b.promRules[r.GetName()], obj, gv = x, x, monitoringV1
 		default:
 			t.Fatalf("overlays/%s: %s %s: no decoder for this kind: add one to the test", name, kind, r.GetName())
 		}
