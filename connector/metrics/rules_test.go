@@ -46,12 +46,12 @@ var healthy = map[string]string{
 	`smpp_credential_max_age_seconds{instance="b", operator="mno-a"}`:           `7776000x20`,
 	// Both replicas run one operators configuration, read from a source
 	// that answers.
-	`smpp_config_info{instance="a", version="v1"}`: `1x20`,
-	`smpp_config_info{instance="b", version="v1"}`: `1x20`,
-	`smpp_config_refused{instance="a"}`:            `0x20`,
-	`smpp_config_refused{instance="b"}`:            `0x20`,
-	`smpp_config_source_up{instance="a"}`:          `1x20`,
-	`smpp_config_source_up{instance="b"}`:          `1x20`,
+	`smpp_config_info{instance="a", version="v1"}`:         `1x20`,
+	`smpp_config_info{instance="b", version="v1"}`:         `1x20`,
+	`smpp_config_refused{instance="a"}`:                    `0x20`,
+	`smpp_config_refused{instance="b"}`:                    `0x20`,
+	`smpp_config_source_up{instance="a"}`:                  `1x20`,
+	`smpp_config_source_up{instance="b"}`:                  `1x20`,
 	`smpp_operator_paused{instance="a", operator="mno-a"}`: `0x20`,
 	`smpp_operator_paused{instance="b", operator="mno-a"}`: `0x20`,
 }
