@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS_RACE = ./smscsim/... ./connector/... ./internal/... ./cmd/...
 export TESTCONTAINERS_RYUK_DISABLED ?= true
 
-.PHONY: staging-up staging-down smoke all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates report images image bench load lint fmt fuzz clean
+.PHONY: staging-up staging-down smoke smoke-failover all build run sim connector-load connector-load-procs kannel-compare test unit scenarios faults gates report images image bench load lint fmt fuzz clean
 
 all: build
 
@@ -58,6 +58,13 @@ smoke:
 	@test -f deploy/staging/.env || { echo "no deploy/staging/.env: run make staging-up first"; exit 1; }
 	$(GO) test -count=1 ./scenarios/smoke/smokeenv/
 	set -a && . deploy/staging/.env && set +a && $(GO) test -count=1 -timeout 20m ./scenarios/smoke/ -ginkgo.v
+
+## smoke-failover: SIGKILL the connector replica owning the operators, then the smoke suite at once:
+## the standby takes over and every receipt still comes back; the killed replica is started again
+smoke-failover:
+	@test -f deploy/staging/.env || { echo "no deploy/staging/.env: run make staging-up first"; exit 1; }
+	bash deploy/staging/staging.sh kill-owner
+	$(MAKE) smoke; rc=$$?; bash deploy/staging/staging.sh restart-killed || rc=1; exit $$rc
 
 ## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
 connector-load:

@@ -5,6 +5,9 @@
 #                                    wait until it is ready, print and write deploy/staging/.env
 #   deploy/staging/staging.sh down   remove its containers, network and volumes (nothing up: no-op)
 #   deploy/staging/staging.sh env    print deploy/staging/.env (the smoke suite's variables)
+#   deploy/staging/staging.sh kill-owner   SIGKILL the connector replica owning the operators
+#                                    (a node lost: no drain), to see the standby take over
+#   deploy/staging/staging.sh restart-killed   start the replica kill-owner killed again
 #
 # The product images (smpp-connector:latest, smscsim:latest) and the registry-free
 # smpp-ci/postgres and smpp-ci/nats images must exist (make images); smpp-ci/vault
@@ -216,9 +219,51 @@ down() {
 	say "removed (project $PROJECT)"
 }
 
+# stack_env: the variables compose needs to read the project's files, and
+# the credential source up chose.
+stack_env() {
+	[ -f "$ENV_FILE" ] && [ -f "$RUN/stack.env" ] || die "no staging stack: run make staging-up"
+	set -a
+	# shellcheck disable=SC1091
+	. "$RUN/stack.env"
+	set +a
+	MODE="$(sed -n 's/^STAGING_CREDENTIALS=//p' "$ENV_FILE")"
+}
+
+# kill_owner: SIGKILL the replica owning the operators, the way a node dies:
+# no drain, its in-flight work and its lease's session cut.
+kill_owner() {
+	stack_env
+	local svc u
+	for svc in connector-1 connector-2; do
+		u="http://127.0.0.1:$(port "$svc" 8080)"
+		if owner_of_all "$u"; then
+			compose kill -s SIGKILL "$svc" >/dev/null
+			echo "$svc" >"$RUN/killed"
+			say "killed $svc ($u, owner of $OPERATORS) with SIGKILL: the other replica takes over"
+			return 0
+		fi
+	done
+	die "no connector replica owns every operator now"
+}
+
+# restart_killed: start the replica kill_owner killed and wait until it
+# answers (it stands by: the other replica owns the operators now).
+restart_killed() {
+	stack_env
+	[ -f "$RUN/killed" ] || { say "no replica was killed"; return 0; }
+	local svc
+	svc="$(cat "$RUN/killed")"
+	compose start "$svc" >/dev/null
+	wait_for "$svc /healthz" healthy "http://127.0.0.1:$(port "$svc" 8080)"
+	rm -f "$RUN/killed"
+}
+
 case "${1:-}" in
 up) up ;;
 down) down ;;
+kill-owner) kill_owner ;;
+restart-killed) restart_killed ;;
 env) [ -f "$ENV_FILE" ] || die "no $ENV_FILE: run make staging-up"; cat "$ENV_FILE" ;;
-*) die "usage: $0 up|down|env" ;;
+*) die "usage: $0 up|down|env|kill-owner|restart-killed" ;;
 esac
