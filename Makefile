@@ -59,12 +59,15 @@ smoke:
 	$(GO) test -count=1 ./scenarios/smoke/smokeenv/
 	set -a && . deploy/staging/.env && set +a && $(GO) test -count=1 -timeout 20m ./scenarios/smoke/ -ginkgo.v
 
-## smoke-failover: SIGKILL the connector replica owning the operators, then the smoke suite at once:
-## the standby takes over and every receipt still comes back; the killed replica is started again
+## smoke-failover: SIGKILL the connector replica owning the operators, then the smoke suite at once,
+## pointed at the replica left: it takes over and every receipt still comes back; the killed replica
+## is started again
 smoke-failover:
 	@test -f deploy/staging/.env || { echo "no deploy/staging/.env: run make staging-up first"; exit 1; }
 	bash deploy/staging/staging.sh kill-owner
-	$(MAKE) smoke; rc=$$?; bash deploy/staging/staging.sh restart-killed || rc=1; exit $$rc
+	set -a && . deploy/staging/.env && . deploy/staging/.run/failover.env && set +a && \
+		$(GO) test -count=1 -timeout 20m ./scenarios/smoke/ -ginkgo.v; rc=$$?; \
+		bash deploy/staging/staging.sh restart-killed || rc=1; exit $$rc
 
 ## connector-load: end-to-end throughput of the connector (JetStream in, PostgreSQL, simulator, receipts out)
 connector-load:

@@ -234,17 +234,21 @@ stack_env() {
 # no drain, its in-flight work and its lease's session cut.
 kill_owner() {
 	stack_env
-	local svc u
+	local svc u killed="" survivors=()
 	for svc in connector-1 connector-2; do
 		u="http://127.0.0.1:$(port "$svc" 8080)"
-		if owner_of_all "$u"; then
+		if [ -z "$killed" ] && owner_of_all "$u"; then
+			killed="$svc"
 			compose kill -s SIGKILL "$svc" >/dev/null
 			echo "$svc" >"$RUN/killed"
 			say "killed $svc ($u, owner of $OPERATORS) with SIGKILL: the other replica takes over"
-			return 0
+		else
+			survivors+=("$u")
 		fi
 	done
-	die "no connector replica owns every operator now"
+	[ -n "$killed" ] || die "no connector replica owns every operator now"
+	# The smoke suite, pointed at the replicas left (make smoke-failover).
+	echo "SMPP_SMOKE_CONNECTOR_URLS=$(IFS=,; echo "${survivors[*]}")" >"$RUN/failover.env"
 }
 
 # restart_killed: start the replica kill_owner killed and wait until it
@@ -256,7 +260,7 @@ restart_killed() {
 	svc="$(cat "$RUN/killed")"
 	compose start "$svc" >/dev/null
 	wait_for "$svc /healthz" healthy "http://127.0.0.1:$(port "$svc" 8080)"
-	rm -f "$RUN/killed"
+	rm -f "$RUN/killed" "$RUN/failover.env"
 }
 
 case "${1:-}" in
