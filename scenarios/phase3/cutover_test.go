@@ -62,7 +62,7 @@ var _ = Describe("Phase 3 cutover", func() {
 		}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).Should(Succeed())
 
 		By("evaluating the critical alerts at the end of the run")
-		Expect(alerts.CheckGates()).To(BeTrue(), "critical alerts during the run: %v", alerts.Episodes("critical"))
+		alertsOK := alerts.CheckGates() // asserted last, so that the receipt figures are measured too
 
 		By("collecting the receipts published on sms.dlr.inbound")
 		receipts := framework.ReceiptEvents(ctx, env, prefix)
@@ -87,6 +87,7 @@ var _ = Describe("Phase 3 cutover", func() {
 			"receipt rate %.2f%% vs the baseline's %.2f%%", rate, baseline.ReceiptRate)
 		Expect(twice).To(BeZero(), "receipts published twice for one message")
 		Expect(misattributed).To(BeZero(), "receipts published for messages that have none")
+		Expect(alertsOK).To(BeTrue(), "critical alerts during the run: %v", alerts.Episodes("critical"))
 	})
 })
 
