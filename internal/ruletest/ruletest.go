@@ -4,7 +4,9 @@
 // series, the alerts and the times, and reads which alerts are firing at each
 // evaluation. The rules are loaded with rules.Manager.LoadGroups (the Go rule
 // engine a gate would run), so a rule this package can evaluate is one
-// Prometheus loads.
+// Prometheus loads. Live evaluates the same rules (through the same Engine)
+// over metrics scraped from running processes, at the scrape timestamps,
+// for the scenario gates (scenarios/framework.AlertWatch).
 package ruletest
 
 import (
