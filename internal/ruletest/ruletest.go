@@ -4,7 +4,9 @@
 // series, the alerts and the times, and reads which alerts are firing at each
 // evaluation. The rules are loaded with rules.Manager.LoadGroups (the Go rule
 // engine a gate would run), so a rule this package can evaluate is one
-// Prometheus loads.
+// Prometheus loads. Live evaluates the same rules (through the same Engine)
+// over metrics scraped from running processes, at the scrape timestamps,
+// for the scenario gates (scenarios/framework.AlertWatch).
 package ruletest
 
 import (
@@ -16,10 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/promslog"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/promqltest"
-	"github.com/prometheus/prometheus/rules"
 )
 
 // Rule is an alerting rule as the rule manager loaded it.
@@ -35,6 +34,9 @@ type Alert struct {
 	Name   string
 	State  string            // "pending" or "firing"
 	Labels map[string]string // every label but alertname: the expression's and the rule's
+	// ActiveAt is the evaluation its expression first held at (this time);
+	// FiredAt the one it started firing at (zero while pending).
+	ActiveAt, FiredAt time.Time
 }
 
 // Result is what each evaluation of a Run left active.
@@ -49,17 +51,11 @@ type Result struct {
 // group's in file order.
 func Rules(t testing.TB, file string) []Rule {
 	t.Helper()
-	// Prometheus' default evaluation_interval; it does not change what loads.
-	groups := load(t, file, &rules.ManagerOptions{Logger: promslog.NewNopLogger(), Context: context.Background()}, time.Minute)
-	var out []Rule
-	for _, g := range groups {
-		for _, r := range g.Rules() {
-			if ar, ok := r.(*rules.AlertingRule); ok {
-				out = append(out, Rule{Name: ar.Name(), Expr: ar.Query().String(), For: ar.HoldDuration(), Labels: ar.Labels().Map()})
-			}
-		}
+	e, err := NewEngine(context.Background(), file, nil, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return e.Rules()
 }
 
 // Run loads file and evaluates its groups at 0, interval, 2*interval, ...
@@ -76,27 +72,11 @@ func Run(t testing.TB, file, input string, interval, until time.Duration) *Resul
 	// A subquery without a step steps at the evaluation interval, as in
 	// promtool's tests.
 	ll.SubqueryInterval = interval
-	groups := load(t, file, &rules.ManagerOptions{
-		QueryFunc:    rules.EngineQueryFunc(ll.QueryEngine(), ll.Storage()),
-		AppendableV2: ll.Storage(),
-		Queryable:    ll.Storage(),
-		Context:      ll.Context(),
-		NotifyFunc:   func(context.Context, string, ...*rules.Alert) {},
-		Logger:       promslog.NewNopLogger(),
-	}, interval)
-	res := &Result{Interval: interval, Until: until, steps: map[time.Duration][]Alert{}}
-	var alerting []*rules.AlertingRule
-	for _, g := range groups {
-		for _, r := range g.Rules() {
-			if ar, ok := r.(*rules.AlertingRule); ok {
-				// As after a restore: otherwise the rule waits to restore
-				// its `for` state from ALERTS_FOR_STATE and never fires here.
-				ar.SetRestored(true)
-				alerting = append(alerting, ar)
-				res.Rules = append(res.Rules, Rule{Name: ar.Name(), Expr: ar.Query().String(), For: ar.HoldDuration(), Labels: ar.Labels().Map()})
-			}
-		}
+	e, err := NewEngine(ll.Context(), file, ll.Storage(), ll.QueryEngine(), Options{Interval: interval})
+	if err != nil {
+		t.Fatal(err)
 	}
+	res := &Result{Rules: e.Rules(), Interval: interval, Until: until, steps: map[time.Duration][]Alert{}}
 	epoch := time.Unix(0, 0).UTC()
 	for at := time.Duration(0); at <= until; at += interval {
 		ts := epoch.Add(at)
@@ -104,42 +84,13 @@ func Run(t testing.TB, file, input string, interval, until time.Duration) *Resul
 			if err != nil {
 				t.Fatalf("loading the series up to %v: %v", at, err)
 			}
-			for _, g := range groups {
-				g.Eval(ll.Context(), ts)
-				for _, r := range g.Rules() {
-					if err := r.LastError(); err != nil {
-						t.Fatalf("rule %s at %v: %v", r.Name(), at, err)
-					}
-				}
+			if err := e.Eval(ll.Context(), ts); err != nil {
+				t.Fatalf("at %v: %v", at, err)
 			}
 		})
-		for _, ar := range alerting {
-			for _, a := range ar.ActiveAlerts() {
-				l := a.Labels.Map()
-				delete(l, labels.AlertName)
-				res.steps[at] = append(res.steps[at], Alert{Name: ar.Name(), State: a.State.String(), Labels: l})
-			}
-		}
+		res.steps[at] = e.Active()
 	}
 	return res
-}
-
-// load reads file's groups with the rule manager, interval being the
-// evaluation interval of a group that sets none. Unknown fields are refused,
-// as Prometheus refuses them.
-func load(t testing.TB, file string, opts *rules.ManagerOptions, interval time.Duration) []*rules.Group {
-	t.Helper()
-	m := rules.NewManager(opts)
-	groups, errs := m.LoadGroups(interval, labels.EmptyLabels(), "", nil, false, file)
-	if len(errs) > 0 {
-		t.Fatalf("loading %s: %v", file, errs)
-	}
-	// LoadGroups keys groups by file and name: a stable order (by name) keeps
-	// runs repeatable. Prometheus runs groups independently, so no rule
-	// depends on the order of groups.
-	out := slices.Collect(maps.Values(groups))
-	slices.SortFunc(out, func(a, b *rules.Group) int { return strings.Compare(a.Name(), b.Name()) })
-	return out
 }
 
 // Alerts are the alerts named name active at evaluation at (any state).

@@ -47,8 +47,8 @@ func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) *serv
 	// The connector runs until the cleanup stops it, not until the spec's
 	// context ends.
 	c, err := service.Start(context.WithoutCancel(ctx), svc, file, service.Options{Log: log,
-		// One replica: take the operators at once rather than after the
-		// production grace period.
+		// Take the operators at once rather than after the production
+		// grace period (a standby takes one over within a second or so).
 		Lease: lease.Options{Poll: 100 * time.Millisecond, Grace: 300 * time.Millisecond}})
 	Expect(err).NotTo(HaveOccurred(), "connector stopped at start-up")
 	DeferCleanup(func() {
@@ -60,6 +60,31 @@ func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) *serv
 		return RecordCorrelations(ctx, e.DatabaseDSN, since)
 	})
 	return c
+}
+
+// StartReplicas runs n connector replicas in the suite, each as
+// StartConnector does, on the same PostgreSQL, Vault and NATS: the first to
+// take an operator's lease owns it and the others stand by (hot standby),
+// taking it over when the owner stops, as in a deployment of several
+// replicas. It returns them in start order once all run; each stops when the
+// calling node's scope ends.
+func StartReplicas(ctx context.Context, e *Env, operatorsYAML string, n int) []*service.Running {
+	GinkgoHelper()
+	out := make([]*service.Running, n)
+	for i := range out {
+		out[i] = start(ctx, e, operatorsYAML, false)
+	}
+	return out
+}
+
+// ReplicaTargets names replicas replica-1, replica-2, ... (in order) as
+// the targets of an AlertWatch.
+func ReplicaTargets(replicas []*service.Running) []AlertTarget {
+	out := make([]AlertTarget, len(replicas))
+	for i, r := range replicas {
+		out[i] = AlertTarget{Instance: fmt.Sprintf("replica-%d", i+1), HTTPAddr: r.HTTPAddr()}
+	}
+	return out
 }
 
 // PublishCommand publishes a dispatch command for operatorID with a receipt

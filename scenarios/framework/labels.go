@@ -14,4 +14,11 @@ const (
 	LabelSlow   = "slow"   // takes minutes; left out of quick local runs
 	LabelFaults = "faults" // the fault matrix (scenarios/faults): the connector under kills, restarts and storms
 	LabelSmoke  = "smoke"  // the staging smoke suite (scenarios/smoke): against a deployment, starts nothing
+	// LabelNegative marks a spec in a phase suite that provokes on purpose
+	// the failure its gate must catch (e.g. every bind of an operator down,
+	// to see the critical alert): its alerts and faults are meant, it runs
+	// its own replicas and records no criterion, so it never counts against
+	// the gate of the healthy run; --label-filter='phase3 && !negative'
+	// runs the gate alone.
+	LabelNegative = "negative"
 )

@@ -17,7 +17,7 @@ import (
 )
 
 var _ = Describe("Phase 3 cutover", func() {
-	It("publishes the receipts of as many messages as the legacy dispatcher did, each once", func(ctx SpecContext) {
+	It("publishes the receipts of as many messages as the legacy dispatcher did, each once, with no critical alert", func(ctx SpecContext) {
 		const n, tps = framework.GateMessages, framework.GateTPS
 		baseline := framework.LoadBaseline()
 		mix := baseline.Mix(n)
@@ -26,11 +26,14 @@ var _ = Describe("Phase 3 cutover", func() {
 			faults.Spec{Name: "twice", Type: "receipt_duplicate", Probability: 0.1},
 			faults.Spec{Name: "early", Type: "receipt_early", Probability: 0.05},
 			faults.Spec{Name: "late", Type: "receipt_delay", Params: json.RawMessage(`{"distribution":{"kind":"uniform","min":"0s","max":"500ms"}}`)})
-		framework.StartConnector(ctx, env, fmt.Sprintf(`operators:
+		By("starting two connector replicas, active and hot standby, and the alert watch over both")
+		replicas := framework.StartReplicas(ctx, env, fmt.Sprintf(`operators:
   - id: mno-a
     endpoints: {primary: [{address: %q}]}
     tps: %d
-`, smsc.Addr("mno-a-smsc"), tps))
+`, smsc.Addr("mno-a-smsc"), tps), 2)
+		alerts := framework.WatchAlerts(framework.ReplicaTargets(replicas), framework.AlertWatchOptions{})
+		waitOneOwner(ctx, alerts, "mno-a", len(replicas))
 
 		prefix := fmt.Sprintf("p3-%d", time.Now().UnixNano())
 		By(fmt.Sprintf("dispatching %d commands (%d rejected, %d whose receipt the SMSC loses)", n, mix.Rejected, mix.NoReceipt))
@@ -58,6 +61,9 @@ var _ = Describe("Phase 3 cutover", func() {
 			g.Expect(ci.NumPending+uint64(ci.NumAckPending)).To(BeZero(), "commands not yet acked")
 		}).WithContext(ctx).WithTimeout(time.Minute).WithPolling(100 * time.Millisecond).Should(Succeed())
 
+		By("evaluating the critical alerts at the end of the run")
+		alertsOK := alerts.CheckGates() // asserted last, so that the receipt figures are measured too
+
 		By("collecting the receipts published on sms.dlr.inbound")
 		receipts := framework.ReceiptEvents(ctx, env, prefix)
 		twice, misattributed := 0, 0
@@ -81,6 +87,7 @@ var _ = Describe("Phase 3 cutover", func() {
 			"receipt rate %.2f%% vs the baseline's %.2f%%", rate, baseline.ReceiptRate)
 		Expect(twice).To(BeZero(), "receipts published twice for one message")
 		Expect(misattributed).To(BeZero(), "receipts published for messages that have none")
+		Expect(alertsOK).To(BeTrue(), "critical alerts during the run: %v", alerts.Episodes("critical"))
 	})
 })
 
