@@ -46,8 +46,8 @@ func opsFile(t *testing.T, content string) (path string, rewrite func(string)) {
 	return path, rewrite
 }
 
-// metric reads one sample of the connector's /metrics (-1 when absent).
-func (r *replica) metric(t *testing.T, series string) float64 {
+// scrape returns the connector's /metrics.
+func (r *replica) scrape(t *testing.T) []byte {
 	t.Helper()
 	resp, err := http.Get("http://" + r.http + "/metrics")
 	if err != nil {
@@ -55,7 +55,13 @@ func (r *replica) metric(t *testing.T, series string) float64 {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(b)
+	return b
+}
+
+// metric reads one sample of the connector's /metrics (-1 when absent).
+func (r *replica) metric(t *testing.T, series string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(r.scrape(t))
 	if m == nil {
 		return -1
 	}
