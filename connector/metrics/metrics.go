@@ -51,7 +51,7 @@ type Metrics struct {
 	ConfigInfo        *prometheus.GaugeVec     // version: 1 for the operators configuration this replica runs
 	ConfigRefused     prometheus.Gauge         // 1 while the operators file as it is now is refused (the previous one runs)
 	ConfigReloads     *prometheus.CounterVec   // result (applied|refused): operators files read again that changed
-	ConfigChanges     *prometheus.CounterVec   // operator, change (added|removed|in_place|new_term)
+	ConfigChanges     *prometheus.CounterVec   // operator, change (added|removed|in_place|renew|new_term)
 	Paused            *prometheus.GaugeVec     // operator: 1 while an engineer has paused its sending
 	// The source of the operators configuration (the file, or
 	// operator-management-service): answering, when it last did, and
@@ -151,7 +151,7 @@ func New() *Metrics {
 		ConfigReloads: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_config_reloads_total",
 			Help: "Changed operators configurations read while running, applied or refused as a whole."}, []string{"result"})).(*prometheus.CounterVec),
 		ConfigChanges: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smpp_config_changes_total",
-			Help: "Operators changed by a reload: added, removed, changed in place (TPS, window) or with a new term (new binds)."}, []string{"operator", "change"})).(*prometheus.CounterVec),
+			Help: "Operators changed by a reload: added, removed, changed in place (TPS, window), binds renewed one at a time (credential moved) or a new term (new binds)."}, []string{"operator", "change"})).(*prometheus.CounterVec),
 		Paused: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "smpp_operator_paused",
 			Help: "1 while an engineer has paused the operator's sending (smpp-connector ctl pause): its binds stay up, its commands wait in JetStream."}, []string{"operator"})).(*prometheus.GaugeVec),
 		ConfigSourceUp: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "smpp_config_source_up",

@@ -232,13 +232,16 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	default:
 	}
 	s := r.settings()
-	t := r.newTerm(s, previousOwnerLag)
+	t := r.newTerm(ctx, s, previousOwnerLag)
 	r.startTerm(t, s)
 	var wg sync.WaitGroup
 	var renew atomic.Bool
 	wg.Add(3)
 	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
-	go func() { defer wg.Done(); observeBinds(ctx, id, t, m, s.endpoints) }()
+	go func() {
+		defer wg.Done()
+		observeBinds(ctx, id, t, m, func() []string { return r.settings().endpoints })
+	}()
 	go func() {
 		defer wg.Done()
 		select {

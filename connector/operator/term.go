@@ -2,7 +2,9 @@ package operator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
@@ -17,13 +19,19 @@ import (
 
 // term is what runs while this replica owns the operator.
 type term struct {
+	// ctx ends with the term (renewals started by Update run under it).
+	ctx context.Context
 	// window is the window the binds and the consumer were made for: a
 	// larger one needs a new term (update.go).
-	window   int
-	pool     *session.Pool
-	rx       *session.Pool // receivers, with transmitter binds
-	inbound  *inbound.Handler
-	outbound *outbound.Consumer
+	window int
+	// watchMu guards restartWatch: it ends the credential watch, which
+	// starts again on the source the operator's credential is routed to now.
+	watchMu      sync.Mutex
+	restartWatch context.CancelFunc
+	pool         *session.Pool
+	rx           *session.Pool // receivers, with transmitter binds
+	inbound      *inbound.Handler
+	outbound     *outbound.Consumer
 }
 
 // newTerm builds a term's parts in the order they need each other: the
@@ -31,10 +39,10 @@ type term struct {
 // consumer that submits through them. previousOwnerLag is how long after
 // the term starts the previous owner may still have been starting submits
 // (lease.PreviousOwnerLag).
-func (r *Runner) newTerm(s settings, previousOwnerLag time.Duration) *term {
+func (r *Runner) newTerm(ctx context.Context, s settings, previousOwnerLag time.Duration) *term {
 	oc, d := s.cfg, r.d
 	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
-	t := &term{window: oc.Window}
+	t := &term{ctx: ctx, window: oc.Window}
 	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule,
 		DataCoding0: oc.Encoding.DefaultAlphabet, ReceiptsWithEsmClass0: oc.Quirks.ReceiptsWithEsmClass0,
 		// The SMSC's ids are handed out on the submitting binds (t.pool,
@@ -49,8 +57,10 @@ func (r *Runner) newTerm(s settings, previousOwnerLag time.Duration) *term {
 		Deliver: t.inbound, DeadAfterTimeouts: oc.DeadBind.ResponseTimeouts, Pacer: r.limiter,
 		OnDead: func(_, reason string) { d.Metrics.DeadBinds.WithLabelValues(oc.ID, reason).Inc() },
 		// Endpoints with tls: true bind over TLS, the CA bundle and client
-		// certificate read again at each attempt (renewed files are used).
-		TLS:           oc.ClientTLSFor,
+		// certificate read again at each attempt (renewed files are used);
+		// from the settings running, so endpoints Update changes in place
+		// are dialled as the new configuration says.
+		TLS:           func(addr string) (*tls.Config, error) { return r.settings().cfg.ClientTLSFor(addr) },
 		OnBindFailure: func(_, reason string) { d.Metrics.BindFailures.WithLabelValues(oc.ID, reason).Inc() },
 		OnFailover:    func(_, _ string) { d.Metrics.BindFailovers.WithLabelValues(oc.ID).Inc() },
 	}
@@ -147,38 +157,69 @@ func (t *term) binds() []*session.Bind {
 }
 
 // watchCredentials renews the term's binds when a new credential version
-// appears (a rotation in Vault or a re-rendered file).
+// appears (a rotation in Vault or a re-rendered file). Update restarts the
+// watch when the credential moves (restartWatch): a watch stays on the
+// source it was started on.
 func (r *Runner) watchCredentials(ctx context.Context, t *term) {
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithCancel(ctx)
+		t.watchMu.Lock()
+		t.restartWatch = cancel
+		t.watchMu.Unlock()
+		r.watchOnce(wctx, t)
+		cancel()
+	}
+}
+
+// moveWatch ends the term's credential watch; watchCredentials starts it
+// again where the credential is now.
+func (t *term) moveWatch() {
+	t.watchMu.Lock()
+	defer t.watchMu.Unlock()
+	if t.restartWatch != nil {
+		t.restartWatch()
+	}
+}
+
+func (r *Runner) watchOnce(ctx context.Context, t *term) {
 	id, log := r.ID(), r.d.Log
 	for c := range r.d.Secrets.Watch(ctx, id, r.base.CredentialPoll) {
 		log.Info("new credential version: renewing binds", "operator", id, "version", c.Version)
-		for _, p := range t.pools() {
-			err := p.Renew(ctx)
-			if errors.Is(err, session.ErrCredentialRefused) {
-				// The working sessions stayed up (make-before-break): say so
-				// (the version, never the secret), count it for the alert,
-				// and leave the other pool on the credential that works.
-				r.d.Metrics.CredentialRefused.WithLabelValues(id).Inc()
-				log.Warn("new credential version refused by the SMSC: binds keep the previous credential",
-					"operator", id, "version", c.Version, "err", err)
-				break
-			}
-			if err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("renewing binds with the new credential", "operator", id, "version", c.Version, "err", err)
-			}
+		r.renewBinds(ctx, t, "the new credential")
+	}
+}
+
+// renewBinds renews every bind of the term, one at a time, make before
+// break (session.Pool.Renew), with the credential and endpoints in force.
+func (r *Runner) renewBinds(ctx context.Context, t *term, why string) {
+	id, log := r.ID(), r.d.Log
+	for _, p := range t.pools() {
+		err := p.Renew(ctx)
+		if errors.Is(err, session.ErrCredentialRefused) {
+			// The working sessions stayed up (make-before-break): say so
+			// (the version, never the secret), count it for the alert,
+			// and leave the other pool on the credential that works.
+			r.d.Metrics.CredentialRefused.WithLabelValues(id).Inc()
+			log.Warn("new credential refused by the SMSC: binds keep the previous credential", "operator", id, "err", err)
+			return
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("renewing binds with "+why, "operator", id, "err", err)
 		}
 	}
 }
 
-// observeBinds keeps the bind gauges current; endpoints name the
-// endpoints of the binds' [Addr, Backups...] in smpp_bind_endpoint.
-func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics, endpoints []string) {
+// observeBinds keeps the bind gauges current; endpoints names the
+// endpoints of the binds' [Addr, Backups...] in smpp_bind_endpoint (those
+// of the settings in force).
+func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics, endpointNames func() []string) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	// The endpoint each bind was last exported on: a bind that moves, or
 	// goes down, loses that series, so at most one endpoint is 1 per bind.
 	on := map[string]string{}
 	for {
+		endpoints := endpointNames()
 		for _, b := range t.binds() {
 			ep := ""
 			if i, bound := b.Endpoint(); bound && i < len(endpoints) {

@@ -17,10 +17,21 @@ const (
 	// the TPS (the limiter the binds share), the window (each bind's, at
 	// once), the notes and the credential's maximum age.
 	InPlace Change = "in_place"
-	// NewTerm: something the binds were made with changed (endpoints, bind
-	// type, number of binds, timeouts, credential location, encoding,
-	// quirks...), or the window grew beyond what the term's consumer was
-	// sized for. The running term drains what it has in flight and unbinds,
+	// Renew: the credential's location changed (and maybe what applies in
+	// place): every bind is renewed with the credential from its new
+	// place, one at a time, make before break (a session bound beside the
+	// working one before that one drains and unbinds; break before make,
+	// still one bind at a time, where the SMSC allows no second bind), so
+	// the operator's capacity never drops to zero, as in a rotation.
+	Renew Change = "renew"
+	// NewTerm: something else the binds were made with changed (endpoints,
+	// bind type, number of binds, timeouts, encoding, quirks...), or the
+	// window grew beyond what the term's consumer was sized for. Endpoints
+	// take a new term, not a renewal bind by bind: a new address may be
+	// another SMSC counting its message ids on its own, and a pool with
+	// binds on both would match receipts of one to parts of the other; with
+	// every bind down and up again the receipts are matched in a new id
+	// epoch, as after an SMSC restart (session/epoch.go). The running term drains what it has in flight and unbinds,
 	// and a new one binds with the new settings, under the same lease: no
 	// other replica sends meanwhile and nothing is dropped (commands wait in
 	// JetStream). A standby replica takes them at its next term.
@@ -51,14 +62,36 @@ func (r *Runner) Update(oc config.Operator) (Change, error) {
 
 	r.limiter.SetTPS(oc.TPS)
 	r.exportSettings(oc)
-	if !termKeeps(prev.cfg, oc) || (t != nil && oc.Window > t.window) {
+	if !bindsKeep(prev.cfg, oc) || (t != nil && oc.Window > t.window) {
 		r.requestNewTerm()
 		return NewTerm, nil
 	}
 	if t != nil {
 		t.setWindow(oc.Window)
 	}
-	return InPlace, nil
+	if termKeeps(prev.cfg, oc) {
+		return InPlace, nil
+	}
+	if t != nil {
+		r.moveBinds(t)
+	}
+	return Renew, nil
+}
+
+// moveBinds renews the running term's binds with the credential from its
+// new place, one bind at a time, and moves the credential watch there.
+func (r *Runner) moveBinds(t *term) {
+	t.moveWatch()
+	go r.renewBinds(t.ctx, t, "the credential from its new place")
+}
+
+// bindsKeep reports whether the term's binds can be renewed into b's where
+// they were made with a: besides what applies in place, at most the
+// credential's location differs.
+func bindsKeep(a, b config.Operator) bool {
+	a.Credentials.File, b.Credentials.File = "", ""
+	a.Credentials.VaultPath, b.Credentials.VaultPath = "", ""
+	return termKeeps(a, b)
 }
 
 // termKeeps reports whether a running term can carry on with b where it was
@@ -87,6 +120,9 @@ func (r *Runner) startTerm(t *term, s settings) {
 	latest := r.s
 	r.mu.Unlock()
 	if latest.seq != s.seq {
+		// Changed since t was made, with no term to apply it to: the
+		// window fits, or a new term makes it (endpoints and credential
+		// included: binds not started yet have nothing to renew).
 		if termKeeps(s.cfg, latest.cfg) && latest.cfg.Window <= t.window {
 			t.setWindow(latest.cfg.Window)
 		} else {

@@ -2,11 +2,14 @@ package operator
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
+	"github.com/smpp-connector/smpp-connector/connector/secrets"
 	"github.com/smpp-connector/smpp-connector/smscsim/recorder"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
@@ -77,16 +80,17 @@ func TestUpdateAppliesTPSAndWindowInPlace(t *testing.T) {
 	}
 }
 
-// A new endpoint needs new binds: the term drains and unbinds, a new one
-// binds to the new SMSC under the same lease, and a command sent after goes
-// there, with its receipt.
+// A new endpoint (perhaps another SMSC, counting its ids on its own): the
+// term drains and unbinds, a new one binds there under the same lease, in a
+// new id epoch, and a command sent after goes to the new SMSC, with its
+// receipt.
 func TestUpdateWithANewEndpointBindsThere(t *testing.T) {
 	r := newRig(t, config.BindTransceiver, "")
-	op, _ := r.sim.Operator("mno-a")
 	rn, _ := r.run(t)
 	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(rn))
 	r.send(t, "moved-1")
 	r.waitReceipt(t, "moved-1")
+	epoch := rn.current().pool.Epoch()
 
 	sim2 := startSim(t, server.OperatorConfig{ID: "mno-a"})
 	op2, _ := sim2.Operator("mno-a")
@@ -103,6 +107,11 @@ func TestUpdateWithANewEndpointBindsThere(t *testing.T) {
 		}
 		return owning(rn)()
 	})
+	if t2 := rn.current(); t2 == nil || !t2.pool.Epoch().After(epoch) {
+		t.Fatal("the binds on the new endpoint are in the old id epoch")
+	}
+	// Both simulators count their ids from the same start: only the new
+	// epoch keeps moved-2's receipt off moved-1.
 	r.send(t, "moved-2")
 	r.waitReceipt(t, "moved-2")
 	submitted := func(s *server.Sim) int {
@@ -111,7 +120,48 @@ func TestUpdateWithANewEndpointBindsThere(t *testing.T) {
 	if old, new := submitted(r.sim), submitted(sim2); old != 1 || new != 1 {
 		t.Fatalf("submit_sm: %d on the old SMSC, %d on the new; want 1 and 1", old, new)
 	}
-	_ = op
+}
+
+// The credential moves to another file: the binds are renewed with it, and
+// the credential watch follows it (a rotation of the new file renews them
+// again; one of the old file does not).
+func TestUpdateWithAMovedCredentialRenewsAndWatchesItsNewPlace(t *testing.T) {
+	r := newRig(t, config.BindTransceiver, "")
+	op, _ := r.sim.Operator("mno-a")
+	files := r.deps.Secrets.(*secrets.File)
+	rn, _ := r.run(t)
+	smpptest.Eventually(t, 10*time.Second, 20*time.Millisecond, owning(rn))
+	binds := r.successfulBinds("bind_transceiver")
+
+	moved := filepath.Join(t.TempDir(), "mno-a-moved.json")
+	if err := os.WriteFile(moved, []byte(`{"system_id":"acme","password":"pw2"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = op.SetPasswords("acme", []string{"pw1", "pw2"})
+	files.SetPath("mno-a", moved) // what the service's credential routes do before Update
+	ch, err := rn.Update(operatorAt(t, entry(op.Addr(), 100, 10, fmt.Sprintf("    credentials: {file: %q}\n", moved))))
+	if err != nil || ch != Renew {
+		t.Fatalf("Update(credential moved) = %q, %v; want %q", ch, err, Renew)
+	}
+	smpptest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if n := r.successfulBinds("bind_transceiver"); n != binds+1 {
+			return fmt.Errorf("%d binds, want %d (renewed with the moved credential)", n, binds+1)
+		}
+		return nil
+	})
+	// The watch is on the new file: rotating it renews the bind again.
+	_ = op.SetPasswords("acme", []string{"pw2", "pw3"})
+	if err := os.WriteFile(moved, []byte(`{"system_id":"acme","password":"pw3"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	smpptest.Eventually(t, 15*time.Second, 20*time.Millisecond, func() error {
+		if n := r.successfulBinds("bind_transceiver"); n != binds+2 {
+			return fmt.Errorf("%d binds, want %d (renewed after the moved file rotated)", n, binds+2)
+		}
+		return nil
+	})
+	r.send(t, "cred-moved")
+	r.waitReceipt(t, "cred-moved")
 }
 
 // A window larger than the term was made for needs a consumer sized for it:
