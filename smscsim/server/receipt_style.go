@@ -53,12 +53,19 @@ func (op *Operator) styledReceiptPDU(m *message, stat, errc string, now time.Tim
 			}
 		}
 	} else {
-		// The profile's TLVs, with the id in the style's format.
-		for i, t := range d.TLVs {
-			if t.Tag == uint16(pdu.TagReceiptedMessageID) {
-				d.TLVs[i].Value = append([]byte(rid), 0)
+		// The profile's TLVs, with the id in the style's format (and without
+		// the payload the profile's own text may have moved there).
+		kept := d.TLVs[:0:0]
+		for _, t := range d.TLVs {
+			switch t.Tag {
+			case wire.TagMessagePayload:
+				continue
+			case uint16(pdu.TagReceiptedMessageID):
+				t.Value = append([]byte(rid), 0)
 			}
+			kept = append(kept, t)
 		}
+		d.TLVs = kept
 	}
 	if !d.AsDataSM && len(d.Message) > maxShortMessage {
 		d.TLVs = append([]wire.TLV{{Tag: wire.TagMessagePayload, Value: d.Message}}, d.TLVs...)
