@@ -28,6 +28,7 @@ type responseEntry struct {
 	nack   bool
 	delay  profile.Duration
 	close  bool
+	drop   bool
 }
 
 type responseEntryParams struct {
@@ -36,6 +37,8 @@ type responseEntryParams struct {
 	Delay       profile.Duration `json:"delay,omitzero"`
 	// Close disconnects the session after the answer.
 	Close bool `json:"close,omitempty"`
+	// Drop sends no answer (a request the recorded SMSC never answered).
+	Drop bool `json:"drop,omitempty"`
 	// Count repeats the entry (0 and 1 mean once).
 	Count uint64 `json:"count,omitempty"`
 }
@@ -77,7 +80,7 @@ func newResponseScript(raw json.RawMessage) (Fault, error) {
 		if e.Delay.D < 0 {
 			return nil, paramErr(fmt.Sprintf("responses[%d].delay", i), "must not be negative, got %s", e.Delay.D)
 		}
-		f.entries = append(f.entries, responseEntry{status: st, nack: e.GenericNack, delay: e.Delay, close: e.Close})
+		f.entries = append(f.entries, responseEntry{status: st, nack: e.GenericNack, delay: e.Delay, close: e.Close, drop: e.Drop})
 		counts[i] = e.Count
 	}
 	f.seq = newSequence(counts, p.Then)
@@ -105,5 +108,6 @@ func (f *responseScript) apply(in *Instance, act *Action) {
 	act.GenericNack = act.GenericNack || e.nack
 	act.Delay += e.delay.D
 	act.Close = act.Close || e.close
+	act.Drop = act.Drop || e.drop
 	in.Hit()
 }

@@ -22,7 +22,7 @@ func TestSplitterSpansAndBatches(t *testing.T) {
 	t0 := time.Unix(100, 0)
 	var got []Frame
 	got = append(got, s.Write(t0, stream[:7])...)                     // header split
-	got = append(got, s.Write(t0.Add(time.Second), stream[7:20])...)   // first done, second started
+	got = append(got, s.Write(t0.Add(time.Second), stream[7:20])...)  // first done, second started
 	got = append(got, s.Write(t0.Add(2*time.Second), stream[20:])...) // second and third
 	if len(got) != 3 || s.Err() != nil || s.Partial() != 0 {
 		t.Fatalf("got %d frames, err %v, partial %d", len(got), s.Err(), s.Partial())
