@@ -56,6 +56,7 @@ type ReceiptOutcome struct {
 	Drop     bool // no receipt in the recording
 	Early    bool // the receipt came before the submit_sm_resp
 	received bool
+	submit   int // index in Submits
 }
 
 // MOEvent is a mobile-originated deliver_sm the SMSC sent.

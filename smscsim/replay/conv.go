@@ -18,6 +18,7 @@ type Msg struct {
 	FromSMSC bool
 	Header   pdu.Header
 	PDU      pdu.PDU // nil when the body could not be decoded
+	slot     int     // a submit_sm's index in Behaviour.Submits
 }
 
 // Conn is one TCP connection of the capture, with what the extraction saw.

@@ -32,6 +32,7 @@ type extractor struct {
 	respIDs  []string
 	rcptIDs  []string
 	counts   map[string]int // for notes
+	unbound  map[int]bool   // connections the ESME unbound: the close that follows is no fault
 }
 
 // Extract reads a session's SMSC behaviour.
@@ -41,7 +42,7 @@ func Extract(s *Session) *Behaviour {
 		b.Start = s.Msgs[0].Time
 	}
 	x := &extractor{b: b, pending: map[int]map[int32]Msg{}, byID: map[string]int{}, respAt: map[int]time.Time{},
-		early: map[string]Msg{}, lastResp: map[int]int{}, lastAt: map[int]time.Time{}, counts: map[string]int{}}
+		early: map[string]Msg{}, lastResp: map[int]int{}, lastAt: map[int]time.Time{}, counts: map[string]int{}, unbound: map[int]bool{}}
 	closes := map[int]time.Time{}
 	for _, c := range s.Conns {
 		b.Notes = append(b.Notes, c.Problems...)
@@ -72,7 +73,16 @@ func (x *extractor) msg(m Msg) {
 		if x.pending[m.Conn] == nil {
 			x.pending[m.Conn] = map[int32]Msg{}
 		}
+		if id == data.SUBMIT_SM {
+			// The n-th submit gets the n-th answer: its place is taken on
+			// arrival (the SMSC may answer out of order), as drop until answered.
+			m.slot = len(x.b.Submits)
+			x.b.Submits = append(x.b.Submits, Answer{Drop: true})
+		}
 		x.pending[m.Conn][m.Header.SequenceNumber] = m
+		if id == data.UNBIND {
+			x.unbound[m.Conn] = true
+		}
 		if br, ok := m.PDU.(*pdu.BindRequest); ok && !slices.Contains(x.b.Accounts, br.SystemID) {
 			x.b.Accounts = append(x.b.Accounts, br.SystemID) // the password is never read
 		}
@@ -99,8 +109,8 @@ func (x *extractor) answer(req, resp Msg) {
 	case data.BIND_TRANSCEIVER, data.BIND_TRANSMITTER, data.BIND_RECEIVER:
 		x.b.Binds = append(x.b.Binds, a)
 	case data.SUBMIT_SM:
-		x.b.Submits = append(x.b.Submits, a)
-		x.lastResp[req.Conn], x.lastAt[req.Conn] = len(x.b.Submits)-1, resp.Time
+		x.b.Submits[req.slot] = a
+		x.lastResp[req.Conn], x.lastAt[req.Conn] = req.slot, resp.Time
 		sub, _ := req.PDU.(*pdu.SubmitSM)
 		r, _ := resp.PDU.(*pdu.SubmitSMResp)
 		if a.Status != data.ESME_ROK || a.GenericNack || sub == nil || r == nil {
@@ -111,7 +121,7 @@ func (x *extractor) answer(req, resp Msg) {
 			return
 		}
 		slot := len(x.b.Receipts)
-		x.b.Receipts = append(x.b.Receipts, ReceiptOutcome{Drop: true})
+		x.b.Receipts = append(x.b.Receipts, ReceiptOutcome{Drop: true, submit: req.slot})
 		x.respAt[slot] = resp.Time
 		for _, k := range idKeys(r.MessageID) {
 			x.byID[k] = slot
@@ -235,13 +245,16 @@ func (x *extractor) receipt(m Msg, key string, early bool) {
 		r.Copies++
 		return
 	}
-	*r = ReceiptOutcome{received: true, Copies: 1, Stat: rp.stat, Err: rp.err, Early: early}
+	*r = ReceiptOutcome{received: true, Copies: 1, Stat: rp.stat, Err: rp.err, Early: early, submit: r.submit}
 	if !early {
 		r.Delay = m.Time.Sub(x.respAt[slot])
 	}
 }
 
 func (x *extractor) disconnect(conn int, at time.Time) {
+	if x.unbound[conn] {
+		return
+	}
 	if i, ok := x.lastResp[conn]; ok && at.Sub(x.lastAt[conn]) <= closeWindow && !x.b.Submits[i].Close {
 		x.b.Submits[i].Close = true
 		delete(x.lastResp, conn)
@@ -251,16 +264,16 @@ func (x *extractor) disconnect(conn int, at time.Time) {
 }
 
 func (x *extractor) finish() {
-	// Submits never answered go last: their place among the answers is
-	// unknown (answers are in the order the SMSC sent them).
 	for _, reqs := range x.pending {
 		for _, req := range reqs {
 			if req.Header.CommandID == data.SUBMIT_SM {
-				x.b.Submits = append(x.b.Submits, Answer{Drop: true})
-				x.counts["submit_sm never answered (replayed as drop, after the answered ones)"]++
+				x.counts["submit_sm never answered (replayed as drop)"]++
 			}
 		}
 	}
+	// The simulator plans a receipt when it handles the submit, in arrival
+	// order; the recording found them in answer order.
+	slices.SortStableFunc(x.b.Receipts, func(a, b ReceiptOutcome) int { return a.submit - b.submit })
 	if n := len(x.early); n > 0 {
 		x.counts["receipts for submits outside the capture"] = n
 	}
