@@ -27,7 +27,7 @@ func Marshal(sc *scenario.Scenario, header []string) ([]byte, error) {
 	var lines []string
 	for _, h := range header {
 		for _, l := range strings.Split(h, "\n") {
-			lines = append(lines, strings.TrimRight(" "+l, " "))
+			lines = append(lines, strings.TrimRight(l, " "))
 		}
 	}
 	if len(doc.Content) == 1 {
