@@ -17,6 +17,7 @@ import (
 	"github.com/linxGnu/gosmpp/pdu"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/receipt"
 	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
@@ -29,10 +30,10 @@ const (
 	password = "s3cr3tPw"
 )
 
-func startSim(t *testing.T, specs ...faults.Spec) *server.Sim {
+func startSim(t *testing.T, prof profile.Profile, specs ...faults.Spec) *server.Sim {
 	t.Helper()
 	cfg := server.Config{Seed: 7, Operators: []server.OperatorConfig{{
-		ID: "op", Listen: "127.0.0.1:0",
+		ID: "op", Listen: "127.0.0.1:0", Profile: prof,
 		Accounts: []server.AccountConfig{{SystemID: account, Password: password}},
 	}}}
 	sim, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -157,7 +158,11 @@ func drive(t *testing.T, addr string) seen {
 // statuses in the same order, and receipts of the same stats and style.
 // Both capture formats are written from the same session.
 func TestReplayCaptureReproducesSession(t *testing.T) {
-	sim := startSim(t,
+	// The recorded SMSC's receipts are capitalized text without TLVs; the
+	// simulator that plays the scenario keeps its default profile (text and
+	// TLVs, lower case), so equal styles prove the recorded style was replayed.
+	recorded := profile.Profile{Receipt: profile.Receipt{Text: "capitalized", Carry: profile.CarryText}}
+	sim := startSim(t, recorded,
 		fault(t, "throttle", map[string]any{"tps": 5}),
 		fault(t, "latency", map[string]any{"distribution": map[string]any{"kind": "fixed", "value": "20ms"}}),
 		fault(t, "receipt_delay", map[string]any{"distribution": map[string]any{"kind": "fixed", "value": "300ms"}}),
@@ -170,6 +175,9 @@ func TestReplayCaptureReproducesSession(t *testing.T) {
 
 	if n := strings.Count(strings.Join(want.statuses, ","), "ESME_RTHROTTLED"); n == 0 || n == len(want.statuses) {
 		t.Fatalf("the recorded session must mix accepted and throttled submits: %v", want.statuses)
+	}
+	if !strings.Contains(want.styles[0], "Stat:{stat}") || !strings.Contains(want.styles[0], "tlvs=[]") {
+		t.Fatalf("the recorded receipts should be capitalized, without TLVs: %s", want.styles[0])
 	}
 	if len(uniq(want.stats)) < 2 {
 		t.Fatalf("the recorded receipts must have several stats: %v", want.stats)
@@ -210,7 +218,7 @@ func TestReplayCaptureReproducesSession(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fresh := startSim(t)
+			fresh := startSim(t, profile.Profile{})
 			run, err := scenario.Start(context.Background(), fresh, sc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)
