@@ -130,6 +130,7 @@ fmt:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadPDU -fuzztime $(FUZZTIME) ./smscsim/wire
+	$(GO) test -run '^$$' -fuzz FuzzSplitPDUs -fuzztime $(FUZZTIME) ./smscsim/replay
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./connector/dlr
 	$(GO) test -run '^$$' -fuzz FuzzLooksLikeReceipt -fuzztime $(FUZZTIME) ./connector/dlr
 	$(GO) test -run '^$$' -fuzz FuzzKey -fuzztime $(FUZZTIME) ./connector/dlr

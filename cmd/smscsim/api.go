@@ -322,6 +322,7 @@ func (a *app) pdus(ctx context.Context, args []string) error {
 	var (
 		flt          api.Filter
 		since, until string
+		jsonl        bool
 	)
 	f, _, err := a.apiCommand("pdus", "smscsim pdus [filters]: PDUs the simulator received, oldest first", args, 0, func(fs *flag.FlagSet) {
 		fs.StringVar(&flt.Operator, "operator", "", "operator id")
@@ -332,6 +333,7 @@ func (a *app) pdus(ctx context.Context, args []string) error {
 		fs.StringVar(&until, "until", "", "records before: RFC 3339 time, or a duration ago")
 		fs.Uint64Var(&flt.AfterSeq, "after-seq", 0, "records with seq greater than this")
 		fs.IntVar(&flt.Limit, "limit", 50, "at most this many, the newest (0: all)")
+		fs.BoolVar(&jsonl, "jsonl", false, "print one record a line (JSON lines): the recorder export smscsim replay reads")
 	})
 	if err != nil {
 		return err
@@ -346,6 +348,17 @@ func (a *app) pdus(ctx context.Context, args []string) error {
 	p, err := f.client().PDUs(ctx, flt)
 	if err != nil {
 		return err
+	}
+	if jsonl {
+		// api.Record has the recorder's JSON shape: one encoded record a
+		// line is recorder.WriteJSONL's format.
+		enc := json.NewEncoder(a.stdout)
+		for i := range p.Records {
+			if err := enc.Encode(&p.Records[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if f.json {
 		return a.printJSON(p)

@@ -74,6 +74,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = a.scenario(ctx, rest)
 	case "load":
 		err = a.load(ctx, rest)
+	case "replay":
+		err = a.replay(rest)
 	case "version":
 		fmt.Fprintln(stdout, version.Get().String("smscsim"))
 		return nil
@@ -106,10 +108,12 @@ Usage:
   smscsim stats
   smscsim meter [--account OPERATOR/ACCOUNT]
   smscsim pdus [--operator O] [--account A] [--command C] [--dest-prefix P] [--since T] [--until T]
-               [--after-seq N] [--limit N]
+               [--after-seq N] [--limit N] [--jsonl]
   smscsim reset
   smscsim scenario load FILE [--replace] | status | stop
   smscsim load [load flags]              SMPP load generator; "smscsim load -h" lists its flags
+  smscsim replay -in capture.pcapng [-smsc-port 2775] [-speed 1] [-operator O] -out scenario.yaml
+                                         a recorded session (pcap, pcapng, pdus --jsonl) as a scenario
   smscsim version                        version, commit, build date and Go version
 
 serve reads two addresses from the environment when its flags are not given (the image

@@ -103,6 +103,9 @@ type ReceiptAction struct {
 	Err string
 	// Early sends the receipt before the submit_sm_resp.
 	Early bool
+	// Style, when set, renders the final receipt in a recorded style
+	// instead of the profile's (receipt_script).
+	Style *ReceiptStyle
 	By    []string
 }
 

@@ -88,6 +88,16 @@ func TestParams(t *testing.T) {
 		{"receipt_duplicate", `{"copies":3}`, ""},
 		{"receipt_duplicate", `{"copies":1}`, "params.copies: must be >= 2"},
 		{"receipt_early", `{}`, ""},
+		{"response_script", `{}`, "params.responses: at least one entry"},
+		{"response_script", `{"responses":[{"status":"nope"}]}`, "params.responses[0].status"},
+		{"response_script", `{"responses":[{}],"then":"loop"}`, "params.then"},
+		{"response_script", `{"responses":[{"delay":"-1s"}]}`, "params.responses[0].delay"},
+		{"receipt_script", `{"receipts":[]}`, "params.receipts: at least one entry"},
+		{"receipt_script", `{"receipts":[{"stat":"GONE"}]}`, "params.receipts[0].stat"},
+		{"receipt_script", `{"receipts":[{"err":"1"}]}`, "params.receipts[0].err"},
+		{"receipt_script", `{"receipts":[{}],"style":{"template":"{bad}"}}`, "params.style.template"},
+		{"receipt_script", `{"receipts":[{}],"style":{"tlvs":["x"]}}`, "params.style.tlvs[0]"},
+		{"receipt_script", `{"receipts":[{}],"style":{"idFormat":"octal"}}`, "params.style.idFormat"},
 		{"receipt_early", `{"early":true}`, `unknown field "early"`},
 		{"mo", `{"rate":5}`, ""},
 		{"mo", `{"rate":0.5,"count":10,"account":"acme","source":"447700900001","destination":"ACME","text":"hi","encoding":"ucs2","segmentation":"sar"}`, ""},
@@ -122,7 +132,7 @@ func TestParams(t *testing.T) {
 func TestParamsCoverEveryType(t *testing.T) {
 	want := []string{"blackhole", "disconnect", "error", "latency", "malformed", "mo", "outage",
 		"receipt_delay", "receipt_drop", "receipt_duplicate", "receipt_early", "receipt_outcomes",
-		"refuse_bind", "restart", "throttle", "window"}
+		"receipt_script", "refuse_bind", "response_script", "restart", "throttle", "window"}
 	var got []string
 	for _, ty := range Types() {
 		got = append(got, ty.Name)

@@ -9,8 +9,10 @@ import (
 // FuzzParseScenario: Parse never panics, and whatever it accepts validates
 // again, is sorted, and survives a JSON round trip.
 func FuzzParseScenario(f *testing.F) {
-	if b, err := os.ReadFile("testdata/example.yaml"); err == nil {
-		f.Add(b)
+	for _, name := range []string{"testdata/example.yaml", "testdata/replayed.yaml"} {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
 	}
 	for _, s := range []string{
 		"steps:\n  - at: 1s\n    reset: true\n",
@@ -18,6 +20,8 @@ func FuzzParseScenario(f *testing.F) {
 		"steps:\n  - at: 1s\n    add: &a {type: error, params: {status: 8}}\n  - at: 2s\n    add: {<<: *a, name: b}\n",
 		"a: &a [*a]\n",
 		"steps:\n  - {at: 3, mo: {operator: o, source: '1', destination: '2', text: hi, segmentation: sar}}\n",
+		"steps:\n  - {at: 0, add: {type: response_script, params: {responses: [{status: 88, count: 2}], then: cycle}}}\n",
+		"steps:\n  - {at: 0, add: {type: receipt_script, params: {receipts: [{drop: true}], style: {template: 'id:{id} {{x', tlvs: []}}}}\n",
 		"seed: 0x10\nsteps:\n  - at: 1s\n    add: {type: latency, params: {distribution: {kind: uniform, max: 1s}}}\n",
 	} {
 		f.Add([]byte(s))

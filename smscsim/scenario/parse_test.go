@@ -192,3 +192,29 @@ func TestSplitField(t *testing.T) {
 		}
 	}
 }
+
+// The file smscsim replay writes is a plain scenario: its scripts are fault
+// params, checked like any other, with errors that name the field and line.
+func TestParseReplayed(t *testing.T) {
+	b, err := os.ReadFile("testdata/replayed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Steps) != 5 || sc.Steps[0].Add.Type != "response_script" || sc.Steps[2].Add.Type != "receipt_script" {
+		t.Fatalf("steps: %+v", sc.Steps)
+	}
+	bad := strings.Replace(string(b), "stat: DELIVRD, early", "stat: GONE, early", 1)
+	_, err = Parse([]byte(bad))
+	var e *Error
+	if !errors.As(err, &e) || e.Field != "steps[2].add.params.receipts[1].stat" || e.Line != 30 {
+		t.Fatalf("bad stat: %#v", err)
+	}
+	bad = strings.Replace(string(b), "{status: ESME_RINVPASWD}", "{status: ESME_NOPE}", 1)
+	if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), "responses[0].status") {
+		t.Fatalf("bad status: %v", err)
+	}
+}

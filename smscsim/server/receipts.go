@@ -169,7 +169,13 @@ func (op *Operator) deliverReceipt(pr *plannedReceipt, via *session) {
 	now := time.Now()
 	stat := op.finish(pr.msg, pr.act.Stat, now)
 	acc := op.accounts[pr.msg.account]
-	ob := &outbound{pdu: op.receiptPDU(pr.msg, stat, pr.act.Err, now, false), receipt: true, msgID: pr.msg.id}
+	var d wire.DeliverSM
+	if pr.act.Style != nil {
+		d = op.styledReceiptPDU(pr.msg, stat, pr.act.Err, now, pr.act.Style)
+	} else {
+		d = op.receiptPDU(pr.msg, stat, pr.act.Err, now, false)
+	}
+	ob := &outbound{pdu: d, receipt: true, msgID: pr.msg.id}
 	for i := 0; i < max(pr.act.Copies, 1); i++ {
 		op.sendReceipt(acc, ob, via)
 	}
