@@ -110,8 +110,10 @@ func WriteLegacyFiles(dir string, lines []LegacyLine, connectorJSONL []byte) (Le
 }
 
 // CompareLegacyFiles reads the files as `smpp-connector compare` does
-// (compare.LoadMapping, ReadLegacy, ReadConnector) and joins them. A line
-// either log cannot read is an error: the gate compares whole logs only.
+// (compare.LoadMapping, ReadLegacy, ReadConnector), joins them and writes
+// the report beside them, as text (compare.txt) and JSON (compare.json,
+// every disagreement). A line either log cannot read is an error: the gate
+// compares whole logs only.
 func CompareLegacyFiles(f LegacyFiles, minMatch float64) (*compare.Report, error) {
 	m, err := compare.LoadMapping(f.Mapping)
 	if err != nil {
@@ -137,7 +139,14 @@ func CompareLegacyFiles(f LegacyFiles, minMatch float64) (*compare.Report, error
 	if err != nil {
 		return nil, fmt.Errorf("connector log: %w", err)
 	}
-	return compare.NewReport(legacy, connector, minMatch), nil
+	rep := compare.NewReport(legacy, connector, minMatch)
+	var text, js bytes.Buffer
+	err = errors.Join(rep.WriteText(&text), rep.WriteJSON(&js))
+	if err == nil {
+		err = errors.Join(os.WriteFile(filepath.Join(f.Dir, "compare.txt"), text.Bytes(), 0o644),
+			os.WriteFile(filepath.Join(f.Dir, "compare.json"), js.Bytes(), 0o644))
+	}
+	return rep, err
 }
 
 // legacyListLimit bounds the message ids the criterion's text names (the
