@@ -200,22 +200,47 @@ func LegacyMinMatch() float64 {
 	return *t.Min / 100
 }
 
-// LegacyThresholds are the two criteria's thresholds, for a spec that
-// judges a comparison without recording it (the negative case).
-func LegacyThresholds() (rate, disagreements Threshold) {
-	GinkgoHelper()
-	_, rate = mustThreshold(GateLegacyMatchRate)
-	_, disagreements = mustThreshold(GateLegacyDisagreements)
-	return rate, disagreements
+// LegacyCriteria judges a comparison against legacy_match_rate and
+// legacy_disagreements in g, without recording them: the criteria the gate
+// records (CheckLegacyGates), for a spec or test to look at first.
+// legacy_disagreements' measured text names the disagreeing messages.
+func LegacyCriteria(rep *compare.Report, g *Gates) ([]Criterion, error) {
+	n, detail := LegacyDisagreements(rep)
+	var out []Criterion
+	for _, m := range []struct {
+		name   string
+		value  float64
+		detail string
+	}{{GateLegacyMatchRate, LegacyMatchPercent(rep), ""}, {GateLegacyDisagreements, float64(n), detail}} {
+		group, t, ok := g.Lookup(m.name)
+		if !ok || !t.Numeric() {
+			return nil, fmt.Errorf("gate %q: want a numeric criterion in the gates file", m.name)
+		}
+		v := m.value
+		c := Criterion{Name: m.name, Group: group, Threshold: t.String(), Measured: t.FormatMeasured(v), Value: &v, Pass: t.Check(v)}
+		if m.detail != "" {
+			c.Measured += ": " + m.detail
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
-// CheckLegacyGates records legacy_match_rate and legacy_disagreements (its
-// measured text naming the disagreeing messages) from the comparison, the
-// messages by class for the HTML report, and the text report as a report
-// entry (console, JUnit): what an operator reads from `smpp-connector
-// compare`, with the command that reproduces it.
+// CheckLegacyGates records legacy_match_rate and legacy_disagreements
+// (LegacyCriteria) from the comparison, the messages by class for the HTML
+// report, and the text report as a report entry (console, JUnit): what an
+// operator reads from `smpp-connector compare`, with the command that
+// reproduces it.
 func CheckLegacyGates(rep *compare.Report, f LegacyFiles) (rate, disagreements Criterion) {
 	GinkgoHelper()
+	g, err := DefaultGates()
+	if err != nil {
+		Fail(err.Error())
+	}
+	crits, err := LegacyCriteria(rep, g)
+	if err != nil {
+		Fail(err.Error())
+	}
 	var text strings.Builder
 	_ = rep.WriteText(&text)
 	AddReportEntry("legacy comparison", text.String()+"\n$ "+f.Command(rep.MinMatch))
@@ -226,6 +251,5 @@ func CheckLegacyGates(rep *compare.Report, f LegacyFiles) (rate, disagreements C
 		}
 	}
 	RecordBreakdown(htmlreport.Breakdown{Title: "Submit outcomes against the legacy dispatcher's log, by message", Slices: slices})
-	n, detail := LegacyDisagreements(rep)
-	return CheckGate(GateLegacyMatchRate, LegacyMatchPercent(rep)), CheckGateDetail(GateLegacyDisagreements, float64(n), detail)
+	return record(crits[0]), record(crits[1])
 }

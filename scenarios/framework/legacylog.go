@@ -179,7 +179,14 @@ func FlipLegacy(lines []LegacyLine, share float64) ([]LegacyLine, []string) {
 	if !anyRejected(lines, pick) {
 		for i, l := range lines {
 			if l.Result == LegacyRejected {
-				delete(pick, (2*n-1)*len(lines)/(2*n)) // the last pick makes way
+				// The nearest pick makes way: the rest stay spread out.
+				nearest := -1
+				for j := range pick {
+					if nearest < 0 || abs(j-i) < abs(nearest-i) || (abs(j-i) == abs(nearest-i) && j < nearest) {
+						nearest = j
+					}
+				}
+				delete(pick, nearest)
 				pick[i] = true
 				break
 			}
@@ -204,6 +211,13 @@ func FlipLegacy(lines []LegacyLine, share float64) ([]LegacyLine, []string) {
 		ids = append(ids, l.MessageID)
 	}
 	return out, ids
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func anyRejected(lines []LegacyLine, pick map[int]bool) bool {

@@ -215,9 +215,26 @@ func TestOnePercentDisagreeingFailsTheThreshold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gates, err := LoadGates(filepath.Join("..", "gates.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The gate's verdict: the criteria as the Phase 2 gate records them,
+	// in a complete run of a suite that succeeded.
+	verdict := func(rep *compare.Report) error {
+		t.Helper()
+		crits, err := LegacyCriteria(rep, gates)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Summary{Group: "phase2", SuiteOK: true, Complete: true, Criteria: crits}.Failures()
+	}
 	rep, err := CompareLegacyFiles(files, compare.DefaultMinMatch)
 	if err != nil || !rep.Pass || rep.Matched != 1100 {
 		t.Fatalf("identical: %v, %+v", err, rep.Figures)
+	}
+	if err := verdict(rep); err != nil {
+		t.Errorf("identical: %v", err)
 	}
 	flipped, ids := FlipLegacy(lines, 0.01)
 	if files, err = WriteLegacyFiles(t.TempDir(), flipped, events.Bytes()); err != nil {
@@ -233,8 +250,13 @@ func TestOnePercentDisagreeingFailsTheThreshold(t *testing.T) {
 	if got := DisagreeingIDs(rep); n != 11 || !slices.Equal(got, slices.Sorted(slices.Values(ids))) {
 		t.Errorf("%v disagreeing %v, want the flipped %v", n, got, ids)
 	}
+	failed := verdict(rep)
+	if failed == nil || !strings.Contains(failed.Error(), "legacy_match_rate: measured 99 % of messages, threshold >= 99.5 % of messages") ||
+		!strings.Contains(failed.Error(), "legacy_disagreements: measured 11 messages: ") {
+		t.Errorf("the gate's verdict: %v", failed)
+	}
 	for _, id := range ids {
-		if !strings.Contains(detail, id) {
+		if !strings.Contains(detail, id) || !strings.Contains(failed.Error(), id) {
 			t.Errorf("the criterion's text does not name %s: %q", id, detail)
 		}
 	}

@@ -73,23 +73,6 @@ func CheckGate(name string, measured float64) Criterion {
 		Value: &v, Pass: t.Check(measured)})
 }
 
-// CheckGateDetail is CheckGate with detail after the measured number, e.g.
-// the ids of the messages it counts ("2 messages: m-1 (...), m-7 (...)"):
-// the gate's reports (table, JSON, JUnit, HTML) then carry them.
-func CheckGateDetail(name string, measured float64, detail string) Criterion {
-	GinkgoHelper()
-	group, t := mustThreshold(name)
-	if !t.Numeric() {
-		Fail(fmt.Sprintf("gate %s is a condition (expect: %v): use CheckGateCondition", name, *t.Expect))
-	}
-	v := measured
-	text := t.FormatMeasured(measured)
-	if detail != "" {
-		text += ": " + detail
-	}
-	return record(Criterion{Name: name, Group: group, Threshold: t.String(), Measured: text, Value: &v, Pass: t.Check(measured)})
-}
-
 // CheckGateCondition records whether the condition of criterion name (an
 // "expect" threshold in scenarios/gates.yaml) held; detail, when given, is
 // shown as the measured value instead of true/false.
