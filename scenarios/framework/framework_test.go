@@ -39,6 +39,10 @@ func TestProjectGatesFile(t *testing.T) {
 		"tps_breaches":        "<= 0 breaches",
 		"receipt_rate_delta":  "within ±0.5 pp vs baseline",
 		"failover":            "== true",
+		// The plan's Phase 2 exit criterion, message by message
+		// (connector/compare's -min-match default).
+		GateLegacyMatchRate:     ">= 99.5 % of messages",
+		GateLegacyDisagreements: "<= 0 messages",
 	} {
 		_, th, ok := g.Lookup(name)
 		if !ok {

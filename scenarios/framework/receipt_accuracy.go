@@ -160,9 +160,17 @@ func StoredReceipts(ctx context.Context, e *Env, prefixes ...string) []Attributi
 // evicted records: the truth would be missing submits.
 func SMSCTruth(smsc *Simulator, operatorID string, messageOfDest map[string]string) *ReceiptTruth {
 	GinkgoHelper()
+	return NewReceiptTruth(RecordedSubmits(smsc, operatorID), messageOfDest)
+}
+
+// RecordedSubmits is every submit_sm the simulator's operatorID received and
+// how it answered each. It fails when the recorder has evicted records: the
+// simulator would no longer know every submit.
+func RecordedSubmits(smsc *Simulator, operatorID string) []SMSCSubmit {
+	GinkgoHelper()
 	capacity, total, evicted := smsc.Sim.Recorder.Stats()
 	Expect(evicted).To(BeZero(), "the simulator's recorder (%d records) evicted %d of %d: it no longer knows every submit", capacity, evicted, total)
-	return NewReceiptTruth(SMSCSubmits(smsc.Sim.Recorder.Query(recorder.Filter{Operator: operatorID, Command: "submit_sm"})), messageOfDest)
+	return SMSCSubmits(smsc.Sim.Recorder.Query(recorder.Filter{Operator: operatorID, Command: "submit_sm"}))
 }
 
 // ReceiptsSentBySMSC is how many final receipts the simulator has sent for

@@ -3,7 +3,11 @@
 // the legacy dispatcher did (scenarios/baseline.yaml), never exceeds the
 // operator's TPS as the operator counts it, stores every receipt the SMSC
 // sent on the part the SMSC gave its id to (multipart messages, receipts
-// before their submit_sm_resp), and publishes no receipt.
+// before their submit_sm_resp), publishes no receipt, and logs the same
+// submit outcome as the legacy dispatcher for every message: the connector's
+// outcomes, exported with connector/compare/export.sql, against the legacy
+// log written from what the SMSC answered (connector/compare). A negative
+// spec (label negative) flips 1% of that log and sees the gate fail.
 //
 //	go test ./scenarios/phase2/ -v          (or: ginkgo --label-filter=phase2 ./scenarios/...)
 package phase2_test
