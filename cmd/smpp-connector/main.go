@@ -210,6 +210,9 @@ func loadOperators(ctx context.Context, cmd string, svc config.Service, stderr i
 	case svc.OMS.URL != "":
 		o := oms.OptionsFrom(svc.OMS)
 		o.Logger = log
+		// What this replica could not run is refused by the client: never
+		// in force, never kept as the last good it would restart from.
+		o.Check = func(f *config.File) error { return service.CheckRunnable(f, svc.Shadow) }
 		if source, err = oms.New(o); err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %w", cmd, err)
 		}

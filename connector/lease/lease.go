@@ -62,8 +62,9 @@ func (o *Options) defaults() {
 	}
 }
 
-// appPrefix starts the application_name of a lock's session.
-const appPrefix = "smpp-connector lease "
+// appPrefix starts the application_name of a lock's session: short, as
+// PostgreSQL keeps 63 bytes of it and the rest is the replica's name.
+const appPrefix = "smpp-lease "
 
 // Lease is the ownership of one name (an operator id) in one database.
 type Lease struct {

@@ -97,6 +97,12 @@ func (c *Client) take(body []byte, etag string) (Result, error) {
 		return c.unchanged(etag), nil
 	}
 	f, err := config.Parse(body)
+	if err == nil && c.opts.Check != nil {
+		// What the connector cannot run (an operator without an endpoint
+		// for its mode) is refused here, before it is in force or kept as
+		// the last good: a restart from disk must start.
+		err = c.opts.Check(f)
+	}
 	if err != nil {
 		running := "none"
 		if cur != nil {

@@ -43,6 +43,9 @@ type Options struct {
 	Timeout time.Duration
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// Check, when set, refuses a valid answer the connector could not run
+	// (the same refusal as an invalid one: not in force, not kept on disk).
+	Check func(*config.File) error
 }
 
 // OptionsFrom are the options the service settings give (SMPP_OMS_*, -oms*).

@@ -143,3 +143,33 @@ func writeFile(t *testing.T, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// An answer the connector could not run (Options.Check refuses it) is
+// refused like an invalid one: not in force, not kept as the last good, so
+// a restart from disk starts.
+func TestAnswerTheConnectorCannotRunIsNotKept(t *testing.T) {
+	p := newPKI(t)
+	f := startOMS(t, p, operators("v1", 100, "mno-a"))
+	o := p.options(f)
+	o.Check = func(cf *config.File) error {
+		if _, ok := cf.Operator("mno-b"); ok {
+			return errors.New(`operator "mno-b": no endpoint for this mode (shadow=true)`)
+		}
+		return nil
+	}
+	c := newClient(t, o)
+	ctx := context.Background()
+	if _, err := c.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, _ := os.ReadFile(o.CacheFile)
+	f.set(operators("v2", 100, "mno-a", "mno-b"), `"2"`)
+	_, err := c.Fetch(ctx)
+	wantErr(t, err, ReasonInvalid, `version v2 refused whole, the running version v1 stays: operator "mno-b": no endpoint for this mode`)
+	if cur, _ := c.Current(); cur.Version != "v1" {
+		t.Errorf("in force after the refusal: %s, want v1", cur.Version)
+	}
+	if b, _ := os.ReadFile(o.CacheFile); string(b) != string(onDisk) {
+		t.Errorf("the refused answer was kept on disk:\n%s", b)
+	}
+}

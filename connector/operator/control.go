@@ -3,7 +3,6 @@ package operator
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 )
@@ -21,18 +20,15 @@ var ErrNotOwner = errors.New("this replica does not own the operator")
 // consumes no command (they wait in JetStream); the commands in hand when
 // it is paused are finished. It reports whether that changed anything.
 func (r *Runner) SetPaused(paused bool) bool {
-	if r.paused.Swap(paused) == paused {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.paused.Load() == paused {
 		return false
 	}
-	r.mu.Lock()
+	r.paused.Store(paused)
 	close(r.pauseChanged)
 	r.pauseChanged = make(chan struct{})
-	r.mu.Unlock()
-	v := 0.0
-	if paused {
-		v = 1
-	}
-	r.d.Metrics.Paused.WithLabelValues(r.id).Set(v)
+	r.d.Metrics.Paused.WithLabelValues(r.id).Set(b2f(paused))
 	r.d.Log.Info("operator sending "+map[bool]string{true: "paused", false: "resumed"}[paused], "operator", r.id)
 	return true
 }
@@ -88,15 +84,15 @@ func (r *Runner) Rebind() error {
 	return nil
 }
 
-// FailBack brings binds that failed over to a backup endpoint back to the
-// primary (a new term binds primary first), and reports whether any was on
-// a backup. Only the owner can.
+// FailBack brings binds that failed over (to primary-2, a backup...) back
+// to the first primary endpoint (a new term binds there first), and reports
+// whether any bound bind was elsewhere. Only the owner can.
 func (r *Runner) FailBack() (bool, error) {
 	if r.current() == nil {
 		return false, ErrNotOwner
 	}
 	for _, b := range r.Binds() {
-		if strings.HasPrefix(b.Endpoint, "backup") {
+		if b.Endpoint != "" && b.Endpoint != "primary" {
 			r.requestNewTerm()
 			return true, nil
 		}
@@ -122,7 +118,7 @@ func (r *Runner) Binds() []BindView {
 	if t == nil {
 		return nil
 	}
-	names := r.settings().endpoints
+	names := t.endpoints
 	var out []BindView
 	for _, b := range t.binds() {
 		st, err := b.State()

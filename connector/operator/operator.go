@@ -181,6 +181,7 @@ func (r *Runner) Run(ctx context.Context, l *lease.Lease) {
 		m.CredMaxAge.DeleteLabelValues(id)
 		m.CredRevision.DeleteLabelValues(id)
 		m.CredCreated.DeleteLabelValues(id)
+		m.Paused.DeleteLabelValues(id)
 	}()
 	for {
 		m.Owner.WithLabelValues(id).Set(0)
@@ -226,12 +227,15 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	ctx, end := context.WithCancel(owned)
 	defer end()
 	// A request for a new term made before the settings are read is
-	// answered by this term: they include its change.
+	// answered by this term: they include its change. (Update stores the
+	// settings and asks under the same lock: no request can come between.)
+	r.mu.Lock()
 	select {
 	case <-r.renewTerm:
 	default:
 	}
-	s := r.settings()
+	s := r.s
+	r.mu.Unlock()
 	t := r.newTerm(ctx, s, previousOwnerLag)
 	r.startTerm(t, s)
 	var wg sync.WaitGroup

@@ -24,6 +24,8 @@ type term struct {
 	// window is the window the binds and the consumer were made for: a
 	// larger one needs a new term (update.go).
 	window int
+	// endpoints name the binds' [Addr, Backups...] (smpp_bind_endpoint).
+	endpoints []string
 	// watchMu guards restartWatch: it ends the credential watch, which
 	// starts again on the source the operator's credential is routed to now.
 	watchMu      sync.Mutex
@@ -42,7 +44,7 @@ type term struct {
 func (r *Runner) newTerm(ctx context.Context, s settings, previousOwnerLag time.Duration) *term {
 	oc, d := s.cfg, r.d
 	idRule := dlr.IDRule{Resp: dlr.IDFormat(oc.Quirks.MessageIDResp), Receipt: dlr.IDFormat(oc.Quirks.MessageIDReceipt)}
-	t := &term{ctx: ctx, window: oc.Window}
+	t := &term{ctx: ctx, window: oc.Window, endpoints: s.endpoints}
 	t.inbound = inbound.New(inbound.Operator{ID: oc.ID, IDRule: idRule,
 		DataCoding0: oc.Encoding.DefaultAlphabet, ReceiptsWithEsmClass0: oc.Quirks.ReceiptsWithEsmClass0,
 		// The SMSC's ids are handed out on the submitting binds (t.pool,
@@ -200,7 +202,7 @@ func (r *Runner) renewBinds(ctx context.Context, t *term, why string) {
 			// (the version, never the secret), count it for the alert,
 			// and leave the other pool on the credential that works.
 			r.d.Metrics.CredentialRefused.WithLabelValues(id).Inc()
-			log.Warn("new credential refused by the SMSC: binds keep the previous credential", "operator", id, "err", err)
+			log.Warn("new credential version refused by the SMSC: binds keep the previous credential", "operator", id, "err", err)
 			return
 		}
 		if err != nil && !errors.Is(err, context.Canceled) {

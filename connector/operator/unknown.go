@@ -156,16 +156,24 @@ func NewStrays(cfg StraysConfig, d Deps) *Strays {
 	}
 	s := &Strays{cfg: cfg, d: d, serving: map[string]*atomic.Value{}, stopServing: map[string]context.CancelFunc{},
 		waitLogged: map[string]time.Time{}}
-	s.SetKnown(cfg.Known)
+	s.setKnown(cfg.Known)
 	return s
 }
 
 // SetKnown replaces the operators configured here (a reload added or
-// removed some). One added stops being served at once: its turn ends, its
-// lease is let go for its runner, nothing more of its is dead-lettered. One
-// removed is a stray at the next sweep, and its commands wait while the
-// roster says this replica listed it within KnownWithin.
-func (s *Strays) SetKnown(ids []string) {
+// removed some) and lists them in the roster at once: another replica that
+// does not know an operator added here must not take its waiting commands
+// for an unknown operator's while it waits for our next sweep. One added
+// stops being served here at once: its turn ends, its lease is let go for
+// its runner, nothing more of its is dead-lettered. One removed is a stray
+// at the next sweep, and its commands wait while the roster says this
+// replica listed it within KnownWithin.
+func (s *Strays) SetKnown(ctx context.Context, ids []string) error {
+	s.setKnown(ids)
+	return s.list(ctx)
+}
+
+func (s *Strays) setKnown(ids []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cfg.Known = slices.Clone(ids)

@@ -58,12 +58,18 @@ func (r *Runner) Update(oc config.Operator) (Change, error) {
 	}
 	next.seq = prev.seq + 1
 	r.s = next
+	newTerm := !bindsKeep(prev.cfg, oc) || (t != nil && oc.Window > t.window)
+	if newTerm {
+		// Asked under the lock the settings were stored under: a term
+		// starting now either reads them and drops this request, or reads
+		// the previous ones and gets it (runTerm).
+		r.requestNewTerm()
+	}
 	r.mu.Unlock()
 
 	r.limiter.SetTPS(oc.TPS)
 	r.exportSettings(oc)
-	if !bindsKeep(prev.cfg, oc) || (t != nil && oc.Window > t.window) {
-		r.requestNewTerm()
+	if newTerm {
 		return NewTerm, nil
 	}
 	if t != nil {
@@ -155,6 +161,14 @@ func (r *Runner) exportSettings(oc config.Operator) {
 	m.TPSLimit.WithLabelValues(id).Set(float64(oc.TPS))
 	m.WindowSize.WithLabelValues(id).Set(float64(oc.Window))
 	m.CredMaxAge.WithLabelValues(id).Set(oc.Credentials.MaxAge.Seconds())
+	m.Paused.WithLabelValues(id).Set(b2f(r.paused.Load()))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Check reports whether the operator's configuration can run in this mode

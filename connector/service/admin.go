@@ -67,7 +67,8 @@ func (a *fleetAdmin) List(ctx context.Context) (admin.Listing, error) {
 }
 
 // Pause records the pause in PostgreSQL, where every replica reads it
-// (watchPauses), and applies it here at once.
+// (watchPauses), and applies it here at once; the pause lock keeps a read
+// of the table taken before it from undoing it.
 func (a *fleetAdmin) Pause(ctx context.Context, id, reason, by string) error {
 	r, err := a.runner(id)
 	if err != nil {
@@ -76,30 +77,41 @@ func (a *fleetAdmin) Pause(ctx context.Context, id, reason, by string) error {
 	if by == "" {
 		by = "admin API"
 	}
+	a.f.pauseMu.Lock()
+	defer a.f.pauseMu.Unlock()
 	if err := a.st.PauseOperator(ctx, id, reason, by); err != nil {
 		return err
 	}
+	a.f.setPause(id, &store.Pause{Operator: id, Reason: reason, By: by, Since: time.Now()})
 	r.SetPaused(true)
 	return nil
 }
 
-// Resume deletes the pause and applies it here at once.
+// Resume deletes the pause and applies it here at once. An operator this
+// replica does not run (removed from the configuration while paused) can
+// be resumed too: its pause would otherwise stay for ever.
 func (a *fleetAdmin) Resume(ctx context.Context, id string) (bool, error) {
-	r, err := a.runner(id)
-	if err != nil {
-		return false, err
-	}
+	a.f.pauseMu.Lock()
+	defer a.f.pauseMu.Unlock()
 	was, err := a.st.ResumeOperator(ctx, id)
 	if err != nil {
 		return false, err
 	}
-	r.SetPaused(false)
+	a.f.setPause(id, nil)
+	if r, err := a.runner(id); err == nil {
+		r.SetPaused(false)
+	} else if !was {
+		return false, err
+	}
 	return was, nil
 }
 
 // notOwner names the replica to ask instead.
 func (a *fleetAdmin) notOwner(ctx context.Context, id string) error {
-	h, _ := a.f.leaseOf(id).Holder(ctx)
+	h, err := a.f.leaseOf(id).Holder(ctx)
+	if err != nil {
+		h = "(unknown: " + err.Error() + ")"
+	}
 	return &admin.NotOwner{Holder: h}
 }
 
@@ -131,33 +143,47 @@ func (a *fleetAdmin) FailBack(ctx context.Context, id string) (bool, error) {
 func (a *fleetAdmin) Drain(ctx context.Context) error   { return a.f.drain(ctx) }
 func (a *fleetAdmin) Undrain(ctx context.Context) error { return a.f.undrain(ctx) }
 
+// loadPauses reads the pause table and applies it to the runners: once
+// before they start (a paused operator must not send after a restart: an
+// error stops the start-up), then every poll (watchPauses).
+func (f *fleet) loadPauses(ctx context.Context, st *store.Store) error {
+	f.pauseMu.Lock()
+	defer f.pauseMu.Unlock()
+	ps, err := st.Pauses(ctx)
+	if err != nil {
+		return err
+	}
+	f.pausesMu.Lock()
+	f.pauses = ps
+	f.pausesMu.Unlock()
+	for _, r := range f.runnerList() {
+		_, paused := ps[r.ID()]
+		r.SetPaused(paused)
+	}
+	return nil
+}
+
 // watchPauses applies the pauses recorded in PostgreSQL to this replica's
 // runners every poll until ctx ends: a pause made through any replica, or
-// before this one started, holds here too.
+// before this one started, holds here too. A failed read changes nothing.
 func watchPauses(ctx context.Context, f *fleet, st *store.Store, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failing := false
 	for {
-		ps, err := st.Pauses(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil && !failing:
-			failing = true
-			f.log.Warn("cannot read the paused operators: pauses stay as they were", "err", err)
-		case err == nil:
-			if failing {
-				failing = false
-				f.log.Info("paused operators read again")
-			}
-			for _, r := range f.runnerList() {
-				_, paused := ps[r.ID()]
-				r.SetPaused(paused)
-			}
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		err := f.loadPauses(ctx, st)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			failing = true
+			f.log.Warn("cannot read the paused operators: pauses stay as they were", "err", err)
+		case err == nil && failing:
+			failing = false
+			f.log.Info("paused operators read again")
 		}
 	}
 }

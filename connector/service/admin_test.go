@@ -49,8 +49,9 @@ func TestAdminAPIPausesRebindsAndDrains(t *testing.T) {
 	if len(l.Operators) != 1 || l.Replica != "replica-b" || l.Operators[0].Owner || l.Operators[0].Holder != "replica-a" || l.Operators[0].TPS != 200 {
 		t.Fatalf("b lists %+v: want mno-a owned by replica-a, not by b", l)
 	}
-	if l, _ := ctlA.List(ctx); !l.Operators[0].Owner || len(l.Operators[0].Binds) != 1 || l.Operators[0].Binds[0].Endpoint != "primary" {
-		t.Fatalf("a lists %+v: want mno-a owned, one bind on the primary", l)
+	if l, err := ctlA.List(ctx); err != nil || len(l.Operators) != 1 || !l.Operators[0].Owner || len(l.Operators[0].Binds) != 1 ||
+		l.Operators[0].Binds[0].Endpoint != "primary" {
+		t.Fatalf("a lists %+v, %v: want mno-a owned, one bind on the primary", l, err)
 	}
 
 	nc, _ := nats.Connect(svc.NATS.URL)
@@ -122,13 +123,13 @@ func TestAdminAPIPausesRebindsAndDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
-		if l, err := ctlB.List(ctx); err != nil || !l.Operators[0].Owner {
+		if l, err := ctlB.List(ctx); err != nil || len(l.Operators) != 1 || !l.Operators[0].Owner {
 			return fmt.Errorf("b not owning after a drained: %+v %v", l, err)
 		}
 		return nil
 	})
-	if l, _ := ctlA.List(ctx); !l.Drained || l.Operators[0].Owner {
-		t.Fatalf("a after draining: %+v", l)
+	if l, err := ctlA.List(ctx); err != nil || !l.Drained || len(l.Operators) != 1 || l.Operators[0].Owner {
+		t.Fatalf("a after draining: %+v, %v", l, err)
 	}
 	if _, err := ctlA.Undrain(ctx); err != nil {
 		t.Fatal(err)

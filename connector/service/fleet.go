@@ -10,17 +10,25 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/config"
 	"github.com/smpp-connector/smpp-connector/connector/lease"
 	"github.com/smpp-connector/smpp-connector/connector/metrics"
 	"github.com/smpp-connector/smpp-connector/connector/operator"
+	"github.com/smpp-connector/smpp-connector/connector/store"
 )
 
 // fleet is the operators this replica runs: one runner each, started with
 // the connector and changed while it runs by a new operators configuration
 // (apply). Every runner runs under ctx and is counted in wg, so shutdown
 // waits for those a reload started too.
+//
+// Locks, in this order: pauseMu orders the pause table's reads
+// (loadPauses) with the admin API's writes, so a read taken before a pause
+// cannot undo it; mu guards the runners and the configuration, held briefly
+// (never across a call to Vault or a wait for a runner); pausesMu guards
+// the last read of the pauses.
 type fleet struct {
 	ctx     context.Context
 	wg      *sync.WaitGroup
@@ -28,17 +36,43 @@ type fleet struct {
 	deps    operator.Deps
 	leaseOf func(id string) *lease.Lease
 	routes  *credentialRoutes // nil: the credential source was given (Options.Secrets), not routed here
-	strays  interface{ SetKnown([]string) }
-	m       *metrics.Metrics
-	log     *slog.Logger
+	strays  interface {
+		SetKnown(context.Context, []string) error
+	}
+	m   *metrics.Metrics
+	log *slog.Logger
 
 	mu      sync.Mutex
 	ops     *config.File
 	version string
 	runners map[string]*fleetRunner
+	// stopping are the runners of operators removed, until they have
+	// stopped: one added again starts after its old runner (whose
+	// clean-up would undo the new one's gauges).
+	stopping map[string]chan struct{}
 	// drained: an engineer left this replica's operators to the others
 	// (admin API): the runners are stopped until undrain.
 	drained bool
+
+	pauseMu sync.Mutex // held over a read-and-apply of the pause table, or an admin API write
+	// pauses is the last read (guarded by pausesMu, a leaf lock taken under
+	// mu too): runners added start paused or not by it.
+	pausesMu sync.Mutex
+	pauses   map[string]store.Pause
+}
+
+// setPause records one operator's pause in the last read (nil: resumed).
+func (f *fleet) setPause(id string, p *store.Pause) {
+	f.pausesMu.Lock()
+	defer f.pausesMu.Unlock()
+	if f.pauses == nil {
+		f.pauses = map[string]store.Pause{}
+	}
+	if p == nil {
+		delete(f.pauses, id)
+	} else {
+		f.pauses[id] = *p
+	}
 }
 
 // fleetRunner is one operator's runner and the way to stop it alone.
@@ -55,11 +89,28 @@ func configVersion(b []byte) string {
 	return hex.EncodeToString(sum[:6])
 }
 
+// CheckRunnable reports what in a valid configuration this replica could
+// not run (an operator without an endpoint for its mode): a reload refuses
+// it, and operator-management-service's client neither puts it in force
+// nor keeps it as the last good (oms.Options.Check).
+func CheckRunnable(ops *config.File, shadow bool) error {
+	if err := ops.CheckMode(shadow); err != nil {
+		return err
+	}
+	var errs []error
+	for _, oc := range ops.Operators {
+		if err := operator.Check(oc, shadow); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // build makes a runner for every operator of ops; launch runs them.
 func (f *fleet) build(ops *config.File, version string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.runners = map[string]*fleetRunner{}
+	f.runners, f.stopping = map[string]*fleetRunner{}, map[string]chan struct{}{}
 	for _, oc := range ops.Operators {
 		r, err := f.newRunner(oc)
 		if err != nil {
@@ -83,13 +134,21 @@ func (f *fleet) launch() {
 func (f *fleet) newRunner(oc config.Operator) (*operator.Runner, error) {
 	cfg := f.cfg
 	cfg.Operator = oc
-	return operator.New(cfg, f.deps)
+	r, err := operator.New(cfg, f.deps)
+	if err != nil {
+		return nil, err
+	}
+	f.pausesMu.Lock()
+	_, paused := f.pauses[oc.ID]
+	f.pausesMu.Unlock()
+	r.SetPaused(paused)
+	return r, nil
 }
 
 // runLocked runs r until the connector stops or the operator is removed
-// (while drained: it is only kept, to run at undrain).
+// (while drained, or once the connector is stopping: it is only kept).
 func (f *fleet) runLocked(r *operator.Runner) {
-	if f.drained {
+	if f.drained || f.ctx.Err() != nil {
 		done := make(chan struct{})
 		close(done)
 		f.runners[r.ID()] = &fleetRunner{r: r, stop: func() {}, done: done}
@@ -144,60 +203,64 @@ func (f *fleet) current() (*config.File, string) {
 	return f.ops, f.version
 }
 
+// applyPrepareTimeout bounds what apply does before it changes anything
+// (Vault's login for the first operator whose credential is there).
+const applyPrepareTimeout = 30 * time.Second
+
 // apply moves the fleet to next, a valid configuration (config.Parse
 // checked each operator), as a whole or not at all: what can refuse it
-// (shadow mode without endpoints, an operator without an endpoint for this
-// mode, Vault unreachable for the first operator whose credential is there)
-// is checked before anything changes. Then each operator changed is updated
-// (operator.Runner.Update: in place, or a new term), each new one started,
-// each removed one stopped: it drains what it has in flight, unbinds and
-// lets its lease go; its commands wait in JetStream.
+// (CheckRunnable; Vault unreachable for the first operator whose credential
+// is there) is checked before anything changes, without holding the fleet's
+// lock (readiness and the admin API carry on meanwhile). Then each operator
+// changed is updated (operator.Runner.Update: in place, renewed, or a new
+// term), each new one started (listed in the roster first, so no replica
+// dead-letters its waiting commands as unknown), each removed one stopped:
+// it drains what it has in flight, unbinds and lets its lease go; its
+// commands wait in JetStream.
 func (f *fleet) apply(ctx context.Context, next *config.File, version string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if version == f.version {
+	if _, running := f.current(); version == running {
 		return nil
 	}
-	if err := next.CheckMode(f.cfg.Shadow); err != nil {
-		return err
-	}
-	var added []*operator.Runner
-	var errs []error
-	for _, oc := range next.Operators {
-		if _, running := f.runners[oc.ID]; running {
-			if err := operator.Check(oc, f.cfg.Shadow); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		r, err := f.newRunner(oc)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		added = append(added, r)
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := CheckRunnable(next, f.cfg.Shadow); err != nil {
 		return err
 	}
 	if f.routes != nil {
-		if err := f.routes.prepare(ctx, next.Operators); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, applyPrepareTimeout)
+		err := f.routes.prepare(pctx, next.Operators)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("credentials: %w", err)
 		}
-	} else if f.credentialsMoved(next) {
-		f.log.Warn("operators file: a credential location changed, but this connector was given its credential source: the change is not applied to it")
+	}
+	if f.strays != nil {
+		if err := f.strays.SetKnown(ctx, next.IDs()); err != nil {
+			// Listed at the strays' next sweep instead; the runners start.
+			f.log.Warn("operators configuration: the roster of configured operators not updated yet", "err", err)
+		}
 	}
 
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.routes == nil && f.credentialsMoved(next) {
+		f.log.Warn("operators configuration: a credential location changed, but this connector was given its credential source: the change is not applied to it")
+	}
+	var added []*operator.Runner
 	for _, oc := range next.Operators {
 		if f.routes != nil {
 			f.routes.route(oc)
 		}
 		fr, running := f.runners[oc.ID]
 		if !running {
+			r, err := f.newRunner(oc) // CheckRunnable passed: not expected to fail
+			if err != nil {
+				f.log.Error("operator not started", "operator", oc.ID, "err", err)
+				continue
+			}
+			added = append(added, r)
 			continue
 		}
 		ch, err := fr.r.Update(oc)
-		if err != nil { // checked above: not expected
+		if err != nil { // CheckRunnable passed: not expected
 			f.log.Error("operator not updated: its previous settings carry on", "operator", oc.ID, "err", err)
 			continue
 		}
@@ -205,33 +268,54 @@ func (f *fleet) apply(ctx context.Context, next *config.File, version string) er
 			f.change(oc.ID, string(ch))
 		}
 	}
-	for _, r := range added {
-		f.runLocked(r)
-		f.change(r.ID(), "added")
-	}
 	for id, fr := range f.runners {
 		if _, kept := next.Operator(id); kept {
 			continue
 		}
 		delete(f.runners, id)
 		fr.stop()
+		f.stopping[id] = fr.done
 		f.change(id, "removed")
-		go func() {
-			<-fr.done
-			f.mu.Lock()
-			_, back := f.runners[id] // added again meanwhile: its route is the new one's
-			f.mu.Unlock()
-			if f.routes != nil && !back {
-				f.routes.unroute(id)
-			}
-			f.log.Info("operator removed: in-flight messages finished, binds closed", "operator", id)
-		}()
+		go f.removed(id, fr.done)
 	}
-	if f.strays != nil {
-		f.strays.SetKnown(next.IDs())
+	for _, r := range added {
+		f.change(r.ID(), "added")
+		if old, ok := f.stopping[r.ID()]; ok {
+			// Removed a moment ago and still finishing: start after it.
+			f.runners[r.ID()] = &fleetRunner{r: r, stop: func() {}, done: old}
+			go f.startAfter(r, old)
+			continue
+		}
+		f.runLocked(r)
 	}
 	f.setLocked(next, version)
 	return nil
+}
+
+// removed waits until a removed operator's runner has stopped, then forgets
+// its credential route, unless it was added again meanwhile.
+func (f *fleet) removed(id string, done chan struct{}) {
+	<-done
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopping[id] == done {
+		delete(f.stopping, id)
+	}
+	if _, back := f.runners[id]; !back && f.routes != nil {
+		f.routes.unroute(id)
+	}
+	f.log.Info("operator removed: in-flight messages finished, binds closed", "operator", id)
+}
+
+// startAfter runs r, an operator added again, once its previous runner has
+// stopped (if it is still configured then).
+func (f *fleet) startAfter(r *operator.Runner, old chan struct{}) {
+	<-old
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fr, ok := f.runners[r.ID()]; ok && fr.r == r {
+		f.runLocked(r)
+	}
 }
 
 // change logs and counts one operator's change.
@@ -269,35 +353,46 @@ func (f *fleet) drain(ctx context.Context) error {
 	}
 	f.mu.Unlock()
 	f.log.Info("replica draining: its operators are left to the other replicas")
-	for _, d := range dones {
-		select {
-		case <-d:
-		case <-ctx.Done():
-			return fmt.Errorf("drain: runners still finishing: %w", ctx.Err())
-		}
-	}
-	return nil
+	return waitAll(ctx, dones, "drain: runners still finishing")
 }
 
-// undrain runs the runners again (each stands by for its lease).
+// undrain runs the runners again (each stands by for its lease), once those
+// drain stopped have finished.
 func (f *fleet) undrain(ctx context.Context) error {
+	f.mu.Lock()
+	if !f.drained {
+		f.mu.Unlock()
+		return nil
+	}
+	var dones []chan struct{}
+	for _, fr := range f.runners {
+		dones = append(dones, fr.done)
+	}
+	f.mu.Unlock()
+	if err := waitAll(ctx, dones, "undrain: a runner is still draining"); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.drained {
 		return nil
-	}
-	for _, fr := range f.runners {
-		select {
-		case <-fr.done:
-		case <-ctx.Done():
-			return fmt.Errorf("undrain: a runner is still draining: %w", ctx.Err())
-		}
 	}
 	f.drained = false
 	for _, fr := range f.runners {
 		f.runLocked(fr.r)
 	}
 	f.log.Info("replica undrained: it takes operators again")
+	return nil
+}
+
+func waitAll(ctx context.Context, dones []chan struct{}, what string) error {
+	for _, d := range dones {
+		select {
+		case <-d:
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+	}
 	return nil
 }
 

@@ -33,21 +33,32 @@ type reloader struct {
 	m      *metrics.Metrics
 	log    *slog.Logger
 
-	mu          sync.Mutex
-	lastRefused string // the digest of a refused configuration: logged and counted once
-	refusedWhy  string // why, while the source's configuration is refused (readiness)
+	mu          sync.Mutex // one offer at a time
+	lastRefused string     // the digest of a refused configuration: logged and counted once
+
+	// why, while the source's configuration is refused (readiness: its own
+	// lock, never held across an apply)
+	whyMu      sync.Mutex
+	refusedWhy string
 }
 
 // problem says, while the source's configuration is refused, why and what
 // runs instead ("" when it runs).
 func (l *reloader) problem() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.refusedWhy == "" {
+	l.whyMu.Lock()
+	why := l.refusedWhy
+	l.whyMu.Unlock()
+	if why == "" {
 		return ""
 	}
 	_, running := l.fleet.current()
-	return "refused (" + l.refusedWhy + "): version " + running + " keeps running"
+	return "refused (" + why + "): version " + running + " keeps running"
+}
+
+func (l *reloader) setWhy(why string) {
+	l.whyMu.Lock()
+	l.refusedWhy = why
+	l.whyMu.Unlock()
 }
 
 // offer applies next unless it is the configuration running.
@@ -81,7 +92,8 @@ func (l *reloader) refuse(what string, err error) {
 }
 
 func (l *reloader) acceptedLocked() {
-	l.lastRefused, l.refusedWhy = "", ""
+	l.lastRefused = ""
+	l.setWhy("")
 	l.m.ConfigRefused.Set(0)
 }
 
@@ -89,7 +101,7 @@ func (l *reloader) acceptedLocked() {
 // between polls).
 func (l *reloader) refuseLocked(what string, err error) {
 	l.m.ConfigRefused.Set(1)
-	l.refusedWhy = capped(err.Error(), 300)
+	l.setWhy(capped(err.Error(), 300))
 	if what == l.lastRefused {
 		return
 	}

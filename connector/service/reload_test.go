@@ -88,12 +88,14 @@ func TestReloadChangesTheTPSWhileTrafficFlows(t *testing.T) {
 	// The connector paces at 90% of the contract, as in the two-replica
 	// test: the simulator runs in this busy, race-instrumented process and
 	// may stamp an arrival tens of milliseconds late.
-	const n = 700
+	const n = 1000
 	sim := startSim(t, server.OperatorConfig{ID: "mno-a", Listen: "127.0.0.1:0",
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "pw", TPS: 100}}})
 	op, _ := sim.Operator("mno-a")
+	window := 10
 	entry := func(tps int) string {
-		return fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: %d\n", op.Addr(), tps)
+		return fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: %d\n    window: %d\n",
+			op.Addr(), tps, window)
 	}
 	path, rewrite := opsFile(t, entry(90))
 	ops, err := config.Load(path)
@@ -121,10 +123,11 @@ func TestReloadChangesTheTPSWhileTrafficFlows(t *testing.T) {
 		return nil
 	})
 
-	// phase moves the contract: the file first when it goes down, the
-	// SMSC's limit first when it goes up (as an MNO and an operations team
-	// would); the meter restarts once the connector runs the new TPS.
-	phase := func(tps, contract int) {
+	// phase moves the contract as an MNO and an operations team would: going
+	// down, the file first, and the SMSC enforces the lower contract once
+	// the connector runs it (the meter restarts then); going up, the SMSC
+	// first (the meter restarts with the higher limit), then the file.
+	applied := func(tps int) {
 		t.Helper()
 		wrote := time.Now()
 		rewrite(entry(tps))
@@ -135,8 +138,18 @@ func TestReloadChangesTheTPSWhileTrafficFlows(t *testing.T) {
 			return nil
 		})
 		t.Logf("TPS %d applied %s after the file changed (poll %s)", tps, time.Since(wrote).Round(time.Millisecond), reloadPoll)
+	}
+	phase := func(tps, contract int) {
+		t.Helper()
+		if down := contract < 100; down {
+			applied(tps)
+			sim.Meter.Reset()
+			sim.Meter.SetLimit("mno-a/acme", contract)
+			return
+		}
 		sim.Meter.Reset()
 		sim.Meter.SetLimit("mno-a/acme", contract)
+		applied(tps)
 	}
 	check := func(contract, atLeast int) {
 		t.Helper()
@@ -154,6 +167,18 @@ func TestReloadChangesTheTPSWhileTrafficFlows(t *testing.T) {
 	check(20, 10)
 	phase(90, 100)
 	check(100, 50)
+	// A larger window needs a new term (its consumer sized for it): the
+	// binds drain and bind again under the lease while the backlog flows;
+	// nothing is lost or sent twice (the count below), the contract held.
+	window = 40
+	rewrite(entry(90))
+	smpptest.Eventually(t, 3*reloadPoll+2*time.Second, 20*time.Millisecond, func() error {
+		if got := r.metric(t, `smpp_config_changes_total{change="new_term",operator="mno-a"}`); got != 1 {
+			return fmt.Errorf("new terms %v, want 1", got)
+		}
+		return nil
+	})
+	check(100, 50)
 
 	smpptest.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {
 		if s := submitted(); s != n {
@@ -161,8 +186,8 @@ func TestReloadChangesTheTPSWhileTrafficFlows(t *testing.T) {
 		}
 		return nil
 	})
-	if got := r.metric(t, `smpp_config_reloads_total{result="applied"}`); got != 2 {
-		t.Errorf("%v reloads applied, want 2", got)
+	if got := r.metric(t, `smpp_config_reloads_total{result="applied"}`); got != 3 {
+		t.Errorf("%v reloads applied, want 3", got)
 	}
 	if got := r.metric(t, `smpp_config_changes_total{change="in_place",operator="mno-a"}`); got != 2 {
 		t.Errorf("%v in-place changes, want 2", got)
@@ -189,7 +214,7 @@ func TestReloadAddsAndRemovesOperators(t *testing.T) {
 	svc := testService(t)
 	svc.OperatorsFile, svc.OperatorsReload = path, reloadPoll
 	r := startConnector(t, svc, ops, Options{Secrets: staticSource{secrets.Credential{SystemID: "acme", Password: "pw", Version: "1"}},
-		StrayEvery: 2 * time.Second})
+		StrayEvery: 5 * time.Second})
 	nc, _ := nats.Connect(svc.NATS.URL)
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
@@ -197,8 +222,8 @@ func TestReloadAddsAndRemovesOperators(t *testing.T) {
 
 	publish(t, js, "mno-a", "a1", 20)
 	// No replica runs mno-b yet: its commands wait. (Were they older than
-	// the strays' MinAge, 3 × StrayEvery, before it is added, no replica
-	// having listed it, they would be dead-lettered as unknown.)
+	// the strays' MinAge, 3 × StrayEvery = 15 s, before it is added, no
+	// replica having listed it, they would be dead-lettered as unknown.)
 	publish(t, js, "mno-b", "b1", 20)
 	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
 		if s := submits("mno-a"); s != 20 {
@@ -234,7 +259,7 @@ func TestReloadAddsAndRemovesOperators(t *testing.T) {
 	publish(t, js, "mno-a", "a2", 5)
 	// Observed: the strays sweep found mno-a's commands and left them for a
 	// replica that listed it lately.
-	smpptest.Eventually(t, 15*time.Second, 50*time.Millisecond, func() error {
+	smpptest.Eventually(t, 30*time.Second, 50*time.Millisecond, func() error {
 		if got := r.metric(t, `smpp_stray_operator_last_listed_seconds{operator="mno-a"}`); got < 0 {
 			return fmt.Errorf("mno-a's waiting commands not looked at yet")
 		}

@@ -231,6 +231,11 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	log.Info("connector running", "operators", len(ops.Operators), "http", addr, "shadow", svc.Shadow,
 		"config_version", versionOf(ops))
 
+	// Paused operators stay paused across a restart: read before any runs.
+	if err := running.loadPauses(ctx, st); err != nil {
+		_ = httpSrv.Close()
+		return fmt.Errorf("paused operators: %w", err)
+	}
 	running.launch()
 	// Pauses are kept in PostgreSQL: applied whichever replica owns the
 	// operator, within a second of any replica's admin API taking one.

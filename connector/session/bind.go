@@ -506,6 +506,14 @@ func (b *Bind) complete(seq int32, r Result, err error) {
 	close(c.done)
 }
 
+// signalFreed tells drain a place in the window was given back.
+func (b *Bind) signalFreed() {
+	select {
+	case b.freed <- struct{}{}:
+	default: // a token is already waiting for drain
+	}
+}
+
 // Submit sends one submit_sm on this bind and waits for its resp. It blocks
 // while the window is full, then, with a Config.Pacer, until its TPS grant
 // (pace.go). Once the PDU is handed to the wire the wait is
@@ -513,14 +521,12 @@ func (b *Bind) complete(seq int32, r Result, err error) {
 // in-flight submits instead of forgetting them.
 func (b *Bind) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 	if err := b.window.acquire(ctx); err != nil {
+		b.signalFreed() // a place granted as ctx ended went back: drain looks again
 		return Result{}, fmt.Errorf("%w: %v", ErrNotSent, err)
 	}
 	defer func() {
 		b.window.release()
-		select {
-		case b.freed <- struct{}{}:
-		default: // a token is already waiting for drain
-		}
+		b.signalFreed()
 	}()
 	b.mu.Lock()
 	sess, wire, closing := b.sess, b.wires[b.sess], b.closing
