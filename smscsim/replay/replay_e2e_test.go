@@ -19,6 +19,7 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
 	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/receipt"
+	"github.com/smpp-connector/smpp-connector/smscsim/replay/replaytest"
 	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
 	"github.com/smpp-connector/smpp-connector/smscsim/server"
 	"github.com/smpp-connector/smpp-connector/smscsim/smpptest"
@@ -168,10 +169,10 @@ func TestReplayCaptureReproducesSession(t *testing.T) {
 		fault(t, "receipt_delay", map[string]any{"distribution": map[string]any{"kind": "fixed", "value": "300ms"}}),
 		fault(t, "receipt_outcomes", map[string]any{"weights": map[string]int{"DELIVRD": 1, "UNDELIV": 1, "EXPIRED": 1}}),
 	)
-	tp := startTap(t, simAddr(sim))
-	want := drive(t, tp.addr())
-	waitFor(t, func() bool { return countFIN(tp.snapshot()) >= 1 }) // the SMSC closes after the unbind
-	events := tp.snapshot()
+	tp := replaytest.Start(t, simAddr(sim))
+	want := drive(t, tp.Addr())
+	waitFor(t, func() bool { return tp.FINs() >= 1 }) // the SMSC closes after the unbind
+	events := tp.Events()
 
 	if n := strings.Count(strings.Join(want.statuses, ","), "ESME_RTHROTTLED"); n == 0 || n == len(want.statuses) {
 		t.Fatalf("the recorded session must mix accepted and throttled submits: %v", want.statuses)
@@ -187,10 +188,12 @@ func TestReplayCaptureReproducesSession(t *testing.T) {
 	for _, format := range []string{"pcap", "pcapng"} {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
-			if format == "pcap" {
-				writePcap(t, &buf, events)
-			} else {
-				writePcapng(t, &buf, events)
+			write := replaytest.WritePcap
+			if format == "pcapng" {
+				write = replaytest.WritePcapng
+			}
+			if err := write(&buf, events); err != nil {
+				t.Fatal(err)
 			}
 			if !bytes.Contains(buf.Bytes(), []byte(password)) {
 				t.Fatal("the capture should hold the bind password, or the next check proves nothing")
@@ -260,16 +263,6 @@ func replayCapture(t *testing.T, capture []byte, smscPort uint16) ([]byte, *Beha
 		t.Fatal(err)
 	}
 	return yml, b
-}
-
-func countFIN(es []tapEvent) int {
-	n := 0
-	for _, e := range es {
-		if e.fin {
-			n++
-		}
-	}
-	return n
 }
 
 func uniq(ss []string) map[string]bool {
