@@ -29,9 +29,10 @@ import (
 	"github.com/smpp-connector/smpp-connector/smscsim/smstext"
 )
 
-// The recorded SMSC's receipt delay: longer than the throttle's 1s window,
-// so that waiting for the first burst's receipts lets the window move on.
-const replayReceiptDelay = 1200 * time.Millisecond
+// The recorded SMSC's receipt delay: well beyond the throttle's 1s window,
+// so that waiting for the first burst's receipts lets the window move on
+// even on a busy machine (the burst itself may take a few hundred ms).
+const replayReceiptDelay = 2 * time.Second
 
 // replaySeen is what the connector saw of a session: the submit_sm_resp
 // statuses in the order it sent the submits, and for each accepted submit,
