@@ -39,7 +39,9 @@ func authorized(next http.Handler, token func() (string, error), log *slog.Logge
 			writeError(w, http.StatusServiceUnavailable, errors.New("the admin token cannot be read on this replica"))
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		// The scheme is case-insensitive (RFC 9110): "bearer" too.
+		scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer")
 		if want == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			writeError(w, http.StatusUnauthorized, errors.New("missing or wrong admin token (Authorization: Bearer ...)"))
 			return

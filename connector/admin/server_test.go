@@ -87,6 +87,18 @@ func TestEveryRequestNeedsTheToken(t *testing.T) {
 			t.Errorf("Authorization %q: %s %s; want 401 without the token", auth, resp.Status, b)
 		}
 	}
+	for _, auth := range []string{"Bearer s3cret", "bearer s3cret"} {
+		req, _ := http.NewRequest(http.MethodGet, base+Prefix+"operators", nil)
+		req.Header.Set("Authorization", auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("Authorization %q: %s, want 200 (the scheme is case-insensitive)", auth, resp.Status)
+		}
+	}
 	c := &Client{Base: base, Token: "s3cret"}
 	if l, err := c.List(t.Context()); err != nil || len(l.Operators) != 1 || l.Operators[0].Binds[0].Endpoint != "backup" {
 		t.Fatalf("List = %+v, %v", l, err)

@@ -126,7 +126,7 @@ func (b *Bind) responseTimedOut(sess *gosmpp.Session, seq int32) {
 	}
 	delete(b.pending, seq)
 	b.pmu.Unlock()
-	if current && n >= b.cfg.DeadAfterTimeouts {
+	if current && n >= min(b.cfg.DeadAfterTimeouts, b.window.size()) { // the window may have shrunk (SetWindow)
 		b.declareDead(sess, &deadError{reason: DeadResponseTimeouts,
 			detail: fmt.Sprintf("%d consecutive response timeouts (no submit_sm_resp within %v)", n, b.cfg.ResponseTimeout)})
 	}
