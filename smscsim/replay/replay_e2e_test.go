@@ -109,25 +109,25 @@ func drive(t *testing.T, addr string) seen {
 		}
 		rcpts[i] = [2]string{f.Stat, fmt.Sprintf("esm=%#x tlvs=%v %s", d.EsmClass, tlvs, tpl)}
 	}
+	// One submit at a time, each waiting for its resp: the simulator
+	// handles a connection's submits concurrently, so pipelined ones would
+	// meet its throttle in whatever order a busy machine schedules them,
+	// and the recorded order would not be the one replayed.
 	burst := func(n int) {
-		seqs := make([]int32, n)
-		for i := range seqs {
-			seqs[i] = r.Submit(fmt.Sprintf("4477009%05d", len(s.statuses)+i), fmt.Sprintf("hello %d", len(s.statuses)+i), 1)
-		}
-		got := map[int32]*pdu.SubmitSMResp{}
-		deadline := time.Now().Add(10 * time.Second)
-		for len(got) < n {
-			p, err := r.Read(time.Until(deadline))
-			if err != nil {
-				t.Fatalf("waiting for submit_sm_resp: %v", err)
+		for i := range n {
+			seq := r.Submit(fmt.Sprintf("4477009%05d", len(s.statuses)), fmt.Sprintf("hello %d", len(s.statuses)+i), 1)
+			deadline := time.Now().Add(10 * time.Second)
+			var sr *pdu.SubmitSMResp
+			for sr == nil {
+				p, err := r.Read(time.Until(deadline))
+				if err != nil {
+					t.Fatalf("waiting for submit_sm_resp: %v", err)
+				}
+				if x, ok := p.(*pdu.SubmitSMResp); ok && x.SequenceNumber == seq {
+					sr = x
+				}
+				handle(p)
 			}
-			if sr, ok := p.(*pdu.SubmitSMResp); ok {
-				got[sr.SequenceNumber] = sr
-			}
-			handle(p)
-		}
-		for _, seq := range seqs {
-			sr := got[seq]
 			s.statuses = append(s.statuses, sr.CommandStatus.String())
 			if sr.CommandStatus == data.ESME_ROK {
 				ids[sr.MessageID] = len(ids)
