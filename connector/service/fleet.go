@@ -53,6 +53,8 @@ type fleet struct {
 	// drained: an engineer left this replica's operators to the others
 	// (admin API): the runners are stopped until undrain.
 	drained bool
+	// closed: the connector is shutting down; no runner starts any more.
+	closed bool
 
 	pauseMu sync.Mutex // held over a read-and-apply of the pause table, or an admin API write
 	// pauses is the last read (guarded by pausesMu, a leaf lock taken under
@@ -148,7 +150,7 @@ func (f *fleet) newRunner(oc config.Operator) (*operator.Runner, error) {
 // runLocked runs r until the connector stops or the operator is removed
 // (while drained, or once the connector is stopping: it is only kept).
 func (f *fleet) runLocked(r *operator.Runner) {
-	if f.drained || f.ctx.Err() != nil {
+	if f.drained || f.closed {
 		done := make(chan struct{})
 		close(done)
 		f.runners[r.ID()] = &fleetRunner{r: r, stop: func() {}, done: done}
@@ -171,6 +173,15 @@ func (f *fleet) setLocked(ops *config.File, version string) {
 	}
 	f.ops, f.version = ops, version
 	f.m.ConfigInfo.WithLabelValues(version).Set(1)
+}
+
+// close stops runners from being started (shutdown): set under the lock
+// runLocked runs under, before the runners' context ends, so none is added
+// to the wait group while the connector waits for it.
+func (f *fleet) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
 }
 
 // runnerList returns the runners, ordered by operator id (readiness).

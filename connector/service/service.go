@@ -268,6 +268,7 @@ func run(ctx context.Context, svc config.Service, ops *config.File, o Options, s
 	started(addr)
 	<-ctx.Done()
 	log.Info("shutting down: finishing in-flight messages")
+	running.close() // no runner starts from now on (a reload, an undrain): wg.Wait below must see them all
 	stop()
 	wg.Wait()     // operators have stored every outcome they got, binds are closed
 	stopDrainer() // the receipts they answered are applied
