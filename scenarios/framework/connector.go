@@ -22,7 +22,7 @@ import (
 // package tests use testenv, not framework: framework imports the connector.)
 func StartConnector(ctx context.Context, e *Env, operatorsYAML string) {
 	GinkgoHelper()
-	start(ctx, e, operatorsYAML, false)
+	start(ctx, e, operatorsYAML, false, true)
 }
 
 // StartShadowConnector is StartConnector in shadow mode (Phase 2): only
@@ -31,10 +31,12 @@ func StartConnector(ctx context.Context, e *Env, operatorsYAML string) {
 // shows what nothing published does, e.g. receipts held before their resp.
 func StartShadowConnector(ctx context.Context, e *Env, operatorsYAML string) *service.Running {
 	GinkgoHelper()
-	return start(ctx, e, operatorsYAML, true)
+	return start(ctx, e, operatorsYAML, true, true)
 }
 
-func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) *service.Running {
+// start runs a connector; record: its spec's rows of the store go to the
+// HTML report (once per database: replicas share one).
+func start(ctx context.Context, e *Env, operatorsYAML string, shadow, record bool) *service.Running {
 	GinkgoHelper()
 	file, err := config.Parse([]byte(operatorsYAML))
 	Expect(err).NotTo(HaveOccurred(), "operators file:\n%s", operatorsYAML)
@@ -56,9 +58,11 @@ func start(ctx context.Context, e *Env, operatorsYAML string, shadow bool) *serv
 	})
 	// Registered after the stop, so it runs before it, on the rows of this
 	// connector's spec (the suite's database outlives it).
-	captureAtEnd("correlation store", func(ctx context.Context) error {
-		return RecordCorrelations(ctx, e.DatabaseDSN, since)
-	})
+	if record {
+		captureAtEnd("correlation store", func(ctx context.Context) error {
+			return RecordCorrelations(ctx, e.DatabaseDSN, since)
+		})
+	}
 	return c
 }
 
@@ -72,7 +76,8 @@ func StartReplicas(ctx context.Context, e *Env, operatorsYAML string, n int) []*
 	GinkgoHelper()
 	out := make([]*service.Running, n)
 	for i := range out {
-		out[i] = start(ctx, e, operatorsYAML, false)
+		// The replicas share the database: its rows are recorded once.
+		out[i] = start(ctx, e, operatorsYAML, false, i == 0)
 	}
 	return out
 }
