@@ -242,10 +242,7 @@ func (r *Runner) runTerm(owned context.Context, previousOwnerLag time.Duration) 
 	var renew atomic.Bool
 	wg.Add(3)
 	go func() { defer wg.Done(); r.watchCredentials(ctx, t) }()
-	go func() {
-		defer wg.Done()
-		observeBinds(ctx, id, t, m, func() []string { return r.settings().endpoints })
-	}()
+	go func() { defer wg.Done(); observeBinds(ctx, id, t, m) }()
 	go func() {
 		defer wg.Done()
 		select {

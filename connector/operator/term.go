@@ -211,17 +211,16 @@ func (r *Runner) renewBinds(ctx context.Context, t *term, why string) {
 	}
 }
 
-// observeBinds keeps the bind gauges current; endpoints names the
-// endpoints of the binds' [Addr, Backups...] in smpp_bind_endpoint (those
-// of the settings in force).
-func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics, endpointNames func() []string) {
+// observeBinds keeps the bind gauges current; the term's endpoints name
+// the endpoints of the binds' [Addr, Backups...] in smpp_bind_endpoint.
+func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	// The endpoint each bind was last exported on: a bind that moves, or
 	// goes down, loses that series, so at most one endpoint is 1 per bind.
 	on := map[string]string{}
+	endpoints := t.endpoints
 	for {
-		endpoints := endpointNames()
 		for _, b := range t.binds() {
 			ep := ""
 			if i, bound := b.Endpoint(); bound && i < len(endpoints) {
