@@ -170,7 +170,12 @@
 //     from the older part) and releases the receipt onto itself (heldSQL,
 //     in the same transaction, its event in the outbox). heldSQL releases
 //     only onto a part answered at or after the receipt's NotBefore, so a
-//     late write of an older part's outcome does not take it.
+//     late write of an older part's outcome does not take it, and only
+//     onto a part submitted before the receipt came: an early receipt
+//     (before its response) of a part whose response an SMSC restart lost
+//     is held with no part holding its id, and the restarted SMSC may give
+//     that id to a new part; it stays held and expires unmatched, as the
+//     receipt of a part whose outcome is unknown (the at-most-once rule).
 //   - When no newer part has taken the key once HoldFor has passed (the
 //     operator's ReceiptHold: twice its response timeout, at least 30 s; a
 //     new part's response comes within the response timeout of its

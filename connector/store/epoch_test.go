@@ -212,3 +212,40 @@ func TestReceiptOfAMessageBeforeTheRestartIsNotGivenToTheNewHolder(t *testing.T)
 	}
 	wantEvents(t, s, "receipt m-old 1 DELIVERED")
 }
+
+// An early receipt (before its submit_sm_resp) of a part whose response the
+// SMSC's restart lost: no part holds its id, so it is held; the restarted
+// SMSC gives the id again to a part submitted after the receipt came. That
+// part's outcome does not take the receipt: it cannot precede its submit.
+// (Seen in the fault matrix's smsc_restart, early receipts on.)
+func TestEarlyReceiptIsNotGivenToAPartSubmittedAfterIt(t *testing.T) {
+	s, dsn := open(t, store.Options{})
+	epoch := time.Now().Add(-time.Minute)
+	prepare(t, s, "mno-a", "m-lost", 1) // written, its response lost: no key
+	m := epochReceipt(t, s, "mno-a", "1005", dlr.Delivered, epoch, 72*time.Hour)
+	if m.Disposition != store.Held {
+		t.Fatalf("early receipt with no part holding its id: %+v, want held", m)
+	}
+	received := time.Now()
+	prepare(t, s, "mno-a", "m-new", 1)
+	res := must[store.OutcomeResult](t)(s.RecordOutcome(ctxT(t), store.Outcome{
+		OperatorID: "mno-a", MessageID: "m-new", Part: 1, Kind: store.Accepted, SMSCMessageID: "raw-1005", SMSCKey: "1005",
+		SubmittedAt: received.Add(50 * time.Millisecond), At: received.Add(80 * time.Millisecond),
+	}))
+	if !res.Applied || len(res.Receipts) != 0 {
+		t.Fatalf("the new part's outcome released %d receipts: %+v", len(res.Receipts), res)
+	}
+	if st, n := receiptState(t, dsn, "m-new"); st != "" || n != 0 {
+		t.Fatalf("the new part got the older part's receipt: %s/%d", st, n)
+	}
+	if n := must[int64](t)(s.PendingReceipts(ctxT(t))); n != 1 {
+		t.Fatalf("%d held, want the early receipt still held", n)
+	}
+	// The new part's own receipt, received after it was submitted, matches it.
+	for time.Now().Before(received.Add(50 * time.Millisecond)) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if m := epochReceipt(t, s, "mno-a", "1005", dlr.Delivered, epoch, 72*time.Hour); m.Disposition != store.Applied || m.MessageID != "m-new" {
+		t.Fatalf("the new part's own receipt: %+v", m)
+	}
+}

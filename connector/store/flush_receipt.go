@@ -21,10 +21,13 @@ const heldColumns = `p.id, p.created_at, p.operator_id, p.smsc_key, p.smsc_messa
 // heldSQL takes the held receipts for keys that a part now has (accepted
 // in this transaction), unless that part was answered before the
 // receipt's epoch bound (a late write of an older part's outcome), or was
-// submitted after the receipt arrived while an older part held its key (a
-// receipt cannot precede its submit: it is the older part's, delivered
-// after an SMSC restart that then gave its id again; the sweep gives it to
-// the older part). Both times are the connector's clock: submitted_at is
+// submitted after the receipt arrived. A receipt cannot precede its
+// submit: it is an older part's. Either an older part held its key (the
+// sweep gives it to that part), or none did: an early receipt of a part
+// whose response was lost when the SMSC restarted, whose id the restarted
+// SMSC then gave again (measured in the fault matrix's smsc_restart: it was
+// released onto the new part); it stays held, and expires unmatched, as
+// the receipt of a part whose outcome is unknown. Both times are the connector's clock: submitted_at is
 // stamped before the submit_sm is written, received_at when the
 // deliver_sm is read.
 const heldSQL = `
@@ -33,7 +36,7 @@ USING unnest($1::text[], $2::text[]) AS i(op, key), smpp.message_correlations AS
 WHERE p.operator_id = i.op AND p.smsc_key = i.key
 	AND mc.operator_id = p.operator_id AND mc.smsc_key = p.smsc_key
 	AND (p.not_before IS NULL OR mc.resp_at >= p.not_before)
-	AND (p.candidate_id IS NULL OR mc.submitted_at <= p.received_at)
+	AND (p.not_before IS NULL OR mc.submitted_at <= p.received_at)
 RETURNING ` + heldColumns
 
 // lookupSQL finds and locks the parts of receipts: the part holding the
