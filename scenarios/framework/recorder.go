@@ -6,6 +6,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2" //nolint:revive
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/smpp-connector/smpp-connector/scenarios/framework/gate"
 )
 
 // criterionEntry names the report entries that carry criteria. Report entries
@@ -13,36 +15,8 @@ import (
 // gate report sees every criterion however the suite was run.
 const criterionEntry = "smpp-gate-criterion"
 
-// Criterion is one measured exit criterion.
-type Criterion struct {
-	Name      string `json:"name"`
-	Group     string `json:"group,omitempty"`
-	Threshold string `json:"threshold"`
-	Measured  string `json:"measured"`
-	// Value is the measured number, for numeric criteria.
-	Value *float64 `json:"value,omitempty"`
-	Pass  bool     `json:"pass"`
-	// Missing marks a criterion of the suite's group that was not measured.
-	Missing bool `json:"missing,omitempty"`
-	// Spec is the spec that measured it.
-	Spec string `json:"spec,omitempty"`
-}
-
-// Result is "PASS", "FAIL" or "NOT MEASURED".
-func (c Criterion) Result() string {
-	switch {
-	case c.Missing:
-		return "NOT MEASURED"
-	case c.Pass:
-		return "PASS"
-	}
-	return "FAIL"
-}
-
-// String is how the criterion shows in Ginkgo's output.
-func (c Criterion) String() string {
-	return fmt.Sprintf("%s: measured %s, threshold %s: %s", c.Name, c.Measured, c.Threshold, c.Result())
-}
+// Criterion is one measured exit criterion (gate.Criterion).
+type Criterion = gate.Criterion
 
 // RecordCriterion adds a measured criterion to the gate report of the running
 // suite. Call it from a spec (or setup node); threshold and measured are shown

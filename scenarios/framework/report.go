@@ -4,30 +4,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/smpp-connector/smpp-connector/scenarios/framework/gate"
 )
 
-// Summary is the gate summary of one suite run (reports/<suite>.gates.json).
-// Passed means every criterion passed (none left unmeasured in a complete run)
-// and the suite itself succeeded.
-type Summary struct {
-	Suite     string      `json:"suite"`
-	Group     string      `json:"group"`
-	Passed    bool        `json:"passed"`
-	Complete  bool        `json:"complete"`
-	SuiteOK   bool        `json:"suiteSucceeded"`
-	StartTime time.Time   `json:"startTime"`
-	Duration  string      `json:"duration"`
-	Criteria  []Criterion `json:"criteria"`
-}
+// Summary is the gate summary of one suite run (gate.Summary).
+type Summary = gate.Summary
 
 // BuildSummary turns a suite report into its gate summary: the recorded
 // criteria, plus the criteria of group in gates that were not measured. Only
@@ -75,54 +64,6 @@ func BuildSummary(suite, group string, r types.Report, gates *Gates) (Summary, e
 		}
 	}
 	return s, nil
-}
-
-// Failures describes why the gates did not pass, or returns nil.
-func (s Summary) Failures() error {
-	var msgs []string
-	for _, c := range s.Criteria {
-		switch {
-		case c.Missing && s.Complete:
-			msgs = append(msgs, c.Name+" was not measured")
-		case !c.Missing && !c.Pass:
-			msgs = append(msgs, fmt.Sprintf("%s: measured %s, threshold %s", c.Name, c.Measured, c.Threshold))
-		}
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("gate %s not passed: %s", s.Group, strings.Join(msgs, "; "))
-}
-
-// WriteTable prints the summary as a table: criterion, threshold, measured,
-// result.
-func (s Summary) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "\nGate report: suite %s, group %s (%s)\n", s.Suite, s.Group, s.Duration)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CRITERION\tTHRESHOLD\tMEASURED\tRESULT")
-	met := 0
-	for _, c := range s.Criteria {
-		if c.Pass && !c.Missing {
-			met++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Threshold, c.Measured, c.Result())
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	verdict := "PASSED"
-	switch {
-	case !s.SuiteOK:
-		verdict = "NOT PASSED (the suite failed)"
-	case !s.Passed:
-		verdict = "NOT PASSED"
-	}
-	note := ""
-	if !s.Complete {
-		note = " (partial run: criteria not measured do not count)"
-	}
-	_, err := fmt.Fprintf(w, "Gate %s: %s, %d of %d criteria met%s\n\n", s.Group, verdict, met, len(s.Criteria), note)
-	return err
 }
 
 // WriteReports writes the reports of a finished suite into ReportDir:

@@ -104,30 +104,3 @@ func TestWriteRunReportRendersTheIndexWithTheTrend(t *testing.T) {
 		}
 	}
 }
-
-// The page decodes the framework's summary from its JSON (it cannot import
-// the framework): the two types must keep the same fields.
-func TestSummaryDecodesIntoTheHTMLReportsSummary(t *testing.T) {
-	v := 1.5
-	s := Summary{Suite: "s", Group: "g", Passed: true, Complete: true, SuiteOK: true, StartTime: time.Unix(1, 0).UTC(), Duration: "1s",
-		Criteria: []Criterion{{Name: "n", Group: "g", Threshold: ">= 1", Measured: "1.5", Value: &v, Pass: true, Missing: false, Spec: "sp"}}}
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h htmlreport.Summary
-	if err := json.Unmarshal(b, &h); err != nil {
-		t.Fatal(err)
-	}
-	back, err := json.Marshal(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(back) != string(b) {
-		t.Errorf("a field is lost or renamed on the way:\nframework  %s\nhtmlreport %s", b, back)
-	}
-	if reflect.TypeOf(Summary{}).NumField() != reflect.TypeOf(htmlreport.Summary{}).NumField() ||
-		reflect.TypeOf(Criterion{}).NumField() != reflect.TypeOf(htmlreport.Criterion{}).NumField() {
-		t.Error("framework and htmlreport summaries differ in their number of fields")
-	}
-}

@@ -139,17 +139,7 @@ func responses(as []Answer, scale func(time.Duration) time.Duration, then string
 		if d := scale(a.Delay); d > 0 && !a.Drop {
 			e.Delay = d.String()
 		}
-		if n := len(p.Responses); n > 0 {
-			last := &p.Responses[n-1]
-			c := last.Count
-			last.Count = 0
-			if *last == e {
-				last.Count = max(c, 1) + 1
-				continue
-			}
-			last.Count = c
-		}
-		p.Responses = append(p.Responses, e)
+		p.Responses = appendRun(p.Responses, e, func(r *respEntry) *uint64 { return &r.Count })
 	}
 	return p
 }
@@ -190,17 +180,24 @@ func receipts(b *Behaviour, scale func(time.Duration) time.Duration, then string
 				e.Delay = d.String()
 			}
 		}
-		if n := len(p.Receipts); n > 0 {
-			last := &p.Receipts[n-1]
-			c := last.Count
-			last.Count = 0
-			if *last == e {
-				last.Count = max(c, 1) + 1
-				continue
-			}
-			last.Count = c
-		}
-		p.Receipts = append(p.Receipts, e)
+		p.Receipts = appendRun(p.Receipts, e, func(r *rcptEntry) *uint64 { return &r.Count })
 	}
 	return p
+}
+
+// appendRun appends e to a script, or counts it on the last entry when the
+// two are equal but for their count: a run of identical answers is written
+// once, with its count.
+func appendRun[T comparable](list []T, e T, count func(*T) *uint64) []T {
+	if n := len(list); n > 0 {
+		last := &list[n-1]
+		c := *count(last)
+		*count(last) = 0
+		if *last == e {
+			*count(last) = max(c, 1) + 1
+			return list
+		}
+		*count(last) = c
+	}
+	return append(list, e)
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smpp-connector/smpp-connector/scenarios/framework/gate"
 )
 
 // Report file names in the reports directory, by suite.
@@ -22,42 +24,12 @@ const (
 	IndexFile      = "index.html"
 )
 
-// Summary is the gate summary as the framework writes it
-// (framework.Summary); decoded here from its JSON rather than imported, as the
-// framework imports this package. A framework test holds the two together.
-type Summary struct {
-	Suite     string      `json:"suite"`
-	Group     string      `json:"group"`
-	Passed    bool        `json:"passed"`
-	Complete  bool        `json:"complete"`
-	SuiteOK   bool        `json:"suiteSucceeded"`
-	StartTime time.Time   `json:"startTime"`
-	Duration  string      `json:"duration"`
-	Criteria  []Criterion `json:"criteria"`
-}
-
-// Criterion is one criterion of a summary (framework.Criterion).
-type Criterion struct {
-	Name      string   `json:"name"`
-	Group     string   `json:"group,omitempty"`
-	Threshold string   `json:"threshold"`
-	Measured  string   `json:"measured"`
-	Value     *float64 `json:"value,omitempty"`
-	Pass      bool     `json:"pass"`
-	Missing   bool     `json:"missing,omitempty"`
-	Spec      string   `json:"spec,omitempty"`
-}
-
-// Result is "PASS", "FAIL" or "NOT MEASURED", as in the text table.
-func (c Criterion) Result() string {
-	switch {
-	case c.Missing:
-		return "NOT MEASURED"
-	case c.Pass:
-		return "PASS"
-	}
-	return "FAIL"
-}
+// Summary and Criterion are the gate summary the framework writes
+// (reports/<suite>.gates.json).
+type (
+	Summary   = gate.Summary
+	Criterion = gate.Criterion
+)
 
 // Suite is everything the reports directory holds about one suite; any of
 // the three may be missing (a suite interrupted before its report, a run
