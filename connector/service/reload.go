@@ -61,14 +61,15 @@ func (l *reloader) setWhy(why string) {
 	l.whyMu.Unlock()
 }
 
-// offer applies next unless it is the configuration running.
-func (l *reloader) offer(ctx context.Context, next *config.File) {
+// offer applies next unless it is the configuration running, and reports
+// whether it runs now.
+func (l *reloader) offer(ctx context.Context, next *config.File) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	version := versionOf(next)
 	if _, running := l.fleet.current(); version == running {
 		l.acceptedLocked()
-		return
+		return true
 	}
 	if err := l.fleet.apply(ctx, next, version); err != nil {
 		if ctx.Err() == nil {
@@ -76,11 +77,19 @@ func (l *reloader) offer(ctx context.Context, next *config.File) {
 			// for a new operator's credential) may pass then.
 			l.refuseLocked(version, err)
 		}
-		return
+		return false
 	}
 	l.acceptedLocked()
 	l.m.ConfigReloads.WithLabelValues("applied").Inc()
 	l.log.Info("operators configuration applied", "source", l.source, "version", version, "operators", len(next.Operators))
+	return true
+}
+
+// accepted says that the source's configuration runs (again).
+func (l *reloader) accepted() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.acceptedLocked()
 }
 
 // refuse says that the source's configuration cannot be used (unreadable,
@@ -121,8 +130,9 @@ type fileWatcher struct {
 	every time.Duration
 	r     *reloader
 
-	lastRead   [sha256.Size]byte // the file's content last looked at
-	lastReadOK bool              // and it parsed
+	lastRead [sha256.Size]byte // the file's content last looked at
+	running  [sha256.Size]byte // the content that runs: not parsed again while the file holds it
+	invalid  bool              // lastRead did not parse (said once)
 }
 
 // run polls until ctx ends.
@@ -139,39 +149,39 @@ func (w *fileWatcher) run(ctx context.Context) {
 	}
 }
 
-// check reads the file once and offers it if it changed, or if the fleet
-// refused it the last time.
+// check reads the file once and offers it if it changed: a content that
+// runs, or that was invalid, is not parsed again; one the fleet refused
+// (Vault down, say) is offered again at each poll.
 func (w *fileWatcher) check(ctx context.Context) {
 	b, err := os.ReadFile(w.path)
-	exportSource(w.r.m, err == nil, w.lastSuccess(err), false)
 	if err != nil {
 		// Being replaced, or gone: the running configuration carries on.
-		w.lastRead, w.lastReadOK = [sha256.Size]byte{}, false
+		exportSource(w.r.m, false, time.Time{}, false)
+		w.lastRead = [sha256.Size]byte{}
 		w.r.refuse("unreadable", err)
 		return
 	}
+	exportSource(w.r.m, true, time.Now(), false)
 	sum := sha256.Sum256(b)
-	if sum == w.lastRead && !w.lastReadOK {
+	changed := sum != w.lastRead
+	w.lastRead = sum
+	switch {
+	case sum == w.running:
+		if changed { // back to what runs, after a refused content
+			w.r.accepted()
+		}
+		return
+	case !changed && w.invalid:
 		return // invalid, said already
 	}
-	w.lastRead = sum
 	next, err := config.Parse(b)
-	if err != nil {
-		w.lastReadOK = false
+	if w.invalid = err != nil; w.invalid {
 		w.r.refuse(configVersion(b), err)
 		return
 	}
-	w.lastReadOK = true
-	w.r.offer(ctx, next)
-}
-
-// lastSuccess is now when the file was read, else zero (the gauge keeps its
-// last value).
-func (w *fileWatcher) lastSuccess(err error) time.Time {
-	if err != nil {
-		return time.Time{}
+	if w.r.offer(ctx, next) {
+		w.running = sum
 	}
-	return time.Now()
 }
 
 // capped shortens s to n bytes for a readiness body.
