@@ -165,3 +165,118 @@ func cpuSeconds(pid int) float64 {
 	s, _ := procstat.CPU(pid)
 	return s
 }
+
+// dbWork is what the database has done: transactions committed (in the
+// connector's database: the benchmark's own) and WAL written (the whole
+// server's). Each commit costs a WAL flush and a fixed share of CPU
+// whatever its rows, which dominates at moderate rates.
+type dbWork struct {
+	commits  int64
+	walBytes float64
+}
+
+func (w dbWork) sub(v dbWork) dbWork { return dbWork{w.commits - v.commits, w.walBytes - v.walBytes} }
+
+// readDBWork reads dbWork (pg_stat_database, pg_stat_wal: PostgreSQL 14 or
+// later). The statistics are flushed by each backend at most every second
+// and at its transaction ends: read after the run, they lag by that.
+func readDBWork(b testing.TB, dsn string) dbWork {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var w dbWork
+	err = c.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+		(SELECT wal_bytes::float8 FROM pg_stat_wal)`).Scan(&w.commits, &w.walBytes)
+	if err != nil {
+		b.Fatalf("read the database's commits and WAL: %v", err)
+	}
+	return w
+}
+
+// envBenchStatements set to 1 prints the database's statements after the
+// run, by total time, with their calls, rows and WAL (records, full-page
+// images, bytes): where PostgreSQL's share of a message goes. It needs the
+// server started with pg_stat_statements preloaded:
+// SMPP_TEST_PG_SETTINGS=shared_preload_libraries=pg_stat_statements.
+const envBenchStatements = "SMPP_BENCH_STATEMENTS"
+
+// resetStatements empties pg_stat_statements before the run (creating the
+// extension in the benchmark's database); it reports whether it can.
+func resetStatements(b testing.TB, dsn string) bool {
+	if os.Getenv(envBenchStatements) != "1" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		b.Fatalf("%s=1: %v (start PostgreSQL with SMPP_TEST_PG_SETTINGS=shared_preload_libraries=pg_stat_statements)", envBenchStatements, err)
+	}
+	if _, err := c.Exec(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
+		b.Fatal(err)
+	}
+	return true
+}
+
+// printStatements writes the run's statements to stderr, per message.
+func printStatements(b testing.TB, dsn string, n int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT calls, rows, total_exec_time, wal_records, wal_fpi, wal_bytes::float8,
+		regexp_replace(left(query, 110), '\s+', ' ', 'g')
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY total_exec_time DESC LIMIT 25`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	per := func(v float64) float64 { return v / float64(n) }
+	fmt.Fprintf(os.Stderr, "%8s %8s %9s %8s %8s %9s  %s\n", "calls/k", "rows/msg", "ms/kmsg", "walrec", "fpi/kmsg", "walB/msg", "statement")
+	for rows.Next() {
+		var (
+			calls, nrows, recs, fpi int64
+			ms, bytes               float64
+			q                       string
+		)
+		if err := rows.Scan(&calls, &nrows, &ms, &recs, &fpi, &bytes, &q); err != nil {
+			b.Fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "%8.1f %8.2f %9.1f %8.2f %8.1f %9.0f  %s\n", per(float64(calls))*1000, per(float64(nrows)),
+			per(ms)*1000, per(float64(recs)), per(float64(fpi))*1000, per(bytes), q)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	// Row writes per message by table: an update that is not HOT writes
+	// an entry in every index of its table.
+	trows, err := c.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del
+		FROM pg_stat_user_tables WHERE schemaname = 'smpp' AND n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer trows.Close()
+	fmt.Fprintf(os.Stderr, "%-24s %8s %8s %8s %8s  (per message, whole database life)\n", "table", "ins", "upd", "hot", "del")
+	for trows.Next() {
+		var (
+			name                string
+			ins, upd, hot, dels int64
+		)
+		if err := trows.Scan(&name, &ins, &upd, &hot, &dels); err != nil {
+			b.Fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "%-24s %8.2f %8.2f %8.2f %8.2f\n", name, per(float64(ins)), per(float64(upd)), per(float64(hot)), per(float64(dels)))
+	}
+}

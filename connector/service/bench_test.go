@@ -91,6 +91,7 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	js, _ := jetstream.New(nc)
 	waitReady(b, conn)
 	cpu0, test0 := readCPU(b, conn.pid, natsPID), cpuSeconds(os.Getpid())
+	db0, statements := readDBWork(b, svc.PostgresDSN), resetStatements(b, svc.PostgresDSN)
 	sim.DeliverResp.Reset()
 
 	b.ResetTimer()
@@ -104,6 +105,11 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	// run's work: their CPU is read then.
 	submit := submitLatencies(b, js, rc.submitted, b.N)
 	cpu := readCPU(b, conn.pid, natsPID).sub(cpu0)
+	time.Sleep(1100 * time.Millisecond) // the backends' statistics reach pg_stat_database within a second
+	db := readDBWork(b, svc.PostgresDSN).sub(db0)
+	if statements {
+		printStatements(b, svc.PostgresDSN, b.N)
+	}
 
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msg/s")
 	if rate > 0 {
@@ -131,6 +137,8 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 		b.ReportMetric(perMsg(cpu.connector+cpu.nats+cpu.postgres), "cpu-ms/msg-total")
 	}
 	b.ReportMetric(perMsg(testCPU), "cpu-ms/msg-test-process")
+	b.ReportMetric(float64(db.commits)/float64(b.N), "pg-commits/msg")
+	b.ReportMetric(db.walBytes/1024/float64(b.N), "pg-wal-kB/msg")
 	b.ReportMetric(peakRSSMB(conn.pid), "connector-peak-RSS-MB")
 	b.ReportMetric(100*cpu.connector/elapsed.Seconds(), "connector-CPU-%")
 	metricsURL := "http://" + conn.http + "/metrics"
