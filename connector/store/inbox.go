@@ -60,14 +60,22 @@ func (s *Store) AppendReceipt(ctx context.Context, rc Receipt) error {
 func (s *Store) Inboxed() <-chan struct{} { return s.inboxed }
 
 // appendLoop writes the inbox requests: whatever is waiting when the
-// previous INSERT has committed goes in the next (no linger: a lone receipt
-// is written at once, and a busy inbox batches by itself). One loop, one
+// previous INSERT has committed goes in the next, with what comes within
+// Options.InboxLinger of the first (none by default: a lone receipt is
+// written at once, and a busy inbox batches by itself). One loop, one
 // INSERT in flight: the ids (the drain's order) follow the order of the
 // commits, so a part's receipts are applied in the order they were stored.
 func (s *Store) appendLoop() {
 	defer s.done.Done()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for first := range s.inbox {
 		batch := []*inboxRequest{first}
+		var wait <-chan time.Time // nil: take only what is waiting
+		if s.opts.InboxLinger > 0 {
+			linger.Reset(s.opts.InboxLinger)
+			wait = linger.C
+		}
 	more:
 		for len(batch) < inboxBatchMax {
 			select {
@@ -76,8 +84,27 @@ func (s *Store) appendLoop() {
 					break more
 				}
 				batch = append(batch, r)
+				continue
 			default:
+			}
+			if wait == nil {
 				break more
+			}
+			select {
+			case r, ok := <-s.inbox:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			case <-wait:
+				wait = nil
+				break more
+			}
+		}
+		if wait != nil && !linger.Stop() {
+			select { // a tick that came meanwhile must not cut the next linger short
+			case <-linger.C:
+			default:
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.FlushTimeout)

@@ -332,3 +332,28 @@ func TestAnInboxRowTwiceInOneBatchIsAppliedOnce(t *testing.T) {
 	}
 	wantEvents(t, s, "receipt m1 1 DELIVERED")
 }
+
+// With InboxLinger, a receipt that comes while the first of an INSERT
+// waits joins it: two appends a few milliseconds apart are one commit.
+// Without it, the same appends are two (the first was written at once),
+// which is what makes the linger the only cause of the difference.
+func TestInboxLingerGathersReceiptsThatComeSoonAfter(t *testing.T) {
+	appendTwo := func(s *store.Store) store.Stats {
+		done := make(chan error, 1)
+		go func() { done <- s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k1", dlr.Delivered)) }()
+		time.Sleep(20 * time.Millisecond)
+		ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "k2", dlr.Delivered)))
+		ok(t, <-done)
+		return s.Stats()
+	}
+	// Long enough that the second append (20 ms later, on a busy machine
+	// perhaps much later) comes within it; the test waits that long.
+	lingering, _ := open(t, store.Options{InboxLinger: 2 * time.Second})
+	if st := appendTwo(lingering); st.Appended != 2 || st.Appends != 1 {
+		t.Fatalf("with a linger: %d receipts in %d INSERTs, want 2 in 1", st.Appended, st.Appends)
+	}
+	eager, _ := open(t, store.Options{})
+	if st := appendTwo(eager); st.Appended != 2 || st.Appends != 2 {
+		t.Fatalf("without a linger: %d receipts in %d INSERTs, want 2 in 2", st.Appended, st.Appends)
+	}
+}

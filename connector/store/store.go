@@ -64,6 +64,13 @@ type Options struct {
 	// Linger is how long the writer waits for more requests after the first
 	// of a batch (DefaultLinger). Negative: do not wait.
 	Linger time.Duration
+	// InboxLinger is how long the receipt inbox's writer waits for more
+	// receipts after the first of an INSERT (default 0: none; what came
+	// while the previous INSERT committed goes in the next anyway). Each
+	// INSERT is a commit with its WAL flush; at moderate rates a receipt
+	// seldom finds company without a linger, and a deliver_sm_resp can
+	// wait a few milliseconds (an SMSC keeps about a hundred unanswered).
+	InboxLinger time.Duration
 	// Flushers is how many batches are written at once (DefaultFlushers).
 	Flushers int
 	// FlushTimeout bounds one batch's transaction, retries included (DefaultFlushTimeout).
