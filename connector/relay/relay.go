@@ -40,7 +40,11 @@ const (
 	DefaultStatsEvery     = pump.DefaultStatsEvery
 	DefaultStallAfter     = pump.DefaultStallAfter
 	DefaultDrainTimeout   = pump.DefaultDrainTimeout
-	DefaultLinger         = 10 * time.Millisecond
+	// DefaultLinger: at a steady 1,000 receipts/s, 10 ms put the receipt
+	// event's p50 at 54-61 ms and its p99 at 120-197 (three runs); 2 ms
+	// gave 34-41 and 89-98 for the same CPU per message (the passes are
+	// smaller, not costlier: a relay's commit does not wait for its flush).
+	DefaultLinger = 2 * time.Millisecond
 )
 
 // Options tune a Relay. Zero values take the defaults.
