@@ -113,7 +113,8 @@
 //
 // DrainInbox (run by connector/inbound's Drainer on each append's cue and a
 // poll) reads the oldest rows in id order and writes them BatchSize to a
-// transaction, through the flush machinery: round 1 begins by deleting the
+// transaction of their own (not through the writer's queue: they are a
+// batch already), through the flush machinery: round 1 begins by deleting the
 // batch's inbox rows (claimStep), before any key lock, so a drain in another
 // replica racing for the same rows waits for this transaction and finds
 // them gone (its receipts are skipped, and not returned); the receipt is
@@ -125,6 +126,19 @@
 // a shadow replica's rows are drained only by a shadow replica (its events
 // must not be published). The price is an insert and a delete more per
 // receipt, in bigger batches than the deliver_sm path made.
+//
+// A drain's transaction commits without waiting for its WAL flush
+// (synchronous_commit off; only a transaction of inbox receipts alone,
+// never one with a prepare or an outcome): everything it writes follows
+// from the inbox rows it deletes, which are durable. If the database
+// crashes before the flush, the transaction is lost whole (WAL is replayed
+// in order, so nothing after it survives either): the rows are back in the
+// inbox and drained again, to the same result, and an event the relay
+// published meanwhile is published again under the same JetStream message
+// id, which the stream's duplicate window drops (as for the relay's own
+// deletes, outbox.go). A crash of the connector loses nothing: the
+// database has the commit. At a steady rate the receipt's way to its event
+// then waits for one WAL flush (the append's), not two.
 //
 // # Receipts before responses
 //

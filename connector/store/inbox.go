@@ -276,22 +276,16 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 	}
 	more = more || read == limit
 	queued := reqs[:0:0]
-	for _, r := range reqs {
-		if err := s.enqueue(ctx, r); err != nil {
+	for len(queued) < len(reqs) {
+		chunk := reqs[len(queued):min(len(reqs), len(queued)+s.opts.BatchSize)]
+		if err := s.writeDrained(ctx, chunk); err != nil {
 			break // closed or ctx ended: the rest stay in the inbox
 		}
-		queued = append(queued, r)
+		queued = append(queued, chunk...)
 	}
 	drained = make([]Drained, 0, len(queued))
 	for _, r := range queued {
-		var res response
-		select {
-		case res = <-r.res:
-		case <-ctx.Done():
-			// Written or not, the rows say: a receipt not applied is
-			// still in the inbox.
-			return drained, true, ctx.Err()
-		}
+		res := <-r.res // written: writeIn answered every request
 		d := Drained{Receipt: *r.receipt, Matched: res.matched, Err: res.err}
 		switch {
 		case res.err != nil:
@@ -305,6 +299,31 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 		return drained, true, fmt.Errorf("store: drain the receipt inbox: %w", cmp.Or(ctx.Err(), ErrClosed))
 	}
 	return drained, more, nil
+}
+
+// writeDrained writes a drain's receipts in transactions of their own,
+// not through the writer's queue: they are a batch already (the writer's
+// linger would only delay them), and a transaction of inbox receipts alone
+// commits without waiting for its WAL flush (flushTx), which a batch shared
+// with prepares and outcomes must wait for. Close waits for it.
+func (s *Store) writeDrained(ctx context.Context, reqs []*request) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		r.res = make(chan response, 1)
+	}
+	// A transaction begun is finished even if the drain is being stopped
+	// (as the writer's are): its rows would only be drained again.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.FlushTimeout)
+	defer cancel()
+	s.writeIn(wctx, reqs)
+	return nil
 }
 
 // markFailed moves a receipt to the unmatched receipts (reason failed,
@@ -364,6 +383,17 @@ func (t *txn) claimStep() step {
 		}
 		return nil
 	}}
+}
+
+// onlyInbox reports whether the batch is receipts from the inbox alone
+// (DrainInbox's own transactions).
+func (t *txn) onlyInbox() bool {
+	for _, r := range t.batch {
+		if r.receipt == nil || r.receipt.inboxID == 0 {
+			return false
+		}
+	}
+	return len(t.batch) > 0
 }
 
 // fromInbox reports whether the batch has receipts from the inbox.
