@@ -17,8 +17,8 @@ const DefaultDrainBatch = 512
 // timings: connector/internal/pump).
 type DrainOptions struct {
 	// Batch is the most receipts taken in one pass (DefaultDrainBatch); the
-	// store's writer writes them, with the prepares and outcomes of the
-	// moment, in transactions of up to its BatchSize, side by side.
+	// store writes them in transactions of their own of up to its
+	// BatchSize, one after the other (store.DrainInbox).
 	Batch int
 	// Poll is how often the inbox is read without a cue (pump.DefaultPoll):
 	// the store cues the drainer after each append in this process; polling

@@ -212,14 +212,14 @@ FROM smpp.receipt_inbox WHERE failed IS NULL AND shadow = $2
 ORDER BY id LIMIT $1`
 
 // DrainInbox applies (or holds) up to limit of the oldest receipts in the
-// inbox, through the writer (they share its transactions with prepares and
-// outcomes); each transaction deletes the inbox rows of the receipts it
+// inbox, through the flush machinery in transactions of their own
+// (writeDrained); each transaction deletes the inbox rows of the receipts it
 // applies. Receipts another drain took first are left to it (not returned).
 // Calls may run at once, in this process or others: each receipt is
 // applied once. Of receipts with the same key only one is taken in one
 // call, the first received (then the first appended), so that they are
-// applied in the order the SMSC sent them (the writer's transactions run
-// side by side, and so do the handlers that append) as far as one call
+// applied in the order the SMSC sent them (transactions run side by side,
+// and so do the handlers that append) as far as one call
 // sees them: a receipt appended only after a later one of its part was
 // applied comes too late (an intermediate one is then stale: no event).
 // more reports that rows were left for the next call.
@@ -407,9 +407,8 @@ func (t *txn) fromInbox() bool {
 }
 
 // unclaimed reports whether receipt j (into rcs) came from the inbox and
-// another drain took it. A claim serves once: a drain cut short (shutdown)
-// leaves its requests in the writer, and the last passes read the same rows
-// again, so one batch may hold a row twice.
+// another drain took it. A claim serves once: should one batch hold a row
+// twice, only the first copy is applied.
 func (t *txn) unclaimed(j int) bool {
 	id := t.batch[t.rcs[j]].receipt.inboxID
 	if id == 0 {
