@@ -115,13 +115,8 @@ func startNATSProcess(b testing.TB) *natsProcess {
 // processes mode promises production's durability, which TestMain asks the
 // test environment for (an external PostgreSQL may have other settings).
 func requireDurable(b testing.TB, dsn string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close(ctx)
+	ctx, c, done := dbConn(b, dsn)
+	defer done()
 	for _, name := range []string{"fsync", "synchronous_commit"} {
 		var v string
 		if err := c.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
@@ -181,15 +176,10 @@ func (w dbWork) sub(v dbWork) dbWork { return dbWork{w.commits - v.commits, w.wa
 // later). The statistics are flushed by each backend at most every second
 // and at its transaction ends: read after the run, they lag by that.
 func readDBWork(b testing.TB, dsn string) dbWork {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close(ctx)
+	ctx, c, done := dbConn(b, dsn)
+	defer done()
 	var w dbWork
-	err = c.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
+	err := c.QueryRow(ctx, `SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
 		(SELECT wal_bytes::float8 FROM pg_stat_wal)`).Scan(&w.commits, &w.walBytes)
 	if err != nil {
 		b.Fatalf("read the database's commits and WAL: %v", err)
@@ -210,13 +200,8 @@ func resetStatements(b testing.TB, dsn string) bool {
 	if os.Getenv(envBenchStatements) != "1" {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close(ctx)
+	ctx, c, done := dbConn(b, dsn)
+	defer done()
 	if _, err := c.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
 		b.Fatalf("%s=1: %v (start PostgreSQL with SMPP_TEST_PG_SETTINGS=shared_preload_libraries=pg_stat_statements)", envBenchStatements, err)
 	}
@@ -228,13 +213,8 @@ func resetStatements(b testing.TB, dsn string) bool {
 
 // printStatements writes the run's statements to stderr, per message.
 func printStatements(b testing.TB, dsn string, n int) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close(ctx)
+	ctx, c, done := dbConn(b, dsn)
+	defer done()
 	rows, err := c.Query(ctx, `SELECT calls, rows, total_exec_time, wal_records, wal_fpi, wal_bytes::float8,
 		regexp_replace(left(query, 110), '\s+', ' ', 'g')
 		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -279,4 +259,16 @@ func printStatements(b testing.TB, dsn string, n int) {
 		}
 		fmt.Fprintf(os.Stderr, "%-24s %8.2f %8.2f %8.2f %8.2f\n", name, per(float64(ins)), per(float64(upd)), per(float64(hot)), per(float64(dels)))
 	}
+}
+
+// dbConn connects to the benchmark's database for a few queries; done
+// closes the connection.
+func dbConn(b testing.TB, dsn string) (ctx context.Context, c *pgx.Conn, done func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	return ctx, c, func() { c.Close(ctx); cancel() }
 }
