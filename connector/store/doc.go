@@ -25,7 +25,8 @@
 // FROM unnest, UPDATE ... FROM unnest), pipelined with BEGIN and COMMIT in
 // two round trips (three when a receipt of a multipart message is applied),
 // one commit. Every caller waits for its own
-// result, which is durable when it returns. A request that makes its batch
+// result, which is durable when it returns (DrainInbox's results excepted:
+// see "The receipt inbox"). A request that makes its batch
 // fail (bad data) is isolated by writing the batch's requests one by one, so
 // it cannot fail the others; deadlocks and lost connections are retried.
 // Two requests for the same part (or the same SMSC key) go to consecutive
@@ -138,7 +139,10 @@
 // id, which the stream's duplicate window drops (as for the relay's own
 // deletes, outbox.go). A crash of the connector loses nothing: the
 // database has the commit. At a steady rate the receipt's way to its event
-// then waits for one WAL flush (the append's), not two.
+// then waits for one WAL flush (the append's), not two. So what a drain
+// returns (its Drained, counted in the metrics) and the event the relay
+// publishes may come before the state is durable; both are recovered from
+// the inbox if it is not.
 //
 // # Receipts before responses
 //
@@ -289,8 +293,9 @@
 // BRIN index on created_at, which stays a few hundred kilobytes at tens of
 // millions of rows. Run it periodically (e.g. every few minutes with a
 // retention of 7 to 30 days, longer than any validity period). Pending rows
-// (commands never acked) are kept for reconciliation through the partial
-// unfinished index. Beyond ~100M rows, or when deletes cannot keep up with
+// (commands never acked) are kept for reconciliation, found by their
+// message (migration 00013 dropped the index of unfinished rows, which no
+// statement read). Beyond ~100M rows, or when deletes cannot keep up with
 // the insert rate, the path is to partition the table by month on created_at
 // and drop whole partitions instead of deleting (the unique keys then have to
 // include created_at, so lookups by key would go through each partition:
