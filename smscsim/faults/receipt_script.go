@@ -14,12 +14,14 @@ import (
 // recorded style (text template, esm_class, TLVs). Ids are the simulator's
 // own, so an ESME correlates them as it would live.
 type receiptScript struct {
-	entries []receiptEntryParams
+	entries []ReceiptEntry
 	seq     *sequence
 	style   *ReceiptStyle
 }
 
-type receiptEntryParams struct {
+// ReceiptEntry is one receipt of a receipt_script: its params as the
+// scenario file spells them (smscsim replay writes them with this type).
+type ReceiptEntry struct {
 	Delay  profile.Duration `json:"delay,omitzero"`
 	Stat   string           `json:"stat,omitempty"`
 	Err    string           `json:"err,omitempty"`
@@ -29,10 +31,11 @@ type receiptEntryParams struct {
 	Count  uint64           `json:"count,omitempty"`
 }
 
-type receiptScriptParams struct {
-	Receipts []receiptEntryParams `json:"receipts"`
-	Then     string               `json:"then,omitempty"`
-	Style    *ReceiptStyle        `json:"style,omitempty"`
+// ReceiptScriptParams are a receipt_script's params.
+type ReceiptScriptParams struct {
+	Receipts []ReceiptEntry `json:"receipts"`
+	Then     string         `json:"then,omitempty"`
+	Style    *ReceiptStyle  `json:"style,omitempty"`
 }
 
 func init() {
@@ -44,7 +47,7 @@ func init() {
 }
 
 func newReceiptScript(raw json.RawMessage) (Fault, error) {
-	var p receiptScriptParams
+	var p ReceiptScriptParams
 	if err := decodeParams(raw, &p); err != nil {
 		return nil, err
 	}

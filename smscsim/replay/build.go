@@ -9,6 +9,7 @@ import (
 	"github.com/linxGnu/gosmpp/data"
 
 	"github.com/smpp-connector/smpp-connector/smscsim/faults"
+	"github.com/smpp-connector/smpp-connector/smscsim/profile"
 	"github.com/smpp-connector/smpp-connector/smscsim/receipt"
 	"github.com/smpp-connector/smpp-connector/smscsim/scenario"
 	"github.com/smpp-connector/smpp-connector/smscsim/wire"
@@ -144,26 +145,10 @@ func responses(as []Answer, scale func(time.Duration) time.Duration, then string
 	return p
 }
 
-type rcptEntry struct {
-	Delay  string `json:"delay,omitempty"`
-	Stat   string `json:"stat,omitempty"`
-	Err    string `json:"err,omitempty"`
-	Copies int    `json:"copies,omitempty"`
-	Drop   bool   `json:"drop,omitempty"`
-	Early  bool   `json:"early,omitempty"`
-	Count  uint64 `json:"count,omitempty"`
-}
-
-type rcptParams struct {
-	Receipts []rcptEntry          `json:"receipts"`
-	Then     string               `json:"then,omitempty"`
-	Style    *faults.ReceiptStyle `json:"style,omitempty"`
-}
-
-func receipts(b *Behaviour, scale func(time.Duration) time.Duration, then string) rcptParams {
-	p := rcptParams{Then: then, Style: b.Style}
+func receipts(b *Behaviour, scale func(time.Duration) time.Duration, then string) faults.ReceiptScriptParams {
+	p := faults.ReceiptScriptParams{Then: then, Style: b.Style}
 	for _, r := range b.Receipts {
-		e := rcptEntry{Drop: r.Drop, Early: r.Early}
+		e := faults.ReceiptEntry{Drop: r.Drop, Early: r.Early}
 		if !r.Drop {
 			// A stat or err the simulator cannot send (a vendor's own word)
 			// is played as UNKNOWN with the stat's default err.
@@ -177,10 +162,10 @@ func receipts(b *Behaviour, scale func(time.Duration) time.Duration, then string
 				e.Copies = r.Copies
 			}
 			if d := scale(r.Delay); d > 0 && !r.Early {
-				e.Delay = d.String()
+				e.Delay = profile.Duration{D: d}
 			}
 		}
-		p.Receipts = appendRun(p.Receipts, e, func(r *rcptEntry) *uint64 { return &r.Count })
+		p.Receipts = appendRun(p.Receipts, e, func(r *faults.ReceiptEntry) *uint64 { return &r.Count })
 	}
 	return p
 }
