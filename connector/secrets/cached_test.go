@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/smpp-connector/smpp-connector/internal/testutil"
+	"github.com/smpp-connector/smpp-connector/scenarios/testenv"
 )
 
 // These tests run the cache over the real Vault (main_test.go). Vault's
@@ -234,7 +235,7 @@ func mustGet(t *testing.T, c *Cached, op, wantPassword, wantVersion string) {
 // it; a secret deleted while Vault is up is an error, not a fallback, and
 // is not served in a later outage either.
 func TestCachedServesLastCredentialWhileVaultIsDown(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	path := DefaultVaultPath(op)
 	put(t, path, map[string]any{"system_id": "acme", "password": "v1"})
 	c, proxy, rec, logs := newCached(t, nil, CacheOptions{})
@@ -267,7 +268,7 @@ func TestCachedServesLastCredentialWhileVaultIsDown(t *testing.T) {
 
 	// Vault back, with a new version meanwhile: read fresh.
 	proxy.set(proxyUp)
-	kv := admin(t).KVv2(env.VaultKVMount)
+	kv := env.VaultAdmin(t).KVv2(env.VaultKVMount)
 	if _, err := kv.Put(context.Background(), path, map[string]any{"system_id": "acme", "password": "v2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +304,7 @@ func TestCachedServesLastCredentialWhileVaultIsDown(t *testing.T) {
 // to the cached credential; those saying no drop it.
 func TestCachedFallsBackOnlyWhenTheSourceCannotAnswer(t *testing.T) {
 	ctx := context.Background()
-	kv := admin(t).KVv2(env.VaultKVMount)
+	kv := env.VaultAdmin(t).KVv2(env.VaultKVMount)
 
 	for _, tc := range []struct {
 		name    string
@@ -326,7 +327,7 @@ func TestCachedFallsBackOnlyWhenTheSourceCannotAnswer(t *testing.T) {
 			func(t *testing.T, p *vaultProxy, _, _ string) { p.set(proxyUp) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := randomID("mno")
+			op := testenv.RandomName("mno")
 			put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
 			c, p, rec, _ := newCached(t, nil, CacheOptions{Timeout: tc.timeout})
 			mustGet(t, c, op, "pw", "1")
@@ -347,12 +348,12 @@ func TestCachedFallsBackOnlyWhenTheSourceCannotAnswer(t *testing.T) {
 	// and token auth cannot log in again: its access is broken, the
 	// credential is not in question.
 	t.Run("token revoked, no re-login", func(t *testing.T) {
-		op := randomID("mno")
+		op := testenv.RandomName("mno")
 		put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
 		tok := policyToken(t, readPolicy(DefaultVaultPath(op)))
 		c, _, rec, _ := newCached(t, TokenAuth{Token: tok}, CacheOptions{})
 		mustGet(t, c, op, "pw", "1")
-		if err := admin(t).Auth().Token().RevokeTree(tok); err != nil {
+		if err := env.VaultAdmin(t).Auth().Token().RevokeTree(tok); err != nil {
 			t.Fatal(err)
 		}
 		mustGet(t, c, op, "pw", "1")
@@ -385,7 +386,7 @@ func TestCachedFallsBackOnlyWhenTheSourceCannotAnswer(t *testing.T) {
 			}
 		}},
 		{"access revoked by policy", ReasonPermission, ErrPermissionDenied, func(t *testing.T, op, policy string) {
-			if err := admin(t).Sys().PutPolicy(policy, readPolicy("smpp/operators/nothing-here")); err != nil {
+			if err := env.VaultAdmin(t).Sys().PutPolicy(policy, readPolicy("smpp/operators/nothing-here")); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -396,10 +397,10 @@ func TestCachedFallsBackOnlyWhenTheSourceCannotAnswer(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := randomID("mno")
+			op := testenv.RandomName("mno")
 			put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
-			policy := randomID("smpp-test")
-			a := admin(t)
+			policy := testenv.RandomName("smpp-test")
+			a := env.VaultAdmin(t)
 			if err := a.Sys().PutPolicy(policy, readPolicy(DefaultVaultPath(op))); err != nil {
 				t.Fatal(err)
 			}
@@ -435,7 +436,7 @@ func TestCachedFallsBackOnlyWhenTheSourceCannotAnswer(t *testing.T) {
 // With nothing cached an outage is an error; a caller giving up gets its
 // error, not the cache.
 func TestCachedNothingCachedAndCallerGivingUp(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
 	c, p, rec, logs := newCached(t, nil, CacheOptions{})
 
@@ -474,7 +475,7 @@ func TestCachedNothingCachedAndCallerGivingUp(t *testing.T) {
 // While served from cache the credential is read again in the background:
 // the state ends when Vault is back without a bind asking.
 func TestCachedRecheckEndsTheOutage(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
 	c, p, rec, _ := newCached(t, nil, CacheOptions{Recheck: 20 * time.Millisecond})
 	mustGet(t, c, op, "pw", "1")
@@ -504,7 +505,7 @@ func TestCachedRecheckEndsTheOutage(t *testing.T) {
 // with its bind timeout, 5 s, the default Timeout too): the read gives up
 // in time for the caller to get the cached credential.
 func TestCachedBlackHoleWithinTheCallersDeadline(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
 	c, p, rec, _ := newCached(t, nil, CacheOptions{Timeout: 5 * time.Second})
 	mustGet(t, c, op, "pw", "1")
@@ -524,12 +525,12 @@ func TestCachedBlackHoleWithinTheCallersDeadline(t *testing.T) {
 // by the background refresh, so that a rebind in a later outage cannot use
 // it.
 func TestCachedRefreshDropsAWithdrawnCredential(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	path := DefaultVaultPath(op)
 	put(t, path, map[string]any{"system_id": "acme", "password": "pw"})
 	c, p, rec, logs := newCached(t, nil, CacheOptions{Refresh: 20 * time.Millisecond})
 	mustGet(t, c, op, "pw", "1")
-	if err := admin(t).KVv2(env.VaultKVMount).Delete(context.Background(), path); err != nil {
+	if err := env.VaultAdmin(t).KVv2(env.VaultKVMount).Delete(context.Background(), path); err != nil {
 		t.Fatal(err)
 	}
 	if err := logs.WaitFor("cached credential dropped", 10*time.Second); err != nil {
@@ -547,7 +548,7 @@ func TestCachedRefreshDropsAWithdrawnCredential(t *testing.T) {
 // A cached credential older than MaxStale is not served: an outage that
 // long may be our own access revoked.
 func TestCachedTooOldIsNotServed(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "pw"})
 	c, p, rec, logs := newCached(t, nil, CacheOptions{MaxStale: 5 * time.Second})
 	mustGet(t, c, op, "pw", "1")

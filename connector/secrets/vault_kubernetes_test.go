@@ -111,13 +111,13 @@ func startFakeKubeAPI(t *testing.T) *fakeKubeAPI {
 // at the stand-in API, with a role that may read the operator's secret.
 func kubeAuth(t *testing.T, f *fakeKubeAPI, operatorID, ttl, maxTTL string) (mount, role string) {
 	t.Helper()
-	c := admin(t)
-	mount, role = randomID("k8s"), "smpp-connector"
+	c := env.VaultAdmin(t)
+	mount, role = testenv.RandomName("k8s"), "smpp-connector"
 	if err := c.Sys().EnableAuthWithOptions(mount, &api.EnableAuthOptions{Type: "kubernetes"}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Sys().DisableAuth(mount) })
-	policy := randomID("smpp-test")
+	policy := testenv.RandomName("smpp-test")
 	if err := c.Sys().PutPolicy(policy, readPolicy(DefaultVaultPath(operatorID))); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func serviceAccountJWT(t *testing.T) string {
 		"kubernetes.io/serviceaccount/service-account.name": "smpp-connector",
 		"kubernetes.io/serviceaccount/service-account.uid":  "uid-1",
 		"iat": now.Add(-time.Minute).Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(time.Hour).Unix(),
-		"jti": randomID("jti"),
+		"jti": testenv.RandomName("jti"),
 	})
 	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
 	sum := sha256.Sum256([]byte(in))
@@ -178,7 +178,7 @@ func serviceAccountJWT(t *testing.T) string {
 // fallback.
 func TestKubernetesAuthRenewsAndLogsInAgain(t *testing.T) {
 	kube := startFakeKubeAPI(t)
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "s3cret"})
 	mount, role := kubeAuth(t, kube, op, "2s", "4s")
 	jwtPath := filepath.Join(t.TempDir(), "token")
@@ -237,7 +237,7 @@ func TestKubernetesAuthRenewsAndLogsInAgain(t *testing.T) {
 // source's back is replaced on the first permission-denied answer.
 func TestKubernetesAuthLogsInAgainAfterRevocation(t *testing.T) {
 	kube := startFakeKubeAPI(t)
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "s3cret"})
 	mount, role := kubeAuth(t, kube, op, "1h", "2h")
 	jwtPath := filepath.Join(t.TempDir(), "token")
@@ -246,7 +246,7 @@ func TestKubernetesAuthLogsInAgainAfterRevocation(t *testing.T) {
 	reloginAfter = 0
 
 	v, logs := newVault(t, VaultConfig{Auth: KubernetesAuth{Role: role, JWTPath: jwtPath, Mount: mount}})
-	if err := admin(t).Auth().Token().RevokeOrphan(v.c.Token()); err != nil {
+	if err := env.VaultAdmin(t).Auth().Token().RevokeOrphan(v.c.Token()); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := v.Get(context.Background(), op); err != nil || c.Password != "s3cret" {
@@ -257,7 +257,7 @@ func TestKubernetesAuthLogsInAgainAfterRevocation(t *testing.T) {
 	}
 
 	// A read the policy does not allow is an error, not a reason to log in.
-	other := randomID("mno")
+	other := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(other), map[string]any{"system_id": "acme", "password": "x"})
 	if _, err := v.Get(context.Background(), other); !errors.Is(err, ErrPermissionDenied) {
 		t.Fatalf("denied by policy: %v", err)
@@ -269,7 +269,7 @@ func TestKubernetesAuthLogsInAgainAfterRevocation(t *testing.T) {
 
 func TestKubernetesAuthErrors(t *testing.T) {
 	kube := startFakeKubeAPI(t)
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	mount, role := kubeAuth(t, kube, op, "1h", "2h")
 	dir := t.TempDir()
 	jwt := serviceAccountJWT(t)

@@ -2,8 +2,6 @@ package secrets
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,27 +21,11 @@ import (
 // under its own random operator id, policy and token, and deletes what it
 // wrote.
 
-func randomID(prefix string) string {
-	b := make([]byte, 4)
-	rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
-}
-
-// admin is a client with the environment's (root) token.
-func admin(t *testing.T) *api.Client {
-	t.Helper()
-	c, err := testenv.NewVaultClient(env.VaultAddr, env.VaultToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // put writes a version of a secret (path inside the KV mount) and deletes
 // the secret, all versions, when the test ends.
 func put(t *testing.T, path string, data map[string]any) {
 	t.Helper()
-	kv := admin(t).KVv2(env.VaultKVMount)
+	kv := env.VaultAdmin(t).KVv2(env.VaultKVMount)
 	if _, err := kv.Put(context.Background(), path, data); err != nil {
 		t.Fatalf("put %s: %v", path, err)
 	}
@@ -53,8 +35,8 @@ func put(t *testing.T, path string, data map[string]any) {
 // policyToken creates a policy and a token holding only it.
 func policyToken(t *testing.T, rules string, opts ...func(*api.TokenCreateRequest)) string {
 	t.Helper()
-	c := admin(t)
-	name := randomID("smpp-test")
+	c := env.VaultAdmin(t)
+	name := testenv.RandomName("smpp-test")
 	if err := c.Sys().PutPolicy(name, rules); err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +138,9 @@ func polled(t *testing.T, ch <-chan Credential, rc *readCounter) {
 }
 
 func TestVaultGet(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "s3cret", "system_type": "VMA"})
-	custom := randomID("mno")
+	custom := testenv.RandomName("mno")
 	put(t, "smpp/custom/"+custom, map[string]any{"system_id": "other", "password": "pw"})
 
 	v, _ := newVault(t, VaultConfig{Paths: map[string]string{custom: "smpp/custom/" + custom}})
@@ -188,7 +170,7 @@ func TestVaultErrorsNameOperatorPathAndKey(t *testing.T) {
 	v, _ := newVault(t, VaultConfig{})
 	mount := env.VaultKVMount
 
-	missing := randomID("mno")
+	missing := testenv.RandomName("mno")
 	_, err := v.Get(ctx, missing)
 	want := fmt.Sprintf(`vault: operator %q: read %s/smpp/operators/%s: not found`, missing, mount, missing)
 	if err == nil || err.Error() != want || !errors.Is(err, ErrNotFound) {
@@ -205,7 +187,7 @@ func TestVaultErrorsNameOperatorPathAndKey(t *testing.T) {
 		{map[string]any{"system_id": "acme-corporation-ltd", "password": "hunter2"}, "invalid credential: system_id: 20 characters, longer than SMPP's 15"},
 		{map[string]any{"system_id": "acme", "password": 1234}, "invalid credential: password: want a string, got a number"},
 	} {
-		op := randomID("mno")
+		op := testenv.RandomName("mno")
 		put(t, DefaultVaultPath(op), tc.data)
 		_, err := v.Get(ctx, op)
 		prefix := fmt.Sprintf(`vault: operator %q: read %s/smpp/operators/%s: `, op, mount, op)
@@ -218,9 +200,9 @@ func TestVaultErrorsNameOperatorPathAndKey(t *testing.T) {
 	}
 
 	// The latest version deleted (soft delete): not found, not "invalid".
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "x"})
-	if err := admin(t).KVv2(mount).Delete(ctx, DefaultVaultPath(op)); err != nil {
+	if err := env.VaultAdmin(t).KVv2(mount).Delete(ctx, DefaultVaultPath(op)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := v.Get(ctx, op); !errors.Is(err, ErrNotFound) {
@@ -230,7 +212,7 @@ func TestVaultErrorsNameOperatorPathAndKey(t *testing.T) {
 
 func TestVaultPermissionDenied(t *testing.T) {
 	ctx := context.Background()
-	allowed, denied := randomID("mno"), randomID("mno")
+	allowed, denied := testenv.RandomName("mno"), testenv.RandomName("mno")
 	put(t, DefaultVaultPath(allowed), map[string]any{"system_id": "acme", "password": "s3cret"})
 	put(t, DefaultVaultPath(denied), map[string]any{"system_id": "acme", "password": "hunter2"})
 	tok := policyToken(t, readPolicy(DefaultVaultPath(allowed)))
@@ -255,7 +237,7 @@ func TestVaultPermissionDenied(t *testing.T) {
 		t.Errorf("probe of a path the policy does not allow: %v, want permission denied", err)
 	}
 	root, _ := newVault(t, VaultConfig{})
-	if err := root.Probe(ctx, "preflight/"+randomID("absent")); !errors.Is(err, ErrNotFound) {
+	if err := root.Probe(ctx, "preflight/"+testenv.RandomName("absent")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("probe of an absent path with a token that may read it: %v, want not found", err)
 	}
 
@@ -270,10 +252,10 @@ func TestVaultPermissionDenied(t *testing.T) {
 }
 
 func TestVaultWatchRotation(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	path := DefaultVaultPath(op)
 	put(t, path, map[string]any{"system_id": "acme", "password": "v1"})
-	kv := admin(t).KVv2(env.VaultKVMount)
+	kv := env.VaultAdmin(t).KVv2(env.VaultKVMount)
 	client, reads := countingClient(t, op)
 	v, logs := newVault(t, VaultConfig{Client: client})
 
@@ -321,7 +303,7 @@ func TestVaultWatchRotation(t *testing.T) {
 // TestVaultWatchWithoutMetadataAccess: a policy that only allows reading the
 // secret's data still lets Watch see rotations.
 func TestVaultWatchWithoutMetadataAccess(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	path := DefaultVaultPath(op)
 	put(t, path, map[string]any{"system_id": "acme", "password": "v1"})
 	tok := policyToken(t, fmt.Sprintf("path %q { capabilities = [\"read\"] }\n", env.VaultKVMount+"/data/"+path))
@@ -331,7 +313,7 @@ func TestVaultWatchWithoutMetadataAccess(t *testing.T) {
 	defer cancel()
 	ch := v.Watch(ctx, op, 50*time.Millisecond)
 	polled(t, ch, reads)
-	if _, err := admin(t).KVv2(env.VaultKVMount).Put(ctx, path, map[string]any{"system_id": "acme", "password": "v2"}); err != nil {
+	if _, err := env.VaultAdmin(t).KVv2(env.VaultKVMount).Put(ctx, path, map[string]any{"system_id": "acme", "password": "v2"}); err != nil {
 		t.Fatal(err)
 	}
 	if c := next(t, ch, 5*time.Second); c.Version != "2" || c.Password != "v2" {
@@ -346,7 +328,7 @@ func TestVaultWatchWithoutMetadataAccess(t *testing.T) {
 // TestVaultWatchMissingThenCreated: a secret that does not exist yet is sent
 // when it is created.
 func TestVaultWatchMissingThenCreated(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	client, reads := countingClient(t, op)
 	v, _ := newVault(t, VaultConfig{Client: client})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -362,7 +344,7 @@ func TestVaultWatchMissingThenCreated(t *testing.T) {
 // TestVaultTokenRenewal: a token with a short TTL stays usable because the
 // source renews it.
 func TestVaultTokenRenewal(t *testing.T) {
-	op := randomID("mno")
+	op := testenv.RandomName("mno")
 	put(t, DefaultVaultPath(op), map[string]any{"system_id": "acme", "password": "s3cret"})
 	tok := policyToken(t, readPolicy(DefaultVaultPath(op)), func(r *api.TokenCreateRequest) {
 		r.TTL = "2s"

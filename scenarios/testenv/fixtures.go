@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"testing"
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
@@ -225,3 +226,18 @@ func ConnectNATS(url, name string) (*nats.Conn, error) {
 	}
 	return nc, nil
 }
+
+// VaultAdmin is a client of the environment's Vault with its root token,
+// for tests that set up policies, roles and secrets.
+func (e *TestEnv) VaultAdmin(t testing.TB) *vault.Client {
+	t.Helper()
+	c, err := NewVaultClient(e.VaultAddr, e.VaultToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// RandomName is prefix and 8 random hex digits: a name of its own for each
+// test sharing a Vault or a database (operators, policies, tokens).
+func RandomName(prefix string) string { return prefix + "-" + randomHex(4) }

@@ -8,8 +8,6 @@ package vaultlive_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net"
@@ -34,26 +32,11 @@ func TestMain(m *testing.M) {
 
 const vaultDir = "../../../deploy/vault"
 
-func random(prefix string) string {
-	b := make([]byte, 4)
-	rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
-}
-
-func admin(t *testing.T) *api.Client {
-	t.Helper()
-	c, err := testenv.NewVaultClient(env.VaultAddr, env.VaultToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // tokenWithPolicy loads policy under a fresh name and returns a token that
 // has it (and Vault's default policy, as the role's tokens do).
 func tokenWithPolicy(t *testing.T, c *api.Client, policy string) string {
 	t.Helper()
-	name := random("smpp-connector")
+	name := testenv.RandomName("smpp-connector")
 	if err := c.Sys().PutPolicy(name, policy); err != nil {
 		t.Fatalf("Vault refuses the policy: %v", err)
 	}
@@ -71,7 +54,7 @@ func seed(t *testing.T, c *api.Client, operator string) (sibling string) {
 	ctx := context.Background()
 	kv := c.KVv2(config.DefaultService().Vault.KVMount)
 	path := secrets.DefaultVaultPath(operator)
-	sibling = "smpp/" + random("other")
+	sibling = "smpp/" + testenv.RandomName("other")
 	for p, data := range map[string]map[string]any{
 		path:    {"system_id": "acme", "password": "pw123"},
 		sibling: {"password": "not the connector's"},
@@ -122,12 +105,12 @@ func preflightWith(t *testing.T, operator, token string) map[string]preflight.Re
 // fails preflight's check, so the check tells the two apart.
 func TestPolicyInVault(t *testing.T) {
 	ctx := context.Background()
-	c := admin(t)
+	c := env.VaultAdmin(t)
 	hcl, err := os.ReadFile(filepath.Join(vaultDir, "smpp-connector.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	operator := random("mno")
+	operator := testenv.RandomName("mno")
 	sibling := seed(t, c, operator)
 	token := tokenWithPolicy(t, c, string(hcl))
 
@@ -173,8 +156,8 @@ func TestPolicyInVault(t *testing.T) {
 // Vault takes role.json's parameters as they are (no "ignored parameter"
 // warning), and the role it stores binds what the file says.
 func TestRoleInVault(t *testing.T) {
-	c := admin(t)
-	mount := random("k8s")
+	c := env.VaultAdmin(t)
+	mount := testenv.RandomName("k8s")
 	if err := c.Sys().EnableAuthWithOptions(mount, &api.EnableAuthOptions{Type: "kubernetes"}); err != nil {
 		t.Fatal(err)
 	}
