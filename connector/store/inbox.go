@@ -101,11 +101,8 @@ func (s *Store) appendLoop() {
 				break more
 			}
 		}
-		if wait != nil && !linger.Stop() {
-			select { // a tick that came meanwhile must not cut the next linger short
-			case <-linger.C:
-			default:
-			}
+		if wait != nil {
+			linger.Stop() // since Go 1.23 a stopped timer leaves no tick behind
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.FlushTimeout)
 		s.appendIn(ctx, batch)
