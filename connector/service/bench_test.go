@@ -33,7 +33,9 @@ import (
 // process (bin smpp-connector, built here), as deployed; the simulator and
 // the load run in the test process, NATS too unless SMPP_BENCH_PROCESSES=1
 // (then NATS is a process of its own and PostgreSQL flushes every commit).
-// b.N messages, published as fast as possible or at SMPP_BENCH_RATE a second.
+// b.N messages, published as fast as possible or at SMPP_BENCH_RATE a second,
+// on a correlation table holding SMPP_BENCH_HISTORY rows of earlier days
+// (default 200,000, as a deployment in service: seedHistory).
 //
 // It reports (units parsed by scripts: keep them): msg/s, first publish to
 // last receipt event; submit-p50/p99-ms, submit_sm to submit_sm_resp as the
@@ -70,6 +72,7 @@ func BenchmarkConnectorEndToEnd(b *testing.B) {
 	} else {
 		svc = testService(b)
 	}
+	seedHistory(b, svc.PostgresDSN)
 	operators := fmt.Sprintf("operators:\n  - id: mno-a\n    endpoints: {primary: [{address: %q}]}\n    tps: 1000000\n    window: 100\n", op.Addr())
 
 	var conn *connectorUnderTest

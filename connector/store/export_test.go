@@ -99,3 +99,10 @@ func (s *Store) Explain(ctx context.Context, query string, args ...any) ([]strin
 	}
 	return plan, rows.Err()
 }
+
+// Setting returns a run-time parameter of one of the store's own sessions.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
+}

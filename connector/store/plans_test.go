@@ -17,33 +17,41 @@ const planRows = 1_000_000
 
 // TestQueryPlansUseIndexes fills message_correlations with a million rows
 // (generate_series) and checks that no statement of the store scans the
-// whole table, with custom plans (what the store uses: plan_cache_mode =
-// force_custom_plan) and with the generic plans PostgreSQL would cache under
-// plan_cache_mode = auto. go test -v prints the plans.
+// whole table, with custom plans (the store's sessions plan every
+// statement until the table is big: store.GenericPlanRows) and with the
+// generic plans PostgreSQL caches under plan_cache_mode = auto once it is.
+// go test -v prints the plans.
 func TestQueryPlansUseIndexes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a table with a million rows")
 	}
 	dsn := env.FreshDatabase(t, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	c := connect(t, dsn)
 	start := time.Now()
 	fill(t, dsn, planRows)
 	t.Logf("%d rows in %s", planRows, time.Since(start).Round(time.Millisecond))
 
-	cases := planCases()
-	// Custom plans: planned with the values, as for the first executions of
-	// a prepared statement. Generic plans: EXPLAIN EXECUTE of the prepared
-	// statement with plan_cache_mode forcing the plan PostgreSQL may switch
-	// to after five executions.
-	for _, mode := range []string{"custom", "generic"} {
+	checkPlans(t, c, planCases(), "custom", "generic")
+}
+
+// checkPlans explains each case in each mode ("custom" or "generic") on c
+// and fails the test for a plan that scans a big table whole or misses an
+// index the case names. Custom plans: planned with the values, as for the
+// first executions of a prepared statement. Generic plans: EXPLAIN EXECUTE
+// of the prepared statement with plan_cache_mode forcing the plan
+// PostgreSQL may switch to after five executions.
+func checkPlans(t *testing.T, c *pgx.Conn, cases []planCase, modes ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for _, mode := range modes {
 		_, err := c.Exec(ctx, "SET plan_cache_mode = force_"+mode+"_plan")
 		ok(t, err)
 		for _, tc := range cases {
 			query := "EXPLAIN " + store.Queries[tc.name]
 			if mode == "generic" {
 				name := "plan_" + strings.ToLower(tc.name)
+				_, _ = c.Exec(ctx, "DEALLOCATE "+name) // if an earlier call prepared it
 				sd, err := c.Prepare(ctx, name, store.Queries[tc.name])
 				ok(t, err)
 				// EXECUTE takes values, not parameters: spell them as literals.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -19,12 +20,21 @@ const (
 	DefaultLinger       = 2 * time.Millisecond
 	DefaultFlushers     = 2
 	DefaultFlushTimeout = 30 * time.Second
-	// DefaultPlanCacheMode plans every statement with its values. The batch
-	// statements take arrays of varying length, and a generic plan cached
-	// while the table was small keeps scanning the whole table as it grows;
-	// a custom plan sees the table's current size. Planning costs a fraction
-	// of a millisecond per batch.
-	DefaultPlanCacheMode = "force_custom_plan"
+	// GenericPlanRows is how many rows message_correlations' statistics must
+	// count before the store's sessions let PostgreSQL reuse generic plans
+	// (plan_cache_mode = auto); below it they plan every statement with its
+	// values (force_custom_plan). Planning the batch statements is costly:
+	// measured, it took as much of PostgreSQL's time as executing them at a
+	// steady 1,000 messages a second (batches of ten), and a quarter of its
+	// CPU at full speed. But a generic plan is cached: one made while the
+	// table was nearly empty scans the whole table as it grows, until
+	// autovacuum analyses it again. From this size on the planner already
+	// probes the indexes for every statement (TestGenericPlansUseIndexesAtTheThreshold),
+	// and growth only makes an index probe a better choice. Each session
+	// decides when it connects: a new deployment's sessions plan every
+	// statement, and those the pool opens once the table is big (it renews
+	// each within an hour, pgxpool's MaxConnLifetime) reuse plans.
+	GenericPlanRows = 100_000
 	// DefaultRandomPageCost is the sessions' random_page_cost. PostgreSQL's
 	// default (4) prices an index probe for a disk that seeks; the store's
 	// statements probe a few hundred keys of rows written minutes ago, in
@@ -75,11 +85,9 @@ type Options struct {
 	Flushers int
 	// FlushTimeout bounds one batch's transaction, retries included (DefaultFlushTimeout).
 	FlushTimeout time.Duration
-	// PlanCacheMode is the sessions' plan_cache_mode (DefaultPlanCacheMode)
-	// unless the DSN sets it. "auto" lets PostgreSQL reuse generic plans:
-	// about 20% more throughput once the table has statistics, but a plan
-	// cached while the table was nearly empty scans the whole table until
-	// autovacuum analyses it (a new deployment's first minutes).
+	// PlanCacheMode is the sessions' plan_cache_mode, unless the DSN sets
+	// it. Empty: each session chooses when it connects, by the size of
+	// message_correlations (GenericPlanRows says how and why).
 	PlanCacheMode string
 	// Logger receives warnings (displaced SMSC ids, retried batches). Default slog.Default().
 	Logger *slog.Logger
@@ -105,13 +113,27 @@ func (o Options) withDefaults() Options {
 	if o.FlushTimeout <= 0 {
 		o.FlushTimeout = DefaultFlushTimeout
 	}
-	if o.PlanCacheMode == "" {
-		o.PlanCacheMode = DefaultPlanCacheMode
-	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	return o
+}
+
+// planCacheModeSQL sets the session's plan_cache_mode by the size of
+// message_correlations in its statistics (reltuples: -1 before the first
+// ANALYZE; no row before the migrations).
+const planCacheModeSQL = `
+SELECT set_config('plan_cache_mode',
+	CASE WHEN coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass('smpp.message_correlations')), -1) >= $1::float8
+		THEN 'auto' ELSE 'force_custom_plan' END, false)`
+
+// choosePlanCacheMode is the pool's AfterConnect when no plan_cache_mode is
+// set: see GenericPlanRows.
+func choosePlanCacheMode(ctx context.Context, c *pgx.Conn) error {
+	if _, err := c.Exec(ctx, planCacheModeSQL, float64(GenericPlanRows)); err != nil {
+		return fmt.Errorf("store: choose plan_cache_mode: %w", err)
+	}
+	return nil
 }
 
 // Store is the correlation store. Its methods are safe for concurrent use.
@@ -147,9 +169,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: parse dsn: %w", err)
 	}
 	cfg.MaxConns = opts.MaxConns
-	// See DefaultPlanCacheMode.
+	// See GenericPlanRows.
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = opts.PlanCacheMode
+		if opts.PlanCacheMode != "" {
+			cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = opts.PlanCacheMode
+		} else {
+			cfg.AfterConnect = choosePlanCacheMode
+		}
 	}
 	// See DefaultRandomPageCost.
 	if _, set := cfg.ConnConfig.RuntimeParams["random_page_cost"]; !set {
