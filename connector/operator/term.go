@@ -76,6 +76,7 @@ func (r *Runner) newTerm(ctx context.Context, s settings, previousOwnerLag time.
 		Profile:     Profile(oc),
 		IDRule:      idRule,
 		Concurrency: commandsInFlight(oc),
+		Sending:     commandsSending(oc),
 		AfterCrash:  outbound.AfterCrash(oc.AfterCrash),
 		// A previous owner waits up to its response timeout for the answers
 		// to what it sent before it stopped, and stores each one at once (a
@@ -254,20 +255,32 @@ func observeBinds(ctx context.Context, id string, t *term, m *metrics.Metrics) {
 }
 
 // commandsPerWindowSlot is how many commands the consumer works on at once
-// per submit_sm a bind may keep unanswered. A command spends most of its
-// time in the store, not on the wire: its prepare and its outcome each
-// wait for a batch commit (10-20 ms with fsync), its submit_sm for the
-// SMSC's answer (a few ms from a simulator on the same machine, tens from
-// an operator). Two per slot left the window mostly empty: against the
-// simulator, one bind, window 100, the connector moved 4,030 msg/s at
-// full speed with both cores two-thirds busy; four per slot moved 5,800
-// (six 5,700-6,300, ten 5,800: the cores full by then), with less CPU per
-// message (bigger batches). The commands past the window wait for a slot
-// or their TPS grant, held in JetStream's ack wait (Handle keeps it
-// alive); a crash hands them to the next owner as before.
-const commandsPerWindowSlot = 4
+// per submit_sm a bind may keep unanswered, and sendingPerWindowSlot how
+// many of them may be between their prepare and their last part's answer
+// (outbound.Operator.Sending: the parts a crash can leave unknown, as many
+// as before). A command spends most of its time in the store, not on the
+// wire: its prepare and its outcome each wait for a batch commit (10-20 ms
+// with fsync), its submit_sm for the SMSC's answer (a few ms from a
+// simulator on the same machine, tens from an operator). Two per slot, for
+// the whole of a command's life, left the window mostly empty: against the
+// simulator, one bind, window 100, the connector moved 4,030 msg/s at full
+// speed with both cores two-thirds busy. Four per slot moved 5,800 (six
+// 5,700-6,300, ten 5,800: the cores full by then), with less CPU per
+// message (bigger batches); of those, the ones past their answers wait
+// only for their outcomes' commits, and the others before their prepare,
+// with nothing stored.
+const (
+	commandsPerWindowSlot = 4
+	sendingPerWindowSlot  = 2
+)
 
 // commandsInFlight is the consumer's concurrency for an operator.
 func commandsInFlight(oc config.Operator) int {
 	return max(oc.Binds*oc.Window*commandsPerWindowSlot, 8)
+}
+
+// commandsSending bounds the operator's commands between their prepare and
+// their last answer.
+func commandsSending(oc config.Operator) int {
+	return max(oc.Binds*oc.Window*sendingPerWindowSlot, 4)
 }

@@ -50,6 +50,13 @@ type Operator struct {
 	// Concurrency is how many commands are worked on at once (default 32):
 	// enough to keep every bind's window full.
 	Concurrency int
+	// Sending bounds the commands between their prepare and their last
+	// part's answer (default Concurrency). A process killed there leaves
+	// those parts pending, sent or not, and afterCrash: unknown reports them
+	// unknown: this bounds what a crash costs. The other commands in hand
+	// wait before their prepare, with nothing stored, or are past their
+	// answers, waiting for their outcomes' commits and acks.
+	Sending int
 	// MaxAttempts bounds deliveries of a command whose parts keep failing
 	// temporarily (default 20); then the part is recorded as rejected.
 	MaxAttempts int
@@ -123,6 +130,9 @@ type Consumer struct {
 	// One handler per part (inflight.go); Run sets started first.
 	flights flights
 	started time.Time
+	// sending holds a token per command between its prepare and its last
+	// part's answer (Operator.Sending).
+	sending chan struct{}
 }
 
 // DefaultAckWait is the dispatch consumer's ack wait when none is set: short,
@@ -138,6 +148,9 @@ func (w *Consumer) Consuming() bool { return w.consuming.Load() }
 func New(op Operator, d Deps) *Consumer {
 	if op.Concurrency <= 0 {
 		op.Concurrency = 32
+	}
+	if op.Sending <= 0 || op.Sending > op.Concurrency {
+		op.Sending = op.Concurrency
 	}
 	if op.MaxAttempts <= 0 {
 		op.MaxAttempts = 20
@@ -157,7 +170,7 @@ func New(op Operator, d Deps) *Consumer {
 	if d.Names.DispatchStream == "" {
 		d.Names = natscontract.DefaultNames()
 	}
-	return &Consumer{op: op, d: d, log: d.Log.With("operator", op.ID)}
+	return &Consumer{op: op, d: d, log: d.Log.With("operator", op.ID), sending: make(chan struct{}, op.Sending)}
 }
 
 // recordPatience is how long an answered part's outcome is retried against
@@ -268,6 +281,11 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	defer release()
+	answered, ok := w.startSending(ctx, msg, cmd)
+	if !ok {
+		return
+	}
+	defer answered()
 	states, ok := w.prepare(ctx, msg, cmd, parts)
 	if !ok {
 		return
@@ -300,7 +318,8 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 			}
 			continue
 		}
-		if err := w.send(ctx, cmd, p, attempt); err != nil {
+		last := i == len(parts)-1
+		if err := w.send(ctx, cmd, p, attempt, last, answered); err != nil {
 			rest, rstates := parts[i:], states[i:]
 			if errors.Is(err, errAnswerNotStored) {
 				rest, rstates = parts[i+1:], states[i+1:]
@@ -311,6 +330,21 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}
 	w.ack(msg, cmd)
+}
+
+// startSending waits for a sending token (Operator.Sending) before the
+// command's prepare; the function it returns gives the token back, once
+// (called when the last part is answered, and deferred). A stop while it
+// waits hands the command back to JetStream, nothing stored.
+func (w *Consumer) startSending(ctx context.Context, msg jetstream.Msg, cmd dispatch.Command) (answered func(), ok bool) {
+	select {
+	case w.sending <- struct{}{}:
+	case <-ctx.Done():
+		w.retry(ctx, msg, cmd.MessageID, fmt.Errorf("waiting to send: %w", context.Cause(ctx)))
+		return nil, false
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-w.sending }) }, true
 }
 
 // mine reports whether this delivery may submit a pending part: it prepared
@@ -435,10 +469,15 @@ func (w *Consumer) prepare(ctx context.Context, msg jetstream.Msg, cmd dispatch.
 
 // send submits (paced by the binds, see Limiter) and records one part. An
 // error means the command must be tried again later.
-func (w *Consumer) send(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int) error {
+func (w *Consumer) send(ctx context.Context, cmd dispatch.Command, p dispatch.Part, attempt int, last bool, answered func()) error {
 	out, status, err := w.submit(ctx, cmd, p, attempt)
 	if err != nil {
 		return err
+	}
+	if last {
+		// Nothing of the command is left to send: its sending token goes
+		// to the next command while this outcome commits.
+		answered()
 	}
 	// From here on the SMSC may have the message: record it even if we are
 	// shutting down.

@@ -109,7 +109,7 @@ func report(t testing.TB, r *pipelinetest.Rig) meter.Report {
 // the operator's way), what a saturated backlog does to an operator's TPS:
 // the share of the contract used from the first arrival to the last, the
 // worst sliding second and the arrivals over the contract. Two binds, window
-// 10, the term's concurrency (binds x window x 2); "steady" with no fault,
+// 10, concurrency 40; "steady" with no fault,
 // "disconnects" with every bind dropped every 3 s (a disconnect storm).
 //
 //	go test -run '^$' -bench BacklogAtTheSMSC -benchtime 1x ./connector/outbound/

@@ -106,3 +106,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 	err := s.pool.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v)
 	return v, err
 }
+
+// GenericPlans reports whether the writer's statements on
+// message_correlations use generic plans (GenericPlanRows).
+func (s *Store) GenericPlans() bool { return s.genericPlans.Load() }

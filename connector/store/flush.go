@@ -56,6 +56,11 @@ type txn struct {
 	batch []*request
 	res   []response
 	steal bool
+	// generic: the statements on message_correlations may use generic
+	// plans (Store.genericPlans); planMode is the mode set so far in this
+	// transaction ("": the session's, force_custom_plan).
+	generic  bool
+	planMode string
 
 	preps, outs, rcs []int          // batch indexes by kind
 	sweep            int            // batch index of a sweep (epoch.go); -1: none
@@ -133,7 +138,7 @@ func roundTrip(ctx context.Context, conn *pgxpool.Conn, steps []step) error {
 // that applies a receipt to a part of a multipart message takes a third
 // (its event carries the count read in the second).
 func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]response, error) {
-	t := &txn{s: s, batch: batch, res: make([]response, len(batch)), steal: steal,
+	t := &txn{s: s, batch: batch, res: make([]response, len(batch)), steal: steal, generic: s.genericPlans.Load(),
 		keyLocks: map[int32]bool{}, rowsByID: map[int64]*part{}, siblings: map[string]map[int]dlr.Status{}}
 	t.sortByKind()
 
@@ -152,41 +157,15 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 	// Round 1: lock the keys, store the outcomes, take the receipts held
 	// for the accepted keys, find (and lock) the parts of the receipts,
 	// insert and read the prepared parts.
-	steps := []step{execStep("begin", "BEGIN")}
-	if t.onlyInbox() {
-		// Everything this transaction writes follows from inbox rows it
-		// deletes, which are durable: lost with a database crash before
-		// its WAL flush, the rows come back and are drained again (see
-		// the package doc, "The receipt inbox").
-		steps = append(steps, execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"))
-	}
-	if t.fromInbox() {
-		steps = append(steps, t.claimStep())
-	}
-	if len(t.keyLocks) > 0 {
-		steps = append(steps, execStep("lock keys", lockSQL, keyLockSpace, sortedKeys(t.keyLocks)))
-	}
-	if t.steal && t.acc.len() > 0 {
-		steps = append(steps, t.stealStep())
-	}
-	if len(t.outs) > 0 {
-		steps = append(steps, t.outcomeStep())
-	}
-	if t.acc.len() > 0 {
-		steps = append(steps, t.heldStep())
-	}
-	if t.sweep >= 0 {
-		steps = append(steps, t.sweepStep())
-	}
-	if len(t.rcs) > 0 {
-		steps = append(steps, t.lookupStep())
-	}
-	if len(t.preps) > 0 {
-		steps = append(steps, t.prepareStep())
-	}
+	steps := t.firstRound()
 	commitNow := len(t.rcs) == 0 && t.acc.len() == 0 && t.sweep < 0
 	if commitNow {
 		steps = append(steps, execStep("commit", "COMMIT"))
+	} else {
+		// Round 2 and after (the receipts' parts and states, the held
+		// receipts' inserts, the events) read message_correlations by its
+		// indexes, or insert.
+		steps = t.plans(steps, tablePlans)
 	}
 	if err := roundTrip(ctx, conn, steps); err != nil {
 		return nil, err
@@ -252,6 +231,69 @@ func (s *Store) flushTx(ctx context.Context, batch []*request, steal bool) ([]re
 	}
 	t.results()
 	return t.res, nil
+}
+
+// firstRound is round 1's statements, BEGIN first. With generic plans on
+// (Store.genericPlans), the statements on message_correlations run under
+// plan_cache_mode auto and those on the queue tables (the inbox claim, the
+// held receipts) under force_custom_plan: a queue is nearly empty most of
+// the time, and a generic plan cached from that scans it whole when it
+// backs up (NATS down, a slow database, an SMSC answering receipts before
+// responses), where a custom plan sees its size.
+func (t *txn) firstRound() []step {
+	steps := []step{execStep("begin", "BEGIN")}
+	if t.onlyInbox() {
+		// Everything this transaction writes follows from inbox rows it
+		// deletes, which are durable: lost with a database crash before
+		// its WAL flush, the rows come back and are drained again (see
+		// the package doc, "The receipt inbox").
+		steps = append(steps, execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"))
+	}
+	if t.fromInbox() {
+		steps = append(t.plans(steps, queuePlans), t.claimStep())
+	}
+	if len(t.keyLocks) > 0 {
+		steps = append(steps, execStep("lock keys", lockSQL, keyLockSpace, sortedKeys(t.keyLocks)))
+	}
+	if t.steal && t.acc.len() > 0 {
+		steps = append(t.plans(steps, tablePlans), t.stealStep())
+	}
+	if len(t.outs) > 0 {
+		steps = append(t.plans(steps, tablePlans), t.outcomeStep())
+	}
+	if t.acc.len() > 0 {
+		steps = append(t.plans(steps, queuePlans), t.heldStep())
+	}
+	if t.sweep >= 0 {
+		steps = append(t.plans(steps, queuePlans), t.sweepStep())
+	}
+	if len(t.rcs) > 0 {
+		steps = append(t.plans(steps, tablePlans), t.lookupStep())
+	}
+	if len(t.preps) > 0 {
+		steps = append(t.plans(steps, tablePlans), t.prepareStep())
+	}
+	return steps
+}
+
+// Plan modes of a transaction's statements (firstRound).
+const (
+	tablePlans = "auto"              // message_correlations: generic plans once it is big
+	queuePlans = "force_custom_plan" // the queue tables: planned with their current size
+)
+
+// plans appends a SET LOCAL plan_cache_mode when the statements that
+// follow want another mode than the transaction's current one; nothing
+// when generic plans are off (the session's mode, custom, stands).
+func (t *txn) plans(steps []step, mode string) []step {
+	if !t.generic || t.planMode == mode {
+		return steps
+	}
+	if t.planMode == "" && mode == queuePlans {
+		return steps // the session's mode is custom already
+	}
+	t.planMode = mode
+	return append(steps, execStep("plan mode "+mode, "SET LOCAL plan_cache_mode = "+mode))
 }
 
 // sortByKind sorts the batch's indexes by kind of request and collects the

@@ -90,7 +90,7 @@ func checkPlans(t *testing.T, c *pgx.Conn, cases []planCase, modes ...string) {
 }
 
 // smallTableRows is the size of message_correlations in a new deployment's
-// first hours, and in the end-to-end benchmark (make connector-load).
+// first hours (the end-to-end benchmark starts on 200,000: SMPP_BENCH_HISTORY).
 const smallTableRows = 10_000
 
 // TestQueryPlansUseIndexesOnASmallTable checks the statements of a

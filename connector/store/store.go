@@ -1,15 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -21,20 +22,24 @@ const (
 	DefaultFlushers     = 2
 	DefaultFlushTimeout = 30 * time.Second
 	// GenericPlanRows is how many rows message_correlations' statistics must
-	// count before the store's sessions let PostgreSQL reuse generic plans
-	// (plan_cache_mode = auto); below it they plan every statement with its
-	// values (force_custom_plan). Planning the batch statements is costly:
-	// measured, it took as much of PostgreSQL's time as executing them at a
-	// steady 1,000 messages a second (batches of ten), and a quarter of its
-	// CPU at full speed. But a generic plan is cached: one made while the
-	// table was nearly empty scans the whole table as it grows, until
-	// autovacuum analyses it again. From this size on the planner already
-	// probes the indexes for every statement (TestGenericPlansUseIndexesAtTheThreshold),
-	// and growth only makes an index probe a better choice. Each session
-	// decides when it connects: a new deployment's sessions plan every
-	// statement, and those the pool opens once the table is big (it renews
-	// each within an hour, pgxpool's MaxConnLifetime) reuse plans.
+	// count before the writer's statements on it may use generic plans
+	// (plan_cache_mode auto, set per transaction: firstRound); below it, and
+	// for every statement on the queue tables, the sessions plan each
+	// statement with its values (force_custom_plan). Planning the batch
+	// statements is costly: measured, it took as much of PostgreSQL's time
+	// as executing them at a steady 1,000 messages a second (batches of
+	// ten), and a quarter of its CPU at full speed. But a generic plan is
+	// cached: one made while the table was nearly empty scans the whole
+	// table as it grows, until autovacuum analyses it again (with 50 rows
+	// analysed, every statement of a message's life does). From this size on
+	// the planner already probes the indexes for every statement
+	// (TestGenericPlansUseIndexesAtTheThreshold), and growth only makes an
+	// index probe a better choice. The store checks the statistics when it
+	// opens and every GenericPlanCheck.
 	GenericPlanRows = 100_000
+	// GenericPlanCheck is how often the store reads the table's statistics
+	// again to decide on generic plans.
+	GenericPlanCheck = time.Minute
 	// DefaultRandomPageCost is the sessions' random_page_cost. PostgreSQL's
 	// default (4) prices an index probe for a disk that seeks; the store's
 	// statements probe a few hundred keys of rows written minutes ago, in
@@ -85,9 +90,10 @@ type Options struct {
 	Flushers int
 	// FlushTimeout bounds one batch's transaction, retries included (DefaultFlushTimeout).
 	FlushTimeout time.Duration
-	// PlanCacheMode is the sessions' plan_cache_mode, unless the DSN sets
-	// it. Empty: each session chooses when it connects, by the size of
-	// message_correlations (GenericPlanRows says how and why).
+	// PlanCacheMode is the sessions' plan_cache_mode for every statement,
+	// unless the DSN sets it (plan_cache_mode, or -c plan_cache_mode in
+	// options). Empty: force_custom_plan, and generic plans for the writer's
+	// statements on message_correlations once it is big (GenericPlanRows).
 	PlanCacheMode string
 	// Logger receives warnings (displaced SMSC ids, retried batches). Default slog.Default().
 	Logger *slog.Logger
@@ -119,21 +125,47 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// planCacheModeSQL sets the session's plan_cache_mode by the size of
-// message_correlations in its statistics (reltuples: -1 before the first
-// ANALYZE; no row before the migrations).
-const planCacheModeSQL = `
-SELECT set_config('plan_cache_mode',
-	CASE WHEN coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass('smpp.message_correlations')), -1) >= $1::float8
-		THEN 'auto' ELSE 'force_custom_plan' END, false)`
+// setsPlanCacheMode reports whether the DSN sets plan_cache_mode, as a
+// parameter or in options (-c plan_cache_mode=...).
+func setsPlanCacheMode(params map[string]string) bool {
+	_, set := params["plan_cache_mode"]
+	return set || strings.Contains(params["options"], "plan_cache_mode")
+}
 
-// choosePlanCacheMode is the pool's AfterConnect when no plan_cache_mode is
-// set: see GenericPlanRows.
-func choosePlanCacheMode(ctx context.Context, c *pgx.Conn) error {
-	if _, err := c.Exec(ctx, planCacheModeSQL, float64(GenericPlanRows)); err != nil {
-		return fmt.Errorf("store: choose plan_cache_mode: %w", err)
+// bigTableSQL reports whether message_correlations' statistics count
+// GenericPlanRows rows (reltuples: -1 before the first ANALYZE).
+const bigTableSQL = `
+SELECT coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass('smpp.message_correlations')), -1) >= $1::float8`
+
+// checkPlans decides whether the writer's statements on
+// message_correlations may use generic plans (GenericPlanRows). An error
+// leaves the decision as it was.
+func (s *Store) checkPlans(ctx context.Context) {
+	var big bool
+	if err := s.pool.QueryRow(ctx, bigTableSQL, float64(GenericPlanRows)).Scan(&big); err != nil {
+		s.log.Warn("store: reading message_correlations' statistics for the plan mode", "error", err)
+		return
 	}
-	return nil
+	if s.genericPlans.Swap(big) != big {
+		s.log.Info("store: generic plans for the statements on message_correlations", "on", big, "rows_at_least", GenericPlanRows)
+	}
+}
+
+// watchPlans checks the plan mode every GenericPlanCheck until Close.
+func (s *Store) watchPlans() {
+	defer s.done.Done()
+	t := time.NewTicker(GenericPlanCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			s.checkPlans(ctx)
+			cancel()
+		}
+	}
 }
 
 // Store is the correlation store. Its methods are safe for concurrent use.
@@ -141,6 +173,11 @@ type Store struct {
 	pool *pgxpool.Pool
 	opts Options
 	log  *slog.Logger
+
+	// genericPlans: the writer's statements on message_correlations run
+	// with plan_cache_mode auto (GenericPlanRows); stop ends watchPlans.
+	genericPlans atomic.Bool
+	stop         chan struct{}
 
 	mu      sync.RWMutex // guards closed against sends on queue
 	closed  bool
@@ -170,12 +207,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	cfg.MaxConns = opts.MaxConns
 	// See GenericPlanRows.
-	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
-		if opts.PlanCacheMode != "" {
-			cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = opts.PlanCacheMode
-		} else {
-			cfg.AfterConnect = choosePlanCacheMode
-		}
+	adaptive := false
+	if !setsPlanCacheMode(cfg.ConnConfig.RuntimeParams) {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = cmp.Or(opts.PlanCacheMode, queuePlans)
+		adaptive = opts.PlanCacheMode == ""
 	}
 	// See DefaultRandomPageCost.
 	if _, set := cfg.ConnConfig.RuntimeParams["random_page_cost"]; !set {
@@ -201,6 +236,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		written: make(chan struct{}, 1),
 		inbox:   make(chan *inboxRequest, 4*opts.BatchSize),
 		inboxed: make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+	}
+	if adaptive {
+		s.checkPlans(ctx)
+		s.done.Add(1)
+		go s.watchPlans()
 	}
 	s.done.Add(2 + opts.Flushers)
 	go s.collect()
@@ -222,6 +263,7 @@ func (s *Store) Close() {
 	s.closed = true
 	close(s.queue)
 	close(s.inbox)
+	close(s.stop)
 	s.mu.Unlock()
 	s.done.Wait()
 	s.pool.Close()

@@ -187,7 +187,11 @@ func TestConnectionLost(t *testing.T) {
 		t.Fatalf("err %v, want the bind's read or write failing", err)
 	}
 	t.Log(err)
-	if res.Sent == 0 || res.Accepted+res.Unanswered+res.TimedOut != res.Sent || res.Accepted != 300 {
+	// The SMSC answered 300 before it closed, but a write that meets the
+	// closed socket first ends the run, and the reset that follows makes
+	// the kernel drop the answers not yet read: under load some are (285 of
+	// 300 once in CI). Every submit is still counted once.
+	if res.Sent == 0 || res.Accepted+res.Unanswered+res.TimedOut != res.Sent || res.Accepted == 0 || res.Accepted > 300 {
 		t.Errorf("sent %d accepted %d unanswered %d", res.Sent, res.Accepted, res.Unanswered)
 	}
 }

@@ -88,6 +88,16 @@ func Main(m *testing.M) int {
 	return testenv.RunWithServices(m, testenv.Services{Postgres: true}, &env)
 }
 
+// FreshDatabase returns a fresh migrated database of Main's PostgreSQL, for
+// a rig (Options.DSN) whose test also reads the tables.
+func FreshDatabase(t testing.TB) string {
+	t.Helper()
+	if env == nil {
+		t.Fatal("pipelinetest: no database: call pipelinetest.Main from TestMain")
+	}
+	return env.FreshDatabase(t, true)
+}
+
 // New starts a rig, on a fresh migrated database unless o.DSN names one;
 // t's cleanups stop it.
 func New(t testing.TB, o Options) *Rig {
