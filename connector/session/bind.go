@@ -31,7 +31,7 @@ type Bind struct {
 	changed  chan struct{}  // closed and replaced on every state change
 	rejected string         // credential version the SMSC refused for good
 	working  Auth           // the credential of the last successful bind (renew.go)
-	gen      atomic.Uint64  // bumped when a renewal swaps the session under the pool
+	gen      atomic.Uint64  // bumped by every state change (setStateLocked) and when a renewal swaps the session under the pool
 	retiring sync.WaitGroup // old sessions draining after a renewal
 	closing  bool
 	onBound  func(up bool) // the pool's epoch (epoch.go): entering or leaving StateBound
@@ -102,6 +102,18 @@ func (b *Bind) State() (State, error) {
 	return b.state, b.lastErr
 }
 
+// stateGen returns the state with its generation (setStateLocked), read
+// together.
+func (b *Bind) stateGen() (State, uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state, b.gen.Load()
+}
+
+// testHookRenewClosing, set by tests, runs when a break-before-make renewal
+// has marked the bind closing, before it drains.
+var testHookRenewClosing func()
+
 // Outstanding is the number of submit_sm waiting for their resp.
 func (b *Bind) Outstanding() int { return b.window.outstanding() }
 
@@ -136,6 +148,10 @@ func (b *Bind) setState(s State, err error) {
 }
 
 func (b *Bind) setStateLocked(s State, err error) {
+	// Every change is a new generation: a submit refused as not sent by a
+	// bind the pool saw bound is retried if the bind went through any
+	// change since (Pool.Submit), even one back to bound.
+	b.gen.Add(1)
 	if b.state == StateBound && s != StateBound {
 		b.bound = make(chan struct{})
 	}
@@ -317,10 +333,17 @@ run:
 			renewing = r
 			close(stopWatch)
 			// New credentials: finish what is in flight, unbind, bind again.
+			// One critical section: a submit must never find the bind
+			// closing and still bound, or the pool takes its "not sent:
+			// session closed" for final instead of waiting for the new
+			// session (TestRenewalNeverShowsAClosingBoundBind).
 			b.mu.Lock()
 			b.closing = true
+			b.setStateLocked(StateConnecting, errors.New("renewing")) // the pool sends elsewhere meanwhile
 			b.mu.Unlock()
-			b.setState(StateConnecting, errors.New("renewing")) // the pool sends elsewhere meanwhile
+			if testHookRenewClosing != nil {
+				testHookRenewClosing()
+			}
 			b.drain()
 			sess.Close()
 			b.mu.Lock()

@@ -84,7 +84,7 @@ func (p *Pool) RefusedVersion() string {
 // WaitReady returns once at least one bind is up (nil), or with ctx's error.
 func (p *Pool) WaitReady(ctx context.Context) error {
 	for {
-		b, waits := p.pick()
+		b, _, waits := p.pick()
 		if b != nil {
 			return nil
 		}
@@ -106,36 +106,37 @@ func (p *Pool) Ready() bool {
 
 // pick returns the bound bind with the most free window, or a channel that
 // fires when any bind changes state.
-func (p *Pool) pick() (*Bind, []<-chan struct{}) {
+func (p *Pool) pick() (*Bind, uint64, []<-chan struct{}) {
 	var best *Bind
+	var bestGen uint64
 	var waits []<-chan struct{}
 	for _, b := range p.binds {
-		st, _ := b.State()
+		st, gen := b.stateGen()
 		if st == StateBound && (best == nil || b.Outstanding() < best.Outstanding()) {
-			best = b
+			best, bestGen = b, gen
 		}
 		waits = append(waits, b.Changed())
 	}
-	return best, waits
+	return best, bestGen, waits
 }
 
 // Submit sends sm on a bound bind and waits for the resp (see Bind.Submit).
 // A bind lost before the PDU was written is retried on another bind.
 func (p *Pool) Submit(ctx context.Context, sm *pdu.SubmitSM) (Result, error) {
 	for {
-		b, waits := p.pick()
+		b, gen, waits := p.pick()
 		if b == nil {
 			if err := waitAny(ctx, waits); err != nil {
 				return Result{}, fmt.Errorf("%w: no bind up: %v", ErrNotSent, err)
 			}
 			continue
 		}
-		gen := b.gen.Load()
 		r, err := b.Submit(ctx, sm)
 		if err != nil && errors.Is(err, ErrNotSent) && ctx.Err() == nil {
-			if st, _ := b.State(); st != StateBound || b.gen.Load() != gen {
-				// The bind went down, or a renewal swapped its session, under
-				// us: nothing was sent, try again.
+			if st, g := b.stateGen(); st != StateBound || g != gen {
+				// The bind went down, changed state and came back, or a
+				// renewal swapped its session, since pick saw it bound:
+				// nothing was sent, try again.
 				continue
 			}
 		}
