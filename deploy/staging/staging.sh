@@ -168,16 +168,23 @@ up() {
 		done
 		say "vault: credentials of $OPERATORS written"
 	fi
-	compose up -d --remove-orphans
-
+	# connector-1 first, and connector-2 once it owns every operator: two
+	# replicas started together may each win some of the operators' leases,
+	# and nothing moves an operator while its owner lives, so the smoke
+	# suite (all operators on one connector, the other standing by for
+	# smoke-failover) would wait forever. A rolling deploy starts them one
+	# by one too.
+	compose up -d --remove-orphans connector-1
 	local urls=() u
-	for svc in connector-1 connector-2; do
-		u="http://127.0.0.1:$(port "$svc" 8080)"
-		urls+=("$u")
-		wait_for "$svc /healthz ($u)" healthy "$u"
-	done
+	u="http://127.0.0.1:$(port connector-1 8080)"
+	urls+=("$u")
+	wait_for "connector-1 /healthz ($u)" healthy "$u"
 	OWNER=""
-	wait_for "operators $OPERATORS on one connector (/readyz)" owner_of_all "${urls[@]}"
+	wait_for "operators $OPERATORS on connector-1 (/readyz)" owner_of_all "$u"
+	compose up -d --remove-orphans
+	u="http://127.0.0.1:$(port connector-2 8080)"
+	urls+=("$u")
+	wait_for "connector-2 /healthz ($u)" healthy "$u"
 	owner_of_all "${urls[@]}"
 
 	local nats_url="nats://127.0.0.1:$(port nats 4222)"
