@@ -274,9 +274,16 @@ const (
 	sendingPerWindowSlot  = 2
 )
 
-// commandsInFlight is the consumer's concurrency for an operator.
+// commandsInFlight is the consumer's concurrency for an operator: four per
+// window slot, but no more than its TPS sends in half the ack wait. The
+// pull consumer buffers as many again, and a buffered command has no
+// heartbeat until a worker takes it: held by the TPS for longer than the ack
+// wait, it is delivered again (absorbed, but counted as an attempt). Never
+// fewer than two per slot, the rule before four.
 func commandsInFlight(oc config.Operator) int {
-	return max(oc.Binds*oc.Window*commandsPerWindowSlot, 8)
+	slots := oc.Binds * oc.Window
+	byTPS := int(float64(oc.TPS) * outbound.DefaultAckWait.Seconds() / 2)
+	return max(min(slots*commandsPerWindowSlot, byTPS), slots*sendingPerWindowSlot, 8)
 }
 
 // commandsSending bounds the operator's commands between their prepare and
