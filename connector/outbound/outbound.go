@@ -332,21 +332,6 @@ func (w *Consumer) Handle(ctx context.Context, msg jetstream.Msg) {
 	w.ack(msg, cmd)
 }
 
-// startSending waits for a sending token (Operator.Sending) before the
-// command's prepare; the function it returns gives the token back, once
-// (called when the last part is answered, and deferred). A stop while it
-// waits hands the command back to JetStream, nothing stored.
-func (w *Consumer) startSending(ctx context.Context, msg jetstream.Msg, cmd dispatch.Command) (answered func(), ok bool) {
-	select {
-	case w.sending <- struct{}{}:
-	case <-ctx.Done():
-		w.retry(ctx, msg, cmd.MessageID, fmt.Errorf("waiting to send: %w", context.Cause(ctx)))
-		return nil, false
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-w.sending }) }, true
-}
-
 // mine reports whether this delivery may submit a pending part: it prepared
 // the row, took it back from the delivery that handed it back unsent, or the
 // operator's policy resends whatever a dead process left.
@@ -398,27 +383,6 @@ func (w *Consumer) recordAfterCrash(ctx context.Context, cmd dispatch.Command, p
 	w.log.Warn("part left pending by a process that died; not sent again (afterCrash: unknown)", "message_id", cmd.MessageID, "part", p.Number)
 	out := store.Outcome{OperatorID: w.op.ID, MessageID: cmd.MessageID, Part: p.Number, Kind: store.Unknown, At: time.Now()}
 	return w.record(context.WithoutCancel(ctx), out, afterCrashStatus+": the process holding it died while its submit_sm may have been on its way to the SMSC; not sent again")
-}
-
-// keepAlive keeps JetStream from redelivering the command to another
-// goroutine while this one waits for the limiter, a bind or a response: a
-// second delivery would submit the same pending part twice. Call the
-// function it returns when done with the command.
-func (w *Consumer) keepAlive(msg jetstream.Msg) (stop func()) {
-	beat := make(chan struct{})
-	go func() {
-		t := time.NewTicker(w.op.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-beat:
-				return
-			case <-t.C:
-				_ = msg.InProgress()
-			}
-		}
-	}()
-	return func() { close(beat) }
 }
 
 // parse reads the command and builds its parts for the operator; a command

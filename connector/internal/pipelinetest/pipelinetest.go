@@ -93,7 +93,7 @@ func Main(m *testing.M) int {
 func FreshDatabase(t testing.TB) string {
 	t.Helper()
 	if env == nil {
-		t.Fatal("pipelinetest: no database: call pipelinetest.Main from TestMain")
+		t.Fatal("pipelinetest: no database: call pipelinetest.Main from TestMain, or set Options.DSN")
 	}
 	return env.FreshDatabase(t, true)
 }
@@ -103,10 +103,7 @@ func FreshDatabase(t testing.TB) string {
 func New(t testing.TB, o Options) *Rig {
 	t.Helper()
 	if o.DSN == "" {
-		if env == nil {
-			t.Fatal("pipelinetest: no database: call pipelinetest.Main from TestMain, or set Options.DSN")
-		}
-		o.DSN = env.FreshDatabase(t, true)
+		o.DSN = FreshDatabase(t)
 	}
 	sim, err := server.New(server.Config{Operators: []server.OperatorConfig{{ID: Operator, Listen: "127.0.0.1:0", Profile: o.Profile,
 		Accounts: []server.AccountConfig{{SystemID: "acme", Password: "secret1", TPS: o.TPS}}}}}, Quiet())
