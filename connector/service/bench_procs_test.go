@@ -242,22 +242,26 @@ func printStatements(b testing.TB, dsn string, n int) {
 	}
 	// Row writes per message by table: an update that is not HOT writes
 	// an entry in every index of its table.
-	trows, err := c.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del
+	// Sequential scans, and the rows they read, say which table a
+	// statement reads whole (a queue bloated with deleted rows).
+	trows, err := c.Query(ctx, `SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, seq_scan, seq_tup_read
 		FROM pg_stat_user_tables WHERE schemaname = 'smpp' AND n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname`)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer trows.Close()
-	fmt.Fprintf(os.Stderr, "%-24s %8s %8s %8s %8s  (per message, whole database life)\n", "table", "ins", "upd", "hot", "del")
+	fmt.Fprintf(os.Stderr, "%-24s %8s %8s %8s %8s %8s %9s  (per message, whole database life)\n", "table", "ins", "upd", "hot", "del", "seqscan", "seqrows")
 	for trows.Next() {
 		var (
 			name                string
 			ins, upd, hot, dels int64
+			seq, seqRows        int64
 		)
-		if err := trows.Scan(&name, &ins, &upd, &hot, &dels); err != nil {
+		if err := trows.Scan(&name, &ins, &upd, &hot, &dels, &seq, &seqRows); err != nil {
 			b.Fatal(err)
 		}
-		fmt.Fprintf(os.Stderr, "%-24s %8.2f %8.2f %8.2f %8.2f\n", name, per(float64(ins)), per(float64(upd)), per(float64(hot)), per(float64(dels)))
+		fmt.Fprintf(os.Stderr, "%-24s %8.2f %8.2f %8.2f %8.2f %8.3f %9.1f\n", name, per(float64(ins)), per(float64(upd)), per(float64(hot)),
+			per(float64(dels)), per(float64(seq)), per(float64(seqRows)))
 	}
 }
 

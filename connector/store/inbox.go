@@ -201,11 +201,13 @@ type Drained struct {
 }
 
 // drainSQL reads the oldest receipts of this store's kind (live or shadow)
-// that have not failed.
+// that have not failed, above $3: where the store's cursor says the
+// receipts not read yet begin (connector/internal/queuecursor), rather than
+// through every receipt deleted since the last VACUUM.
 const drainSQL = `
 SELECT id, operator_id, smsc_key, smsc_message_id, receipt_state, receipt_stat, receipt_err, done_at,
 	received_at, raw, not_before, horizon, extract(epoch FROM hold_for)::float8
-FROM smpp.receipt_inbox WHERE failed IS NULL AND shadow = $2
+FROM smpp.receipt_inbox WHERE failed IS NULL AND shadow = $2 AND id > $3
 ORDER BY id LIMIT $1`
 
 // DrainInbox applies (or holds) up to limit of the oldest receipts in the
@@ -221,15 +223,18 @@ ORDER BY id LIMIT $1`
 // applied comes too late (an intermediate one is then stale: no event).
 // more reports that rows were left for the next call.
 func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, more bool, err error) {
-	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow)
+	var (
+		reqs []*request
+		read []int64               // the ids read, in order
+		gone = map[int64]bool{}    // those no longer in the inbox
+		keys = map[[2]string]int{} // the index in reqs of the receipt taken for a key
+	)
+	cursor := s.inboxCursor.Begin()
+	defer func() { cursor.End(drainResult(read, gone)) }()
+	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow, cursor.From)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 	}
-	var (
-		reqs []*request
-		read int
-		keys = map[[2]string]int{} // the index in reqs of the receipt taken for a key
-	)
 	for rows.Next() {
 		var (
 			rc             Receipt
@@ -244,7 +249,7 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 			rows.Close()
 			return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 		}
-		read++
+		read = append(read, rc.inboxID)
 		k := [2]string{rc.OperatorID, rc.SMSCKey}
 		taken, seen := keys[k]
 		if seen {
@@ -271,7 +276,7 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 	if err := rows.Err(); err != nil {
 		return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 	}
-	more = more || read == limit
+	more = more || len(read) == limit
 	queued := reqs[:0:0]
 	for len(queued) < len(reqs) {
 		chunk := reqs[len(queued):min(len(reqs), len(queued)+s.opts.BatchSize)]
@@ -284,9 +289,11 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 	for _, r := range queued {
 		res := <-r.res // written: writeIn answered every request
 		d := Drained{Receipt: *r.receipt, Matched: res.matched, Err: res.err}
+		gone[r.receipt.inboxID] = res.err == nil // its transaction deleted it, or another drain's did
 		switch {
 		case res.err != nil:
 			d.Failed = s.markFailed(ctx, r.receipt.inboxID, res.err)
+			gone[r.receipt.inboxID] = d.Failed
 		case res.matched.Disposition == 0:
 			continue // another drain applied it
 		}
@@ -296,6 +303,21 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 		return drained, true, fmt.Errorf("store: drain the receipt inbox: %w", cmp.Or(ctx.Err(), ErrClosed))
 	}
 	return drained, more, nil
+}
+
+// drainResult is what a drain's read tells its cursor: the highest id it
+// read, and the lowest it left in the inbox (a second receipt of a key, a
+// receipt whose transaction failed).
+func drainResult(read []int64, gone map[int64]bool) (maxRead, lowestLeft int64) {
+	if len(read) == 0 {
+		return 0, 0
+	}
+	for _, id := range read {
+		if !gone[id] {
+			return read[len(read)-1], id
+		}
+	}
+	return read[len(read)-1], 0
 }
 
 // writeDrained writes a drain's receipts in transactions of their own,

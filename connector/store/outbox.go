@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/smpp-connector/smpp-connector/connector/internal/queuecursor"
 )
 
 // The event outbox (smpp.event_outbox, migration 00006). RecordOutcome and
@@ -67,12 +69,15 @@ const relayLockSpace int32 = 0x736d7072 // "smpr"
 // earlier one). A shadow relay ($2) takes only shadow rows: a live
 // replica's events are not its to drop. The lock is the only one: rows
 // locked one by one (FOR UPDATE) would cost a write per event for nothing.
+// It reads above $4, where the store's cursor says the events not read yet
+// begin (connector/internal/queuecursor): not through the index entries of
+// every event deleted since the last VACUUM.
 const outboxSelectSQL = `
 WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine)
 SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o.status, o.smsc_message_id,
 	o.command_status, o.detail, o.stat, o.err, o.parts_received, o.submitted_at, o.done_at, o.at, o.shadow, o.created_at
 FROM smpp.event_outbox AS o, l
-WHERE l.mine AND (o.shadow OR NOT $2::bool)
+WHERE l.mine AND (o.shadow OR NOT $2::bool) AND o.id > $4
 ORDER BY o.id
 LIMIT $1`
 
@@ -101,11 +106,16 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 			rollback(ctx, conn)
 		}
 	}()
-	var evs []Event
+	var (
+		evs  []Event
+		done []int64
+		read = s.outboxCursor(shadow).Begin()
+	)
+	defer func() { read.End(readResult(evs, done, committed)) }()
 	err = roundTrip(ctx, conn, []step{
 		execStep("begin", "BEGIN"),
 		execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"),
-		{sql: outboxSelectSQL, args: []any{limit, shadow, relayLockSpace}, read: func(br pgx.BatchResults) error {
+		{sql: outboxSelectSQL, args: []any{limit, shadow, relayLockSpace, read.From}, read: func(br pgx.BatchResults) error {
 			rows, _ := br.Query()
 			var err error
 			evs, err = pgx.CollectRows(rows, scanEvent)
@@ -115,7 +125,6 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 	if err != nil {
 		return 0, fmt.Errorf("outbox: read: %w", err)
 	}
-	var done []int64
 	if len(evs) > 0 {
 		done = publish(ctx, evs)
 	}
@@ -132,6 +141,37 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 	}
 	committed = true
 	return len(evs), nil
+}
+
+// outboxCursor is the cursor of a live (shadow false) or a shadow relay's
+// reads: they read different rows.
+func (s *Store) outboxCursor(shadow bool) *queuecursor.Cursor {
+	if shadow {
+		return s.outboxCursors[1]
+	}
+	return s.outboxCursors[0]
+}
+
+// readResult is what a relay's read tells its cursor: the highest id it
+// read, and the lowest still in the outbox (every one, unless the delete
+// of those done committed).
+func readResult(evs []Event, done []int64, committed bool) (maxRead, lowestLeft int64) {
+	if len(evs) == 0 {
+		return 0, 0
+	}
+	if !committed {
+		return evs[len(evs)-1].ID, evs[0].ID
+	}
+	gone := make(map[int64]bool, len(done))
+	for _, id := range done {
+		gone[id] = true
+	}
+	for _, e := range evs { // in id order
+		if !gone[e.ID] {
+			return evs[len(evs)-1].ID, e.ID
+		}
+	}
+	return evs[len(evs)-1].ID, 0
 }
 
 func scanEvent(row pgx.CollectableRow) (Event, error) {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smpp-connector/smpp-connector/connector/internal/queuecursor"
 )
 
 // Defaults for Options.
@@ -194,6 +196,11 @@ type Store struct {
 	inbox   chan *inboxRequest
 	inboxed chan struct{}
 
+	// Where the next reads of the outbox (live and shadow relays) and of
+	// the inbox begin (connector/internal/queuecursor).
+	outboxCursors [2]*queuecursor.Cursor
+	inboxCursor   *queuecursor.Cursor
+
 	stats stats
 }
 
@@ -237,6 +244,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		inbox:   make(chan *inboxRequest, 4*opts.BatchSize),
 		inboxed: make(chan struct{}, 1),
 		stop:    make(chan struct{}),
+
+		outboxCursors: [2]*queuecursor.Cursor{queuecursor.New(queuecursor.Options{}), queuecursor.New(queuecursor.Options{})},
+		inboxCursor:   queuecursor.New(queuecursor.Options{}),
 	}
 	if adaptive {
 		s.checkPlans(ctx)
