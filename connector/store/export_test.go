@@ -2,9 +2,19 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/internal/queuecursor"
 )
+
+// SetQueueCursors gives the relay's and the drain's reads new cursors with
+// this grace and this period of full reads.
+func (s *Store) SetQueueCursors(grace, fullEvery time.Duration) {
+	o := queuecursor.Options{Grace: grace, FullEvery: fullEvery}
+	s.outboxCursors = [2]*queuecursor.Cursor{queuecursor.New(o), queuecursor.New(o)}
+	s.inboxCursor = queuecursor.New(o)
+}
 
 // RecordOutcomeUnchecked is RecordOutcome without validation: a request
 // that PostgreSQL refuses, to check that it fails alone.
