@@ -13,22 +13,13 @@ import (
 
 // The relay and the drain read above a cursor (connector/internal/
 // queuecursor). Ids are taken at insert, not at commit: a row whose
-// transaction commits after a later row was read must still be read, by
-// the next reads while its transaction is younger than the cursor's grace,
-// by the read from the beginning after that. Each case holds the row's
-// transaction open for a while, reading meanwhile, and wants the row read
-// once after its commit: within the grace with no full read at all, and
-// beyond it by a full read.
-type lateCommit struct {
-	name             string
-	open             time.Duration // the row's transaction
-	grace, fullEvery time.Duration // the cursors'
-}
-
-var lateCommits = []lateCommit{
-	{"within the grace", 50 * time.Millisecond, 3 * time.Second, time.Hour},
-	{"beyond the grace, by the full read", 700 * time.Millisecond, 100 * time.Millisecond, time.Second},
-}
+// transaction commits after later rows were read must still be read, and
+// by the reads that follow its commit, not by a full read from the start
+// (there is none here: FullEvery is an hour). The row's transaction stays
+// open while later rows are written and read; the cursor must have moved
+// before it (or the reads start at 0 and prove nothing) and must not pass
+// it while it runs.
+const lateCommitOpen = 700 * time.Millisecond
 
 // eventually runs pass every 20 ms until done reports true, or fails after
 // 5 s.
@@ -47,14 +38,8 @@ func eventually(t *testing.T, what string, pass func(), done func() bool) {
 	}
 }
 
-func TestAnEventCommittedAfterALaterOneIsStillRelayed(t *testing.T) {
-	for _, lc := range lateCommits {
-		t.Run(lc.name, func(t *testing.T) { relayLateCommit(t, lc) })
-	}
-}
-
-func relayLateCommit(t *testing.T, lc lateCommit) {
-	s, dsn := openStore(t, lc)
+func TestAnEventCommittedAfterLaterOnesIsStillRelayed(t *testing.T) {
+	s, dsn := openStore(t)
 	var got []string
 	pass := func() {
 		_, err := s.RelayEvents(ctxT(t), 100, false, func(_ context.Context, evs []store.Event) []int64 {
@@ -67,41 +52,17 @@ func relayLateCommit(t *testing.T, lc lateCommit) {
 		})
 		ok(t, err)
 	}
-	// Events before: the cursor has moved.
-	for i := range 3 {
-		prepare(t, s, "mno-a", fmt.Sprintf("early%d", i), 1)
-		accept(t, s, "mno-a", fmt.Sprintf("early%d", i), 1, fmt.Sprintf("ke%d", i))
-		pass()
-		time.Sleep(100 * time.Millisecond)
+	event := func(msg string) {
+		prepare(t, s, "mno-a", msg, 1)
+		accept(t, s, "mno-a", msg, 1, "k-"+msg)
 	}
-	tx, err := connect(t, dsn).Begin(ctxT(t))
-	ok(t, err)
-	_, err = tx.Exec(ctxT(t), `INSERT INTO smpp.event_outbox (kind, operator_id, message_id, part_number, part_count, status, at)
-		VALUES ('outcome', 'mno-a', 'late', 1, 1, 'accepted', now())`)
-	ok(t, err)
-	prepare(t, s, "mno-a", "after", 1)
-	accept(t, s, "mno-a", "after", 1, "ka") // a higher id, committed first
-	eventually(t, "the later event", pass, func() bool { return slices.Contains(got, "after") })
-	for end := time.Now().Add(lc.open); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		pass()
-	}
-	ok(t, tx.Commit(ctxT(t)))
-	eventually(t, "the event committed late", pass, func() bool { return slices.Contains(got, "late") })
-	pass()
-	want := []string{"early0", "early1", "early2", "after", "late"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("relayed %q, want %q (each once)", got, want)
-	}
+	lateCommit(t, dsn, s, false, event, pass, &got, `INSERT INTO smpp.event_outbox
+		(kind, operator_id, message_id, part_number, part_count, status, at)
+		VALUES ('outcome', 'mno-a', 'late', 1, 1, 'accepted', now()) RETURNING id`)
 }
 
-func TestAReceiptCommittedAfterALaterOneIsStillDrained(t *testing.T) {
-	for _, lc := range lateCommits {
-		t.Run(lc.name, func(t *testing.T) { drainLateCommit(t, lc) })
-	}
-}
-
-func drainLateCommit(t *testing.T, lc lateCommit) {
-	s, dsn := openStore(t, lc)
+func TestAReceiptCommittedAfterLaterOnesIsStillDrained(t *testing.T) {
+	s, dsn := openStore(t)
 	var got []string
 	pass := func() {
 		drained, _, err := s.DrainInbox(ctxT(t), 100)
@@ -110,34 +71,63 @@ func drainLateCommit(t *testing.T, lc lateCommit) {
 			got = append(got, d.Receipt.SMSCKey)
 		}
 	}
+	receipt := func(key string) { ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", key, dlr.Delivered))) }
+	// The late one is another process's append.
+	lateCommit(t, dsn, s, true, receipt, pass, &got, `INSERT INTO smpp.receipt_inbox
+		(operator_id, smsc_key, smsc_message_id, receipt_state, received_at, raw)
+		VALUES ('mno-a', 'late', 'raw-late', 'DELIVERED', now(), 'id:raw-late') RETURNING id`)
+}
+
+// lateCommit writes rows with write (named early0.., after0..) and reads
+// them with pass, which notes their names in got, around a row named
+// "late" that insertLate writes in a transaction held open meanwhile.
+func lateCommit(t *testing.T, dsn string, s *store.Store, inbox bool, write func(string), pass func(), got *[]string, insertLate string) {
+	t.Helper()
 	for i := range 3 {
-		ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", fmt.Sprintf("early%d", i), dlr.Delivered)))
+		write(fmt.Sprintf("early%d", i))
 		pass()
-		time.Sleep(100 * time.Millisecond)
 	}
-	// Another process's append, its transaction open.
+	if position(s, inbox) == 0 {
+		t.Fatal("the cursor has not moved: the reads below would start at 0 and prove nothing")
+	}
 	tx, err := connect(t, dsn).Begin(ctxT(t))
 	ok(t, err)
-	_, err = tx.Exec(ctxT(t), `INSERT INTO smpp.receipt_inbox (operator_id, smsc_key, smsc_message_id, receipt_state, received_at, raw)
-		VALUES ('mno-a', 'late', 'raw-late', 'DELIVERED', now(), 'id:raw-late')`)
-	ok(t, err)
-	ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", "after", dlr.Delivered)))
-	eventually(t, "the later receipt", pass, func() bool { return slices.Contains(got, "after") })
-	for end := time.Now().Add(lc.open); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		pass()
+	var late int64
+	ok(t, tx.QueryRow(ctxT(t), insertLate).Scan(&late))
+	var want []string
+	for i := 0; i < 3; i++ { // higher ids, committed and read first
+		name := fmt.Sprintf("after%d", i)
+		want = append(want, name)
+		write(name)
+		eventually(t, name, pass, func() bool { return slices.Contains(*got, name) })
+		time.Sleep(lateCommitOpen / 3)
+	}
+	if p := position(s, inbox); p >= late {
+		t.Fatalf("the cursor is at %d, past %d whose transaction is still open", p, late)
 	}
 	ok(t, tx.Commit(ctxT(t)))
-	eventually(t, "the receipt committed late", pass, func() bool { return slices.Contains(got, "late") })
-	pass()
-	want := []string{"early0", "early1", "early2", "after", "late"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("drained %q, want %q (each once)", got, want)
+	eventually(t, "the row committed late", pass, func() bool { return slices.Contains(*got, "late") })
+	write("after3")
+	eventually(t, "after3", pass, func() bool { return slices.Contains(*got, "after3") })
+	want = append([]string{"early0", "early1", "early2"}, append(want, "late", "after3")...)
+	if !slices.Equal(*got, want) {
+		t.Fatalf("read %q, want %q (each once)", *got, want)
 	}
 }
 
-func openStore(t *testing.T, lc lateCommit) (*store.Store, string) {
+func openStore(t *testing.T) (*store.Store, string) {
 	t.Helper()
 	s, dsn := open(t, store.Options{})
-	s.SetQueueCursors(lc.grace, lc.fullEvery)
+	s.SetQueueCursors(time.Hour)
 	return s, dsn
+}
+
+// position is where the relay's (inbox false) or the drain's next read
+// starts.
+func position(s *store.Store, inbox bool) int64 {
+	o, i := s.CursorPositions()
+	if inbox {
+		return i
+	}
+	return o
 }

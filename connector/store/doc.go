@@ -99,6 +99,18 @@
 // deletes those JetStream stored. Events() cues the relay after each
 // commit that wrote events.
 //
+// Both queues' readers (the relay's RelayEvents, the drain's DrainInbox)
+// read above a cursor (connector/internal/queuecursor): the rows they
+// delete leave index entries and heap tuples behind until VACUUM, and a
+// read from the start walked all of them (1-3 ms a read at full speed, a
+// sequential scan for the inbox). Ids are taken at insert, not commit, so
+// the cursor moves past what a read returned only once every transaction
+// running during that read has ended (the snapshot horizons each read
+// returns): a row committed late is read by the next reads, in id order
+// with the rest, and a part's later event is never read without its
+// earlier one. It never moves past a row a read left in the table, and a
+// read from the start every second backs it up.
+//
 // # The receipt inbox
 //
 // An SMSC keeps about a hundred deliver_sm unanswered per bind; answering a

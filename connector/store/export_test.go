@@ -9,11 +9,17 @@ import (
 )
 
 // SetQueueCursors gives the relay's and the drain's reads new cursors with
-// this grace and this period of full reads.
-func (s *Store) SetQueueCursors(grace, fullEvery time.Duration) {
-	o := queuecursor.Options{Grace: grace, FullEvery: fullEvery}
+// this period of full reads.
+func (s *Store) SetQueueCursors(fullEvery time.Duration) {
+	o := queuecursor.Options{FullEvery: fullEvery}
 	s.outboxCursors = [2]*queuecursor.Cursor{queuecursor.New(o), queuecursor.New(o)}
 	s.inboxCursor = queuecursor.New(o)
+}
+
+// CursorPositions are where the next reads of the live relay and of the
+// drain start, if they are not full reads.
+func (s *Store) CursorPositions() (outbox, inbox int64) {
+	return s.outboxCursors[0].Position(), s.inboxCursor.Position()
 }
 
 // RecordOutcomeUnchecked is RecordOutcome without validation: a request
@@ -37,13 +43,17 @@ var Queries = map[string]string{
 	"expire":        expireSQL,
 	"purge":         purgeSQL,
 	"outboxSelect":  outboxSelectSQL,
-	"receiptEvent":  receiptEventSQL,
+	// The same, read above a cursor (a name of its own: the generic plan
+	// check prepares each name once).
+	"outboxSelectAbove": outboxSelectSQL,
+	"receiptEvent":      receiptEventSQL,
 	// Receipts after an SMSC restart (epoch.go).
 	"sweepCandidates": sweepCandidatesSQL,
 	"sweep":           sweepSQL,
 	// The receipt inbox (inbox.go).
-	"drain": drainSQL,
-	"claim": claimSQL,
+	"drain":      drainSQL,
+	"drainAbove": drainSQL,
+	"claim":      claimSQL,
 	// Unmatched receipts (unmatched.go).
 	"recordUnmatched": recordUnmatchedSQL,
 	"rematch":         rematchSQL,

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/smpp-connector/smpp-connector/connector/dlr"
+	"github.com/smpp-connector/smpp-connector/connector/internal/queuecursor"
 )
 
 // The receipt inbox (smpp.receipt_inbox, migration 00008): see the package
@@ -203,11 +204,13 @@ type Drained struct {
 // drainSQL reads the oldest receipts of this store's kind (live or shadow)
 // that have not failed, above $3: where the store's cursor says the
 // receipts not read yet begin (connector/internal/queuecursor), rather than
-// through every receipt deleted since the last VACUUM.
+// through every receipt deleted since the last VACUUM; with the snapshot's
+// horizons the cursor moves by.
 const drainSQL = `
+WITH snap AS MATERIALIZED (SELECT ` + snapshotColumns + `)
 SELECT id, operator_id, smsc_key, smsc_message_id, receipt_state, receipt_stat, receipt_err, done_at,
-	received_at, raw, not_before, horizon, extract(epoch FROM hold_for)::float8
-FROM smpp.receipt_inbox WHERE failed IS NULL AND shadow = $2 AND id > $3
+	received_at, raw, not_before, horizon, extract(epoch FROM hold_for)::float8, snap.xmin, snap.xmax
+FROM smpp.receipt_inbox, snap WHERE failed IS NULL AND shadow = $2 AND id > $3
 ORDER BY id LIMIT $1`
 
 // DrainInbox applies (or holds) up to limit of the oldest receipts in the
@@ -229,8 +232,12 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 		gone = map[int64]bool{}    // those no longer in the inbox
 		keys = map[[2]string]int{} // the index in reqs of the receipt taken for a key
 	)
+	var snap queuecursor.Snapshot
 	cursor := s.inboxCursor.Begin()
-	defer func() { cursor.End(drainResult(read, gone)) }()
+	defer func() {
+		maxRead, lowestLeft := drainResult(read, gone)
+		cursor.End(maxRead, lowestLeft, snap)
+	}()
 	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow, cursor.From)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
@@ -245,7 +252,7 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 			hold           *float64
 		)
 		if err := rows.Scan(&rc.inboxID, &rc.OperatorID, &rc.SMSCKey, &rc.RawID, &state, &stat, &errField, &done,
-			&rc.Received, &raw, &nb, &hz, &hold); err != nil {
+			&rc.Received, &raw, &nb, &hz, &hold, &snap.Xmin, &snap.Xmax); err != nil {
 			rows.Close()
 			return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 		}

@@ -70,16 +70,23 @@ const relayLockSpace int32 = 0x736d7072 // "smpr"
 // replica's events are not its to drop. The lock is the only one: rows
 // locked one by one (FOR UPDATE) would cost a write per event for nothing.
 // It reads above $4, where the store's cursor says the events not read yet
-// begin (connector/internal/queuecursor): not through the index entries of
-// every event deleted since the last VACUUM.
+// begin (connector/internal/queuecursor), rather than through the index
+// entries of every event deleted since the last VACUUM, and returns the
+// snapshot's horizons the cursor moves by.
 const outboxSelectSQL = `
-WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine)
+WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine, ` + snapshotColumns + `)
 SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o.status, o.smsc_message_id,
-	o.command_status, o.detail, o.stat, o.err, o.parts_received, o.submitted_at, o.done_at, o.at, o.shadow, o.created_at
+	o.command_status, o.detail, o.stat, o.err, o.parts_received, o.submitted_at, o.done_at, o.at, o.shadow, o.created_at,
+	l.xmin, l.xmax
 FROM smpp.event_outbox AS o, l
 WHERE l.mine AND (o.shadow OR NOT $2::bool) AND o.id > $4
 ORDER BY o.id
 LIMIT $1`
+
+// snapshotColumns are the statement's snapshot horizons, xmin and xmax,
+// that a queue's cursor needs (connector/internal/queuecursor).
+const snapshotColumns = `pg_snapshot_xmin(pg_current_snapshot())::text::int8 AS xmin,
+	pg_snapshot_xmax(pg_current_snapshot())::text::int8 AS xmax`
 
 const outboxDeleteSQL = `DELETE FROM smpp.event_outbox WHERE id = ANY($1::int8[])`
 
@@ -109,16 +116,22 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 	var (
 		evs  []Event
 		done []int64
+		snap queuecursor.Snapshot
 		read = s.outboxCursor(shadow).Begin()
 	)
-	defer func() { read.End(readResult(evs, done, committed)) }()
+	defer func() {
+		maxRead, lowestLeft := readResult(evs, done, committed)
+		read.End(maxRead, lowestLeft, snap)
+	}()
 	err = roundTrip(ctx, conn, []step{
 		execStep("begin", "BEGIN"),
 		execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"),
 		{sql: outboxSelectSQL, args: []any{limit, shadow, relayLockSpace, read.From}, read: func(br pgx.BatchResults) error {
 			rows, _ := br.Query()
 			var err error
-			evs, err = pgx.CollectRows(rows, scanEvent)
+			evs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
+				return scanEvent(row, &snap.Xmin, &snap.Xmax)
+			})
 			return err
 		}},
 	})
@@ -174,7 +187,8 @@ func readResult(evs []Event, done []int64, committed bool) (maxRead, lowestLeft 
 	return evs[len(evs)-1].ID, 0
 }
 
-func scanEvent(row pgx.CollectableRow) (Event, error) {
+// scanEvent reads an outbox row, and extra columns after it into extra.
+func scanEvent(row pgx.CollectableRow, extra ...any) (Event, error) {
 	var (
 		e                           Event
 		part, count                 int16
@@ -183,8 +197,8 @@ func scanEvent(row pgx.CollectableRow) (Event, error) {
 		received                    *int16
 		submitted, done             *time.Time
 	)
-	err := row.Scan(&e.ID, &e.Kind, &e.OperatorID, &e.MessageID, &part, &count, &e.Status, &raw, &cs, &detail,
-		&stat, &errField, &received, &submitted, &done, &e.At, &e.Shadow, &e.CreatedAt)
+	err := row.Scan(append([]any{&e.ID, &e.Kind, &e.OperatorID, &e.MessageID, &part, &count, &e.Status, &raw, &cs, &detail,
+		&stat, &errField, &received, &submitted, &done, &e.At, &e.Shadow, &e.CreatedAt}, extra...)...)
 	if err != nil {
 		return e, err
 	}

@@ -248,11 +248,14 @@ func planCases() []planCase {
 		// An outbox of 100,000 events (NATS down for a minute at full rate):
 		// the relay reads the oldest through the primary key, not a sort.
 		{"outboxSelect", []any{500, false, int32(1), int64(0)}, []string{"event_outbox_pkey"}},
+		// ... and above its cursor, half way through.
+		{"outboxSelectAbove", []any{500, false, int32(1), int64(50_000)}, []string{"event_outbox_pkey"}},
 		{"purge", []any{time.Now().Add(-30 * 24 * time.Hour), 5000}, []string{"message_correlations_created_at_brin"}},
 		// An inbox of 100,000 receipts (the database slow for a minute at
 		// full rate) and 1,000 set aside: the drain reads the oldest
 		// through the primary key, the claim deletes by it.
 		{"drain", []any{1024, false, int64(0)}, []string{"receipt_inbox_pkey"}},
+		{"drainAbove", []any{1024, false, int64(50_000)}, []string{"receipt_inbox_pkey"}},
 		{"claim", []any{ids[:256]}, []string{"receipt_inbox_pkey"}},
 		// 100,000 unmatched receipts (a month of a broken operator): a
 		// set-aside inbox row is moved by its id; the re-match walks one

@@ -4,24 +4,31 @@
 // once handled; a reader takes the oldest rows (ORDER BY id LIMIT n). Read
 // from the start, that walks the index entries (or, in a sequential scan,
 // the heap) of every row deleted since the table's last VACUUM: at full
-// speed tens of thousands, a few milliseconds of PostgreSQL's CPU per read
-// and a fifth of its statement time. Read past the last id handled (WHERE
-// id > from), it walks only what is new.
+// speed tens of thousands, 1-3 ms of a read's time. Read past the rows
+// already handled (WHERE id > from), it walks only what is new.
 //
 // Ids are taken when a row is inserted, not when it commits: a transaction
-// that took id 100 may commit after another that took 101 was read. A read
-// past 101 would never see 100. The cursor therefore advances only past
-// what a read saw at least Grace ago: a row missing below that was in a
-// transaction open for longer than Grace, or was never committed. And every
-// FullEvery a read starts from the beginning, which finds such a row after
-// all: late, never lost. It never advances past a row a read returned that
-// is still there (a publish that failed, a receipt held for the next pass),
-// nor past the last row a read returned (those beyond its limit).
+// that took id 100 may commit after another that took 101 was read, and a
+// read past 101 would never see 100. So the cursor moves past what a read
+// returned only once no transaction that was running during that read is
+// running any more: each read also reports its snapshot's horizons
+// (pg_snapshot_xmin and pg_snapshot_xmax of pg_current_snapshot()), and a
+// read's ids are passed once a later read's xmin reaches the earlier one's
+// xmax. A row the earlier read did not see was in a transaction that has
+// ended by then; if it committed, the later read, which began below it,
+// returned it. Nothing is skipped, and the order the relay promises (a
+// part's later event, written after its earlier one committed, is never
+// read without it) holds as it did when every read began at the start.
 //
-// Why not a transaction-id watermark (pg_snapshot_xmin, as some outbox
-// relays use): it needs a column more in each row and the rows' commit
-// order, for a gain this cursor already has (a read walks Grace's worth of
-// deleted rows at most, against every row since the last VACUUM).
+// The cursor never moves past a row a read returned that is still there (a
+// publish that failed, a part's event held for the next pass, a second
+// receipt of a key), nor past the last row a read returned (a read that hit
+// its limit saw nothing above it). A long transaction elsewhere holds xmin
+// back and with it the cursor: reads then walk from where it stopped, as
+// they all did before. Every FullEvery a read starts from the beginning
+// anyway: a transaction takes its id at its first write, and one that took
+// a row's id a moment before that write is not in a snapshot taken between
+// the two; such a row, if a read ever passed it, is found there.
 package queuecursor
 
 import (
@@ -29,22 +36,12 @@ import (
 	"time"
 )
 
-// Defaults for Options.
-const (
-	// DefaultGrace is far longer than a store transaction takes between
-	// its insert and its commit (a few to 30 ms at full speed), and short
-	// enough that a read walks few deleted rows (a quarter second's
-	// worth).
-	DefaultGrace = 250 * time.Millisecond
-	// DefaultFullEvery bounds how late a row is read whose transaction
-	// stayed open longer than the grace (a lock wait, a stalled disk): a
-	// read from the beginning costs what every read cost before.
-	DefaultFullEvery = time.Second
-)
+// DefaultFullEvery is how often a read starts from the beginning: it costs
+// what every read cost without the cursor.
+const DefaultFullEvery = time.Second
 
 // Options tune a Cursor. Zero values take the defaults.
 type Options struct {
-	Grace     time.Duration
 	FullEvery time.Duration
 	// Now is the clock (time.Now): tests pass a fake one.
 	Now func() time.Time
@@ -59,25 +56,26 @@ type Cursor struct {
 	mu       sync.Mutex
 	busy     bool      // a read owns the cursor
 	lastFull time.Time // the last read from the beginning
-	safe     int64     // the highest id a read returned at least Grace ago
-	marks    []mark    // reads not Grace old yet
+	// safe: every row up to this id was returned by a read, or was never
+	// committed (or is the rare row the full read is for).
+	safe  int64
+	marks []mark // reads whose transactions may still be running
 	// limit: the last read's highest id returned, or below the lowest it
 	// left in the table if lower.
 	limit int64
 }
 
-// mark is what a read saw: the highest id it returned, and when it ended
-// (after its snapshot: a row it did not see committed after then).
-type mark struct {
-	at  time.Time
-	max int64
-}
+// mark is what a read returned, up to max, and its snapshot's xmax: the
+// transactions that may hold rows below max it did not see are older.
+type mark struct{ max, xmax int64 }
+
+// Snapshot is a read's view of the transactions in progress: its
+// statement's pg_snapshot_xmin (the oldest still running) and
+// pg_snapshot_xmax (the first not yet begun), as transaction ids.
+type Snapshot struct{ Xmin, Xmax int64 }
 
 // New returns a cursor at the beginning of the queue.
 func New(opts Options) *Cursor {
-	if opts.Grace <= 0 {
-		opts.Grace = DefaultGrace
-	}
 	if opts.FullEvery <= 0 {
 		opts.FullEvery = DefaultFullEvery
 	}
@@ -107,26 +105,22 @@ func (c *Cursor) Begin() Read {
 		c.lastFull = now
 		return Read{c: c}
 	}
-	// A read that ended Grace before this one begins certifies its ids: a
-	// row below its highest that no read has returned since was in a
-	// transaction open for at least Grace (the full read finds it) or was
-	// never committed.
-	aged := 0
-	for _, m := range c.marks {
-		if now.Sub(m.at) < c.opts.Grace {
-			break
-		}
-		c.safe = max(c.safe, m.max)
-		aged++
-	}
-	c.marks = append(c.marks[:0], c.marks[aged:]...)
-	return Read{From: min(c.safe, c.limit), c: c}
+	return Read{From: c.position(), c: c}
 }
 
+// Position is where the next read that is not a full one starts.
+func (c *Cursor) Position() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.position()
+}
+
+func (c *Cursor) position() int64 { return min(c.safe, c.limit) }
+
 // End records what the read found: the highest id it returned (0: none, or
-// it failed) and the lowest id it returned that is still in the table (0:
-// none; every row it returned was deleted).
-func (r Read) End(maxRead, lowestLeft int64) {
+// it failed), the lowest id it returned that is still in the table (0:
+// none; every row it returned was deleted), and its snapshot.
+func (r Read) End(maxRead, lowestLeft int64, snap Snapshot) {
 	c := r.c
 	if c == nil {
 		return
@@ -137,9 +131,20 @@ func (r Read) End(maxRead, lowestLeft int64) {
 	if maxRead <= 0 {
 		return // nothing seen: nothing learnt
 	}
-	c.marks = append(c.marks, mark{at: c.opts.Now(), max: maxRead})
-	// Not past the last row returned (a read that hit its limit saw
-	// nothing above it), nor past a row still there.
+	// The earlier reads whose transactions have all ended: what they did
+	// not see below their highest id, this read (which began at or below
+	// c.safe, so below those ids) saw if it was committed. Reads are one
+	// at a time, so their xmax only grows.
+	passed := 0
+	for _, m := range c.marks {
+		if m.xmax > snap.Xmin {
+			break
+		}
+		c.safe = max(c.safe, m.max)
+		passed++
+	}
+	c.marks = append(c.marks[:0], c.marks[passed:]...)
+	c.marks = append(c.marks, mark{max: maxRead, xmax: snap.Xmax})
 	c.limit = maxRead
 	if lowestLeft > 0 {
 		c.limit = min(c.limit, lowestLeft-1)

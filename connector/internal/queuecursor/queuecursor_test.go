@@ -1,6 +1,7 @@
 package queuecursor
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -10,87 +11,88 @@ type fakeClock struct{ t time.Time }
 func (f *fakeClock) now() time.Time          { return f.t }
 func (f *fakeClock) advance(d time.Duration) { f.t = f.t.Add(d) }
 
-func newCursor() (*Cursor, *fakeClock) {
+// newCursor returns a cursor on a fake clock, its first read (a full one)
+// done.
+func newCursor(t *testing.T) (*Cursor, *fakeClock) {
 	clk := &fakeClock{t: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)}
-	return New(Options{Grace: 100 * time.Millisecond, FullEvery: time.Second, Now: clk.now}), clk
+	c := New(Options{FullEvery: time.Hour, Now: clk.now})
+	read(t, c, 0, 0, 0, Snapshot{})
+	return c, clk
 }
 
 // read begins a read, checks where it starts, and ends it.
-func read(t *testing.T, c *Cursor, wantFrom, maxRead, lowestLeft int64) {
+func read(t *testing.T, c *Cursor, wantFrom, maxRead, lowestLeft int64, snap Snapshot) {
 	t.Helper()
 	r := c.Begin()
 	if r.From != wantFrom {
 		t.Fatalf("read starts above %d, want %d", r.From, wantFrom)
 	}
-	r.End(maxRead, lowestLeft)
+	r.End(maxRead, lowestLeft, snap)
 }
 
-func TestAdvancesOnlyPastWhatWasSeenAGraceAgo(t *testing.T) {
-	c, clk := newCursor()
-	read(t, c, 0, 100, 0) // the first read is a full one
-	clk.advance(50 * time.Millisecond)
-	read(t, c, 0, 200, 0) // 100 was seen 50 ms ago: not yet
-	clk.advance(60 * time.Millisecond)
-	read(t, c, 100, 300, 0) // 100 was seen 110 ms before this read began; 200 60 ms
-	clk.advance(10 * time.Millisecond)
-	read(t, c, 100, 310, 0)
-	clk.advance(100 * time.Millisecond)
-	read(t, c, 310, 400, 0) // every mark aged; the highest counts
+func TestMovesPastAReadOnceItsTransactionsHaveEnded(t *testing.T) {
+	c, _ := newCursor(t)
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 10, Xmax: 20}) // 10..19 may hold rows below 100
+	read(t, c, 0, 200, 0, Snapshot{Xmin: 15, Xmax: 25}) // 15 still runs
+	read(t, c, 0, 300, 0, Snapshot{Xmin: 20, Xmax: 30}) // all of the first read's have ended
+	read(t, c, 100, 310, 0, Snapshot{Xmin: 40, Xmax: 41})
+	read(t, c, 300, 400, 0, Snapshot{Xmin: 41, Xmax: 41}) // the second and third passed at once; the highest counts
+	read(t, c, 310, 400, 0, Snapshot{Xmin: 41, Xmax: 41})
 }
 
 func TestNeverPastARowStillThere(t *testing.T) {
-	c, clk := newCursor()
-	read(t, c, 0, 100, 0)
-	clk.advance(200 * time.Millisecond)
-	read(t, c, 100, 200, 150) // 150 failed to publish: read again
-	clk.advance(200 * time.Millisecond)
-	read(t, c, 149, 300, 0)
-	clk.advance(200 * time.Millisecond)
-	read(t, c, 300, 300, 0)
+	c, _ := newCursor(t)
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 2})
+	read(t, c, 0, 200, 150, Snapshot{Xmin: 2, Xmax: 3}) // 150 failed to publish: read again
+	read(t, c, 100, 300, 0, Snapshot{Xmin: 3, Xmax: 4})
+	read(t, c, 200, 300, 0, Snapshot{Xmin: 4, Xmax: 5})
+	read(t, c, 300, 350, 320, Snapshot{Xmin: 5, Xmax: 6})
+	read(t, c, 300, 400, 0, Snapshot{Xmin: 6, Xmax: 7}) // 319 at most: 320 is still there ...
+	read(t, c, 350, 400, 0, Snapshot{Xmin: 7, Xmax: 8}) // ... and the limit wins over 350's mark
 }
 
 func TestNeverPastTheLastRowRead(t *testing.T) {
 	// A read that hit its limit saw nothing above its last row, however
 	// old the marks: a row left by an earlier read may be there.
-	c, clk := newCursor()
-	read(t, c, 0, 1000, 0)
-	clk.advance(200 * time.Millisecond)
-	r := c.Begin() // a read from 1000 ...
-	r.End(0, 0)
-	clk.advance(800 * time.Millisecond)
-	read(t, c, 0, 600, 0) // ... and the full read, which stops at 600
-	clk.advance(10 * time.Millisecond)
-	read(t, c, 600, 1100, 0) // 1000's mark is old, this read's limit is not
+	clk := &fakeClock{t: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)}
+	c := New(Options{FullEvery: time.Second, Now: clk.now})
+	read(t, c, 0, 1000, 0, Snapshot{Xmin: 1, Xmax: 2})
+	read(t, c, 0, 1100, 0, Snapshot{Xmin: 2, Xmax: 3})
+	clk.advance(time.Second)
+	read(t, c, 0, 600, 0, Snapshot{Xmin: 3, Xmax: 4}) // the full read, which stops at 600
+	read(t, c, 600, 1200, 0, Snapshot{Xmin: 4, Xmax: 5})
 }
 
 func TestAReadFromTheBeginningEveryFullEvery(t *testing.T) {
-	c, clk := newCursor()
-	read(t, c, 0, 100, 0)
-	for i := 0; i < 9; i++ {
+	clk := &fakeClock{t: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)}
+	c := New(Options{FullEvery: time.Second, Now: clk.now})
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 1})
+	read(t, c, 0, 200, 0, Snapshot{Xmin: 1, Xmax: 1})
+	for i := range 9 {
 		clk.advance(100 * time.Millisecond)
 		r := c.Begin()
 		if r.From == 0 {
 			t.Fatalf("read %d starts at the beginning before FullEvery", i)
 		}
-		r.End(int64(200+100*i), 0)
+		r.End(int64(300+100*i), 0, Snapshot{Xmin: 1, Xmax: 1})
 	}
 	clk.advance(100 * time.Millisecond)
-	read(t, c, 0, 1100, 0)
+	read(t, c, 0, 1100, 0, Snapshot{Xmin: 1, Xmax: 1})
 }
 
 func TestAReadThatSawNothingMovesNothing(t *testing.T) {
-	c, clk := newCursor()
-	read(t, c, 0, 100, 0)
-	clk.advance(200 * time.Millisecond)
-	read(t, c, 100, 0, 0) // empty, or failed
-	clk.advance(10 * time.Millisecond)
-	read(t, c, 100, 250, 0)
+	c, _ := newCursor(t)
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 2})
+	read(t, c, 0, 200, 0, Snapshot{Xmin: 2, Xmax: 3})
+	read(t, c, 100, 0, 0, Snapshot{Xmin: 9, Xmax: 9}) // empty, or failed
+	read(t, c, 100, 250, 0, Snapshot{Xmin: 3, Xmax: 4})
+	read(t, c, 200, 250, 0, Snapshot{Xmin: 4, Xmax: 4})
 }
 
 func TestAConcurrentReadStartsAtTheBeginningAndMovesNothing(t *testing.T) {
-	c, clk := newCursor()
-	read(t, c, 0, 100, 0)
-	clk.advance(200 * time.Millisecond)
+	c, _ := newCursor(t)
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 2})
+	read(t, c, 0, 150, 0, Snapshot{Xmin: 2, Xmax: 3})
 	owner := c.Begin()
 	if owner.From != 100 {
 		t.Fatalf("owner starts above %d, want 100", owner.From)
@@ -99,63 +101,96 @@ func TestAConcurrentReadStartsAtTheBeginningAndMovesNothing(t *testing.T) {
 	if other.From != 0 {
 		t.Fatalf("a concurrent read starts above %d, want 0", other.From)
 	}
-	other.End(5000, 0)
-	owner.End(300, 0)
-	clk.advance(200 * time.Millisecond)
-	read(t, c, 300, 310, 0) // 5000 was never recorded
+	other.End(5000, 0, Snapshot{Xmin: 100, Xmax: 100})
+	owner.End(300, 0, Snapshot{Xmin: 3, Xmax: 4})
+	read(t, c, 150, 310, 0, Snapshot{Xmin: 4, Xmax: 5}) // 5000 was never recorded
+	read(t, c, 300, 310, 0, Snapshot{Xmin: 5, Xmax: 5})
 }
 
-// TestALateCommitIsFound plays the race the grace exists for: a row whose
-// id is below rows already read commits late; within the grace the next
-// read still starts below it, and beyond the grace the full read finds it.
-func TestALateCommitIsFound(t *testing.T) {
-	c, clk := newCursor()
-	queue := map[int64]bool{} // committed rows still in the table
-	commit := func(ids ...int64) {
-		for _, id := range ids {
+// TestALateCommitIsReadBeforeAnyFullRead plays the race the horizons exist
+// for: rows are committed out of id order by transactions that stay open
+// across reads, for however long; each is read, once, by the reads that
+// follow its commit, with no full read at all (FullEvery is an hour).
+func TestALateCommitIsReadBeforeAnyFullRead(t *testing.T) {
+	c, clk := newCursor(t)
+	type txn struct {
+		xid  int64
+		rows []int64
+	}
+	var (
+		nextXid  int64 = 1
+		running  []*txn
+		queue    = map[int64]bool{} // committed rows still in the table
+		got      []int64
+		position []int64
+	)
+	begin := func(rows ...int64) *txn {
+		tx := &txn{xid: nextXid, rows: rows}
+		nextXid++
+		running = append(running, tx)
+		return tx
+	}
+	commit := func(tx *txn) {
+		for _, id := range tx.rows {
 			queue[id] = true
 		}
+		running = slices.DeleteFunc(running, func(r *txn) bool { return r == tx })
 	}
-	// pass reads up to 3 rows above From, deletes them, and reports.
-	pass := func() (from int64, got []int64) {
+	snapshot := func() Snapshot {
+		s := Snapshot{Xmin: nextXid, Xmax: nextXid}
+		for _, tx := range running {
+			s.Xmin = min(s.Xmin, tx.xid)
+		}
+		return s
+	}
+	// pass reads up to 3 committed rows above From, deletes them, and
+	// reports; rows and transaction ids only grow.
+	pass := func() {
 		r := c.Begin()
 		var maxRead int64
-		for id := r.From + 1; id <= 100 && len(got) < 3; id++ {
+		var n int
+		for id := r.From + 1; id <= 100 && n < 3; id++ {
 			if queue[id] {
 				got = append(got, id)
 				maxRead = id
 				delete(queue, id)
+				n++
 			}
 		}
-		r.End(maxRead, 0)
-		return r.From, got
+		r.End(maxRead, 0, snapshot())
+		position = append(position, c.Position())
+		clk.advance(10 * time.Millisecond)
 	}
-	commit(1, 2, 3)
+	commit(begin(1, 2, 3))
 	pass()
-	commit(5, 6) // 4 is still in its transaction
-	clk.advance(50 * time.Millisecond)
-	if _, got := pass(); len(got) != 2 || got[0] != 5 {
-		t.Fatalf("read %v, want 5 6", got)
-	}
-	clk.advance(50 * time.Millisecond)
-	commit(4) // 50 ms after 6 was read: within the grace
-	clk.advance(10 * time.Millisecond)
-	if from, got := pass(); len(got) != 1 || got[0] != 4 {
-		t.Fatalf("read above %d: %v, want 4", from, got)
-	}
-	commit(7, 9) // 8 stays open beyond the grace
-	clk.advance(200 * time.Millisecond)
+	slow := begin(4) // open across many reads
+	commit(begin(5, 6))
 	pass()
-	clk.advance(200 * time.Millisecond)
-	commit(10)
-	pass()
-	commit(8)
-	clk.advance(200 * time.Millisecond)
-	if from, got := pass(); len(got) != 0 || from == 0 {
-		t.Fatalf("read above %d: %v; want a cursor past 8, before the full read", from, got)
+	for i := 7; i < 30; i += 2 {
+		commit(begin(int64(i), int64(i+1)))
+		pass()
 	}
-	clk.advance(time.Second)
-	if from, got := pass(); from != 0 || len(got) != 1 || got[0] != 8 {
-		t.Fatalf("the full read (above %d) read %v, want 8", from, got)
+	if c.Position() >= 4 {
+		t.Fatalf("the cursor passed 4 while its transaction runs (at %d)", c.Position())
+	}
+	commit(slow)
+	slower := begin(31)
+	commit(begin(32, 33))
+	pass()
+	pass()
+	commit(slower)
+	for range 5 {
+		pass()
+	}
+	if c.Position() < 30 {
+		t.Fatalf("the cursor stays at %d after every transaction ended (positions %v)", c.Position(), position)
+	}
+	want := make([]int64, 0, 33)
+	for id := int64(1); id <= 33; id++ {
+		want = append(want, id)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("read %v, want 1..33 once each", got)
 	}
 }
