@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,7 +59,7 @@ func TestAnEventCommittedAfterLaterOnesIsStillRelayed(t *testing.T) {
 	}
 	lateCommit(t, dsn, s, false, event, pass, &got, `INSERT INTO smpp.event_outbox
 		(kind, operator_id, message_id, part_number, part_count, status, at)
-		VALUES ('outcome', 'mno-a', 'late', 1, 1, 'accepted', now()) RETURNING id`)
+		VALUES ('outcome', 'mno-a', $1, 1, 1, 'accepted', now()) RETURNING id`)
 }
 
 func TestAReceiptCommittedAfterLaterOnesIsStillDrained(t *testing.T) {
@@ -72,29 +73,42 @@ func TestAReceiptCommittedAfterLaterOnesIsStillDrained(t *testing.T) {
 		}
 	}
 	receipt := func(key string) { ok(t, s.AppendReceipt(ctxT(t), inboxReceipt("mno-a", key, dlr.Delivered))) }
-	// The late one is another process's append.
+	// The late one, and the one before it, are other processes' appends.
 	lateCommit(t, dsn, s, true, receipt, pass, &got, `INSERT INTO smpp.receipt_inbox
 		(operator_id, smsc_key, smsc_message_id, receipt_state, received_at, raw)
-		VALUES ('mno-a', 'late', 'raw-late', 'DELIVERED', now(), 'id:raw-late') RETURNING id`)
+		VALUES ('mno-a', $1, 'raw-' || $1, 'DELIVERED', now(), convert_to('id:raw-' || $1, 'UTF8')) RETURNING id`)
 }
 
 // lateCommit writes rows with write (named early0.., after0..) and reads
-// them with pass, which notes their names in got, around a row named
-// "late" that insertLate writes in a transaction held open meanwhile.
-func lateCommit(t *testing.T, dsn string, s *store.Store, inbox bool, write func(string), pass func(), got *[]string, insertLate string) {
+// them with pass, which notes their names in got, around two rows another
+// session writes with insert ($1 the name): "late", in a transaction held
+// open meanwhile, and "other", committed at once by a transaction that took
+// its id before the late one's (so the late one's is not below the
+// horizon of the reads that see "other").
+func lateCommit(t *testing.T, dsn string, s *store.Store, inbox bool, write func(string), pass func(), got *[]string, insert string) {
 	t.Helper()
-	for i := range 3 {
-		write(fmt.Sprintf("early%d", i))
+	var want []string
+	for i := 0; position(s, inbox) == 0; i++ {
+		if i == 50 {
+			t.Fatal("the cursor has not moved: the reads below would start at 0 and prove nothing")
+		}
+		name := fmt.Sprintf("early%d", i)
+		want = append(want, name)
+		write(name)
 		pass()
 	}
-	if position(s, inbox) == 0 {
-		t.Fatal("the cursor has not moved: the reads below would start at 0 and prove nothing")
-	}
+	other, err := connect(t, dsn).Begin(ctxT(t))
+	ok(t, err)
+	var xid string
+	ok(t, other.QueryRow(ctxT(t), "SELECT pg_current_xact_id()::text").Scan(&xid))
 	tx, err := connect(t, dsn).Begin(ctxT(t))
 	ok(t, err)
-	var late int64
-	ok(t, tx.QueryRow(ctxT(t), insertLate).Scan(&late))
-	var want []string
+	var late, id int64
+	ok(t, tx.QueryRow(ctxT(t), insert, "late").Scan(&late))
+	ok(t, other.QueryRow(ctxT(t), insert, "other").Scan(&id))
+	ok(t, other.Commit(ctxT(t)))
+	eventually(t, "other", pass, func() bool { return slices.Contains(*got, "other") })
+	want = append(want, "other")
 	for i := 0; i < 3; i++ { // higher ids, committed and read first
 		name := fmt.Sprintf("after%d", i)
 		want = append(want, name)
@@ -109,9 +123,29 @@ func lateCommit(t *testing.T, dsn string, s *store.Store, inbox bool, write func
 	eventually(t, "the row committed late", pass, func() bool { return slices.Contains(*got, "late") })
 	write("after3")
 	eventually(t, "after3", pass, func() bool { return slices.Contains(*got, "after3") })
-	want = append([]string{"early0", "early1", "early2"}, append(want, "late", "after3")...)
+	want = append(want, "late", "after3")
 	if !slices.Equal(*got, want) {
 		t.Fatalf("read %q, want %q (each once)", *got, want)
+	}
+}
+
+// The inbox's INSERT takes its transaction id before any row takes its id
+// (appendSQL): a one-time filter, run before the first row.
+func TestTheInboxAppendTakesItsTransactionIDFirst(t *testing.T) {
+	_, dsn := openStore(t)
+	var plan []string
+	rows, err := connect(t, dsn).Query(ctxT(t), "EXPLAIN "+store.AppendSQL, []string{}, []string{}, []string{}, []string{},
+		[]string{}, []string{}, []time.Time{}, []time.Time{}, [][]byte{}, []time.Time{}, []time.Time{}, []float64{}, false)
+	ok(t, err)
+	for rows.Next() {
+		var line string
+		ok(t, rows.Scan(&line))
+		plan = append(plan, line)
+	}
+	ok(t, rows.Err())
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "One-Time Filter") || !strings.Contains(text, "InitPlan") {
+		t.Fatalf("the append's plan has no one-time filter taking the transaction id first:\n%s", text)
 	}
 }
 

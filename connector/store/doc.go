@@ -105,11 +105,13 @@
 // read from the start walked all of them (1-3 ms a read at full speed, a
 // sequential scan for the inbox). Ids are taken at insert, not commit, so
 // the cursor moves past what a read returned only once every transaction
-// running during that read has ended (the snapshot horizons each read
-// returns): a row committed late is read by the next reads, in id order
-// with the rest, and a part's later event is never read without its
-// earlier one. It never moves past a row a read left in the table, and a
-// read from the start every second backs it up.
+// running during that read has ended (each read returns its snapshot's
+// xmin and a transaction id taken after its snapshot; every writer of a
+// queue holds its transaction id before it takes a row's): a row committed
+// late is read by the next reads, in id order with the rest, and a part's
+// later event is never read without its earlier one. It never moves past a
+// row a read left in the table, and a read from the start every second
+// backs it up.
 //
 // # The receipt inbox
 //

@@ -8,6 +8,9 @@ import (
 	"github.com/smpp-connector/smpp-connector/connector/internal/queuecursor"
 )
 
+// AppendSQL is the inbox's INSERT.
+const AppendSQL = appendSQL
+
 // SetQueueCursors gives the relay's and the drain's reads new cursors with
 // this period of full reads.
 func (s *Store) SetQueueCursors(fullEvery time.Duration) {

@@ -64,8 +64,10 @@ func (s *Store) Inboxed() <-chan struct{} { return s.inboxed }
 // previous INSERT has committed goes in the next, with what comes within
 // Options.InboxLinger of the first (none by default: a lone receipt is
 // written at once, and a busy inbox batches by itself). One loop, one
-// INSERT in flight: the ids (the drain's order) follow the order of the
-// commits, so a part's receipts are applied in the order they were stored.
+// INSERT in flight: the ids (the drain's order) of this process's receipts
+// follow the order of its commits, so a part's receipts are applied in the
+// order they were stored (another replica's appends, and receipts a
+// rematch puts back, interleave by their own commits).
 func (s *Store) appendLoop() {
 	defer s.done.Done()
 	linger := time.NewTimer(time.Hour)
@@ -115,7 +117,12 @@ func (s *Store) appendLoop() {
 const inboxBatchMax = 2048
 
 // appendSQL inserts a batch of receipts, committed by itself (one
-// statement, one round trip).
+// statement, one round trip). Its transaction takes its id before the
+// first row takes its own (the one-time filter runs before any row): the
+// drain's cursor counts on every transaction that holds a row's id being
+// visible as running (connector/internal/queuecursor); an INSERT alone
+// would take its transaction id only once it writes the first row, after
+// that row's id.
 const appendSQL = `
 INSERT INTO smpp.receipt_inbox (operator_id, smsc_key, smsc_message_id, receipt_state, receipt_stat,
 	receipt_err, done_at, received_at, raw, not_before, horizon, hold_for, shadow)
@@ -123,7 +130,8 @@ SELECT op, key, raw_id, state, stat, err, done, received, raw, nb, hz,
 	CASE WHEN nb IS NOT NULL THEN make_interval(secs => hold) END, $13
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
 	$8::timestamptz[], $9::bytea[], $10::timestamptz[], $11::timestamptz[], $12::float8[])
-	AS i(op, key, raw_id, state, stat, err, done, received, raw, nb, hz, hold)`
+	AS i(op, key, raw_id, state, stat, err, done, received, raw, nb, hz, hold)
+WHERE (SELECT pg_current_xact_id()) IS NOT NULL`
 
 // appendIn writes a batch, retrying transient failures, and isolates a
 // receipt that fails it by writing the batch's receipts one by one.
@@ -207,9 +215,9 @@ type Drained struct {
 // through every receipt deleted since the last VACUUM; with the snapshot's
 // horizons the cursor moves by.
 const drainSQL = `
-WITH snap AS MATERIALIZED (SELECT ` + snapshotColumns + `)
+WITH snap AS MATERIALIZED (SELECT ` + snapshotXmin + `)
 SELECT id, operator_id, smsc_key, smsc_message_id, receipt_state, receipt_stat, receipt_err, done_at,
-	received_at, raw, not_before, horizon, extract(epoch FROM hold_for)::float8, snap.xmin, snap.xmax
+	received_at, raw, not_before, horizon, extract(epoch FROM hold_for)::float8, snap.xmin, ` + readXid + `
 FROM smpp.receipt_inbox, snap WHERE failed IS NULL AND shadow = $2 AND id > $3
 ORDER BY id LIMIT $1`
 
@@ -252,7 +260,7 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 			hold           *float64
 		)
 		if err := rows.Scan(&rc.inboxID, &rc.OperatorID, &rc.SMSCKey, &rc.RawID, &state, &stat, &errField, &done,
-			&rc.Received, &raw, &nb, &hz, &hold, &snap.Xmin, &snap.Xmax); err != nil {
+			&rc.Received, &raw, &nb, &hz, &hold, &snap.Xmin, &snap.Xid); err != nil {
 			rows.Close()
 			return nil, false, fmt.Errorf("store: read the receipt inbox: %w", err)
 		}

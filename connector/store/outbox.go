@@ -74,19 +74,25 @@ const relayLockSpace int32 = 0x736d7072 // "smpr"
 // entries of every event deleted since the last VACUUM, and returns the
 // snapshot's horizons the cursor moves by.
 const outboxSelectSQL = `
-WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine, ` + snapshotColumns + `)
+WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine, ` + snapshotXmin + `)
 SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o.status, o.smsc_message_id,
 	o.command_status, o.detail, o.stat, o.err, o.parts_received, o.submitted_at, o.done_at, o.at, o.shadow, o.created_at,
-	l.xmin, l.xmax
+	l.xmin, ` + readXid + `
 FROM smpp.event_outbox AS o, l
 WHERE l.mine AND (o.shadow OR NOT $2::bool) AND o.id > $4
 ORDER BY o.id
 LIMIT $1`
 
-// snapshotColumns are the statement's snapshot horizons, xmin and xmax,
-// that a queue's cursor needs (connector/internal/queuecursor).
-const snapshotColumns = `pg_snapshot_xmin(pg_current_snapshot())::text::int8 AS xmin,
-	pg_snapshot_xmax(pg_current_snapshot())::text::int8 AS xmax`
+// snapshotXmin and readXid are what a queue's cursor needs of a read
+// (connector/internal/queuecursor): its statement snapshot's xmin, and a
+// transaction id assigned after that snapshot was taken. The id is taken
+// only when a row is returned (a scalar subquery runs on first use), so
+// an empty read costs none; the read's transaction then commits a record
+// without waiting for its flush (it wrote nothing else).
+const (
+	snapshotXmin = `pg_snapshot_xmin(pg_current_snapshot())::text::int8 AS xmin`
+	readXid      = `(SELECT pg_current_xact_id()::text::int8) AS xid`
+)
 
 const outboxDeleteSQL = `DELETE FROM smpp.event_outbox WHERE id = ANY($1::int8[])`
 
@@ -130,7 +136,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 			rows, _ := br.Query()
 			var err error
 			evs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
-				return scanEvent(row, &snap.Xmin, &snap.Xmax)
+				return scanEvent(row, &snap.Xmin, &snap.Xid)
 			})
 			return err
 		}},

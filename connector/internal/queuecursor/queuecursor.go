@@ -10,25 +10,32 @@
 // Ids are taken when a row is inserted, not when it commits: a transaction
 // that took id 100 may commit after another that took 101 was read, and a
 // read past 101 would never see 100. So the cursor moves past what a read
-// returned only once no transaction that was running during that read is
-// running any more: each read also reports its snapshot's horizons
-// (pg_snapshot_xmin and pg_snapshot_xmax of pg_current_snapshot()), and a
-// read's ids are passed once a later read's xmin reaches the earlier one's
-// xmax. A row the earlier read did not see was in a transaction that has
-// ended by then; if it committed, the later read, which began below it,
-// returned it. Nothing is skipped, and the order the relay promises (a
-// part's later event, written after its earlier one committed, is never
-// read without it) holds as it did when every read began at the start.
+// returned only once every transaction that was running during that read
+// has ended. Each read reports its statement's pg_snapshot_xmin (the oldest
+// transaction still running) and a transaction id assigned after its
+// snapshot was taken (pg_current_xact_id(), its own: higher than that of
+// any transaction running at its snapshot). An earlier read's ids are
+// passed once a later read's xmin is above the earlier read's own id: a row
+// the earlier read did not see belonged to a transaction that has ended by
+// then, and if it committed, the later read, which began below it, returned
+// it. (A snapshot's xmax will not do: it is one past the last transaction
+// completed, and one with a higher id may be running.) Nothing is skipped,
+// and the order the relay promises (a part's later event, written after its
+// earlier one committed, is never read without it) holds as it did when
+// every read began at the start.
+//
+// That needs each writer to hold its transaction id before it takes a row's
+// id: the store's writers of the queues either write something else first
+// or take it explicitly (appendSQL). Every FullEvery a read starts from the
+// beginning anyway, as a backstop.
 //
 // The cursor never moves past a row a read returned that is still there (a
 // publish that failed, a part's event held for the next pass, a second
 // receipt of a key), nor past the last row a read returned (a read that hit
-// its limit saw nothing above it). A long transaction elsewhere holds xmin
-// back and with it the cursor: reads then walk from where it stopped, as
-// they all did before. Every FullEvery a read starts from the beginning
-// anyway: a transaction takes its id at its first write, and one that took
-// a row's id a moment before that write is not in a snapshot taken between
-// the two; such a row, if a read ever passed it, is found there.
+// its limit saw nothing above it). A long transaction holding an id,
+// anywhere in the cluster (a session idle in a transaction that wrote, a
+// forgotten prepared transaction), holds xmin back and with it the cursor:
+// reads then walk from where it stopped, as they all did before.
 package queuecursor
 
 import (
@@ -57,22 +64,27 @@ type Cursor struct {
 	busy     bool      // a read owns the cursor
 	lastFull time.Time // the last read from the beginning
 	// safe: every row up to this id was returned by a read, or was never
-	// committed (or is the rare row the full read is for).
+	// committed.
 	safe  int64
-	marks []mark // reads whose transactions may still be running
+	marks []mark // reads during which transactions still running may have begun
 	// limit: the last read's highest id returned, or below the lowest it
 	// left in the table if lower.
 	limit int64
 }
 
-// mark is what a read returned, up to max, and its snapshot's xmax: the
-// transactions that may hold rows below max it did not see are older.
-type mark struct{ max, xmax int64 }
+// mark is what a read returned, up to max, and its own transaction id: a
+// transaction that may hold a row below max it did not see has a lower one.
+type mark struct{ max, xid int64 }
 
-// Snapshot is a read's view of the transactions in progress: its
-// statement's pg_snapshot_xmin (the oldest still running) and
-// pg_snapshot_xmax (the first not yet begun), as transaction ids.
-type Snapshot struct{ Xmin, Xmax int64 }
+// maxMarks bounds the marks kept while a long transaction holds xmin back:
+// beyond it the two oldest are merged, which only makes the cursor wait for
+// the later of the two.
+const maxMarks = 64
+
+// Snapshot is what a read reports of the transactions: its statement's
+// pg_snapshot_xmin (the oldest still running) and a transaction id
+// assigned after its snapshot was taken (pg_current_xact_id()).
+type Snapshot struct{ Xmin, Xid int64 }
 
 // New returns a cursor at the beginning of the queue.
 func New(opts Options) *Cursor {
@@ -131,20 +143,26 @@ func (r Read) End(maxRead, lowestLeft int64, snap Snapshot) {
 	if maxRead <= 0 {
 		return // nothing seen: nothing learnt
 	}
-	// The earlier reads whose transactions have all ended: what they did
-	// not see below their highest id, this read (which began at or below
-	// c.safe, so below those ids) saw if it was committed. Reads are one
-	// at a time, so their xmax only grows.
+	// The earlier reads during which every transaction still running
+	// began has ended: what they did not see below their highest id, this
+	// read (which began at or below c.safe, so below those ids) saw if it
+	// was committed. Reads are one at a time, so their ids only grow.
 	passed := 0
 	for _, m := range c.marks {
-		if m.xmax > snap.Xmin {
+		if m.xid >= snap.Xmin {
 			break
 		}
 		c.safe = max(c.safe, m.max)
 		passed++
 	}
-	c.marks = append(c.marks[:0], c.marks[passed:]...)
-	c.marks = append(c.marks, mark{max: maxRead, xmax: snap.Xmax})
+	if passed > 0 {
+		c.marks = append(c.marks[:0], c.marks[passed:]...)
+	}
+	if len(c.marks) >= maxMarks {
+		c.marks[1].max = max(c.marks[0].max, c.marks[1].max)
+		c.marks = append(c.marks[:0], c.marks[1:]...)
+	}
+	c.marks = append(c.marks, mark{max: maxRead, xid: snap.Xid})
 	c.limit = maxRead
 	if lowestLeft > 0 {
 		c.limit = min(c.limit, lowestLeft-1)

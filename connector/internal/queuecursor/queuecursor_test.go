@@ -32,23 +32,23 @@ func read(t *testing.T, c *Cursor, wantFrom, maxRead, lowestLeft int64, snap Sna
 
 func TestMovesPastAReadOnceItsTransactionsHaveEnded(t *testing.T) {
 	c, _ := newCursor(t)
-	read(t, c, 0, 100, 0, Snapshot{Xmin: 10, Xmax: 20}) // 10..19 may hold rows below 100
-	read(t, c, 0, 200, 0, Snapshot{Xmin: 15, Xmax: 25}) // 15 still runs
-	read(t, c, 0, 300, 0, Snapshot{Xmin: 20, Xmax: 30}) // all of the first read's have ended
-	read(t, c, 100, 310, 0, Snapshot{Xmin: 40, Xmax: 41})
-	read(t, c, 300, 400, 0, Snapshot{Xmin: 41, Xmax: 41}) // the second and third passed at once; the highest counts
-	read(t, c, 310, 400, 0, Snapshot{Xmin: 41, Xmax: 41})
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 10, Xid: 19}) // 10..19 may hold rows below 100
+	read(t, c, 0, 200, 0, Snapshot{Xmin: 15, Xid: 24}) // 15 still runs
+	read(t, c, 0, 300, 0, Snapshot{Xmin: 20, Xid: 29}) // all of the first read's have ended
+	read(t, c, 100, 310, 0, Snapshot{Xmin: 40, Xid: 40})
+	read(t, c, 300, 400, 0, Snapshot{Xmin: 41, Xid: 40}) // the second and third passed at once; the highest counts
+	read(t, c, 310, 400, 0, Snapshot{Xmin: 41, Xid: 40})
 }
 
 func TestNeverPastARowStillThere(t *testing.T) {
 	c, _ := newCursor(t)
-	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 2})
-	read(t, c, 0, 200, 150, Snapshot{Xmin: 2, Xmax: 3}) // 150 failed to publish: read again
-	read(t, c, 100, 300, 0, Snapshot{Xmin: 3, Xmax: 4})
-	read(t, c, 200, 300, 0, Snapshot{Xmin: 4, Xmax: 5})
-	read(t, c, 300, 350, 320, Snapshot{Xmin: 5, Xmax: 6})
-	read(t, c, 300, 400, 0, Snapshot{Xmin: 6, Xmax: 7}) // 319 at most: 320 is still there ...
-	read(t, c, 350, 400, 0, Snapshot{Xmin: 7, Xmax: 8}) // ... and the limit wins over 350's mark
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xid: 1})
+	read(t, c, 0, 200, 150, Snapshot{Xmin: 2, Xid: 2}) // 150 failed to publish: read again
+	read(t, c, 100, 300, 0, Snapshot{Xmin: 3, Xid: 3})
+	read(t, c, 200, 300, 0, Snapshot{Xmin: 4, Xid: 4})
+	read(t, c, 300, 350, 320, Snapshot{Xmin: 5, Xid: 5})
+	read(t, c, 300, 400, 0, Snapshot{Xmin: 6, Xid: 6}) // 319 at most: 320 is still there ...
+	read(t, c, 350, 400, 0, Snapshot{Xmin: 7, Xid: 7}) // ... and the limit wins over 350's mark
 }
 
 func TestNeverPastTheLastRowRead(t *testing.T) {
@@ -56,43 +56,43 @@ func TestNeverPastTheLastRowRead(t *testing.T) {
 	// old the marks: a row left by an earlier read may be there.
 	clk := &fakeClock{t: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)}
 	c := New(Options{FullEvery: time.Second, Now: clk.now})
-	read(t, c, 0, 1000, 0, Snapshot{Xmin: 1, Xmax: 2})
-	read(t, c, 0, 1100, 0, Snapshot{Xmin: 2, Xmax: 3})
+	read(t, c, 0, 1000, 0, Snapshot{Xmin: 1, Xid: 1})
+	read(t, c, 0, 1100, 0, Snapshot{Xmin: 2, Xid: 2})
 	clk.advance(time.Second)
-	read(t, c, 0, 600, 0, Snapshot{Xmin: 3, Xmax: 4}) // the full read, which stops at 600
-	read(t, c, 600, 1200, 0, Snapshot{Xmin: 4, Xmax: 5})
+	read(t, c, 0, 600, 0, Snapshot{Xmin: 3, Xid: 3}) // the full read, which stops at 600
+	read(t, c, 600, 1200, 0, Snapshot{Xmin: 4, Xid: 4})
 }
 
 func TestAReadFromTheBeginningEveryFullEvery(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)}
 	c := New(Options{FullEvery: time.Second, Now: clk.now})
-	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 1})
-	read(t, c, 0, 200, 0, Snapshot{Xmin: 1, Xmax: 1})
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xid: 0})
+	read(t, c, 0, 200, 0, Snapshot{Xmin: 1, Xid: 0})
 	for i := range 9 {
 		clk.advance(100 * time.Millisecond)
 		r := c.Begin()
 		if r.From == 0 {
 			t.Fatalf("read %d starts at the beginning before FullEvery", i)
 		}
-		r.End(int64(300+100*i), 0, Snapshot{Xmin: 1, Xmax: 1})
+		r.End(int64(300+100*i), 0, Snapshot{Xmin: 1, Xid: 0})
 	}
 	clk.advance(100 * time.Millisecond)
-	read(t, c, 0, 1100, 0, Snapshot{Xmin: 1, Xmax: 1})
+	read(t, c, 0, 1100, 0, Snapshot{Xmin: 1, Xid: 0})
 }
 
 func TestAReadThatSawNothingMovesNothing(t *testing.T) {
 	c, _ := newCursor(t)
-	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 2})
-	read(t, c, 0, 200, 0, Snapshot{Xmin: 2, Xmax: 3})
-	read(t, c, 100, 0, 0, Snapshot{Xmin: 9, Xmax: 9}) // empty, or failed
-	read(t, c, 100, 250, 0, Snapshot{Xmin: 3, Xmax: 4})
-	read(t, c, 200, 250, 0, Snapshot{Xmin: 4, Xmax: 4})
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xid: 1})
+	read(t, c, 0, 200, 0, Snapshot{Xmin: 2, Xid: 2})
+	read(t, c, 100, 0, 0, Snapshot{Xmin: 9, Xid: 8}) // empty, or failed
+	read(t, c, 100, 250, 0, Snapshot{Xmin: 3, Xid: 3})
+	read(t, c, 200, 250, 0, Snapshot{Xmin: 4, Xid: 3})
 }
 
 func TestAConcurrentReadStartsAtTheBeginningAndMovesNothing(t *testing.T) {
 	c, _ := newCursor(t)
-	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xmax: 2})
-	read(t, c, 0, 150, 0, Snapshot{Xmin: 2, Xmax: 3})
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xid: 1})
+	read(t, c, 0, 150, 0, Snapshot{Xmin: 2, Xid: 2})
 	owner := c.Begin()
 	if owner.From != 100 {
 		t.Fatalf("owner starts above %d, want 100", owner.From)
@@ -101,52 +101,54 @@ func TestAConcurrentReadStartsAtTheBeginningAndMovesNothing(t *testing.T) {
 	if other.From != 0 {
 		t.Fatalf("a concurrent read starts above %d, want 0", other.From)
 	}
-	other.End(5000, 0, Snapshot{Xmin: 100, Xmax: 100})
-	owner.End(300, 0, Snapshot{Xmin: 3, Xmax: 4})
-	read(t, c, 150, 310, 0, Snapshot{Xmin: 4, Xmax: 5}) // 5000 was never recorded
-	read(t, c, 300, 310, 0, Snapshot{Xmin: 5, Xmax: 5})
+	other.End(5000, 0, Snapshot{Xmin: 100, Xid: 99})
+	owner.End(300, 0, Snapshot{Xmin: 3, Xid: 3})
+	read(t, c, 150, 310, 0, Snapshot{Xmin: 4, Xid: 4}) // 5000 was never recorded
+	read(t, c, 300, 310, 0, Snapshot{Xmin: 5, Xid: 4})
 }
 
-// TestALateCommitIsReadBeforeAnyFullRead plays the race the horizons exist
-// for: rows are committed out of id order by transactions that stay open
-// across reads, for however long; each is read, once, by the reads that
-// follow its commit, with no full read at all (FullEvery is an hour).
+// TestALateCommitIsReadBeforeAnyFullRead plays the race the transaction
+// ids are for, modelled as PostgreSQL has them: rows are committed out of
+// id order by transactions that stay open across reads, a transaction that
+// took its id later may hold the lower row, and a snapshot's xmin is the
+// oldest running id or, if none runs, one past the last completed. Each
+// row is read, once, by the reads that follow its commit, with no full
+// read at all (FullEvery is an hour).
 func TestALateCommitIsReadBeforeAnyFullRead(t *testing.T) {
 	c, clk := newCursor(t)
-	type txn struct {
-		xid  int64
-		rows []int64
-	}
 	var (
-		nextXid  int64 = 1
-		running  []*txn
-		queue    = map[int64]bool{} // committed rows still in the table
-		got      []int64
-		position []int64
+		nextXid, lastDone int64 = 1, 0
+		running                 = map[int64]bool{}
+		queue                   = map[int64]bool{} // committed rows still in the table
+		pending                 = map[int64][]int64{}
+		got               []int64
 	)
-	begin := func(rows ...int64) *txn {
-		tx := &txn{xid: nextXid, rows: rows}
+	begin := func() int64 {
+		x := nextXid
 		nextXid++
-		running = append(running, tx)
-		return tx
+		running[x] = true
+		return x
 	}
-	commit := func(tx *txn) {
-		for _, id := range tx.rows {
+	insert := func(x int64, rows ...int64) { pending[x] = append(pending[x], rows...) }
+	commit := func(x int64) {
+		for _, id := range pending[x] {
 			queue[id] = true
 		}
-		running = slices.DeleteFunc(running, func(r *txn) bool { return r == tx })
+		delete(running, x)
+		lastDone = max(lastDone, x)
 	}
-	snapshot := func() Snapshot {
-		s := Snapshot{Xmin: nextXid, Xmax: nextXid}
-		for _, tx := range running {
-			s.Xmin = min(s.Xmin, tx.xid)
+	xmin := func() int64 {
+		m := lastDone + 1
+		for x := range running {
+			m = min(m, x)
 		}
-		return s
+		return m
 	}
-	// pass reads up to 3 committed rows above From, deletes them, and
-	// reports; rows and transaction ids only grow.
+	// pass reads up to 3 committed rows above From and deletes them; the
+	// read takes a transaction id after its snapshot, and commits.
 	pass := func() {
 		r := c.Begin()
+		snap := Snapshot{Xmin: xmin()}
 		var maxRead int64
 		var n int
 		for id := r.From + 1; id <= 100 && n < 3; id++ {
@@ -157,33 +159,46 @@ func TestALateCommitIsReadBeforeAnyFullRead(t *testing.T) {
 				n++
 			}
 		}
-		r.End(maxRead, 0, snapshot())
-		position = append(position, c.Position())
+		own := begin()
+		snap.Xid = own
+		commit(own)
+		r.End(maxRead, 0, snap)
 		clk.advance(10 * time.Millisecond)
 	}
-	commit(begin(1, 2, 3))
+	first := begin()
+	insert(first, 1, 2, 3)
+	commit(first)
 	pass()
-	slow := begin(4) // open across many reads
-	commit(begin(5, 6))
+	// u takes its id first, t second; t inserts row 4 and stays open,
+	// u inserts 5 and 6 and commits.
+	u, tx := begin(), begin()
+	insert(tx, 4)
+	insert(u, 5, 6)
+	commit(u)
 	pass()
-	for i := 7; i < 30; i += 2 {
-		commit(begin(int64(i), int64(i+1)))
+	for i := int64(7); i < 30; i += 2 {
+		w := begin()
+		insert(w, i, i+1)
+		commit(w)
 		pass()
+		if c.Position() >= 4 {
+			t.Fatalf("the cursor passed 4 while its transaction runs (at %d)", c.Position())
+		}
 	}
-	if c.Position() >= 4 {
-		t.Fatalf("the cursor passed 4 while its transaction runs (at %d)", c.Position())
-	}
+	commit(tx)
+	slow := begin()
+	insert(slow, 31)
+	w := begin()
+	insert(w, 32, 33)
+	commit(w)
+	pass()
+	pass()
 	commit(slow)
-	slower := begin(31)
-	commit(begin(32, 33))
-	pass()
-	pass()
-	commit(slower)
 	for range 5 {
 		pass()
 	}
 	if c.Position() < 30 {
-		t.Fatalf("the cursor stays at %d after every transaction ended (positions %v)", c.Position(), position)
+		t.Fatalf("the cursor stays at %d after every transaction ended", c.Position())
 	}
 	want := make([]int64, 0, 33)
 	for id := int64(1); id <= 33; id++ {
@@ -193,4 +208,19 @@ func TestALateCommitIsReadBeforeAnyFullRead(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("read %v, want 1..33 once each", got)
 	}
+}
+
+// TestMarksStayFewWhileAnOldTransactionRuns: reads pile up marks while
+// xmin is held back; they are merged beyond maxMarks, and all pass when
+// it moves.
+func TestMarksStayFewWhileAnOldTransactionRuns(t *testing.T) {
+	c, _ := newCursor(t)
+	for i := int64(1); i <= 1000; i++ {
+		read(t, c, 0, i*10, 0, Snapshot{Xmin: 1, Xid: i + 1})
+	}
+	if len(c.marks) > maxMarks {
+		t.Fatalf("%d marks kept, want at most %d", len(c.marks), maxMarks)
+	}
+	read(t, c, 0, 10_010, 0, Snapshot{Xmin: 1002, Xid: 1002})
+	read(t, c, 10_000, 10_020, 0, Snapshot{Xmin: 1003, Xid: 1003})
 }
