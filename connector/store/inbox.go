@@ -67,7 +67,7 @@ func (s *Store) Inboxed() <-chan struct{} { return s.inboxed }
 // INSERT in flight: the ids (the drain's order) of this process's receipts
 // follow the order of its commits, so a part's receipts are applied in the
 // order they were stored (another replica's appends, and receipts a
-// rematch puts back, interleave by their own commits).
+// rematch puts back, interleave in the order their rows were inserted).
 func (s *Store) appendLoop() {
 	defer s.done.Done()
 	linger := time.NewTimer(time.Hour)
@@ -212,10 +212,14 @@ type Drained struct {
 // drainSQL reads the oldest receipts of this store's kind (live or shadow)
 // that have not failed, above $3: where the store's cursor says the
 // receipts not read yet begin (connector/internal/queuecursor), rather than
-// through every receipt deleted since the last VACUUM; with the snapshot's
-// horizons the cursor moves by.
+// through every receipt deleted since the last VACUUM; with its snapshot's
+// xmin and, when it returns rows, a transaction id of its own taken after
+// its snapshot, for the cursor. Such a read commits a record of its own:
+// without waiting for its flush (synchronous_commit off for it alone), which
+// it would wait for if it had written WAL before (pruning a page on the
+// way, say); a crash that loses that record loses nothing.
 const drainSQL = `
-WITH snap AS MATERIALIZED (SELECT ` + snapshotXmin + `)
+WITH snap AS MATERIALIZED (SELECT ` + snapshotXmin + `, set_config('synchronous_commit', 'off', true))
 SELECT id, operator_id, smsc_key, smsc_message_id, receipt_state, receipt_stat, receipt_err, done_at,
 	received_at, raw, not_before, horizon, extract(epoch FROM hold_for)::float8, snap.xmin, ` + readXid + `
 FROM smpp.receipt_inbox, snap WHERE failed IS NULL AND shadow = $2 AND id > $3

@@ -71,13 +71,16 @@ const relayLockSpace int32 = 0x736d7072 // "smpr"
 // locked one by one (FOR UPDATE) would cost a write per event for nothing.
 // It reads above $4, where the store's cursor says the events not read yet
 // begin (connector/internal/queuecursor), rather than through the index
-// entries of every event deleted since the last VACUUM, and returns the
-// snapshot's horizons the cursor moves by.
+// entries of every event deleted since the last VACUUM, and returns its
+// snapshot's xmin for the cursor (the transaction id it also needs is read
+// at the end of the pass, xidSQL: taken at the SELECT, it would hold every
+// snapshot's xmin back while the events are published, up to
+// PublishTimeout).
 const outboxSelectSQL = `
 WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($3::int4, 0) AS mine, ` + snapshotXmin + `)
 SELECT o.id, o.kind, o.operator_id, o.message_id, o.part_number, o.part_count, o.status, o.smsc_message_id,
 	o.command_status, o.detail, o.stat, o.err, o.parts_received, o.submitted_at, o.done_at, o.at, o.shadow, o.created_at,
-	l.xmin, ` + readXid + `
+	l.xmin
 FROM smpp.event_outbox AS o, l
 WHERE l.mine AND (o.shadow OR NOT $2::bool) AND o.id > $4
 ORDER BY o.id
@@ -85,14 +88,17 @@ LIMIT $1`
 
 // snapshotXmin and readXid are what a queue's cursor needs of a read
 // (connector/internal/queuecursor): its statement snapshot's xmin, and a
-// transaction id assigned after that snapshot was taken. The id is taken
-// only when a row is returned (a scalar subquery runs on first use), so
-// an empty read costs none; the read's transaction then commits a record
-// without waiting for its flush (it wrote nothing else).
+// transaction id assigned after that snapshot was taken. In a select list
+// the id is taken only when a row is returned (a scalar subquery runs on
+// first use), so an empty read costs none.
 const (
 	snapshotXmin = `pg_snapshot_xmin(pg_current_snapshot())::text::int8 AS xmin`
 	readXid      = `(SELECT pg_current_xact_id()::text::int8) AS xid`
 )
+
+// xidSQL is the relay transaction's id, at the end of a pass that read
+// events (the DELETE has taken it, or this does).
+const xidSQL = `SELECT pg_current_xact_id()::text::int8`
 
 const outboxDeleteSQL = `DELETE FROM smpp.event_outbox WHERE id = ANY($1::int8[])`
 
@@ -136,7 +142,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 			rows, _ := br.Query()
 			var err error
 			evs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Event, error) {
-				return scanEvent(row, &snap.Xmin, &snap.Xid)
+				return scanEvent(row, &snap.Xmin)
 			})
 			return err
 		}},
@@ -151,10 +157,16 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 	// meanwhile: otherwise it is published again.
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	end := []step{execStep("commit", "COMMIT")}
+	var end []step
 	if len(done) > 0 {
-		end = append([]step{execStep("delete published", outboxDeleteSQL, done)}, end...)
+		end = append(end, execStep("delete published", outboxDeleteSQL, done))
 	}
+	if len(evs) > 0 {
+		end = append(end, step{sql: xidSQL, read: func(br pgx.BatchResults) error {
+			return br.QueryRow().Scan(&snap.Xid)
+		}})
+	}
+	end = append(end, execStep("commit", "COMMIT"))
 	if err := roundTrip(ectx, conn, end); err != nil {
 		return len(evs), fmt.Errorf("outbox: %w", err)
 	}

@@ -18,7 +18,10 @@
 // passed once a later read's xmin is above the earlier read's own id: a row
 // the earlier read did not see belonged to a transaction that has ended by
 // then, and if it committed, the later read, which began below it, returned
-// it. (A snapshot's xmax will not do: it is one past the last transaction
+// it (or stopped at its limit below it, and the cursor stays there). This
+// rests on the ids coming from one sequence that hands them out in time
+// order across sessions, as an identity column's does with its default
+// CACHE 1 (a larger cache would break it). (A snapshot's xmax will not do: it is one past the last transaction
 // completed, and one with a higher id may be running.) Nothing is skipped,
 // and the order the relay promises (a part's later event, written after its
 // earlier one committed, is never read without it) holds as it did when
@@ -66,7 +69,7 @@ type Cursor struct {
 	// safe: every row up to this id was returned by a read, or was never
 	// committed.
 	safe  int64
-	marks []mark // reads during which transactions still running may have begun
+	marks []mark // reads not passed yet: a transaction with a lower id may still run
 	// limit: the last read's highest id returned, or below the lowest it
 	// left in the table if lower.
 	limit int64
@@ -83,7 +86,8 @@ const maxMarks = 64
 
 // Snapshot is what a read reports of the transactions: its statement's
 // pg_snapshot_xmin (the oldest still running) and a transaction id
-// assigned after its snapshot was taken (pg_current_xact_id()).
+// assigned after its snapshot was taken (pg_current_xact_id(); 0 if
+// unknown).
 type Snapshot struct{ Xmin, Xid int64 }
 
 // New returns a cursor at the beginning of the queue.
@@ -143,10 +147,11 @@ func (r Read) End(maxRead, lowestLeft int64, snap Snapshot) {
 	if maxRead <= 0 {
 		return // nothing seen: nothing learnt
 	}
-	// The earlier reads during which every transaction still running
-	// began has ended: what they did not see below their highest id, this
-	// read (which began at or below c.safe, so below those ids) saw if it
-	// was committed. Reads are one at a time, so their ids only grow.
+	// Pass the earlier reads whose own id is below this read's xmin: every
+	// transaction with a lower id has ended, so what they did not see below
+	// their highest id, this read (which began at or below c.safe, so below
+	// those ids) saw if it was committed. Reads are one at a time, so their
+	// ids only grow.
 	passed := 0
 	for _, m := range c.marks {
 		if m.xid >= snap.Xmin {
@@ -162,7 +167,9 @@ func (r Read) End(maxRead, lowestLeft int64, snap Snapshot) {
 		c.marks[1].max = max(c.marks[0].max, c.marks[1].max)
 		c.marks = append(c.marks[:0], c.marks[1:]...)
 	}
-	c.marks = append(c.marks, mark{max: maxRead, xid: snap.Xid})
+	if snap.Xid > 0 { // unknown (the relay's last round trip failed): its rows wait for a later read's mark
+		c.marks = append(c.marks, mark{max: maxRead, xid: snap.Xid})
+	}
 	c.limit = maxRead
 	if lowestLeft > 0 {
 		c.limit = min(c.limit, lowestLeft-1)

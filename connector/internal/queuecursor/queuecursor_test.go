@@ -36,8 +36,8 @@ func TestMovesPastAReadOnceItsTransactionsHaveEnded(t *testing.T) {
 	read(t, c, 0, 200, 0, Snapshot{Xmin: 15, Xid: 24}) // 15 still runs
 	read(t, c, 0, 300, 0, Snapshot{Xmin: 20, Xid: 29}) // all of the first read's have ended
 	read(t, c, 100, 310, 0, Snapshot{Xmin: 40, Xid: 40})
-	read(t, c, 300, 400, 0, Snapshot{Xmin: 41, Xid: 40}) // the second and third passed at once; the highest counts
-	read(t, c, 310, 400, 0, Snapshot{Xmin: 41, Xid: 40})
+	read(t, c, 300, 400, 0, Snapshot{Xmin: 41, Xid: 41}) // the second and third passed at once; the highest counts
+	read(t, c, 310, 400, 0, Snapshot{Xmin: 41, Xid: 41})
 }
 
 func TestNeverPastARowStillThere(t *testing.T) {
@@ -66,27 +66,27 @@ func TestNeverPastTheLastRowRead(t *testing.T) {
 func TestAReadFromTheBeginningEveryFullEvery(t *testing.T) {
 	clk := &fakeClock{t: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)}
 	c := New(Options{FullEvery: time.Second, Now: clk.now})
-	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xid: 0})
-	read(t, c, 0, 200, 0, Snapshot{Xmin: 1, Xid: 0})
+	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xid: 1})
+	read(t, c, 0, 200, 0, Snapshot{Xmin: 2, Xid: 2})
 	for i := range 9 {
 		clk.advance(100 * time.Millisecond)
 		r := c.Begin()
 		if r.From == 0 {
 			t.Fatalf("read %d starts at the beginning before FullEvery", i)
 		}
-		r.End(int64(300+100*i), 0, Snapshot{Xmin: 1, Xid: 0})
+		r.End(int64(300+100*i), 0, Snapshot{Xmin: int64(3 + i), Xid: int64(3 + i)})
 	}
 	clk.advance(100 * time.Millisecond)
-	read(t, c, 0, 1100, 0, Snapshot{Xmin: 1, Xid: 0})
+	read(t, c, 0, 1100, 0, Snapshot{Xmin: 12, Xid: 12})
 }
 
 func TestAReadThatSawNothingMovesNothing(t *testing.T) {
 	c, _ := newCursor(t)
 	read(t, c, 0, 100, 0, Snapshot{Xmin: 1, Xid: 1})
 	read(t, c, 0, 200, 0, Snapshot{Xmin: 2, Xid: 2})
-	read(t, c, 100, 0, 0, Snapshot{Xmin: 9, Xid: 8}) // empty, or failed
+	read(t, c, 100, 0, 0, Snapshot{Xmin: 9, Xid: 9}) // empty, or failed
 	read(t, c, 100, 250, 0, Snapshot{Xmin: 3, Xid: 3})
-	read(t, c, 200, 250, 0, Snapshot{Xmin: 4, Xid: 3})
+	read(t, c, 200, 250, 0, Snapshot{Xmin: 4, Xid: 4})
 }
 
 func TestAConcurrentReadStartsAtTheBeginningAndMovesNothing(t *testing.T) {
@@ -101,10 +101,10 @@ func TestAConcurrentReadStartsAtTheBeginningAndMovesNothing(t *testing.T) {
 	if other.From != 0 {
 		t.Fatalf("a concurrent read starts above %d, want 0", other.From)
 	}
-	other.End(5000, 0, Snapshot{Xmin: 100, Xid: 99})
+	other.End(5000, 0, Snapshot{Xmin: 100, Xid: 100})
 	owner.End(300, 0, Snapshot{Xmin: 3, Xid: 3})
 	read(t, c, 150, 310, 0, Snapshot{Xmin: 4, Xid: 4}) // 5000 was never recorded
-	read(t, c, 300, 310, 0, Snapshot{Xmin: 5, Xid: 4})
+	read(t, c, 300, 310, 0, Snapshot{Xmin: 5, Xid: 5})
 }
 
 // TestALateCommitIsReadBeforeAnyFullRead plays the race the transaction
@@ -211,8 +211,8 @@ func TestALateCommitIsReadBeforeAnyFullRead(t *testing.T) {
 }
 
 // TestMarksStayFewWhileAnOldTransactionRuns: reads pile up marks while
-// xmin is held back; they are merged beyond maxMarks, and all pass when
-// it moves.
+// transaction 1 holds xmin back; beyond maxMarks they are merged into the
+// later one, whose id a merged mark keeps.
 func TestMarksStayFewWhileAnOldTransactionRuns(t *testing.T) {
 	c, _ := newCursor(t)
 	for i := int64(1); i <= 1000; i++ {
@@ -221,6 +221,11 @@ func TestMarksStayFewWhileAnOldTransactionRuns(t *testing.T) {
 	if len(c.marks) > maxMarks {
 		t.Fatalf("%d marks kept, want at most %d", len(c.marks), maxMarks)
 	}
-	read(t, c, 0, 10_010, 0, Snapshot{Xmin: 1002, Xid: 1002})
-	read(t, c, 10_000, 10_020, 0, Snapshot{Xmin: 1003, Xid: 1003})
+	// Transactions 1 to 4 end: the reads with ids 2 to 4 could pass alone,
+	// but they were merged into later ones, whose transactions may run.
+	read(t, c, 0, 10_010, 0, Snapshot{Xmin: 5, Xid: 1002})
+	read(t, c, 0, 10_020, 0, Snapshot{Xmin: 5, Xid: 1003})
+	// Every one ends.
+	read(t, c, 0, 10_030, 0, Snapshot{Xmin: 1004, Xid: 1004})
+	read(t, c, 10_020, 10_040, 0, Snapshot{Xmin: 1005, Xid: 1005})
 }
