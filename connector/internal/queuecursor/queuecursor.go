@@ -18,14 +18,15 @@
 // passed once a later read's xmin is above the earlier read's own id: a row
 // the earlier read did not see belonged to a transaction that has ended by
 // then, and if it committed, the later read, which began below it, returned
-// it (or stopped at its limit below it, and the cursor stays there). This
-// rests on the ids coming from one sequence that hands them out in time
-// order across sessions, as an identity column's does with its default
-// CACHE 1 (a larger cache would break it). (A snapshot's xmax will not do: it is one past the last transaction
-// completed, and one with a higher id may be running.) Nothing is skipped,
+// it (or stopped at its limit below it, and the cursor stays there). A
+// snapshot's xmax will not do: it is one past the last transaction
+// completed, and one with a higher id may be running. Nothing is skipped,
 // and the order the relay promises (a part's later event, written after its
 // earlier one committed, is never read without it) holds as it did when
-// every read began at the start.
+// every read began at the start. This rests on the ids coming from one
+// sequence that hands them out in time order across sessions, as an
+// identity column's does with its default CACHE 1 (a larger cache would
+// break it).
 //
 // That needs each writer to hold its transaction id before it takes a row's
 // id: the store's writers of the queues either write something else first
