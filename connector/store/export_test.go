@@ -14,9 +14,7 @@ const AppendSQL = appendSQL
 // SetQueueCursors gives the relay's and the drain's reads new cursors with
 // this period of full reads.
 func (s *Store) SetQueueCursors(fullEvery time.Duration) {
-	o := queuecursor.Options{FullEvery: fullEvery}
-	s.outboxCursors = [2]*queuecursor.Cursor{queuecursor.New(o), queuecursor.New(o)}
-	s.inboxCursor = queuecursor.New(o)
+	s.newCursors(queuecursor.Options{FullEvery: fullEvery})
 }
 
 // CursorPositions are where the next reads of the live relay and of the

@@ -247,7 +247,9 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 	var snap queuecursor.Snapshot
 	cursor := s.inboxCursor.Begin()
 	defer func() {
-		maxRead, lowestLeft := drainResult(read, gone)
+		// Left in the inbox: a second receipt of a key, a receipt whose
+		// transaction failed (and was not set aside), one not written.
+		maxRead, lowestLeft := queuecursor.Extent(read, func(id int64) bool { return !gone[id] })
 		cursor.End(maxRead, lowestLeft, snap)
 	}()
 	rows, err := s.pool.Query(ctx, drainSQL, limit, s.opts.Shadow, cursor.From)
@@ -308,12 +310,13 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 	for _, r := range queued {
 		res := <-r.res // written: writeIn answered every request
 		d := Drained{Receipt: *r.receipt, Matched: res.matched, Err: res.err}
-		gone[r.receipt.inboxID] = res.err == nil // its transaction deleted it, or another drain's did
-		switch {
-		case res.err != nil:
+		if res.err != nil {
 			d.Failed = s.markFailed(ctx, r.receipt.inboxID, res.err)
-			gone[r.receipt.inboxID] = d.Failed
-		case res.matched.Disposition == 0:
+		}
+		// Gone: its transaction deleted it (or another drain's did), or it
+		// was set aside.
+		gone[r.receipt.inboxID] = res.err == nil || d.Failed
+		if res.err == nil && res.matched.Disposition == 0 {
 			continue // another drain applied it
 		}
 		drained = append(drained, d)
@@ -322,21 +325,6 @@ func (s *Store) DrainInbox(ctx context.Context, limit int) (drained []Drained, m
 		return drained, true, fmt.Errorf("store: drain the receipt inbox: %w", cmp.Or(ctx.Err(), ErrClosed))
 	}
 	return drained, more, nil
-}
-
-// drainResult is what a drain's read tells its cursor: the highest id it
-// read, and the lowest it left in the inbox (a second receipt of a key, a
-// receipt whose transaction failed).
-func drainResult(read []int64, gone map[int64]bool) (maxRead, lowestLeft int64) {
-	if len(read) == 0 {
-		return 0, 0
-	}
-	for _, id := range read {
-		if !gone[id] {
-			return read[len(read)-1], id
-		}
-	}
-	return read[len(read)-1], 0
 }
 
 // writeDrained writes a drain's receipts in transactions of their own,

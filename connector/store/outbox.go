@@ -131,10 +131,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, shadow bool, publish
 		snap queuecursor.Snapshot
 		read = s.outboxCursor(shadow).Begin()
 	)
-	defer func() {
-		maxRead, lowestLeft := readResult(evs, done, committed)
-		read.End(maxRead, lowestLeft, snap)
-	}()
+	defer func() { s.endRelayRead(read, evs, done, committed, snap) }()
 	err = roundTrip(ctx, conn, []step{
 		execStep("begin", "BEGIN"),
 		execStep("asynchronous commit", "SET LOCAL synchronous_commit = off"),
@@ -183,26 +180,22 @@ func (s *Store) outboxCursor(shadow bool) *queuecursor.Cursor {
 	return s.outboxCursors[0]
 }
 
-// readResult is what a relay's read tells its cursor: the highest id it
-// read, and the lowest still in the outbox (every one, unless the delete
-// of those done committed).
-func readResult(evs []Event, done []int64, committed bool) (maxRead, lowestLeft int64) {
-	if len(evs) == 0 {
-		return 0, 0
+// endRelayRead tells the relay's cursor what its read found: every event it
+// read is still in the outbox but those deleted as done, if the delete
+// committed.
+func (s *Store) endRelayRead(read queuecursor.Read, evs []Event, done []int64, committed bool, snap queuecursor.Snapshot) {
+	ids := make([]int64, len(evs))
+	for i, e := range evs {
+		ids[i] = e.ID
 	}
-	if !committed {
-		return evs[len(evs)-1].ID, evs[0].ID
-	}
-	gone := make(map[int64]bool, len(done))
-	for _, id := range done {
-		gone[id] = true
-	}
-	for _, e := range evs { // in id order
-		if !gone[e.ID] {
-			return evs[len(evs)-1].ID, e.ID
+	deleted := make(map[int64]bool, len(done))
+	if committed {
+		for _, id := range done {
+			deleted[id] = true
 		}
 	}
-	return evs[len(evs)-1].ID, 0
+	maxRead, lowestLeft := queuecursor.Extent(ids, func(id int64) bool { return !deleted[id] })
+	read.End(maxRead, lowestLeft, snap)
 }
 
 // scanEvent reads an outbox row, and extra columns after it into extra.

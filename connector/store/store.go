@@ -204,6 +204,12 @@ type Store struct {
 	stats stats
 }
 
+// newCursors gives the relay's and the drain's reads new cursors.
+func (s *Store) newCursors(o queuecursor.Options) {
+	s.outboxCursors = [2]*queuecursor.Cursor{queuecursor.New(o), queuecursor.New(o)}
+	s.inboxCursor = queuecursor.New(o)
+}
+
 // Open connects to the database at dsn (migrated with package migrations)
 // and starts the writer.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
@@ -244,10 +250,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		inbox:   make(chan *inboxRequest, 4*opts.BatchSize),
 		inboxed: make(chan struct{}, 1),
 		stop:    make(chan struct{}),
-
-		outboxCursors: [2]*queuecursor.Cursor{queuecursor.New(queuecursor.Options{}), queuecursor.New(queuecursor.Options{})},
-		inboxCursor:   queuecursor.New(queuecursor.Options{}),
 	}
+	s.newCursors(queuecursor.Options{})
 	if adaptive {
 		s.checkPlans(ctx)
 		s.done.Add(1)

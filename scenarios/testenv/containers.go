@@ -169,7 +169,8 @@ func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) 
 		tcpostgres.BasicWaitStrategies(),
 		p.customize("postgres"),
 	}
-	if os.Getenv(EnvPostgresDurable) == "1" {
+	durable := os.Getenv(EnvPostgresDurable) == "1"
+	if durable {
 		// Production's setting, for load figures: every commit flushed, to
 		// a directory of the host's disk (bind-mounted: the engine's
 		// fuse-overlayfs would add FUSE to every write), removed with the
@@ -194,7 +195,7 @@ func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) 
 	if extra := strings.Fields(os.Getenv(EnvPostgresSettings)); len(extra) > 0 {
 		// For profiling: e.g. shared_preload_libraries=pg_stat_statements.
 		cmd := []string{"postgres"}
-		if os.Getenv(EnvPostgresDurable) == "1" {
+		if durable {
 			cmd = append(cmd, "-c", "fsync=on", "-c", "synchronous_commit=on")
 		}
 		for _, kv := range extra {
@@ -210,7 +211,7 @@ func (p *ContainersProvider) startPostgres(ctx context.Context) (string, error) 
 		return "", err
 	}
 	dsn, err := c.ConnectionString(ctx, "sslmode=disable")
-	if err != nil || os.Getenv(EnvPostgresDurable) != "1" {
+	if err != nil || !durable {
 		return dsn, err
 	}
 	return directDSN(ctx, c, dsn), nil

@@ -134,6 +134,22 @@ func (c *Cursor) Position() int64 {
 
 func (c *Cursor) position() int64 { return min(c.safe, c.limit) }
 
+// Extent is what End wants of a read's rows: ids, in the order read (id
+// order), and stillThere, whether a row is still in the table after the
+// reader's work. It returns the highest id and the lowest still there (0:
+// none).
+func Extent(ids []int64, stillThere func(id int64) bool) (maxRead, lowestLeft int64) {
+	if len(ids) == 0 {
+		return 0, 0
+	}
+	for _, id := range ids {
+		if stillThere(id) {
+			return ids[len(ids)-1], id
+		}
+	}
+	return ids[len(ids)-1], 0
+}
+
 // End records what the read found: the highest id it returned (0: none, or
 // it failed), the lowest id it returned that is still in the table (0:
 // none; every row it returned was deleted), and its snapshot.

@@ -229,3 +229,20 @@ func TestMarksStayFewWhileAnOldTransactionRuns(t *testing.T) {
 	read(t, c, 0, 10_030, 0, Snapshot{Xmin: 1004, Xid: 1004})
 	read(t, c, 10_020, 10_040, 0, Snapshot{Xmin: 1005, Xid: 1005})
 }
+
+func TestExtent(t *testing.T) {
+	left := map[int64]bool{7: true, 9: true}
+	still := func(id int64) bool { return left[id] }
+	for _, tc := range []struct {
+		ids          []int64
+		maxRead, low int64
+	}{
+		{nil, 0, 0},
+		{[]int64{3, 5}, 5, 0},
+		{[]int64{3, 7, 8, 9}, 9, 7},
+	} {
+		if m, l := Extent(tc.ids, still); m != tc.maxRead || l != tc.low {
+			t.Errorf("Extent(%v) = %d, %d; want %d, %d", tc.ids, m, l, tc.maxRead, tc.low)
+		}
+	}
+}
